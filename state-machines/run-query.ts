@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ThrottleRetryConfig } from '../lib/config';
+
+/** The one state-machine file, used by the CDK stack and the local runtime alike. */
+export const RUN_QUERY_ASL_PATH = join(__dirname, 'run-query.asl.json');
+
+/** `${Placeholder}` tokens in the file; CDK fills them with definitionSubstitutions, the local runtime with its names. */
+export const RUN_QUERY_PLACEHOLDERS = ['LedgerTableName', 'SlotsTableName', 'DeferredQueueUrl'] as const;
+export type RunQuerySubstitutions = Record<(typeof RUN_QUERY_PLACEHOLDERS)[number], string>;
+
+/** State names other code relies on (metric filters, the console, local handlers, tests). */
+export const RunQueryStates = {
+  markRunning: 'MarkRunning',
+  startQuery: 'StartQuery',
+  releaseSlot: 'ReleaseSlot',
+  sendToDeferredQueue: 'SendToDeferredQueue',
+  recordSucceeded: 'RecordSucceeded',
+  recordFailed: 'RecordFailed',
+  recordCancelled: 'RecordCancelled',
+  recordDeferred: 'RecordDeferred',
+} as const;
+
+/** Athena errors that mean "over the quota or the API rate": retried with backoff, then deferred. */
+export const THROTTLING_ERRORS = [
+  'Athena.TooManyRequestsException',
+  'Athena.ThrottlingException',
+  'Athena.AmazonAthenaException',
+] as const;
+
+type Json = Record<string, unknown>;
+
+/**
+ * Reads the ASL file and applies the configured throttling retry (interval, backoff, delay cap and
+ * attempts) to `StartQuery`, leaving the `${Placeholder}` tokens in place. Returns the JSON text.
+ */
+export function runQueryDefinition(retry?: ThrottleRetryConfig): string {
+  const definition = JSON.parse(readFileSync(RUN_QUERY_ASL_PATH, 'utf8')) as Json;
+  if (retry) {
+    const states = definition.States as Record<string, Json>;
+    const retriers = states[RunQueryStates.startQuery].Retry as Json[];
+    const throttle = retriers.find((r) => (r.ErrorEquals as string[]).includes(THROTTLING_ERRORS[0]));
+    if (!throttle) throw new Error(`${RunQueryStates.startQuery} has no retrier for ${THROTTLING_ERRORS[0]}`);
+    Object.assign(throttle, {
+      IntervalSeconds: retry.intervalSeconds,
+      BackoffRate: retry.backoffRate,
+      MaxDelaySeconds: retry.maxDelaySeconds,
+      MaxAttempts: retry.maxAttempts,
+    });
+  }
+  return JSON.stringify(definition, null, 2);
+}
+
+/** Replaces every `${Placeholder}` (for the local runtime; CDK passes definitionSubstitutions instead). */
+export function substitutePlaceholders(definition: string, values: RunQuerySubstitutions): string {
+  return definition.replace(/\$\{(\w+)\}/g, (token, name: string) => {
+    const value = (values as Record<string, string>)[name];
+    if (value === undefined) throw new Error(`No substitution for ${token} in run-query.asl.json`);
+    return value;
+  });
+}
