@@ -68,3 +68,17 @@ export type MetricName =
 
 /** A clock, so tests and the local runtime control time. */
 export type Clock = () => Date;
+
+/** A message received from a queue. */
+export interface ReceivedMessage {
+  readonly body: string;
+  readonly receiptHandle: string;
+  readonly receiveCount: number;
+}
+
+/** The few queue operations the redrive needs (SQS on AWS, SQLite locally). */
+export interface MessageQueue {
+  receive(maxMessages: number): Promise<readonly ReceivedMessage[]>;
+  send(body: string, attributes?: Readonly<Record<string, string>>): Promise<void>;
+  delete(receiptHandle: string): Promise<void>;
+}

@@ -1,0 +1,42 @@
+import { type WlmConfig, parseConfig } from '../../../lib/config';
+
+/**
+ * Environment variables the stack gives the Lambda functions: one list, used by the stack to set them
+ * and by handlers to read them, so the two cannot drift.
+ */
+export const ENV = {
+  /** The validated athena-wlm config, as JSON. */
+  config: 'WLM_CONFIG',
+  ledgerTable: 'LEDGER_TABLE_NAME',
+  slotsTable: 'SLOTS_TABLE_NAME',
+  stateMachineArn: 'STATE_MACHINE_ARN',
+  queriesQueueUrl: 'QUERIES_QUEUE_URL',
+  deferredQueueUrl: 'DEFERRED_QUEUE_URL',
+  failedQueueUrl: 'FAILED_QUEUE_URL',
+  alertTopicArn: 'ALERT_TOPIC_ARN',
+  resultsBucket: 'RESULTS_BUCKET_NAME',
+} as const;
+
+/** DynamoDB key and index names of the ledger and slot tables. */
+export const TABLES = {
+  ledgerKey: 'queryId',
+  /** GSI: queries of a class, newest first (partition workgroup, sort submittedAt). */
+  ledgerByWorkgroupIndex: 'byWorkgroup',
+  slotsKey: 'id',
+  /** The one item of the slot table: holders (queryId -> holder) and a version for optimistic writes. */
+  slotsItemId: 'slots',
+} as const;
+
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`Environment variable ${name} is not set; the stack sets it for this function.`);
+  return value;
+}
+
+let cachedConfig: WlmConfig | undefined;
+
+/** The config from the environment, parsed once per container. */
+export function configFromEnv(): WlmConfig {
+  cachedConfig ??= parseConfig(JSON.parse(requireEnv(ENV.config)), `${ENV.config} environment variable`);
+  return cachedConfig;
+}

@@ -1,0 +1,160 @@
+import type { WlmConfig } from '../../lib/config';
+import { workgroupNameOf } from '../../lib/config';
+import { admissionPolicy } from './admission-policy';
+import { executionName } from './execution-naming';
+import type { QueryRecord } from './query-record';
+import { isTerminal } from './query-record';
+import { isSameSubmission, newQueryRecord } from './query-records';
+import type { Clock, ExecutionStarter, Ledger, Metrics, SlotStore } from './ports';
+import { buildRunQueryInput } from './run-query-input';
+import { slotWaitSeconds } from './slot-wait';
+import { type QueryMessage, queryMessageSchema } from './submission';
+
+/** Step Functions' limit on execution input, in bytes. */
+export const MAX_EXECUTION_INPUT_BYTES = 262_144;
+
+export interface StartQueryDeps {
+  readonly config: WlmConfig;
+  readonly ledger: Ledger;
+  readonly slots: SlotStore;
+  readonly executions: ExecutionStarter;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  /** The live Active DML quota, needed when the config reads it from Service Quotas. */
+  readonly liveQuota?: () => Promise<number>;
+}
+
+/** What the queue consumer does with the message after the starter looked at it. */
+export type StartOutcome =
+  /** An execution runs the query: delete the message. */
+  | { readonly kind: 'started'; readonly queryId: string; readonly executionArn: string }
+  /** This attempt was already handled (SQS delivers at least once): delete the message. */
+  | { readonly kind: 'duplicate'; readonly queryId: string; readonly reason: string }
+  /** No slot now: keep the message and look again after the delay. */
+  | { readonly kind: 'wait'; readonly queryId: string; readonly delaySeconds: number; readonly reason: string }
+  /** The message can never run: move it to the failed queue with the reason, then delete it. */
+  | { readonly kind: 'parked'; readonly queryId?: string; readonly reason: string };
+
+/**
+ * Handles one message of the `queries` queue: records the query (idempotent on queryId), admits it
+ * into a slot of its class, and starts its execution. Throws only for errors worth a retry
+ * (the ledger or Step Functions unreachable); the message then comes back after its visibility timeout.
+ */
+export async function startQuery(rawBody: string, receiveCount: number, deps: StartQueryDeps): Promise<StartOutcome> {
+  const parsed = parseMessage(rawBody);
+  if ('reason' in parsed) return { kind: 'parked', queryId: parsed.queryId, reason: parsed.reason };
+  const message = parsed.message;
+  const { queryId } = message;
+  const now = deps.clock();
+
+  const classConfig = deps.config.classes[message.workgroup];
+  if (!classConfig) {
+    const reason = `'${message.workgroup}' is not a workload class of this deployment (classes: ${Object.keys(deps.config.classes).join(', ')})`;
+    if (message.body && message.submittedAt !== undefined) {
+      const record = newQueryRecord({ ...message, body: message.body, submittedAt: message.submittedAt }, now);
+      await deps.ledger.create({ ...record, status: 'FAILED', reason, error: { code: 'UnknownWorkgroup', message: reason } });
+    }
+    deps.metrics.count('QueryParkedCount');
+    return { kind: 'parked', queryId, reason };
+  }
+
+  const recordOrOutcome = await recordFor(message, deps, now);
+  if ('kind' in recordOrOutcome) return recordOrOutcome;
+  const record = recordOrOutcome;
+
+  if (isTerminal(record.status)) {
+    return { kind: 'duplicate', queryId, reason: `the query already ended ${record.status}` };
+  }
+  if (record.attempts >= message.attempt && record.status !== 'QUEUED' && record.status !== 'WAITING_FOR_SLOT') {
+    return { kind: 'duplicate', queryId, reason: `attempt ${message.attempt} was already started` };
+  }
+
+  const input = buildRunQueryInput(
+    record,
+    message.attempt,
+    workgroupNameOf(deps.config, message.workgroup),
+    classConfig.timeoutMinutes * 60,
+  );
+  if (Buffer.byteLength(JSON.stringify(input), 'utf8') > MAX_EXECUTION_INPUT_BYTES) {
+    const reason = `the query is too long to pass through Step Functions (its execution input would pass ${MAX_EXECUTION_INPUT_BYTES} bytes); shorten it`;
+    await deps.ledger.update(queryId, { status: 'FAILED', reason, error: { code: 'QueryTooLong', message: reason } }, [
+      'QUEUED',
+      'WAITING_FOR_SLOT',
+    ]);
+    deps.metrics.count('QueryFailedCount', 1, { workgroup: message.workgroup });
+    return { kind: 'parked', queryId, reason };
+  }
+
+  const policy = admissionPolicy(deps.config, deps.liveQuota ? await deps.liveQuota() : undefined);
+  const admission = await deps.slots.acquire(queryId, message.workgroup, policy);
+  if (!admission.admitted) {
+    await deps.ledger.update(queryId, { status: 'WAITING_FOR_SLOT', reason: admission.reason }, [
+      'QUEUED',
+      'WAITING_FOR_SLOT',
+    ]);
+    deps.metrics.count('SlotWaitCount', 1, { workgroup: message.workgroup });
+    const delaySeconds = slotWaitSeconds(receiveCount, deps.config.admission);
+    return { kind: 'wait', queryId, delaySeconds, reason: admission.reason };
+  }
+
+  const started = await deps.executions.start(executionName(queryId, message.attempt), input);
+  if (started.status === 'already-exists') {
+    await releaseIfExecutionIsDone(queryId, deps);
+    return { kind: 'duplicate', queryId, reason: `execution ${executionName(queryId, message.attempt)} already exists` };
+  }
+  deps.metrics.count('QueryAdmittedCount', 1, { workgroup: message.workgroup });
+  deps.metrics.milliseconds('QueueWaitTime', Math.max(0, now.getTime() - Date.parse(record.submittedAt)), {
+    workgroup: message.workgroup,
+  });
+  return { kind: 'started', queryId, executionArn: started.executionArn };
+}
+
+function parseMessage(rawBody: string): { message: QueryMessage } | { reason: string; queryId?: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch {
+    return { reason: 'the message is not JSON' };
+  }
+  const result = queryMessageSchema.safeParse(json);
+  if (result.success) return { message: result.data };
+  const queryId = typeof (json as { queryId?: unknown })?.queryId === 'string' ? (json as { queryId: string }).queryId : undefined;
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ');
+  return { reason: `the message is not a valid query message (${problems})`, queryId };
+}
+
+/** The ledger record of the message's query, created for a new submission, or an outcome that ends here. */
+async function recordFor(message: QueryMessage, deps: StartQueryDeps, now: Date): Promise<QueryRecord | StartOutcome> {
+  const { queryId } = message;
+  if (message.body && message.submittedAt !== undefined) {
+    const fresh = newQueryRecord({ ...message, body: message.body, submittedAt: message.submittedAt }, now);
+    const { created, record } = await deps.ledger.create(fresh);
+    if (!created && !isSameSubmission(record, fresh)) {
+      deps.metrics.count('QueryParkedCount');
+      return {
+        kind: 'parked',
+        queryId,
+        reason: `queryId '${queryId}' is already used by a different query (submitted ${record.submittedAt}); the new one was not run. Use a new queryId.`,
+      };
+    }
+    return record;
+  }
+  const record = await deps.ledger.get(queryId);
+  if (!record) {
+    deps.metrics.count('QueryParkedCount');
+    return { kind: 'parked', queryId, reason: `no ledger record for query '${queryId}', so it cannot be run again` };
+  }
+  return record;
+}
+
+/**
+ * StartExecution said the execution name is taken by a closed execution (or one with other input). The
+ * slot this call took is freed when the ledger shows that execution's work is over; a RUNNING execution
+ * keeps its slot, and anything else is left to the slot reconciler.
+ */
+async function releaseIfExecutionIsDone(queryId: string, deps: StartQueryDeps): Promise<void> {
+  const record = await deps.ledger.get(queryId);
+  if (record && (isTerminal(record.status) || record.status === 'DEFERRED')) {
+    await deps.slots.release(queryId);
+  }
+}
