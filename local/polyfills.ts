@@ -14,4 +14,5 @@ if (typeof Promise.withResolvers !== 'function') {
     },
   });
 }
+
 export {};

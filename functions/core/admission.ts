@@ -36,7 +36,11 @@ export function decideAdmission(
 ): AdmissionDecision {
   const limits = policy.classes[className];
   if (!limits) {
-    return { admitted: false, limitingFactor: 'unknown-class', reason: `'${className}' is not a workload class` };
+    return {
+      admitted: false,
+      limitingFactor: 'unknown-class',
+      reason: `'${className}' is not a workload class`,
+    };
   }
   const mine = used(usage, className) + 1;
   if (mine > limits.maxSlots) {
@@ -57,7 +61,8 @@ export function decideAdmission(
   const withinGuarantee = mine <= limits.guaranteedSlots;
   if (total > policy.capacity || (!withinGuarantee && reserved > policy.capacity)) {
     const inUse = total - 1;
-    const held = reserved - Math.max(mine, limits.guaranteedSlots) + Math.max(mine - 1, limits.guaranteedSlots);
+    const held =
+      reserved - Math.max(mine, limits.guaranteedSlots) + Math.max(mine - 1, limits.guaranteedSlots);
     return {
       admitted: false,
       limitingFactor: 'capacity',

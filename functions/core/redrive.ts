@@ -1,6 +1,6 @@
 import type { WlmConfig } from '../../lib/config';
-import { isTerminal } from './query-record';
 import type { Clock, Ledger, MessageQueue, Metrics } from './ports';
+import { isTerminal } from './query-record';
 import { queryMessageSchema } from './submission';
 
 export interface RedriveDeps {
@@ -94,7 +94,11 @@ async function redriveOne(body: string, maxRedrives: number, deps: RedriveDeps):
   }
   const updated = await deps.ledger.update(
     queryId,
-    { status: 'QUEUED', redrives, reason: `redriven after throttling (redrive ${redrives} of at most ${maxRedrives})` },
+    {
+      status: 'QUEUED',
+      redrives,
+      reason: `redriven after throttling (redrive ${redrives} of at most ${maxRedrives})`,
+    },
     ['DEFERRED', 'QUEUED'],
   );
   if (!updated) return { kind: 'drop', reason: 'the query moved on (cancelled or started) meanwhile' };

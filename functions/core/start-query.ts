@@ -2,10 +2,10 @@ import type { WlmConfig } from '../../lib/config';
 import { workgroupNameOf } from '../../lib/config';
 import { admissionPolicy } from './admission-policy';
 import { executionName } from './execution-naming';
+import type { Clock, ExecutionStarter, Ledger, Metrics, SlotStore } from './ports';
 import type { QueryRecord } from './query-record';
 import { isTerminal } from './query-record';
 import { isSameSubmission, newQueryRecord } from './query-records';
-import type { Clock, ExecutionStarter, Ledger, Metrics, SlotStore } from './ports';
 import { buildRunQueryInput } from './run-query-input';
 import { slotWaitSeconds } from './slot-wait';
 import { type QueryMessage, queryMessageSchema } from './submission';
@@ -31,7 +31,12 @@ export type StartOutcome =
   /** This attempt was already handled (SQS delivers at least once): delete the message. */
   | { readonly kind: 'duplicate'; readonly queryId: string; readonly reason: string }
   /** No slot now: keep the message and look again after the delay. */
-  | { readonly kind: 'wait'; readonly queryId: string; readonly delaySeconds: number; readonly reason: string }
+  | {
+      readonly kind: 'wait';
+      readonly queryId: string;
+      readonly delaySeconds: number;
+      readonly reason: string;
+    }
   /** The message can never run: move it to the failed queue with the reason, then delete it. */
   | { readonly kind: 'parked'; readonly queryId?: string; readonly reason: string };
 
@@ -40,7 +45,11 @@ export type StartOutcome =
  * into a slot of its class, and starts its execution. Throws only for errors worth a retry
  * (the ledger or Step Functions unreachable); the message then comes back after its visibility timeout.
  */
-export async function startQuery(rawBody: string, receiveCount: number, deps: StartQueryDeps): Promise<StartOutcome> {
+export async function startQuery(
+  rawBody: string,
+  receiveCount: number,
+  deps: StartQueryDeps,
+): Promise<StartOutcome> {
   const parsed = parseMessage(rawBody);
   if ('reason' in parsed) return { kind: 'parked', queryId: parsed.queryId, reason: parsed.reason };
   const message = parsed.message;
@@ -51,8 +60,16 @@ export async function startQuery(rawBody: string, receiveCount: number, deps: St
   if (!classConfig) {
     const reason = `'${message.workgroup}' is not a workload class of this deployment (classes: ${Object.keys(deps.config.classes).join(', ')})`;
     if (message.body && message.submittedAt !== undefined) {
-      const record = newQueryRecord({ ...message, body: message.body, submittedAt: message.submittedAt }, now);
-      await deps.ledger.create({ ...record, status: 'FAILED', reason, error: { code: 'UnknownWorkgroup', message: reason } });
+      const record = newQueryRecord(
+        { ...message, body: message.body, submittedAt: message.submittedAt },
+        now,
+      );
+      await deps.ledger.create({
+        ...record,
+        status: 'FAILED',
+        reason,
+        error: { code: 'UnknownWorkgroup', message: reason },
+      });
     }
     deps.metrics.count('QueryParkedCount');
     return { kind: 'parked', queryId, reason };
@@ -65,7 +82,11 @@ export async function startQuery(rawBody: string, receiveCount: number, deps: St
   if (isTerminal(record.status)) {
     return { kind: 'duplicate', queryId, reason: `the query already ended ${record.status}` };
   }
-  if (record.attempts >= message.attempt && record.status !== 'QUEUED' && record.status !== 'WAITING_FOR_SLOT') {
+  if (
+    record.attempts >= message.attempt &&
+    record.status !== 'QUEUED' &&
+    record.status !== 'WAITING_FOR_SLOT'
+  ) {
     return { kind: 'duplicate', queryId, reason: `attempt ${message.attempt} was already started` };
   }
 
@@ -77,10 +98,11 @@ export async function startQuery(rawBody: string, receiveCount: number, deps: St
   );
   if (Buffer.byteLength(JSON.stringify(input), 'utf8') > MAX_EXECUTION_INPUT_BYTES) {
     const reason = `the query is too long to pass through Step Functions (its execution input would pass ${MAX_EXECUTION_INPUT_BYTES} bytes); shorten it`;
-    await deps.ledger.update(queryId, { status: 'FAILED', reason, error: { code: 'QueryTooLong', message: reason } }, [
-      'QUEUED',
-      'WAITING_FOR_SLOT',
-    ]);
+    await deps.ledger.update(
+      queryId,
+      { status: 'FAILED', reason, error: { code: 'QueryTooLong', message: reason } },
+      ['QUEUED', 'WAITING_FOR_SLOT'],
+    );
     deps.metrics.count('QueryFailedCount', 1, { workgroup: message.workgroup });
     return { kind: 'parked', queryId, reason };
   }
@@ -100,7 +122,11 @@ export async function startQuery(rawBody: string, receiveCount: number, deps: St
   const started = await deps.executions.start(executionName(queryId, message.attempt), input);
   if (started.status === 'already-exists') {
     await releaseIfExecutionIsDone(queryId, deps);
-    return { kind: 'duplicate', queryId, reason: `execution ${executionName(queryId, message.attempt)} already exists` };
+    return {
+      kind: 'duplicate',
+      queryId,
+      reason: `execution ${executionName(queryId, message.attempt)} already exists`,
+    };
   }
   deps.metrics.count('QueryAdmittedCount', 1, { workgroup: message.workgroup });
   deps.metrics.milliseconds('QueueWaitTime', Math.max(0, now.getTime() - Date.parse(record.submittedAt)), {
@@ -118,13 +144,22 @@ function parseMessage(rawBody: string): { message: QueryMessage } | { reason: st
   }
   const result = queryMessageSchema.safeParse(json);
   if (result.success) return { message: result.data };
-  const queryId = typeof (json as { queryId?: unknown })?.queryId === 'string' ? (json as { queryId: string }).queryId : undefined;
-  const problems = result.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ');
+  const queryId =
+    typeof (json as { queryId?: unknown })?.queryId === 'string'
+      ? (json as { queryId: string }).queryId
+      : undefined;
+  const problems = result.error.issues
+    .map((i) => `${i.path.join('.') || 'message'}: ${i.message}`)
+    .join('; ');
   return { reason: `the message is not a valid query message (${problems})`, queryId };
 }
 
 /** The ledger record of the message's query, created for a new submission, or an outcome that ends here. */
-async function recordFor(message: QueryMessage, deps: StartQueryDeps, now: Date): Promise<QueryRecord | StartOutcome> {
+async function recordFor(
+  message: QueryMessage,
+  deps: StartQueryDeps,
+  now: Date,
+): Promise<QueryRecord | StartOutcome> {
   const { queryId } = message;
   if (message.body && message.submittedAt !== undefined) {
     const fresh = newQueryRecord({ ...message, body: message.body, submittedAt: message.submittedAt }, now);
@@ -142,7 +177,11 @@ async function recordFor(message: QueryMessage, deps: StartQueryDeps, now: Date)
   const record = await deps.ledger.get(queryId);
   if (!record) {
     deps.metrics.count('QueryParkedCount');
-    return { kind: 'parked', queryId, reason: `no ledger record for query '${queryId}', so it cannot be run again` };
+    return {
+      kind: 'parked',
+      queryId,
+      reason: `no ledger record for query '${queryId}', so it cannot be run again`,
+    };
   }
   return record;
 }

@@ -24,10 +24,20 @@ export const submissionBodySchema = z
       .describe('The SQL to run.'),
     queryId: z
       .string()
-      .regex(new RegExp(QUERY_ID_PATTERN), 'queryId is 1 to 64 letters, digits, - or _ and starts with a letter or digit')
+      .regex(
+        new RegExp(QUERY_ID_PATTERN),
+        'queryId is 1 to 64 letters, digits, - or _ and starts with a letter or digit',
+      )
       .optional()
-      .describe('Your id for the query; a retried POST with the same id never runs it twice. Generated when absent.'),
-    database: z.string().min(1).max(255).optional().describe('Glue database the query runs in (default "default").'),
+      .describe(
+        'Your id for the query; a retried POST with the same id never runs it twice. Generated when absent.',
+      ),
+    database: z
+      .string()
+      .min(1)
+      .max(255)
+      .optional()
+      .describe('Glue database the query runs in (default "default").'),
     catalog: z.string().min(1).max(255).optional().describe('Data catalog (default "AwsDataCatalog").'),
     userId: z.string().min(1).max(256).optional().describe('A label for who asked, kept on the record.'),
     executionParameters: z
@@ -70,7 +80,10 @@ export type QueryMessageInput = z.input<typeof queryMessageSchema>;
 
 /** JSON schema (draft-04, as API Gateway models want) of the submission body, from the one zod source. */
 export function submissionBodyJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(submissionBodySchema, { target: 'draft-4', io: 'input' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(submissionBodySchema, { target: 'draft-4', io: 'input' }) as Record<
+    string,
+    unknown
+  >;
   delete schema.$schema;
   return schema;
 }

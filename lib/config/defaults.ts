@@ -33,7 +33,8 @@ export const DEFAULT_CONFIG: WlmConfigInput = {
       timeoutMinutes: 240,
     },
     exploratory: {
-      description: "Data scientists' experiments: capped slots, hourly limit at 70% of what would harm production",
+      description:
+        "Data scientists' experiments: capped slots, hourly limit at 70% of what would harm production",
       guaranteedSlots: 1,
       maxSlots: 4,
       hourlyDataLimit: { expectedBytes: 1 * TB, bufferPercent: -30 },

@@ -85,7 +85,12 @@ export const wlmConfigSchema = z
     /** Class that `POST /athena/query` (the reference sample's route) submits to. */
     defaultClass: className.default('adhoc'),
     classes: z.record(className, workloadClassSchema),
-    throttleRetry: throttleRetry.default({ intervalSeconds: 2, backoffRate: 2, maxDelaySeconds: 60, maxAttempts: 6 }),
+    throttleRetry: throttleRetry.default({
+      intervalSeconds: 2,
+      backoffRate: 2,
+      maxDelaySeconds: 60,
+      maxAttempts: 6,
+    }),
     redrive: z
       .object({
         /** How often deferred queries are moved back to the main queue, in minutes. */

@@ -1,0 +1,92 @@
+import { admissionPolicy } from '../../functions/core/admission-policy';
+import { ConfigError, DEFAULT_CONFIG, limitWithBuffer, parseConfig, workgroupNameOf } from '../../lib/config';
+
+function errorOf(input: unknown): ConfigError {
+  try {
+    parseConfig(input);
+  } catch (error) {
+    return error as ConfigError;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+describe('config', () => {
+  it('accepts the case-study defaults: five classes whose guarantees fit the quota minus headroom', () => {
+    const config = parseConfig(DEFAULT_CONFIG);
+    expect(Object.keys(config.classes)).toEqual(['predictable', 'fast', 'long', 'exploratory', 'adhoc']);
+    expect(workgroupNameOf(config, 'predictable')).toBe('athena-wlm-predictable');
+    expect(admissionPolicy(config).capacity).toBe(18);
+  });
+
+  it('computes limits with their buffers: +10% for predictable, 70% of the harm level for exploratory', () => {
+    const config = parseConfig(DEFAULT_CONFIG);
+    expect(limitWithBuffer(config.classes.predictable.hourlyDataLimit!)).toBe(550_000_000_000);
+    expect(limitWithBuffer(config.classes.exploratory.hourlyDataLimit!)).toBe(700_000_000_000);
+    expect(limitWithBuffer(config.classes.long.dailyDataLimit!)).toBe(10_000_000_000_000);
+  });
+
+  it('names the key of every error', () => {
+    const error = errorOf({
+      defaultClass: 'missing',
+      classes: { fast: { guaranteedSlots: 3, maxSlots: 2, bytesScannedCutoffPerQuery: 5 } },
+    });
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.issues).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^config\.classes\.fast\.bytesScannedCutoffPerQuery: /)]),
+    );
+    const semantic = errorOf({
+      defaultClass: 'missing',
+      classes: { fast: { guaranteedSlots: 3, maxSlots: 2 } },
+    });
+    expect(semantic.issues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^config\.classes\.fast\.guaranteedSlots: guaranteedSlots \(3\) is more than maxSlots \(2\)/,
+        ),
+        expect.stringMatching(/^config\.defaultClass: defaultClass 'missing' is not one of the classes/),
+      ]),
+    );
+  });
+
+  it('refuses guarantees that add up to more than the quota minus headroom', () => {
+    const error = errorOf({
+      quota: { activeDmlQueries: 5, headroom: 1 },
+      defaultClass: 'a',
+      classes: { a: { guaranteedSlots: 3, maxSlots: 4 }, b: { guaranteedSlots: 2, maxSlots: 4 } },
+    });
+    expect(error.message).toMatch(
+      /config\.classes: the classes' guaranteedSlots add up to 5, more than the quota minus headroom \(4\)/,
+    );
+  });
+
+  it('refuses unknown keys so typos do not pass silently', () => {
+    const error = errorOf({ defaultClass: 'a', classes: { a: { guaranteedSlots: 0, maxSlot: 1 } } });
+    expect(error.message).toMatch(/config\.classes\.a/);
+  });
+
+  it('refuses two classes on one workgroup', () => {
+    const error = errorOf({
+      defaultClass: 'a',
+      classes: {
+        a: { guaranteedSlots: 0, maxSlots: 1, workgroupName: 'wg' },
+        b: { guaranteedSlots: 0, maxSlots: 1, workgroupName: 'wg' },
+      },
+    });
+    expect(error.message).toMatch(
+      /config\.classes\.b\.workgroupName: workgroup 'wg' is already used by class 'a'/,
+    );
+  });
+
+  it("uses the live quota when the config says 'service-quotas', and clamps class caps to it", () => {
+    const config = parseConfig({
+      quota: { activeDmlQueries: 'service-quotas', headroom: 2 },
+      defaultClass: 'a',
+      classes: { a: { guaranteedSlots: 2, maxSlots: 50 } },
+    });
+    expect(admissionPolicy(config, 10)).toEqual({
+      capacity: 8,
+      classes: { a: { guaranteedSlots: 2, maxSlots: 8 } },
+    });
+    expect(() => admissionPolicy(config)).toThrow(/service-quotas/);
+  });
+});

@@ -1,0 +1,254 @@
+import { clientRequestToken } from '../../functions/core/execution-naming';
+import { type StartQueryDeps, startQuery } from '../../functions/core/start-query';
+import { parseConfig } from '../../lib/config';
+import {
+  InMemoryLedger,
+  InMemorySlotStore,
+  RecordingExecutions,
+  RecordingMetrics,
+} from '../support/in-memory';
+
+const config = parseConfig({
+  quota: { activeDmlQueries: 6, headroom: 1 },
+  defaultClass: 'adhoc',
+  classes: {
+    etl: { guaranteedSlots: 2, maxSlots: 4, timeoutMinutes: 60 },
+    adhoc: { guaranteedSlots: 0, maxSlots: 1 },
+  },
+});
+
+const NOW = new Date('2026-11-22T10:00:05.000Z');
+const SUBMITTED = Date.parse('2026-11-22T10:00:00.000Z');
+
+function setup() {
+  const deps = {
+    config,
+    ledger: new InMemoryLedger(),
+    slots: new InMemorySlotStore(),
+    executions: new RecordingExecutions(),
+    metrics: new RecordingMetrics(),
+    clock: () => NOW,
+  } satisfies StartQueryDeps;
+  return deps;
+}
+
+async function recordOf(queryId: string) {
+  const deps = setup();
+  await startQuery(submission(queryId), 1, deps);
+  return deps.ledger.records.get(queryId)!;
+}
+
+function submission(queryId: string, overrides: Record<string, unknown> = {}) {
+  return JSON.stringify({
+    workgroup: 'etl',
+    queryId,
+    submittedAt: SUBMITTED,
+    submittedBy: 'arn:aws:iam::123456789012:role/etl',
+    body: { query: 'SELECT 1', userId: 'u-1' },
+    ...overrides,
+  });
+}
+
+describe('startQuery', () => {
+  it('records a new query, takes a slot and starts its execution named after the queryId', async () => {
+    const deps = setup();
+
+    const outcome = await startQuery(submission('q1'), 1, deps);
+
+    expect(outcome).toMatchObject({ kind: 'started', queryId: 'q1' });
+    expect(deps.ledger.records.get('q1')).toMatchObject({
+      status: 'QUEUED',
+      workgroup: 'etl',
+      query: 'SELECT 1',
+      database: 'default',
+      catalog: 'AwsDataCatalog',
+      userId: 'u-1',
+      submittedBy: 'arn:aws:iam::123456789012:role/etl',
+      submittedAt: '2026-11-22T10:00:00.000Z',
+    });
+    expect(deps.slots.held.has('q1')).toBe(true);
+    expect(deps.executions.started).toEqual([
+      {
+        name: 'q1',
+        input: {
+          queryId: 'q1',
+          workgroup: 'etl',
+          attempt: 1,
+          timeoutSeconds: 3600,
+          startQueryExecution: {
+            QueryString: 'SELECT 1',
+            WorkGroup: 'athena-wlm-etl',
+            QueryExecutionContext: { Database: 'default', Catalog: 'AwsDataCatalog' },
+            ClientRequestToken: clientRequestToken('q1', 1),
+          },
+        },
+      },
+    ]);
+    expect(deps.metrics.total('QueryAdmittedCount')).toBe(1);
+    expect(deps.metrics.counts).toContainEqual({
+      name: 'QueueWaitTime',
+      value: 5000,
+      dimensions: { workgroup: 'etl' },
+    });
+  });
+
+  it('passes execution parameters, database and catalog through to Athena', async () => {
+    const deps = setup();
+    const body = { query: 'SELECT ?', database: 'farm', catalog: 'other', executionParameters: ["'x'"] };
+
+    await startQuery(submission('q2', { body }), 1, deps);
+
+    expect(deps.executions.started[0].input.startQueryExecution).toMatchObject({
+      QueryExecutionContext: { Database: 'farm', Catalog: 'other' },
+      ExecutionParameters: ["'x'"],
+    });
+  });
+
+  it('handles a duplicate delivery without a second slot or execution', async () => {
+    const deps = setup();
+    await startQuery(submission('q1'), 1, deps);
+    deps.ledger.records.set('q1', { ...deps.ledger.records.get('q1')!, status: 'RUNNING', attempts: 1 });
+
+    const outcome = await startQuery(submission('q1'), 2, deps);
+
+    expect(outcome).toMatchObject({ kind: 'duplicate', reason: 'attempt 1 was already started' });
+    expect(deps.executions.started).toHaveLength(1);
+    expect(deps.slots.held.size).toBe(1);
+  });
+
+  it('treats two concurrent deliveries of one message as one start (same name, same input)', async () => {
+    const deps = setup();
+
+    const outcomes = await Promise.all([
+      startQuery(submission('q1'), 1, deps),
+      startQuery(submission('q1'), 1, deps),
+    ]);
+
+    expect(outcomes.map((o) => o.kind)).toEqual(['started', 'started']);
+    expect(deps.executions.started).toHaveLength(1);
+    expect(deps.slots.held.size).toBe(1);
+  });
+
+  it('refuses a reused queryId with a different query, records nothing new and does not run it', async () => {
+    const deps = setup();
+    await startQuery(submission('q1'), 1, deps);
+
+    const outcome = await startQuery(submission('q1', { body: { query: 'DROP TABLE x' } }), 1, deps);
+
+    expect(outcome).toMatchObject({ kind: 'parked', queryId: 'q1' });
+    expect(outcome.kind === 'parked' && outcome.reason).toMatch(/already used by a different query/);
+    expect(deps.ledger.records.get('q1')?.query).toBe('SELECT 1');
+    expect(deps.executions.started).toHaveLength(1);
+  });
+
+  it('leaves a query waiting for a slot with the reason on its record and a growing delay', async () => {
+    const deps = setup();
+    await startQuery(submission('a1', { workgroup: 'adhoc' }), 1, deps);
+
+    const first = await startQuery(submission('a2', { workgroup: 'adhoc' }), 1, deps);
+    const later = await startQuery(submission('a2', { workgroup: 'adhoc' }), 6, deps);
+
+    expect(first).toMatchObject({ kind: 'wait', reason: 'adhoc is at its cap of 1 running query' });
+    expect(deps.ledger.records.get('a2')).toMatchObject({
+      status: 'WAITING_FOR_SLOT',
+      reason: 'adhoc is at its cap of 1 running query',
+    });
+    expect(first.kind === 'wait' && first.delaySeconds).toBeLessThanOrEqual(
+      config.admission.initialWaitSeconds,
+    );
+    expect(later.kind === 'wait' && later.delaySeconds).toBeGreaterThan(config.admission.initialWaitSeconds);
+    expect(deps.executions.started.map((s) => s.name)).toEqual(['a1']);
+  });
+
+  it('parks a message that is not JSON or not a query message, with the reason', async () => {
+    const deps = setup();
+
+    expect(await startQuery('not json', 1, deps)).toEqual({
+      kind: 'parked',
+      queryId: undefined,
+      reason: 'the message is not JSON',
+    });
+    const bad = await startQuery(
+      JSON.stringify({ workgroup: 'etl', queryId: 'q9', submittedAt: 1, body: {} }),
+      1,
+      deps,
+    );
+    expect(bad).toMatchObject({ kind: 'parked', queryId: 'q9' });
+    expect(bad.kind === 'parked' && bad.reason).toMatch(/body\.query/);
+    expect(deps.executions.started).toHaveLength(0);
+  });
+
+  it('parks a query for an unknown class and records it FAILED with the reason', async () => {
+    const deps = setup();
+
+    const outcome = await startQuery(submission('q3', { workgroup: 'nope' }), 1, deps);
+
+    expect(outcome.kind).toBe('parked');
+    expect(deps.ledger.records.get('q3')).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'UnknownWorkgroup' },
+    });
+  });
+
+  it('drops a message whose query was cancelled meanwhile', async () => {
+    const deps = setup();
+    await startQuery(submission('a1', { workgroup: 'adhoc' }), 1, deps);
+    await startQuery(submission('a2', { workgroup: 'adhoc' }), 1, deps);
+    await deps.ledger.update('a2', { status: 'CANCELLED' });
+
+    const outcome = await startQuery(submission('a2', { workgroup: 'adhoc' }), 2, deps);
+
+    expect(outcome).toMatchObject({ kind: 'duplicate', reason: 'the query already ended CANCELLED' });
+  });
+
+  it('starts a redriven attempt from the ledger record under the name queryId.rN with a new request token', async () => {
+    const deps = setup();
+    await startQuery(submission('q1'), 1, deps);
+    await deps.ledger.update('q1', { status: 'QUEUED', attempts: 1, redrives: 1 });
+    await deps.slots.release('q1');
+
+    const outcome = await startQuery(
+      JSON.stringify({ workgroup: 'etl', queryId: 'q1', attempt: 2 }),
+      1,
+      deps,
+    );
+
+    expect(outcome.kind).toBe('started');
+    const second = deps.executions.started[1];
+    expect(second.name).toBe('q1.r1');
+    expect(second.input.attempt).toBe(2);
+    expect(second.input.startQueryExecution.ClientRequestToken).toBe(clientRequestToken('q1', 2));
+    expect(second.input.startQueryExecution.ClientRequestToken).not.toBe(clientRequestToken('q1', 1));
+  });
+
+  it('frees the slot it took when the execution name belongs to a finished execution', async () => {
+    const deps = setup();
+    // A stale redelivery read the record as QUEUED, but the execution of that name has since finished.
+    await deps.ledger.create({ ...(await recordOf('q1')), status: 'QUEUED' });
+    deps.executions.closedNames.add('q1');
+    const stored = deps.ledger.get.bind(deps.ledger);
+    deps.ledger.get = async (id) => {
+      const record = await stored(id);
+      return record && { ...record, status: 'SUCCEEDED' };
+    };
+
+    const outcome = await startQuery(submission('q1'), 3, deps);
+
+    expect(outcome).toMatchObject({ kind: 'duplicate', reason: 'execution q1 already exists' });
+    expect(deps.slots.held.has('q1')).toBe(false);
+  });
+
+  it('fails a query too long to pass through Step Functions instead of retrying it', async () => {
+    const deps = setup();
+    const query = `SELECT '${'x'.repeat(262_000)}'`;
+
+    const outcome = await startQuery(submission('big', { body: { query } }), 1, deps);
+
+    expect(outcome.kind).toBe('parked');
+    expect(deps.ledger.records.get('big')).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'QueryTooLong' },
+    });
+    expect(deps.slots.held.size).toBe(0);
+  });
+});
