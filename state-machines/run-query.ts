@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ThrottleRetryConfig } from '../lib/config';
+import type { ThrottleRetryConfig, WlmConfig } from '../lib/config';
 
 /** The one state-machine file, used by the CDK stack and the local runtime alike. */
 export const RUN_QUERY_ASL_PATH = join(__dirname, 'run-query.asl.json');
@@ -30,13 +30,25 @@ export const THROTTLING_ERRORS = [
 
 type Json = Record<string, unknown>;
 
+/** What the config sets in the definition. */
+export interface RunQueryTuning {
+  readonly throttleRetry: ThrottleRetryConfig;
+  /** Longest class time limit, in minutes: the execution's own timeout adds a margin to it. */
+  readonly longestTimeoutMinutes: number;
+}
+
+/** Margin of the execution timeout over the longest class limit, which the slot reconciler enforces first. */
+export const EXECUTION_TIMEOUT_MARGIN_SECONDS = 600;
+
 /**
- * Reads the ASL file and applies the configured throttling retry (interval, backoff, delay cap and
- * attempts) to `StartQuery`, leaving the `${Placeholder}` tokens in place. Returns the JSON text.
+ * Reads the ASL file and applies the config: the throttling retry of `StartQuery` (interval, backoff,
+ * delay cap, attempts) and the execution timeout, leaving the `${Placeholder}` tokens in place.
  */
-export function runQueryDefinition(retry?: ThrottleRetryConfig): string {
+export function runQueryDefinition(tuning?: RunQueryTuning): string {
   const definition = JSON.parse(readFileSync(RUN_QUERY_ASL_PATH, 'utf8')) as Json;
-  if (retry) {
+  if (tuning) {
+    const retry = tuning.throttleRetry;
+    definition.TimeoutSeconds = tuning.longestTimeoutMinutes * 60 + EXECUTION_TIMEOUT_MARGIN_SECONDS;
     const states = definition.States as Record<string, Json>;
     const retriers = states[RunQueryStates.startQuery].Retry as Json[];
     const throttle = retriers.find((r) => (r.ErrorEquals as string[]).includes(THROTTLING_ERRORS[0]));
@@ -58,4 +70,12 @@ export function substitutePlaceholders(definition: string, values: RunQuerySubst
     if (value === undefined) throw new Error(`No substitution for ${token} in run-query.asl.json`);
     return value;
   });
+}
+
+/** The tuning a config implies. */
+export function runQueryTuning(config: WlmConfig): RunQueryTuning {
+  return {
+    throttleRetry: config.throttleRetry,
+    longestTimeoutMinutes: Math.max(...Object.values(config.classes).map((c) => c.timeoutMinutes)),
+  };
 }

@@ -82,3 +82,89 @@ export interface MessageQueue {
   send(body: string, attributes?: Readonly<Record<string, string>>): Promise<void>;
   delete(receiptHandle: string): Promise<void>;
 }
+
+/** A filter of `GET /queries`: newest first, at most `limit`, resumed with an opaque `nextToken`. */
+export interface ListQueriesFilter {
+  readonly workgroup?: string;
+  readonly status?: QueryStatus;
+  readonly userId?: string;
+  readonly limit: number;
+  readonly nextToken?: string;
+}
+
+export interface QueryPage {
+  readonly items: readonly QueryRecord[];
+  /** Present when there may be more: pass it back to read the next page. */
+  readonly nextToken?: string;
+}
+
+/** A page token that is not one this ledger issued (or was issued for another filter). */
+export class InvalidPageTokenError extends Error {
+  constructor(message = 'nextToken is not a token this API returned; start again without it') {
+    super(message);
+    this.name = 'InvalidPageTokenError';
+  }
+}
+
+/**
+ * Optional ledger capability behind `GET /queries` and `GET /workgroups` (an index on AWS, not a
+ * scan). Kept apart from `Ledger` so the starter's ledger stays small.
+ */
+export interface LedgerQueries {
+  /** Queries newest first; throws InvalidPageTokenError for a token it did not issue. */
+  list(filter: ListQueriesFilter): Promise<QueryPage>;
+  /** How many queries of a class submitted since `since` (ISO time) are in each of `statuses`. */
+  countByStatus(
+    workgroup: string,
+    statuses: readonly QueryStatus[],
+    since: string,
+  ): Promise<Readonly<Partial<Record<QueryStatus, number>>>>;
+}
+
+/** Status of a Step Functions execution, or NOT_FOUND when there is none of that ARN. */
+export type ExecutionStatus =
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'TIMED_OUT'
+  | 'ABORTED'
+  | 'PENDING_REDRIVE'
+  | 'NOT_FOUND';
+
+/** Looks at and stops `run-query` executions (Step Functions on AWS, the embedded runner locally). */
+export interface ExecutionControl {
+  status(executionArn: string): Promise<ExecutionStatus>;
+  /** Stops the execution (and with it its Athena query); a closed or unknown execution is not an error. */
+  stop(executionArn: string, cause: string): Promise<void>;
+}
+
+/** One page of a query's result rows. */
+export interface ResultPage {
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+  readonly rows: readonly (readonly (string | null)[])[];
+  readonly nextToken?: string;
+  /** A short-lived link to the whole result as CSV (presigned S3 URL on AWS, a local URL locally). */
+  readonly downloadUrl?: string;
+  readonly downloadUrlExpiresAt?: string;
+}
+
+/** Results are gone (expired from the results bucket, or Athena no longer knows the query). */
+export class ResultsUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResultsUnavailableError';
+  }
+}
+
+/** Reads the rows of a SUCCEEDED query (Athena GetQueryResults on AWS, DuckDB output locally). */
+export interface QueryResultsReader {
+  page(
+    record: QueryRecord,
+    options: { readonly maxResults: number; readonly nextToken?: string },
+  ): Promise<ResultPage>;
+}
+
+/** Sends an alert to the admins (SNS on AWS, the log locally). */
+export interface AlertPublisher {
+  publish(subject: string, message: string, attributes?: Readonly<Record<string, string>>): Promise<void>;
+}

@@ -17,8 +17,6 @@ export interface RunQueryInput {
   readonly queryId: string;
   readonly workgroup: string;
   readonly attempt: number;
-  /** The class's time limit for the query (Athena queue time included); past it the query is stopped. */
-  readonly timeoutSeconds: number;
   readonly startQueryExecution: StartQueryExecutionRequest;
 }
 
@@ -39,13 +37,11 @@ export function buildRunQueryInput(
   source: RunQuerySource,
   attempt: number,
   athenaWorkGroup: string,
-  timeoutSeconds: number,
 ): RunQueryInput {
   return {
     queryId: source.queryId,
     workgroup: source.workgroup,
     attempt,
-    timeoutSeconds,
     startQueryExecution: {
       QueryString: source.query,
       WorkGroup: athenaWorkGroup,

@@ -90,12 +90,7 @@ export async function startQuery(
     return { kind: 'duplicate', queryId, reason: `attempt ${message.attempt} was already started` };
   }
 
-  const input = buildRunQueryInput(
-    record,
-    message.attempt,
-    workgroupNameOf(deps.config, message.workgroup),
-    classConfig.timeoutMinutes * 60,
-  );
+  const input = buildRunQueryInput(record, message.attempt, workgroupNameOf(deps.config, message.workgroup));
   if (Buffer.byteLength(JSON.stringify(input), 'utf8') > MAX_EXECUTION_INPUT_BYTES) {
     const reason = `the query is too long to pass through Step Functions (its execution input would pass ${MAX_EXECUTION_INPUT_BYTES} bytes); shorten it`;
     await deps.ledger.update(

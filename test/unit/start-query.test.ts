@@ -74,7 +74,6 @@ describe('startQuery', () => {
           queryId: 'q1',
           workgroup: 'etl',
           attempt: 1,
-          timeoutSeconds: 3600,
           startQueryExecution: {
             QueryString: 'SELECT 1',
             WorkGroup: 'athena-wlm-etl',

@@ -1,0 +1,78 @@
+import type { Clock, ExecutionControl, Ledger, SlotStore } from './ports';
+import type { QueryRecord, QueryStatus } from './query-record';
+import { isTerminal } from './query-record';
+
+export interface CancelQueryDeps {
+  readonly ledger: Ledger;
+  readonly slots: SlotStore;
+  readonly executions: Pick<ExecutionControl, 'stop'>;
+  readonly clock: Clock;
+}
+
+export type CancelOutcome =
+  /** The query is CANCELLED now; `previousStatus` says where it was caught. */
+  | { readonly kind: 'cancelled'; readonly previousStatus: QueryStatus; readonly record: QueryRecord }
+  | { readonly kind: 'not-found' }
+  /** It had already ended: nothing to cancel. */
+  | { readonly kind: 'finished'; readonly record: QueryRecord };
+
+/** Statuses where the query has no running execution: the ledger alone stops it. */
+const NOT_STARTED: readonly QueryStatus[] = ['QUEUED', 'WAITING_FOR_SLOT', 'DEFERRED'];
+
+/** Times the status may move under us (for example QUEUED to RUNNING) before we give up. */
+const MAX_TRIES = 3;
+
+/** Cancelling raced with the query changing status too many times. */
+export class CancelConflictError extends Error {
+  constructor(queryId: string) {
+    super(`Query ${queryId} changed status while it was being cancelled; try again.`);
+    this.name = 'CancelConflictError';
+  }
+}
+
+/**
+ * Cancels a query wherever it is. Not started yet (queued, waiting for a slot, deferred): the ledger
+ * says CANCELLED, and the starter or the redrive drops its message when it finds the record terminal.
+ * Running: the execution is stopped (which stops its Athena query), its slot is freed, and the ledger
+ * says CANCELLED. Each ledger write is conditional on the status it saw, so a query that moves on
+ * meanwhile is looked at again rather than overwritten.
+ */
+export async function cancelQuery(
+  queryId: string,
+  cancelledBy: string,
+  deps: CancelQueryDeps,
+): Promise<CancelOutcome> {
+  for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
+    const record = await deps.ledger.get(queryId);
+    if (!record) return { kind: 'not-found' };
+    if (isTerminal(record.status)) return { kind: 'finished', record };
+
+    const now = deps.clock().toISOString();
+    const reason = `Cancelled by ${cancelledBy} while it was ${record.status}.`;
+    const patch: Partial<QueryRecord> = {
+      status: 'CANCELLED',
+      reason,
+      error: { code: 'CancelledByUser', message: reason },
+      cancelledBy,
+      finishedAt: now,
+    };
+
+    if (NOT_STARTED.includes(record.status)) {
+      if (await deps.ledger.update(queryId, patch, NOT_STARTED)) {
+        // A starter may have taken a slot for it just before; releasing one it does not hold is harmless.
+        await deps.slots.release(queryId);
+        return { kind: 'cancelled', previousStatus: record.status, record: { ...record, ...patch } };
+      }
+      continue;
+    }
+
+    // RUNNING: stop the execution first, so that nothing records a result after we say CANCELLED.
+    if (record.executionArn) await deps.executions.stop(record.executionArn, reason);
+    if (await deps.ledger.update(queryId, patch, ['RUNNING'])) {
+      // An aborted execution never reaches its ReleaseSlot state, so the slot is freed here.
+      await deps.slots.release(queryId);
+      return { kind: 'cancelled', previousStatus: record.status, record: { ...record, ...patch } };
+    }
+  }
+  throw new CancelConflictError(queryId);
+}

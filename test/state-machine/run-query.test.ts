@@ -1,0 +1,293 @@
+import { readFileSync } from 'node:fs';
+import aslValidator from 'asl-validator';
+import { buildRunQueryInput } from '../../functions/core/run-query-input';
+import { parseConfig } from '../../lib/config';
+import {
+  EXECUTION_TIMEOUT_MARGIN_SECONDS,
+  RUN_QUERY_ASL_PATH,
+  RUN_QUERY_PLACEHOLDERS,
+  RunQueryStates,
+  runQueryDefinition,
+  runQueryTuning,
+  substitutePlaceholders,
+  THROTTLING_ERRORS,
+} from '../../state-machines/run-query';
+import {
+  runRunQuery,
+  type TaskHandler,
+  TEST_SUBSTITUTIONS,
+  taskError,
+  taskStateNames,
+} from '../support/run-asl';
+
+const input = buildRunQueryInput(
+  { queryId: 'q1', workgroup: 'etl', query: 'SELECT 1', database: 'default', catalog: 'AwsDataCatalog' },
+  1,
+  'athena-wlm-etl',
+);
+
+const THROTTLED = () =>
+  taskError(
+    'Athena.TooManyRequestsException',
+    'You have exceeded the limit for the number of queries you can run concurrently.',
+  );
+
+function queryExecution(state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', reason?: string) {
+  return {
+    QueryExecution: {
+      QueryExecutionId: 'athena-123',
+      Query: 'SELECT 1',
+      ResultConfiguration: { OutputLocation: 's3://results/etl/athena-123.csv' },
+      Status: { State: state, ...(reason ? { StateChangeReason: reason } : {}) },
+      Statistics: {
+        DataScannedInBytes: 2048,
+        EngineExecutionTimeInMillis: 120,
+        QueryQueueTimeInMillis: 30,
+        TotalExecutionTimeInMillis: 200,
+      },
+    },
+  };
+}
+
+/** Handlers for every Task state that record the calls; StartQuery answers from a script. */
+function recordingHandlers(startQuery: TaskHandler) {
+  const calls: { state: string; input: Record<string, unknown> }[] = [];
+  const record =
+    (state: string, handler: TaskHandler = () => ({})): TaskHandler =>
+    async (taskInput) => {
+      calls.push({ state, input: taskInput });
+      return handler(taskInput);
+    };
+  const handlers: Record<string, TaskHandler> = Object.fromEntries(
+    taskStateNames().map((name) => [name, record(name)]),
+  );
+  handlers[RunQueryStates.startQuery] = record(RunQueryStates.startQuery, startQuery);
+  const callsTo = (state: string) => calls.filter((c) => c.state === state).map((c) => c.input);
+  return { handlers, calls, callsTo };
+}
+
+function scripted(...steps: (() => unknown)[]): TaskHandler {
+  let i = 0;
+  return () => {
+    const step = steps[Math.min(i++, steps.length - 1)];
+    return step();
+  };
+}
+
+const throwing = (error: Error) => () => {
+  throw error;
+};
+const values = (call: Record<string, unknown>) =>
+  call.ExpressionAttributeValues as Record<string, Record<string, unknown>>;
+
+describe('run-query.asl.json', () => {
+  it('is valid ASL (asl-validator)', () => {
+    const result = aslValidator(JSON.parse(readFileSync(RUN_QUERY_ASL_PATH, 'utf8')));
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it('has a substitution for every ${Placeholder} and no unused substitution', () => {
+    const text = readFileSync(RUN_QUERY_ASL_PATH, 'utf8');
+    const used = new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]));
+    expect([...used].sort()).toEqual([...RUN_QUERY_PLACEHOLDERS].sort());
+    expect(substitutePlaceholders(runQueryDefinition(), TEST_SUBSTITUTIONS)).not.toMatch(/\$\{/);
+  });
+
+  it('uses the native Athena .sync integration with a capped, jittered retry on throttling', () => {
+    const definition = JSON.parse(runQueryDefinition());
+    const startQuery = definition.States[RunQueryStates.startQuery];
+    expect(startQuery.Resource).toBe('arn:aws:states:::athena:startQueryExecution.sync');
+    const throttle = startQuery.Retry.find((r: { ErrorEquals: string[] }) =>
+      r.ErrorEquals.includes('Athena.TooManyRequestsException'),
+    );
+    expect(throttle).toMatchObject({
+      JitterStrategy: 'FULL',
+      MaxAttempts: 6,
+      BackoffRate: 2,
+      MaxDelaySeconds: 60,
+    });
+    expect(throttle.ErrorEquals).toEqual([...THROTTLING_ERRORS]);
+    // Nothing but throttling and Athena's transient server errors is retried.
+    const retried = startQuery.Retry.flatMap((r: { ErrorEquals: string[] }) => r.ErrorEquals);
+    expect(retried).not.toContain('States.ALL');
+    expect(retried).not.toContain('States.TaskFailed');
+  });
+
+  it('applies the configured throttling retry and execution timeout to the definition', () => {
+    const config = parseConfig({
+      defaultClass: 'a',
+      classes: {
+        a: { guaranteedSlots: 0, maxSlots: 1, timeoutMinutes: 5 },
+        b: { guaranteedSlots: 0, maxSlots: 1 },
+      },
+      throttleRetry: { intervalSeconds: 5, backoffRate: 3, maxDelaySeconds: 90, maxAttempts: 2 },
+    });
+    const definition = JSON.parse(runQueryDefinition(runQueryTuning(config)));
+    expect(definition.TimeoutSeconds).toBe(30 * 60 + EXECUTION_TIMEOUT_MARGIN_SECONDS);
+    expect(definition.States[RunQueryStates.startQuery].Retry[0]).toMatchObject({
+      IntervalSeconds: 5,
+      BackoffRate: 3,
+      MaxDelaySeconds: 90,
+      MaxAttempts: 2,
+    });
+  });
+
+  it('marks the query RUNNING, runs it, releases its slot and records SUCCEEDED with Athena statistics', async () => {
+    const { handlers, calls, callsTo } = recordingHandlers(() => queryExecution('SUCCEEDED'));
+
+    const result = await runRunQuery(input, handlers);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(calls.map((c) => c.state)).toEqual([
+      'MarkRunning',
+      'StartQuery',
+      'ReleaseSlot',
+      'RecordSucceeded',
+    ]);
+    const [markRunning] = callsTo('MarkRunning');
+    expect(markRunning).toMatchObject({ TableName: 'ledger', Key: { queryId: { S: 'q1' } } });
+    expect(values(markRunning)[':executionArn']).toEqual({
+      S: 'arn:aws:states:us-east-1:123456789012:execution:run-query:q1',
+    });
+    expect(values(markRunning)[':attempt']).toEqual({ N: '1' });
+    expect(callsTo('StartQuery')).toEqual([input.startQueryExecution]);
+    expect(callsTo('ReleaseSlot')[0]).toMatchObject({
+      TableName: 'slots',
+      Key: { id: { S: 'slots' } },
+      UpdateExpression: 'REMOVE #holders.#queryId',
+      ExpressionAttributeNames: { '#holders': 'holders', '#queryId': 'q1' },
+    });
+    expect(values(callsTo('RecordSucceeded')[0])).toMatchObject({
+      ':succeeded': { S: 'SUCCEEDED' },
+      ':athenaId': { S: 'athena-123' },
+      ':scanned': { N: '2048' },
+      ':engine': { N: '120' },
+      ':queue': { N: '30' },
+      ':total': { N: '200' },
+      ':output': { S: 's3://results/etl/athena-123.csv' },
+    });
+  });
+
+  it('retries TooManyRequestsException with the same request token and succeeds on the third try', async () => {
+    const { handlers, callsTo } = recordingHandlers(
+      scripted(throwing(THROTTLED()), throwing(THROTTLED()), () => queryExecution('SUCCEEDED')),
+    );
+
+    const result = await runRunQuery(input, handlers);
+
+    expect(result.status).toBe('SUCCEEDED');
+    const starts = callsTo('StartQuery');
+    expect(starts).toHaveLength(3);
+    expect(new Set(starts.map((s) => s.ClientRequestToken)).size).toBe(1);
+    expect(callsTo('RecordSucceeded')).toHaveLength(1);
+    expect(callsTo('SendToDeferredQueue')).toHaveLength(0);
+  });
+
+  it('defers a query after throttling outlasts its retries: attempt + 1 on the deferred queue, slot released', async () => {
+    const { handlers, calls, callsTo } = recordingHandlers(throwing(THROTTLED()));
+
+    const result = await runRunQuery(input, handlers);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(callsTo('StartQuery')).toHaveLength(1 + 6);
+    expect(callsTo('SendToDeferredQueue')).toEqual([
+      {
+        QueueUrl: TEST_SUBSTITUTIONS.DeferredQueueUrl,
+        MessageBody: { queryId: 'q1', workgroup: 'etl', attempt: 2 },
+      },
+    ]);
+    expect(calls.map((c) => c.state).slice(-3)).toEqual([
+      'ReleaseSlot',
+      'SendToDeferredQueue',
+      'RecordDeferred',
+    ]);
+    expect(values(callsTo('RecordDeferred')[0])[':deferred']).toEqual({ S: 'DEFERRED' });
+    expect(callsTo('RecordFailed')).toHaveLength(0);
+  });
+
+  it('fails a query with bad SQL with Athena’s reason and never retries it', async () => {
+    const reason = "line 1:8: Column 'nope' cannot be resolved";
+    const { handlers, callsTo } = recordingHandlers(
+      throwing(taskError('States.TaskFailed', JSON.stringify(queryExecution('FAILED', reason)))),
+    );
+
+    const result = await runRunQuery(input, handlers);
+
+    expect(callsTo('StartQuery')).toHaveLength(1);
+    expect(callsTo('ReleaseSlot')).toHaveLength(1);
+    expect(values(callsTo('RecordFailed')[0])).toMatchObject({
+      ':failed': { S: 'FAILED' },
+      ':message': { S: reason },
+      ':error': { M: { code: { S: 'States.TaskFailed' }, message: { S: reason } } },
+    });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed', cause: reason });
+  });
+
+  it('records CANCELLED with Athena’s reason when Athena cancels the query (scan cutoff)', async () => {
+    const reason = 'Query cancelled! : Bytes scanned limit was exceeded';
+    const { handlers, callsTo } = recordingHandlers(
+      throwing(taskError('States.TaskFailed', JSON.stringify(queryExecution('CANCELLED', reason)))),
+    );
+
+    const result = await runRunQuery(input, handlers);
+
+    expect(callsTo('StartQuery')).toHaveLength(1);
+    expect(values(callsTo('RecordCancelled')[0])).toMatchObject({
+      ':cancelled': { S: 'CANCELLED' },
+      ':message': { S: reason },
+    });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'CANCELLED' });
+  });
+
+  it('keeps a plain-text cause as the reason when the error is not Athena JSON', async () => {
+    const { handlers, callsTo } = recordingHandlers(
+      throwing(taskError('Athena.InvalidRequestException', 'WorkGroup athena-wlm-etl is not found')),
+    );
+
+    await runRunQuery(input, handlers);
+
+    expect(callsTo('StartQuery')).toHaveLength(1);
+    expect(values(callsTo('RecordFailed')[0])[':message']).toEqual({
+      S: 'WorkGroup athena-wlm-etl is not found',
+    });
+  });
+
+  it('runs nothing for a query cancelled before its execution started, and still frees the slot', async () => {
+    const { handlers, calls } = recordingHandlers(() => queryExecution('SUCCEEDED'));
+    handlers[RunQueryStates.markRunning] = () => {
+      throw taskError('DynamoDB.ConditionalCheckFailedException', 'The conditional request failed');
+    };
+
+    const result = await runRunQuery(input, handlers);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(calls.map((c) => c.state)).toEqual(['ReleaseSlot']);
+  });
+
+  it('still records the outcome when releasing the slot fails (the reconciler frees it later)', async () => {
+    const { handlers, callsTo } = recordingHandlers(() => queryExecution('SUCCEEDED'));
+    handlers[RunQueryStates.releaseSlot] = () => {
+      throw taskError('DynamoDB.InternalServerErrorException', 'try again');
+    };
+
+    const result = await runRunQuery(input, handlers);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(callsTo('RecordSucceeded')).toHaveLength(1);
+  });
+
+  it('ends FAILED rather than losing a query the deferred queue cannot take', async () => {
+    const { handlers, callsTo } = recordingHandlers(throwing(THROTTLED()));
+    handlers[RunQueryStates.sendToDeferredQueue] = () => {
+      throw taskError('SQS.AmazonSQSException', 'unavailable');
+    };
+
+    const result = await runRunQuery(input, handlers);
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'DeferralFailed' });
+    expect(values(callsTo('RecordFailed')[0])[':error']).toMatchObject({
+      M: { code: { S: 'DeferralFailed' } },
+    });
+  });
+});
