@@ -87,7 +87,7 @@ describe('run-query.asl.json', () => {
     expect(result.isValid).toBe(true);
   });
 
-  it('has a substitution for every ${Placeholder} and no unused substitution', () => {
+  it('has a substitution for every placeholder token and no unused substitution', () => {
     const text = readFileSync(RUN_QUERY_ASL_PATH, 'utf8');
     const used = new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]));
     expect([...used].sort()).toEqual([...RUN_QUERY_PLACEHOLDERS].sort());
