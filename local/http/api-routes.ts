@@ -1,0 +1,82 @@
+import { acceptSubmission } from '../../functions/core/intake';
+import type {
+  Clock,
+  ExecutionControl,
+  Ledger,
+  LedgerQueries,
+  QueryResultsReader,
+  SlotStore,
+} from '../../functions/core/ports';
+import {
+  type ApiResponse,
+  cancelQueryApi,
+  getQueryApi,
+  getResultsApi,
+  listQueriesApi,
+  listWorkgroupsApi,
+} from '../../functions/core/query-api';
+import type { QueryMessageInput } from '../../functions/core/submission';
+import type { WlmConfig } from '../../lib/config';
+import type { RouteRequest, RouteResponse, Router } from './router';
+
+/** What the local API needs: the same ports the Lambda handlers use on AWS. */
+export interface ApiDeps {
+  readonly config: WlmConfig;
+  readonly clock: Clock;
+  readonly ledger: Ledger & LedgerQueries;
+  readonly slots: SlotStore;
+  readonly executions: ExecutionControl;
+  readonly results: QueryResultsReader;
+  /** Puts a new submission on the `queries` queue. */
+  readonly enqueue: (message: QueryMessageInput) => Promise<void>;
+  /** The API's own base URL, for statusUrl. */
+  readonly baseUrl: () => string;
+}
+
+/** Who the caller is: the local API has no IAM, so it records where the request came from. */
+export const localCaller = (request: RouteRequest) => `local:${request.remoteAddress}`;
+
+const fromApi = (response: ApiResponse): RouteResponse => response;
+
+/** The API routes, answered by the same core functions as the Lambda handlers on AWS. */
+export function addApiRoutes(router: Router, deps: ApiDeps): Router {
+  const submit = async (workgroup: string, request: RouteRequest): Promise<RouteResponse> => {
+    const accepted = acceptSubmission(workgroup, request.body ?? {}, {
+      requestId: request.requestId,
+      submittedBy: localCaller(request),
+      now: deps.clock(),
+      baseUrl: deps.baseUrl(),
+    });
+    if ('errors' in accepted) return { statusCode: 400, body: accepted };
+    await deps.enqueue(accepted.message);
+    return { statusCode: 202, body: { queryId: accepted.queryId, statusUrl: accepted.statusUrl } };
+  };
+  const classNames = Object.keys(deps.config.classes);
+
+  return router
+    .add('POST', '/athena/query', (request) => submit(deps.config.defaultClass, request))
+    .add('POST', '/workgroups/{workgroup}/queries', (request) => {
+      const { workgroup } = request.params;
+      if (!classNames.includes(workgroup)) {
+        return {
+          statusCode: 404,
+          body: {
+            message: `Unknown workgroup '${workgroup}'. Submit to one of: ${classNames.join(', ')}.`,
+            workgroups: classNames,
+          },
+        };
+      }
+      return submit(workgroup, request);
+    })
+    .add('GET', '/workgroups', async () => fromApi(await listWorkgroupsApi(deps)))
+    .add('GET', '/queries', async (request) => fromApi(await listQueriesApi(request.query, deps)))
+    .add('GET', '/queries/{queryId}', async (request) =>
+      fromApi(await getQueryApi(request.params.queryId, deps)),
+    )
+    .add('GET', '/queries/{queryId}/results', async (request) =>
+      fromApi(await getResultsApi(request.params.queryId, request.query, deps)),
+    )
+    .add('DELETE', '/queries/{queryId}', async (request) =>
+      fromApi(await cancelQueryApi(request.params.queryId, localCaller(request), deps)),
+    );
+}

@@ -1,0 +1,109 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** A parsed request as route handlers see it. */
+export interface RouteRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string | undefined>>;
+  readonly body: unknown;
+  readonly requestId: string;
+  readonly remoteAddress: string;
+}
+
+export interface RouteResponse {
+  readonly statusCode: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Raw bytes (static files, CSV) instead of a JSON body. */
+  readonly raw?: Buffer | string;
+}
+
+export type RouteHandler = (request: RouteRequest) => Promise<RouteResponse> | RouteResponse;
+
+interface Route {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+  readonly handler: RouteHandler;
+}
+
+/** Largest request body accepted: Athena's 256 KiB query plus room for the JSON around it. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A small method + path router: `/queries/{queryId}` style templates, JSON in and out. */
+export class Router {
+  private readonly routes: Route[] = [];
+
+  add(method: string, template: string, handler: RouteHandler): this {
+    const names: string[] = [];
+    const pattern = template.replace(/\{(\w+)\}/g, (_, name: string) => {
+      names.push(name);
+      return '([^/]+)';
+    });
+    this.routes.push({ method, pattern: new RegExp(`^${pattern}/?$`), names, handler });
+    return this;
+  }
+
+  /** The handler for a request, or the HTTP error that explains why there is none. */
+  match(
+    method: string,
+    path: string,
+  ): { handler: RouteHandler; params: Record<string, string> } | RouteResponse {
+    const onPath = this.routes
+      .map((route) => ({ route, match: route.pattern.exec(path) }))
+      .filter((m): m is { route: Route; match: RegExpExecArray } => m.match !== null);
+    if (onPath.length === 0) return { statusCode: 404, body: { message: `No route for ${method} ${path}.` } };
+    const found = onPath.find((m) => m.route.method === method);
+    if (!found) {
+      const allowed = [...new Set(onPath.map((m) => m.route.method))].join(', ');
+      return {
+        statusCode: 405,
+        headers: { allow: allowed },
+        body: { message: `${method} is not allowed on ${path}; use ${allowed}.` },
+      };
+    }
+    const params = Object.fromEntries(
+      found.route.names.map((name, i) => [name, decodeURIComponent(found.match[i + 1])]),
+    );
+    return { handler: found.route.handler, params };
+  }
+}
+
+/** Reads a JSON body; answers 400/413/415 the way API Gateway's validator would. */
+export async function readJsonBody(request: IncomingMessage): Promise<{ body: unknown } | RouteResponse> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      return {
+        statusCode: 413,
+        body: { message: `The request body is larger than ${MAX_BODY_BYTES} bytes.` },
+      };
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return { body: undefined };
+  const contentType = request.headers['content-type'] ?? 'application/json';
+  if (!/^application\/json\b/i.test(contentType) && !/^text\/plain\b/i.test(contentType)) {
+    return { statusCode: 415, body: { message: `Send the body as application/json, not ${contentType}.` } };
+  }
+  try {
+    return { body: JSON.parse(text) };
+  } catch (error) {
+    return { statusCode: 400, body: { message: `The body is not valid JSON: ${(error as Error).message}` } };
+  }
+}
+
+export function send(response: ServerResponse, result: RouteResponse): void {
+  const headers: Record<string, string> = { 'cache-control': 'no-store', ...result.headers };
+  if (result.raw !== undefined) {
+    response.writeHead(result.statusCode, headers);
+    response.end(result.raw);
+    return;
+  }
+  response.writeHead(result.statusCode, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  response.end(result.body === undefined ? '' : `${JSON.stringify(result.body)}\n`);
+}
