@@ -1,0 +1,41 @@
+import { TABLES } from '../../functions/adapters/aws/environment';
+import type { RunQuerySubstitutions } from '../../state-machines/run-query';
+import type { TableSchema } from '../dynamodb/local-dynamodb';
+
+/** The local runtime's queues (SQS queue names on AWS). */
+export const LOCAL_QUEUES = {
+  queries: 'queries',
+  deferred: 'queries-deferred',
+  failed: 'queries-failed',
+} as const;
+
+/** The local runtime's DynamoDB tables. */
+export const LOCAL_TABLES = {
+  ledger: 'athena-wlm-ledger',
+  slots: 'athena-wlm-slots',
+} as const;
+
+/** Key schemas of the local tables (the same keys as on AWS). */
+export const LOCAL_TABLE_SCHEMAS: Readonly<Record<string, TableSchema>> = {
+  [LOCAL_TABLES.ledger]: { partitionKey: TABLES.ledgerKey },
+  [LOCAL_TABLES.slots]: { partitionKey: TABLES.slotsKey },
+};
+
+const QUEUE_URL_PREFIX = 'local://';
+
+/** The QueueUrl of a local queue, as the state machine's `sqs:sendMessage` task names it. */
+export function localQueueUrl(queueName: string): string {
+  return `${QUEUE_URL_PREFIX}${queueName}`;
+}
+
+/** The queue name of a local QueueUrl, or undefined for any other URL. */
+export function queueNameOfUrl(queueUrl: string): string | undefined {
+  return queueUrl.startsWith(QUEUE_URL_PREFIX) ? queueUrl.slice(QUEUE_URL_PREFIX.length) : undefined;
+}
+
+/** The `${Placeholder}` values of run-query.asl.json for the local runtime. */
+export const LOCAL_RUN_QUERY_SUBSTITUTIONS: RunQuerySubstitutions = {
+  LedgerTableName: LOCAL_TABLES.ledger,
+  SlotsTableName: LOCAL_TABLES.slots,
+  DeferredQueueUrl: localQueueUrl(LOCAL_QUEUES.deferred),
+};
