@@ -11,10 +11,19 @@ export interface CancelQueryDeps {
 
 export type CancelOutcome =
   /** The query is CANCELLED now; `previousStatus` says where it was caught. */
-  | { readonly kind: 'cancelled'; readonly previousStatus: QueryStatus; readonly record: QueryRecord }
+  | {
+      readonly kind: 'cancelled';
+      readonly previousStatus: QueryStatus;
+      readonly record: QueryRecord;
+      /** Set when the execution could not be stopped now; the slot reconciler stops it within a minute. */
+      readonly stopError?: string;
+    }
   | { readonly kind: 'not-found' }
   /** It had already ended: nothing to cancel. */
   | { readonly kind: 'finished'; readonly record: QueryRecord };
+
+/** Error name of executions stopped by a user's cancel. */
+export const CANCEL_STOP_ERROR = 'athena-wlm.Cancelled';
 
 /** Statuses where the query has no running execution: the ledger alone stops it. */
 const NOT_STARTED: readonly QueryStatus[] = ['QUEUED', 'WAITING_FOR_SLOT', 'DEFERRED'];
@@ -33,8 +42,8 @@ export class CancelConflictError extends Error {
 /**
  * Cancels a query wherever it is. Not started yet (queued, waiting for a slot, deferred): the ledger
  * says CANCELLED, and the starter or the redrive drops its message when it finds the record terminal.
- * Running: the execution is stopped (which stops its Athena query), its slot is freed, and the ledger
- * says CANCELLED. Each ledger write is conditional on the status it saw, so a query that moves on
+ * Running: the ledger says CANCELLED, then the execution is stopped (which stops its Athena query) and
+ * its slot is freed. Each ledger write is conditional on the status it saw, so a query that moves on
  * meanwhile is looked at again rather than overwritten.
  */
 export async function cancelQuery(
@@ -66,13 +75,27 @@ export async function cancelQuery(
       continue;
     }
 
-    // RUNNING: stop the execution first, so that nothing records a result after we say CANCELLED.
-    if (record.executionArn) await deps.executions.stop(record.executionArn, reason);
-    if (await deps.ledger.update(queryId, patch, ['RUNNING'])) {
-      // An aborted execution never reaches its ReleaseSlot state, so the slot is freed here.
+    // RUNNING: the ledger says CANCELLED before the execution is stopped, so that the execution-status
+    // event which follows finds the user's cancel (not "aborted") already recorded.
+    if (!(await deps.ledger.update(queryId, patch, ['RUNNING']))) continue;
+    const cancelled = {
+      kind: 'cancelled',
+      previousStatus: record.status,
+      record: { ...record, ...patch },
+    } as const;
+    if (!record.executionArn) {
       await deps.slots.release(queryId);
-      return { kind: 'cancelled', previousStatus: record.status, record: { ...record, ...patch } };
+      return cancelled;
     }
+    try {
+      await deps.executions.stop(record.executionArn, reason, CANCEL_STOP_ERROR);
+    } catch (error) {
+      // The slot stays held while the execution may still run; the reconciler stops it and frees the slot.
+      return { ...cancelled, stopError: (error as Error).message };
+    }
+    // An aborted execution never reaches its ReleaseSlot state, so the slot is freed here.
+    await deps.slots.release(queryId);
+    return cancelled;
   }
   throw new CancelConflictError(queryId);
 }

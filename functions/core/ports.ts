@@ -134,8 +134,11 @@ export type ExecutionStatus =
 /** Looks at and stops `run-query` executions (Step Functions on AWS, the embedded runner locally). */
 export interface ExecutionControl {
   status(executionArn: string): Promise<ExecutionStatus>;
-  /** Stops the execution (and with it its Athena query); a closed or unknown execution is not an error. */
-  stop(executionArn: string, cause: string): Promise<void>;
+  /**
+   * Stops the execution (and with it its Athena query); a closed or unknown execution is not an error.
+   * `error` is the error name the stopped execution reports (default: the adapter's own).
+   */
+  stop(executionArn: string, cause: string, error?: string): Promise<void>;
 }
 
 /** One page of a query's result rows. */

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { WlmConfig } from '../../lib/config';
 import { limitWithBuffer, workgroupNameOf } from '../../lib/config';
-import { admissionPolicy } from './admission-policy';
 import { usageOf } from './admission';
-import { type CancelQueryDeps, cancelQuery } from './cancel-query';
+import { admissionPolicy } from './admission-policy';
+import { CancelConflictError, type CancelQueryDeps, cancelQuery } from './cancel-query';
 import {
   type Clock,
   InvalidPageTokenError,
@@ -23,7 +23,7 @@ import { QUERY_ID_PATTERN } from './submission';
  */
 export interface ApiResponse {
   readonly statusCode: number;
-  readonly body: Readonly<Record<string, unknown>>;
+  readonly body: object;
 }
 
 /** Query-string values as both API Gateway and node's URLSearchParams give them. */
@@ -71,7 +71,7 @@ export async function getQueryApi(
   return { statusCode: 200, body: toQueryView(record, deps.clock()) };
 }
 
-const resultsParams = z.object({
+export const resultsParams = z.object({
   maxResults: z.coerce
     .number({ message: 'must be a whole number from 1 to 1000' })
     .int('must be a whole number from 1 to 1000')
@@ -129,7 +129,14 @@ export async function cancelQueryApi(
 ): Promise<ApiResponse> {
   const invalid = checkQueryId(queryId);
   if (invalid || !queryId) return invalid ?? badRequest('queryId', 'missing');
-  const outcome = await cancelQuery(queryId, caller, deps);
+  let outcome: Awaited<ReturnType<typeof cancelQuery>>;
+  try {
+    outcome = await cancelQuery(queryId, caller, deps);
+  } catch (error) {
+    if (error instanceof CancelConflictError)
+      return { statusCode: 409, body: { message: error.message, queryId } };
+    throw error;
+  }
   if (outcome.kind === 'not-found') return queryNotFound(queryId);
   if (outcome.kind === 'finished') {
     const { status, finishedAt } = outcome.record;
@@ -147,6 +154,11 @@ export async function cancelQueryApi(
     body: {
       ...toQueryView(outcome.record, deps.clock()),
       previousStatus: outcome.previousStatus,
+      ...(outcome.stopError
+        ? {
+            note: `The query is cancelled, but its execution could not be stopped yet (${outcome.stopError}); the slot reconciler stops it within a minute.`,
+          }
+        : {}),
     },
   };
 }
@@ -155,7 +167,7 @@ export async function cancelQueryApi(
 export const LIST_DEFAULT_LIMIT = 25;
 export const LIST_MAX_LIMIT = 100;
 
-function listParams(config: WlmConfig) {
+export function listParams(config: WlmConfig) {
   const classes = Object.keys(config.classes);
   return z.object({
     workgroup: z
@@ -164,9 +176,7 @@ function listParams(config: WlmConfig) {
         message: `is not a workload class of this deployment (classes: ${classes.join(', ')})`,
       })
       .optional(),
-    status: z
-      .enum(QUERY_STATUSES, { message: `must be one of ${QUERY_STATUSES.join(', ')}` })
-      .optional(),
+    status: z.enum(QUERY_STATUSES, { message: `must be one of ${QUERY_STATUSES.join(', ')}` }).optional(),
     userId: z.string().min(1).max(256).optional(),
     limit: z.coerce
       .number({ message: `must be a whole number from 1 to ${LIST_MAX_LIMIT}` })
@@ -275,4 +285,3 @@ function parseParams<T extends z.ZodType>(schema: T, params: QueryParams): z.out
   const issue = result.error.issues[0];
   return badRequest(issue.path.map(String).join('.') || 'query', issue.message);
 }
-

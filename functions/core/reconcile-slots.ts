@@ -15,7 +15,7 @@ export interface ReconcileDeps {
   readonly config: WlmConfig;
   readonly ledger: Ledger;
   readonly slots: SlotStore & Partial<ConditionalSlotRelease>;
-  readonly executions: Pick<ExecutionControl, 'status'>;
+  readonly executions: Pick<ExecutionControl, 'status' | 'stop'>;
   readonly clock: Clock;
 }
 
@@ -24,7 +24,7 @@ export interface ReconcileOptions {
   readonly maxHolders?: number;
   /** Most execution look-ups per run (DescribeExecution refills at 10 to 15 per second). @default 20 */
   readonly maxDescribes?: number;
-  /** Added to a class's timeout before a holder with no running execution counts as leaked. @default 5 */
+  /** Added to a class's time limit before a RUNNING holder with no execution counts as leaked. @default 5 */
   readonly marginMinutes?: number;
   /**
    * How long a holder may stay without a RUNNING record: the starter takes a slot seconds before the
@@ -33,7 +33,10 @@ export interface ReconcileOptions {
   readonly startGraceMinutes?: number;
 }
 
-/** What to do with the ledger when a slot is freed because its execution ended without a result. */
+/** Error name of executions the reconciler stops for running past their class's time limit. */
+export const TIME_LIMIT_STOP_ERROR = 'athena-wlm.TimeLimitExceeded';
+
+/** What to write to the ledger when a query ends outside the state machine's own paths. */
 export interface LedgerMark {
   readonly status: 'FAILED' | 'CANCELLED';
   readonly reason: string;
@@ -44,21 +47,37 @@ export interface LedgerMark {
 export type HolderVerdict =
   | { readonly action: 'keep'; readonly why: string }
   | { readonly action: 'describe'; readonly executionArn: string }
+  /** Stop a still-running execution (writing `mark` first, when given), then free the slot. */
+  | {
+      readonly action: 'stop';
+      readonly executionArn: string;
+      readonly why: string;
+      readonly mark?: LedgerMark;
+    }
   | { readonly action: 'release'; readonly why: string; readonly mark?: LedgerMark };
 
 export interface ReconcileSummary {
   readonly examined: number;
   readonly released: readonly { readonly queryId: string; readonly why: string }[];
   readonly marked: readonly { readonly queryId: string; readonly status: QueryStatus }[];
+  readonly stopped: readonly string[];
   /** Holders left for the next run because of the per-run bounds. */
   readonly deferredToNextRun: number;
 }
 
 const MINUTE = 60_000;
+/** The longest time limit a class may have (the config schema's maximum), for a holder of a removed class. */
+const LONGEST_CLASS_MINUTES = 240;
 
 /**
- * Decides about one slot holder from its ledger record and, for a RUNNING query, its execution's status
- * (pass undefined to be told to look it up).
+ * Decides about one slot holder from its ledger record and, when the answer depends on it, its
+ * execution's status (pass undefined to be told to look it up with `describe`).
+ *
+ * - no record, or a record still QUEUED / WAITING_FOR_SLOT long after the slot was taken: release;
+ * - DEFERRED, or terminal with its execution no longer running: release;
+ * - terminal while its execution still runs (a cancel or time limit whose stop did not go through): stop;
+ * - RUNNING with an execution that ended: release, and the ledger says FAILED (CANCELLED if aborted);
+ * - RUNNING past the class's `timeoutMinutes`: FAILED, stop the execution (and its Athena query), release.
  */
 export function judgeHolder(
   holder: SlotHolder,
@@ -75,8 +94,17 @@ export function judgeHolder(
       ? { action: 'release', why: 'no ledger record for the query' }
       : { action: 'keep', why: 'recent holder; its ledger record may not be visible yet' };
   }
-  if (isTerminal(record.status) || record.status === 'DEFERRED') {
-    return { action: 'release', why: `the query is ${record.status}` };
+  if (record.status === 'DEFERRED') return { action: 'release', why: 'the query is DEFERRED' };
+  if (isTerminal(record.status)) {
+    if (!record.executionArn) return { action: 'release', why: `the query is ${record.status}` };
+    if (executionStatus === undefined) return { action: 'describe', executionArn: record.executionArn };
+    return executionStatus === 'RUNNING'
+      ? {
+          action: 'stop',
+          executionArn: record.executionArn,
+          why: `the query is ${record.status} but its execution still runs`,
+        }
+      : { action: 'release', why: `the query is ${record.status}` };
   }
   if (record.status !== 'RUNNING') {
     // Between the starter's acquire and the execution's MarkRunning: seconds, unless the starter died.
@@ -84,24 +112,38 @@ export function judgeHolder(
       ? { action: 'release', why: `the query is still ${record.status} long after it took its slot` }
       : { action: 'keep', why: `the query is about to start (${record.status})` };
   }
+  const limitMinutes = config.classes[holder.className]?.timeoutMinutes ?? LONGEST_CLASS_MINUTES;
   if (!record.executionArn) {
-    const timeoutMs =
-      ((config.classes[holder.className]?.timeoutMinutes ?? 240) + (options.marginMinutes ?? 5)) * MINUTE;
-    return ageMs > timeoutMs
+    const leakedAfter = (limitMinutes + (options.marginMinutes ?? 5)) * MINUTE;
+    return ageMs > leakedAfter
       ? {
           action: 'release',
-          why: 'RUNNING with no execution, past its class timeout',
+          why: 'RUNNING with no execution, past its class time limit',
           mark: endedWithoutResult('(none recorded)', 'NOT_FOUND'),
         }
-      : { action: 'keep', why: 'RUNNING, within its class timeout' };
+      : { action: 'keep', why: 'RUNNING, within its class time limit' };
   }
   if (executionStatus === undefined) return { action: 'describe', executionArn: record.executionArn };
-  if (executionStatus === 'RUNNING') return { action: 'keep', why: 'its execution is running' };
-  return {
-    action: 'release',
-    why: `its execution is ${executionStatus}`,
-    mark: endedWithoutResult(executionNameOf(record.executionArn), executionStatus),
-  };
+  if (executionStatus !== 'RUNNING') {
+    return {
+      action: 'release',
+      why: `its execution is ${executionStatus}`,
+      mark: endedWithoutResult(executionNameOf(record.executionArn), executionStatus),
+    };
+  }
+  const runningMs = now.getTime() - Date.parse(record.startedAt ?? holder.acquiredAt);
+  if (runningMs > limitMinutes * MINUTE) {
+    const reason =
+      `The query ran longer than its workload class allows (${holder.className}: timeoutMinutes ` +
+      `${limitMinutes}), so it was stopped. Make it scan less, or submit it to a class with a longer limit.`;
+    return {
+      action: 'stop',
+      executionArn: record.executionArn,
+      why: `running for ${Math.round(runningMs / MINUTE)} minutes, past its class limit of ${limitMinutes}`,
+      mark: { status: 'FAILED', code: 'QueryTimedOut', reason, onlyIf: ['RUNNING'] },
+    };
+  }
+  return { action: 'keep', why: 'its execution is running, within its class time limit' };
 }
 
 /** The ledger change for a query whose execution ended without writing a result. */
@@ -135,8 +177,10 @@ export function endedWithoutResult(executionName: string, status: ExecutionStatu
 
 /**
  * One scheduled run: frees the slots of queries that no longer run (terminal, deferred, an execution
- * that ended outside the state machine's own release), oldest holders first and bounded per run, and
- * brings the ledger in line when an execution ended without recording a result.
+ * that ended outside the state machine's own release), stops queries past their class's time limit,
+ * oldest holders first and bounded per run, and brings the ledger in line when an execution ended
+ * without recording a result. The ledger is written before an execution is stopped, so the
+ * execution-status event that follows finds the final status already there.
  */
 export async function reconcileSlots(
   deps: ReconcileDeps,
@@ -148,6 +192,7 @@ export async function reconcileSlots(
   const holders = [...(await deps.slots.holders())].sort((a, b) => a.acquiredAt.localeCompare(b.acquiredAt));
   const released: { queryId: string; why: string }[] = [];
   const marked: { queryId: string; status: QueryStatus }[] = [];
+  const stopped: string[] = [];
   let examined = 0;
   let deferredToNextRun = Math.max(0, holders.length - maxHolders);
 
@@ -164,16 +209,27 @@ export async function reconcileSlots(
       verdict = judgeHolder(holder, record, status, now, deps.config, options);
     }
     examined++;
-    if (verdict.action !== 'release') continue;
+    if (verdict.action === 'keep' || verdict.action === 'describe') continue;
+    if (verdict.mark) {
+      const applied = await applyMark(holder.queryId, verdict.mark, deps);
+      if (applied) marked.push({ queryId: holder.queryId, status: verdict.mark.status });
+      // The query moved on (it just finished, or was cancelled) between the read and the write.
+      else if (verdict.action === 'stop') continue;
+    }
+    if (verdict.action === 'stop') {
+      await deps.executions.stop(
+        verdict.executionArn,
+        verdict.mark?.reason ?? verdict.why,
+        TIME_LIMIT_STOP_ERROR,
+      );
+      stopped.push(holder.queryId);
+    }
     const freed = deps.slots.releaseIfAcquiredAt
       ? await deps.slots.releaseIfAcquiredAt(holder.queryId, holder.acquiredAt)
       : await deps.slots.release(holder.queryId);
     if (freed) released.push({ queryId: holder.queryId, why: verdict.why });
-    if (verdict.mark && (await applyMark(holder.queryId, verdict.mark, deps))) {
-      marked.push({ queryId: holder.queryId, status: verdict.mark.status });
-    }
   }
-  return { examined, released, marked, deferredToNextRun };
+  return { examined, released, marked, stopped, deferredToNextRun };
 }
 
 /** The query and attempt an execution name stands for (`<queryId>` or `<queryId>.r<N>`). */
@@ -203,7 +259,8 @@ export interface EndedExecutionResult {
 /**
  * Handles an execution that ended FAILED, TIMED_OUT or ABORTED (the Step Functions status-change rule):
  * frees its query's slot and, when the ledger still shows the query in flight for this execution,
- * records the end. A user's cancel wrote CANCELLED first, and the conditional write leaves it alone.
+ * records the end. A user's cancel (or the time limit) wrote its final status before stopping the
+ * execution, and the conditional write leaves that alone.
  */
 export async function reconcileEndedExecution(
   ended: EndedExecution,
@@ -233,14 +290,13 @@ async function applyMark(
   mark: LedgerMark,
   deps: Pick<ReconcileDeps, 'ledger' | 'clock'>,
 ): Promise<boolean> {
-  const now = deps.clock().toISOString();
   return deps.ledger.update(
     queryId,
     {
       status: mark.status,
       reason: mark.reason,
       error: { code: mark.code, message: mark.reason },
-      finishedAt: now,
+      finishedAt: deps.clock().toISOString(),
       ...(mark.status === 'CANCELLED' ? { cancelledBy: 'step-functions' } : {}),
     },
     mark.onlyIf,

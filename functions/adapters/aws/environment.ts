@@ -1,4 +1,4 @@
-import { type WlmConfig, parseConfig } from '../../../lib/config';
+import { parseConfig, type WlmConfig } from '../../../lib/config';
 
 /**
  * Environment variables the stack gives the Lambda functions: one list, used by the stack to set them
@@ -29,7 +29,8 @@ export const TABLES = {
 
 export function requireEnv(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`Environment variable ${name} is not set; the stack sets it for this function.`);
+  if (!value)
+    throw new Error(`Environment variable ${name} is not set; the stack sets it for this function.`);
   return value;
 }
 

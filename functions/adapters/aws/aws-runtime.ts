@@ -1,0 +1,43 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { WlmConfig } from '../../../lib/config';
+import type { Clock } from '../../core/ports';
+import { DynamoDbLedger } from './dynamodb-ledger';
+import { DynamoDbSlotStore } from './dynamodb-slot-store';
+import { configFromEnv, ENV, requireEnv } from './environment';
+import { METRICS_SERVICE } from './powertools-metrics';
+
+/** The handlers' clock. */
+export const systemClock: Clock = () => new Date();
+
+/** A Powertools logger named for the function's role. */
+export function lambdaLogger(role: string): Logger {
+  return new Logger({ serviceName: METRICS_SERVICE, persistentKeys: { role } });
+}
+
+/** Lazily built per container: handlers read the environment on their first call, not at import. */
+export function once<T>(build: () => T): () => T {
+  let value: T | undefined;
+  let built = false;
+  return () => {
+    if (!built) {
+      value = build();
+      built = true;
+    }
+    return value as T;
+  };
+}
+
+export function ledgerFromEnv(
+  client: DynamoDBDocumentClient,
+  config: WlmConfig = configFromEnv(),
+): DynamoDbLedger {
+  return new DynamoDbLedger(client, {
+    tableName: requireEnv(ENV.ledgerTable),
+    workgroups: Object.keys(config.classes),
+  });
+}
+
+export function slotStoreFromEnv(client: DynamoDBDocumentClient): DynamoDbSlotStore {
+  return new DynamoDbSlotStore(client, { tableName: requireEnv(ENV.slotsTable) });
+}

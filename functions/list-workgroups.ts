@@ -1,0 +1,27 @@
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { answer } from './adapters/aws/api-gateway';
+import { lambdaLogger, ledgerFromEnv, once, slotStoreFromEnv, systemClock } from './adapters/aws/aws-runtime';
+import { documentClient } from './adapters/aws/dynamodb-ledger';
+import { configFromEnv } from './adapters/aws/environment';
+import { ServiceQuotaReader } from './adapters/aws/service-quota';
+import { listWorkgroupsApi } from './core/query-api';
+
+const ddb = documentClient();
+const serviceQuotas = new ServiceQuotasClient({});
+const logger = lambdaLogger('list-workgroups');
+const deps = once(() => {
+  const config = configFromEnv();
+  const quota = new ServiceQuotaReader(serviceQuotas, systemClock);
+  return {
+    config,
+    ledger: ledgerFromEnv(ddb, config),
+    slots: slotStoreFromEnv(ddb),
+    clock: systemClock,
+    liveQuota: () => quota.activeDmlQueries(),
+  };
+});
+
+/** `GET /workgroups`: each class with its limits, slots in use, and queued and waiting counts. */
+export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
+  answer(event, logger, () => listWorkgroupsApi(deps()));

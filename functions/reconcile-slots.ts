@@ -1,0 +1,67 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { lambdaLogger, ledgerFromEnv, once, slotStoreFromEnv, systemClock } from './adapters/aws/aws-runtime';
+import { documentClient } from './adapters/aws/dynamodb-ledger';
+import { configFromEnv } from './adapters/aws/environment';
+import { PowertoolsMetrics } from './adapters/aws/powertools-metrics';
+import { SfnExecutionControl } from './adapters/aws/sfn-execution-control';
+import {
+  type EndedExecutionResult,
+  type ReconcileDeps,
+  type ReconcileSummary,
+  reconcileEndedExecution,
+  reconcileSlots,
+} from './core/reconcile-slots';
+
+const ddb = documentClient();
+const sfn = new SFNClient({});
+const logger = lambdaLogger('reconcile-slots');
+const metrics = new PowertoolsMetrics();
+
+const deps = once((): ReconcileDeps => {
+  const config = configFromEnv();
+  return {
+    config,
+    ledger: ledgerFromEnv(ddb, config),
+    slots: slotStoreFromEnv(ddb),
+    executions: new SfnExecutionControl(sfn),
+    clock: systemClock,
+  };
+});
+
+/** The EventBridge event Step Functions sends when an execution ends FAILED, TIMED_OUT or ABORTED. */
+const executionEndedEvent = z.object({
+  source: z.literal('aws.states'),
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.object({
+    executionArn: z.string().min(1),
+    name: z.string().min(1),
+    status: z.enum(['FAILED', 'TIMED_OUT', 'ABORTED']),
+  }),
+});
+
+/**
+ * Slot reconciler. From the execution-status rule: frees the ended execution's slot and records the end
+ * in the ledger. From the 1-minute schedule (any other event): sweeps the slot holders, bounded per run.
+ */
+export const handler = async (event: unknown): Promise<ReconcileSummary | EndedExecutionResult> => {
+  try {
+    const ended = executionEndedEvent.safeParse(event);
+    if (ended.success) {
+      const result = await reconcileEndedExecution(ended.data.detail, deps());
+      logger.info('execution ended', { ...result, status: ended.data.detail.status });
+      if (result.released) metrics.gauge('LeakedSlotsReleased', 1);
+      return result;
+    }
+    const summary = await reconcileSlots(deps());
+    if (summary.released.length > 0 || summary.marked.length > 0) {
+      logger.warn('released leaked slots', { ...summary });
+      metrics.gauge('LeakedSlotsReleased', summary.released.length);
+    } else {
+      logger.info('no leaked slots', { examined: summary.examined });
+    }
+    return summary;
+  } finally {
+    metrics.flush();
+  }
+};

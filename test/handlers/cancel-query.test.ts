@@ -1,0 +1,123 @@
+import './support/aws-env';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { handler } from '../../functions/cancel-query';
+import type { QueryRecord } from '../../functions/core/query-record';
+import { TEST_ENV } from './support/aws-env';
+import { apiEvent, CALLER_ARN, queryRecord } from './support/events';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const sfn = mockClient(SFNClient);
+const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:run-query:q1';
+
+const cancel = () => handler(apiEvent('DELETE', '/queries/q1', { queryId: 'q1' }));
+const ledgerUpdates = () =>
+  ddb
+    .commandCalls(UpdateCommand)
+    .map((c) => c.args[0].input)
+    .filter((input) => input.TableName === TEST_ENV.LEDGER_TABLE_NAME);
+const slotUpdates = () =>
+  ddb
+    .commandCalls(UpdateCommand)
+    .map((c) => c.args[0].input)
+    .filter((input) => input.TableName === TEST_ENV.SLOTS_TABLE_NAME);
+const values = (input: UpdateCommandInput) => Object.values(input.ExpressionAttributeValues ?? {});
+
+function stored(record: QueryRecord) {
+  ddb.on(GetCommand).resolves({ Item: record });
+}
+
+beforeEach(() => {
+  ddb.reset();
+  sfn.reset();
+  ddb.on(UpdateCommand).resolves({});
+  sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
+});
+
+describe('cancel-query handler', () => {
+  it.each(['QUEUED', 'WAITING_FOR_SLOT', 'DEFERRED'] as const)(
+    'cancels a %s query in the ledger only, conditional on it not having started',
+    async (status) => {
+      // Prepare
+      stored(queryRecord('q1', { status }));
+      // Act
+      const response = await cancel();
+      // Assess
+      expect(response.statusCode).toBe(200);
+      expect(JSON.parse(response.body)).toMatchObject({
+        status: 'CANCELLED',
+        previousStatus: status,
+        cancelledBy: CALLER_ARN,
+      });
+      const [update] = ledgerUpdates();
+      expect(values(update)).toEqual(
+        expect.arrayContaining(['CANCELLED', CALLER_ARN, 'QUEUED', 'WAITING_FOR_SLOT', 'DEFERRED']),
+      );
+      expect(update.ConditionExpression).toContain('#currentStatus IN');
+      expect(sfn).not.toHaveReceivedCommand(StopExecutionCommand);
+    },
+  );
+
+  it('cancels a RUNNING query: ledger CANCELLED with who and when, execution stopped, slot freed', async () => {
+    // Prepare
+    stored(queryRecord('q1', { status: 'RUNNING', attempts: 1, executionArn: EXECUTION }));
+    // Act
+    const response = await cancel();
+    // Assess
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body);
+    expect(body).toMatchObject({ status: 'CANCELLED', previousStatus: 'RUNNING', cancelledBy: CALLER_ARN });
+    expect(Date.parse(body.finishedAt)).not.toBeNaN();
+    expect(sfn).toHaveReceivedCommandWith(StopExecutionCommand, {
+      executionArn: EXECUTION,
+      error: 'athena-wlm.Cancelled',
+    });
+    expect(values(ledgerUpdates()[0])).toEqual(expect.arrayContaining(['CANCELLED', 'RUNNING']));
+    expect(slotUpdates()[0]).toMatchObject({
+      UpdateExpression: 'REMOVE #holders.#q',
+      ExpressionAttributeNames: { '#q': 'q1' },
+    });
+  });
+
+  it('answers 409 for a query that already ended, and changes nothing', async () => {
+    stored(queryRecord('q1', { status: 'SUCCEEDED', finishedAt: '2026-01-01T12:01:00.000Z' }));
+    const response = await cancel();
+    expect(response.statusCode).toBe(409);
+    expect(JSON.parse(response.body).message).toBe(
+      'Query q1 already SUCCEEDED at 2026-01-01T12:01:00.000Z, nothing to cancel.',
+    );
+    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
+    expect(sfn).not.toHaveReceivedCommand(StopExecutionCommand);
+  });
+
+  it('looks again when the query started between the read and the write, and stops it', async () => {
+    // Prepare
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: queryRecord('q1', { status: 'QUEUED' }) })
+      .resolves({ Item: queryRecord('q1', { status: 'RUNNING', attempts: 1, executionArn: EXECUTION }) });
+    ddb
+      .on(UpdateCommand)
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }))
+      .resolves({});
+    // Act
+    const response = await cancel();
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body).previousStatus).toBe('RUNNING');
+    expect(sfn).toHaveReceivedCommandTimes(StopExecutionCommand, 1);
+  });
+
+  it('answers 404 for an unknown query', async () => {
+    ddb.on(GetCommand).resolves({});
+    expect((await cancel()).statusCode).toBe(404);
+  });
+});

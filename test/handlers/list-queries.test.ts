@@ -1,0 +1,61 @@
+import './support/aws-env';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { handler } from '../../functions/list-queries';
+import { apiEvent, queryRecord } from './support/events';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+
+beforeEach(() => ddb.reset());
+
+const list = (query: Record<string, string> | null) => handler(apiEvent('GET', '/queries', null, query));
+
+describe('list-queries handler', () => {
+  it('lists a class newest first from the index, with long SQL cut short', async () => {
+    // Prepare
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        queryRecord('q2', { submittedAt: '2026-01-01T12:00:02.000Z', query: `SELECT ${'x, '.repeat(600)}1` }),
+        queryRecord('q1', { submittedAt: '2026-01-01T12:00:01.000Z' }),
+      ],
+    });
+    // Act
+    const response = await list({ workgroup: 'fast', status: 'QUEUED', limit: '2' });
+    // Assess
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body);
+    expect(body.items.map((i: { queryId: string }) => i.queryId)).toEqual(['q2', 'q1']);
+    expect(body.items[0]).toMatchObject({ queryTruncated: true });
+    expect(body.items[0].query.length).toBeLessThanOrEqual(1001);
+    const input = ddb.commandCalls(QueryCommand)[0].args[0].input as QueryCommandInput;
+    expect(input).toMatchObject({
+      IndexName: 'byWorkgroup',
+      ScanIndexForward: false,
+      FilterExpression: '#status = :status',
+    });
+  });
+
+  it('without a workgroup, reads each class partition (never a scan)', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    const response = await list(null);
+    expect(response.statusCode).toBe(200);
+    const partitions = ddb
+      .commandCalls(QueryCommand)
+      .map((c) => (c.args[0].input.ExpressionAttributeValues as Record<string, string>)[':wg'])
+      .sort();
+    expect(partitions).toEqual(['adhoc', 'exploratory', 'fast', 'long', 'predictable']);
+  });
+
+  it.each([
+    [{ status: 'DONE' }, 'status'],
+    [{ workgroup: 'nope' }, 'workgroup'],
+    [{ limit: '0' }, 'limit'],
+    [{ nextToken: 'not-a-token' }, 'nextToken'],
+  ])('answers 400 naming the field for %j', async (query, field) => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    const response = await list(query);
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({ field });
+  });
+});

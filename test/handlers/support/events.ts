@@ -1,0 +1,92 @@
+import type { APIGatewayProxyEvent, Context, SQSRecord } from 'aws-lambda';
+import type { QueryRecord } from '../../../functions/core/query-record';
+
+export const CALLER_ARN = 'arn:aws:iam::123456789012:user/alice';
+
+export const lambdaContext = {
+  functionName: 'athena-wlm-test',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:athena-wlm-test',
+  memoryLimitInMB: '256',
+  awsRequestId: 'req-1',
+  logGroupName: '/aws/lambda/athena-wlm-test',
+  logStreamName: 'stream',
+  callbackWaitsForEmptyEventLoop: false,
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+} as Context;
+
+/** One record of the `queries` queue as the Lambda event source delivers it. */
+export function sqsRecord(messageId: string, body: string, receiveCount = 1): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: String(receiveCount),
+      SentTimestamp: '1767268800000',
+      SenderId: 'AIDAEXAMPLE',
+      ApproximateFirstReceiveTimestamp: '1767268800000',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:queries',
+    awsRegion: 'us-east-1',
+  };
+}
+
+/** A new submission as API Gateway's mapping template puts it on the queue. */
+export function submissionBody(queryId: string, workgroup: string, query = 'SELECT 1'): string {
+  return JSON.stringify({
+    workgroup,
+    queryId,
+    attempt: 1,
+    submittedAt: Date.parse('2026-01-01T12:00:00Z'),
+    body: { query },
+  });
+}
+
+/** A Lambda proxy integration request with IAM auth. */
+export function apiEvent(
+  method: string,
+  path: string,
+  pathParameters: Record<string, string> | null,
+  query: Record<string, string> | null = null,
+): APIGatewayProxyEvent {
+  return {
+    httpMethod: method,
+    path,
+    resource: path,
+    pathParameters,
+    queryStringParameters: query,
+    multiValueQueryStringParameters: null,
+    headers: {},
+    multiValueHeaders: {},
+    body: null,
+    isBase64Encoded: false,
+    stageVariables: null,
+    requestContext: {
+      requestId: 'api-req-1',
+      identity: { userArn: CALLER_ARN, caller: 'AIDAEXAMPLE' },
+    } as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+export function queryRecord(queryId: string, overrides: Partial<QueryRecord> = {}): QueryRecord {
+  return {
+    queryId,
+    workgroup: 'fast',
+    query: 'SELECT 1',
+    database: 'default',
+    catalog: 'AwsDataCatalog',
+    submittedAt: '2026-01-01T12:00:00.000Z',
+    status: 'QUEUED',
+    attempts: 0,
+    redrives: 0,
+    updatedAt: '2026-01-01T12:00:00.000Z',
+    ...overrides,
+  };
+}

@@ -1,0 +1,99 @@
+import { CANCEL_STOP_ERROR, cancelQuery } from '../../functions/core/cancel-query';
+import type { ExecutionControl } from '../../functions/core/ports';
+import type { QueryRecord, QueryStatus } from '../../functions/core/query-record';
+import { InMemoryLedger, InMemorySlotStore } from '../support/in-memory';
+
+const NOW = new Date('2026-01-01T12:00:00.000Z');
+const EXECUTION = 'arn:aws:states:us-east-1:1:execution:run-query:q1';
+
+function setup(status: QueryStatus, overrides: Partial<QueryRecord> = {}) {
+  const ledger = new InMemoryLedger();
+  const slots = new InMemorySlotStore();
+  const stopped: { arn: string; error?: string }[] = [];
+  const executions: Pick<ExecutionControl, 'stop'> = {
+    stop: async (arn, _cause, error) => {
+      stopped.push({ arn, error });
+    },
+  };
+  ledger.records.set('q1', {
+    queryId: 'q1',
+    workgroup: 'fast',
+    query: 'SELECT 1',
+    database: 'default',
+    catalog: 'AwsDataCatalog',
+    submittedAt: NOW.toISOString(),
+    status,
+    attempts: status === 'RUNNING' ? 1 : 0,
+    redrives: 0,
+    updatedAt: NOW.toISOString(),
+    ...(status === 'RUNNING' ? { executionArn: EXECUTION } : {}),
+    ...overrides,
+  });
+  slots.held.set('q1', { queryId: 'q1', className: 'fast', acquiredAt: NOW.toISOString() });
+  return { ledger, slots, stopped, deps: { ledger, slots, executions, clock: () => NOW } };
+}
+
+describe('cancelQuery', () => {
+  it.each(['QUEUED', 'WAITING_FOR_SLOT', 'DEFERRED'] as const)(
+    'cancels a %s query in the ledger with who and when, without touching any execution',
+    async (status) => {
+      const { ledger, stopped, deps } = setup(status);
+      const outcome = await cancelQuery('q1', 'alice', deps);
+      expect(outcome).toMatchObject({ kind: 'cancelled', previousStatus: status });
+      expect(ledger.records.get('q1')).toMatchObject({
+        status: 'CANCELLED',
+        cancelledBy: 'alice',
+        finishedAt: NOW.toISOString(),
+        error: { code: 'CancelledByUser' },
+      });
+      expect(stopped).toEqual([]);
+    },
+  );
+
+  it('cancels a RUNNING query: CANCELLED first, then stops its execution and frees its slot', async () => {
+    const { ledger, slots, stopped, deps } = setup('RUNNING');
+    const order: string[] = [];
+    const ledgerUpdate = ledger.update.bind(ledger);
+    ledger.update = async (...args) => {
+      order.push('ledger');
+      return ledgerUpdate(...args);
+    };
+    deps.executions = {
+      stop: async (arn, _cause, error) => {
+        order.push('stop');
+        stopped.push({ arn, error });
+      },
+    };
+    const outcome = await cancelQuery('q1', 'alice', deps);
+    expect(outcome).toMatchObject({ kind: 'cancelled', previousStatus: 'RUNNING' });
+    expect(order).toEqual(['ledger', 'stop']);
+    expect(stopped).toEqual([{ arn: EXECUTION, error: CANCEL_STOP_ERROR }]);
+    expect(slots.held.has('q1')).toBe(false);
+    expect(ledger.records.get('q1')?.status).toBe('CANCELLED');
+  });
+
+  it('keeps the slot and reports it when the execution cannot be stopped now (the reconciler will)', async () => {
+    const { slots, deps } = setup('RUNNING');
+    deps.executions = {
+      stop: async () => {
+        throw new Error('ThrottlingException');
+      },
+    };
+    const outcome = await cancelQuery('q1', 'alice', deps);
+    expect(outcome).toMatchObject({ kind: 'cancelled', stopError: 'ThrottlingException' });
+    expect(slots.held.has('q1')).toBe(true);
+  });
+
+  it.each(['SUCCEEDED', 'FAILED', 'CANCELLED'] as const)('does nothing to a %s query', async (status) => {
+    const { ledger, stopped, deps } = setup(status);
+    const before = ledger.records.get('q1');
+    await expect(cancelQuery('q1', 'alice', deps)).resolves.toEqual({ kind: 'finished', record: before });
+    expect(ledger.records.get('q1')).toBe(before);
+    expect(stopped).toEqual([]);
+  });
+
+  it('answers not-found for an unknown query', async () => {
+    const { deps } = setup('QUEUED');
+    await expect(cancelQuery('nope', 'alice', deps)).resolves.toEqual({ kind: 'not-found' });
+  });
+});
