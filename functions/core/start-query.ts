@@ -90,6 +90,20 @@ export async function startQuery(
     return { kind: 'duplicate', queryId, reason: `attempt ${message.attempt} was already started` };
   }
 
+  const waitedMs = now.getTime() - Date.parse(record.submittedAt);
+  if (waitedMs > classConfig.maxQueueWaitMinutes * 60_000 && message.attempt === 1) {
+    const reason =
+      `waited ${Math.round(waitedMs / 60_000)} minutes for a slot of ${message.workgroup}, longer than its ` +
+      `maxQueueWaitMinutes (${classConfig.maxQueueWaitMinutes}); submit it again later or raise the class's slots`;
+    await deps.ledger.update(
+      queryId,
+      { status: 'FAILED', reason, error: { code: 'QueueWaitExceeded', message: reason } },
+      ['QUEUED', 'WAITING_FOR_SLOT'],
+    );
+    deps.metrics.count('QueryFailedCount', 1, { workgroup: message.workgroup });
+    return { kind: 'parked', queryId, reason };
+  }
+
   const input = buildRunQueryInput(record, message.attempt, workgroupNameOf(deps.config, message.workgroup));
   if (Buffer.byteLength(JSON.stringify(input), 'utf8') > MAX_EXECUTION_INPUT_BYTES) {
     const reason = `the query is too long to pass through Step Functions (its execution input would pass ${MAX_EXECUTION_INPUT_BYTES} bytes); shorten it`;

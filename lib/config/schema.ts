@@ -37,6 +37,8 @@ export const workloadClassSchema = z
     dailyDataLimit: dataLimit.optional(),
     /** Longest a query of this class may run before its execution is stopped, in minutes. */
     timeoutMinutes: z.number().int().min(1).max(240).default(30),
+    /** Longest a query may wait for a slot before it ends FAILED (a bounded line), in minutes. */
+    maxQueueWaitMinutes: z.number().int().min(1).max(1440).default(180),
     /** Email addresses told when this class nears or passes its limits. */
     alertEmails: z.array(z.email()).default([]),
     /** Also tell the submitter (by the userId they gave) when their query passes a limit. */
@@ -105,14 +107,14 @@ export const wlmConfigSchema = z
     admission: z
       .object({
         /** First wait before a query that found no slot is looked at again, in seconds. */
-        initialWaitSeconds: z.number().int().min(1).max(900).default(5),
+        initialWaitSeconds: z.number().int().min(1).max(900).default(2),
         /** Longest wait between looks, in seconds (the wait doubles up to this). */
-        maxWaitSeconds: z.number().int().min(1).max(43_200).default(120),
+        maxWaitSeconds: z.number().int().min(1).max(43_200).default(20),
         /** Receives of one message before it is parked as poison (a bad message, not a busy class). */
-        maxReceives: z.number().int().min(10).max(1000).default(500),
+        maxReceives: z.number().int().min(10).max(1000).default(1000),
       })
       .strict()
-      .default({ initialWaitSeconds: 5, maxWaitSeconds: 120, maxReceives: 500 }),
+      .default({ initialWaitSeconds: 2, maxWaitSeconds: 20, maxReceives: 1000 }),
     /** Glue databases that classes may read (their IAM policies name these). */
     glueDatabases: z.array(z.string().min(1)).default(['default']),
     /** Email addresses told about account-wide trouble (quota, failed queue, slot leaks). */

@@ -237,6 +237,20 @@ describe('startQuery', () => {
     expect(deps.slots.held.has('q1')).toBe(false);
   });
 
+  it('ends a query that waited past its class queue limit FAILED with the reason', async () => {
+    const deps = { ...setup(), clock: () => new Date(SUBMITTED + 181 * 60_000) };
+
+    const outcome = await startQuery(submission('late'), 500, deps);
+
+    expect(outcome.kind).toBe('parked');
+    expect(deps.ledger.records.get('late')).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'QueueWaitExceeded' },
+      reason: expect.stringMatching(/^waited 181 minutes for a slot of etl/),
+    });
+    expect(deps.executions.started).toHaveLength(0);
+  });
+
   it('fails a query too long to pass through Step Functions instead of retrying it', async () => {
     const deps = setup();
     const query = `SELECT '${'x'.repeat(262_000)}'`;
