@@ -1,0 +1,372 @@
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { DEFAULT_CONFIG, parseConfig } from '../../../lib/config';
+import {
+  checkTaskResources,
+  type HistoryEvent,
+  UnsupportedTaskResourceError,
+} from '../../../local/stepfunctions';
+import { LOCAL_QUEUES } from '../../../local/store/local-names';
+import { EXECUTION_TIMEOUT_MARGIN_SECONDS, RunQueryStates } from '../../../state-machines/run-query';
+import { FakeAthena } from './fake-athena';
+import { localRuntime, TEST_CONFIG } from './harness';
+
+const retriesOf = (events: HistoryEvent[], state: string) =>
+  events.filter((e) => e.type === 'StateRetried' && e.state.name === state).length;
+const pathOf = (events: HistoryEvent[]) =>
+  events.filter((e) => e.type === 'StateEntered').map((e) => e.state.name);
+
+describe('run-query on the real ASL in the local Step Functions', () => {
+  let runtime: ReturnType<typeof localRuntime>;
+  afterEach(async () => runtime.close());
+
+  it('runs a query to SUCCEEDED: ledger filled from Athena, slot released, metrics counted', async () => {
+    const athena = new FakeAthena();
+    runtime = localRuntime(athena);
+    const arn = await runtime.submit('q-ok');
+
+    const execution = await runtime.finished(arn);
+    expect(execution).toMatchObject({
+      status: 'SUCCEEDED',
+      name: 'q-ok',
+      executionArn: 'arn:aws:states:local:000000000000:execution:run-query:q-ok',
+      stateMachineArn: 'arn:aws:states:local:000000000000:stateMachine:run-query',
+    });
+    const record = await runtime.record('q-ok');
+    expect(record).toMatchObject({
+      status: 'SUCCEEDED',
+      executionArn: arn,
+      attempts: 1,
+      athenaWorkGroup: 'athena-wlm-fast',
+      athenaQueryExecutionId: 'athena-1',
+      dataScannedBytes: 2048,
+      engineTimeMs: 120,
+      athenaQueueTimeMs: 30,
+      totalTimeMs: 200,
+      outputLocation: 's3://athena-wlm-results/athena-wlm-fast/athena-1.csv',
+    });
+    expect(record.reason).toBeUndefined();
+    expect(Date.parse(record.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(record.startedAt!));
+    expect(await runtime.parts.slots.holders()).toEqual([]);
+    expect(runtime.parts.metrics.total('StartQueryCount', 5)).toBe(1);
+    expect(runtime.parts.metrics.total('ThrottlingErrorCount', 5)).toBe(0);
+    expect(athena.calls[0]).toMatchObject({
+      QueryString: 'SELECT 1',
+      WorkGroup: 'athena-wlm-fast',
+      QueryExecutionContext: { Database: 'default', Catalog: 'AwsDataCatalog' },
+    });
+
+    const { events } = runtime.parts.sfn.getExecutionHistory(arn);
+    expect(pathOf(events)).toEqual([
+      'MarkRunning',
+      'StartQuery',
+      'QuerySucceeded',
+      'ReleaseSlot',
+      'RouteOutcome',
+      'RecordSucceeded',
+      'Succeeded',
+    ]);
+    expect(events[0]).toMatchObject({ id: 1, type: 'ExecutionStarted' });
+    expect(events.at(-1)).toMatchObject({ type: 'ExecutionSucceeded' });
+    expect(events.every((e, i) => e.id === i + 1 && e.timestamp >= events[0].timestamp)).toBe(true);
+    expect(runtime.closedExecutions.map((e) => e.name)).toEqual(['q-ok']);
+  });
+
+  it('retries TooManyRequestsException and counts each one, then succeeds with one Athena run', async () => {
+    const athena = new FakeAthena((call) => (call <= 2 ? { kind: 'throttle' } : { kind: 'succeed' }));
+    runtime = localRuntime(athena);
+    const arn = await runtime.submit('q-throttled');
+
+    expect((await runtime.finished(arn)).status).toBe('SUCCEEDED');
+    expect((await runtime.record('q-throttled')).status).toBe('SUCCEEDED');
+    expect(runtime.parts.metrics.total('ThrottlingErrorCount', 5)).toBe(2);
+    expect(runtime.parts.metrics.total('StartQueryCount', 5)).toBe(1);
+    expect(athena.runs).toHaveLength(1);
+    expect(retriesOf(runtime.parts.sfn.getExecutionHistory(arn).events, RunQueryStates.startQuery)).toBe(2);
+  });
+
+  it('defers a query whose throttling outlasts its retries: attempt + 1 on the deferred queue, ledger DEFERRED, slot released', async () => {
+    const athena = new FakeAthena(() => ({ kind: 'throttle' }));
+    runtime = localRuntime(athena);
+    const arn = await runtime.submit('q-deferred');
+
+    expect((await runtime.finished(arn)).status).toBe('SUCCEEDED');
+    expect(athena.calls).toHaveLength(TEST_CONFIG.throttleRetry.maxAttempts + 1);
+    expect(athena.runs).toEqual([]);
+    const record = await runtime.record('q-deferred');
+    expect(record).toMatchObject({
+      status: 'DEFERRED',
+      reason: expect.stringMatching(/TooManyRequestsException/),
+    });
+    const deferred = runtime.parts.queues[LOCAL_QUEUES.deferred].receive(10);
+    expect(deferred.map((m) => JSON.parse(m.body))).toEqual([
+      { queryId: 'q-deferred', workgroup: 'fast', attempt: 2 },
+    ]);
+    expect(await runtime.parts.slots.holders()).toEqual([]);
+    expect(runtime.parts.metrics.total('ThrottlingErrorCount', 5)).toBe(
+      TEST_CONFIG.throttleRetry.maxAttempts + 1,
+    );
+    expect(runtime.parts.metrics.total('StartQueryCount', 5)).toBe(0);
+  });
+
+  it("fails bad SQL with the engine's reason and never retries it", async () => {
+    const reason = "SYNTAX_ERROR: line 1:8: mismatched input 'FROM'";
+    const athena = new FakeAthena(() => ({ kind: 'fail', reason }));
+    runtime = localRuntime(athena);
+    const arn = await runtime.submit('q-bad', { query: 'SELECT FROM' });
+
+    const execution = await runtime.finished(arn);
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed', cause: reason });
+    expect(await runtime.record('q-bad')).toMatchObject({
+      status: 'FAILED',
+      reason,
+      error: { code: 'States.TaskFailed', message: reason },
+    });
+    expect(athena.calls).toHaveLength(1);
+    const { events } = runtime.parts.sfn.getExecutionHistory(arn);
+    expect(retriesOf(events, RunQueryStates.startQuery)).toBe(0);
+    expect(pathOf(events)).toContain('AthenaQueryFailed');
+    expect(await runtime.parts.slots.holders()).toEqual([]);
+  });
+
+  it('fails a query Athena refuses at start with the Athena error name and message', async () => {
+    const athena = new FakeAthena(() => ({
+      kind: 'reject',
+      name: 'InvalidRequestException',
+      message: 'Unknown workgroup',
+    }));
+    runtime = localRuntime(athena);
+    const arn = await runtime.submit('q-refused');
+
+    expect(await runtime.finished(arn)).toMatchObject({
+      status: 'FAILED',
+      error: 'Athena.InvalidRequestException',
+    });
+    expect(await runtime.record('q-refused')).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'Athena.InvalidRequestException', message: 'Unknown workgroup' },
+    });
+    expect(athena.calls).toHaveLength(1);
+  });
+
+  it('records a query Athena cancelled (scan cutoff) as CANCELLED with the reason', async () => {
+    const reason = 'Query cancelled: the query scanned more than the workgroup limit of 1000000000 bytes.';
+    runtime = localRuntime(new FakeAthena(() => ({ kind: 'cancel', reason })));
+    const arn = await runtime.submit('q-cutoff');
+
+    expect((await runtime.finished(arn)).status).toBe('FAILED');
+    expect(await runtime.record('q-cutoff')).toMatchObject({
+      status: 'CANCELLED',
+      reason,
+      cancelledBy: 'athena',
+      error: { code: 'CANCELLED', message: reason },
+    });
+    expect(await runtime.parts.slots.holders()).toEqual([]);
+  });
+
+  it('skips a query cancelled before its execution started: nothing runs, the slot is released', async () => {
+    const athena = new FakeAthena();
+    runtime = localRuntime(athena);
+    const { ledger, slots, sfn } = runtime.parts;
+    await ledger.create({
+      queryId: 'q-skip',
+      workgroup: 'fast',
+      query: 'SELECT 1',
+      database: 'default',
+      catalog: 'AwsDataCatalog',
+      submittedAt: new Date().toISOString(),
+      status: 'CANCELLED',
+      attempts: 0,
+      redrives: 0,
+      updatedAt: new Date().toISOString(),
+    });
+    await slots.acquire('q-skip', 'fast', runtime.policy());
+    const input = {
+      queryId: 'q-skip',
+      workgroup: 'fast',
+      attempt: 1,
+      startQueryExecution: {
+        QueryString: 'SELECT 1',
+        WorkGroup: 'athena-wlm-fast',
+        QueryExecutionContext: { Database: 'default', Catalog: 'AwsDataCatalog' },
+        ClientRequestToken: 'a'.repeat(64),
+      },
+    };
+    const { executionArn } = sfn.startExecution({ name: 'q-skip', input: JSON.stringify(input) });
+
+    expect((await runtime.finished(executionArn)).status).toBe('SUCCEEDED');
+    expect(pathOf(sfn.getExecutionHistory(executionArn).events)).toEqual([
+      'MarkRunning',
+      'NotStartable',
+      'ReleaseSlot',
+      'RouteOutcome',
+      'Skipped',
+    ]);
+    expect(athena.calls).toEqual([]);
+    expect((await runtime.record('q-skip')).status).toBe('CANCELLED');
+    expect(await slots.holders()).toEqual([]);
+  });
+
+  it('aborts an execution on StopExecution and stops its Athena query', async () => {
+    const athena = new FakeAthena(() => ({ kind: 'hang' }));
+    runtime = localRuntime(athena);
+    const arn = await runtime.submit('q-stop');
+    await athena.started(1);
+
+    await runtime.parts.sfn.stopExecution(arn, { error: 'athena-wlm.Cancelled', cause: 'cancelled by ana' });
+
+    expect(runtime.parts.sfn.describeExecution(arn)).toMatchObject({
+      status: 'ABORTED',
+      error: 'athena-wlm.Cancelled',
+      cause: 'cancelled by ana',
+      stopDate: expect.any(Date),
+    });
+    expect(athena.stops).toEqual(['athena-1']);
+    const { events } = runtime.parts.sfn.getExecutionHistory(arn);
+    expect(events.at(-1)?.type).toBe('ExecutionAborted');
+    expect(pathOf(events)).toEqual(['MarkRunning', 'StartQuery']);
+    expect(runtime.closedExecutions.map((e) => e.status)).toEqual(['ABORTED']);
+    // Stopping a closed execution changes nothing.
+    await runtime.parts.sfn.stopExecution(arn, { error: 'other' });
+    expect(runtime.parts.sfn.describeExecution(arn).error).toBe('athena-wlm.Cancelled');
+  });
+
+  it('runs an execution left RUNNING by a crash again, without a second Athena run', async () => {
+    const athena = new FakeAthena(() => ({ kind: 'hang' }));
+    runtime = localRuntime(athena);
+    const arn = await runtime.submit('q-crash');
+    await athena.started(1);
+
+    const { sfn } = await runtime.restart();
+    expect(sfn.runningExecutions()).toEqual([arn]);
+    expect(sfn.describeExecution(arn)).toMatchObject({ status: 'RUNNING', runs: 2 });
+    // Athena kept running the query while the runtime was down; it ends now.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    athena.finish('athena-1', 'SUCCEEDED');
+
+    expect((await runtime.finished(arn)).status).toBe('SUCCEEDED');
+    expect(athena.runs).toEqual(['athena-1']);
+    expect(athena.calls).toHaveLength(2);
+    expect(athena.calls[1].ClientRequestToken).toBe(athena.calls[0].ClientRequestToken);
+    expect(await runtime.record('q-crash')).toMatchObject({
+      status: 'SUCCEEDED',
+      athenaQueryExecutionId: 'athena-1',
+      executionArn: arn,
+    });
+    const types = sfn.getExecutionHistory(arn).events.map((e) => e.type);
+    expect(types.filter((t) => t === 'ExecutionStarted')).toHaveLength(2);
+    expect(types).toContain('ExecutionRestarted');
+  });
+});
+
+describe('Step Functions API semantics', () => {
+  let runtime: ReturnType<typeof localRuntime>;
+  afterEach(async () => runtime.close());
+
+  it('returns the running execution for the same name and input, and ExecutionAlreadyExists otherwise', async () => {
+    const athena = new FakeAthena(() => ({ kind: 'hang' }));
+    runtime = localRuntime(athena);
+    const { sfn } = runtime.parts;
+    const input = JSON.stringify({ queryId: 'nope', workgroup: 'fast', attempt: 1 });
+    const first = sfn.startExecution({ name: 'same', input });
+    expect(sfn.startExecution({ name: 'same', input })).toEqual(first);
+    expect(() => sfn.startExecution({ name: 'same', input: '{}' })).toThrow(
+      expect.objectContaining({ name: 'ExecutionAlreadyExists' }),
+    );
+    await runtime.finished(first.executionArn);
+    expect(() => sfn.startExecution({ name: 'same', input })).toThrow(
+      expect.objectContaining({ name: 'ExecutionAlreadyExists' }),
+    );
+    expect(() => sfn.startExecution({ name: 'has space', input })).toThrow(
+      expect.objectContaining({ name: 'InvalidName' }),
+    );
+    expect(() => sfn.startExecution({ name: 'x', input: '{' })).toThrow(
+      expect.objectContaining({ name: 'InvalidExecutionInput' }),
+    );
+    expect(() => sfn.describeExecution('arn:nope')).toThrow(
+      expect.objectContaining({ name: 'ExecutionDoesNotExist' }),
+    );
+  });
+
+  it('lists executions newest first, by status, in pages', async () => {
+    runtime = localRuntime(new FakeAthena());
+    const { sfn } = runtime.parts;
+    const arns = [];
+    for (const name of ['a', 'b', 'c']) {
+      arns.push(await runtime.submit(name));
+      await runtime.finished(arns.at(-1)!);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const page = sfn.listExecutions({ maxResults: 2 });
+    expect(page.executions.map((e) => e.name)).toEqual(['c', 'b']);
+    expect(
+      sfn.listExecutions({ maxResults: 2, nextToken: page.nextToken }).executions.map((e) => e.name),
+    ).toEqual(['a']);
+    expect(sfn.listExecutions({ statusFilter: 'RUNNING' }).executions).toEqual([]);
+    expect(sfn.listExecutions({ statusFilter: 'SUCCEEDED' }).executions).toHaveLength(3);
+  });
+});
+
+describe('task handlers', () => {
+  it('refuses at startup a Task state whose Resource has no local handler, naming both', () => {
+    runtime();
+    function runtime() {
+      const r = localRuntime(new FakeAthena());
+      const definition = structuredClone(r.parts.runner.definition) as StateMachineDefinition;
+      const state = definition.States[RunQueryStates.releaseSlot];
+      if (state.Type !== 'Task') throw new Error('ReleaseSlot is not a Task state');
+      state.Resource = 'arn:aws:states:::lambda:invoke';
+      expect(() => checkTaskResources(definition)).toThrow(UnsupportedTaskResourceError);
+      expect(() => checkTaskResources(definition)).toThrow(
+        /'ReleaseSlot' uses resource 'arn:aws:states:::lambda:invoke'/,
+      );
+      expect(() => checkTaskResources(r.parts.runner.definition)).not.toThrow();
+      void r.close();
+    }
+  });
+});
+
+describe('timeouts', () => {
+  let runtime: ReturnType<typeof localRuntime>;
+  beforeEach(() => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+  });
+  afterEach(async () => {
+    jest.useRealTimers();
+    await runtime.close();
+  });
+
+  it('lets a query run for longer than a minute: a Task has no timeout unless the ASL sets one', async () => {
+    const athena = new FakeAthena(() => ({ kind: 'hang' }));
+    runtime = localRuntime(athena);
+    const arn = await runtime.submit('q-long');
+    await jest.advanceTimersByTimeAsync(10);
+    expect(athena.runs).toEqual(['athena-1']);
+
+    await jest.advanceTimersByTimeAsync(5 * 60_000);
+    athena.finish('athena-1', 'SUCCEEDED');
+    await jest.advanceTimersByTimeAsync(10);
+
+    expect((await runtime.finished(arn)).status).toBe('SUCCEEDED');
+  });
+
+  it("times an execution out after the definition's TimeoutSeconds and stops its Athena query", async () => {
+    const config = parseConfig({
+      ...DEFAULT_CONFIG,
+      classes: Object.fromEntries(
+        Object.entries(DEFAULT_CONFIG.classes).map(([name, c]) => [name, { ...c, timeoutMinutes: 1 }]),
+      ),
+    });
+    const athena = new FakeAthena(() => ({ kind: 'hang' }));
+    runtime = localRuntime(athena, { config });
+    const arn = await runtime.submit('q-forever');
+    await jest.advanceTimersByTimeAsync(10);
+    const timeoutSeconds = runtime.parts.runner.definition.TimeoutSeconds!;
+    expect(timeoutSeconds).toBe(60 + EXECUTION_TIMEOUT_MARGIN_SECONDS);
+
+    await jest.advanceTimersByTimeAsync(timeoutSeconds * 1000 + 10);
+
+    expect(await runtime.finished(arn)).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
+    expect(athena.stops).toEqual(['athena-1']);
+    expect(runtime.parts.sfn.getExecutionHistory(arn).events.at(-1)?.type).toBe('ExecutionTimeout');
+  });
+});
