@@ -64,7 +64,7 @@ export async function waitForQuery(
   let shown: Progress | undefined;
   const draw = () => {
     if (!shown) return;
-    const width = Math.max(20, (stream.columns ?? 100) - 1);
+    const width = Math.max(20, (stream.columns || 100) - 1);
     stream.write(`\r\x1b[2K${progressLine(queryId, shown, now()).slice(0, width)}`);
   };
   const ticker = tty ? setInterval(draw, options.redrawMs ?? 250) : undefined;
