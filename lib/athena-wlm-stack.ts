@@ -1,0 +1,28 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { AthenaWorkloadManager, type AthenaWorkloadManagerProps } from './athena-workload-manager';
+
+/** Properties of {@link AthenaWlmStack}: a stack's, plus the workload manager's. */
+export interface AthenaWlmStackProps extends StackProps, AthenaWorkloadManagerProps {}
+
+/** A stack holding one {@link AthenaWorkloadManager}, with the outputs a user needs after deploying. */
+export class AthenaWlmStack extends Stack {
+  readonly workloadManager: AthenaWorkloadManager;
+
+  constructor(scope: Construct, id: string, props: AthenaWlmStackProps = {}) {
+    super(scope, id, props);
+    this.workloadManager = new AthenaWorkloadManager(this, 'AthenaWlm', props);
+    const wlm = this.workloadManager;
+    new CfnOutput(this, 'ApiUrl', {
+      value: wlm.api.url,
+      description: 'Base URL of the athena-wlm API (SigV4)',
+    });
+    new CfnOutput(this, 'QueriesQueueUrl', { value: wlm.queriesQueue.queueUrl });
+    new CfnOutput(this, 'FailedQueueUrl', { value: wlm.failedQueue.queueUrl });
+    new CfnOutput(this, 'LedgerTableName', { value: wlm.ledgerTable.tableName });
+    new CfnOutput(this, 'ResultsBucketName', { value: wlm.resultsBucket.bucketName });
+    new CfnOutput(this, 'StateMachineArn', { value: wlm.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'DashboardName', { value: wlm.dashboard.dashboardName });
+    new CfnOutput(this, 'AdminTopicArn', { value: wlm.alertTopic.topicArn });
+  }
+}

@@ -1,0 +1,310 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as athena from 'aws-cdk-lib/aws-athena';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { AlertTopics } from './alert-topics';
+import { DEFAULT_CONFIG, parseConfig, type WlmConfig, type WlmConfigInput } from './config';
+import { OperationsDashboard } from './operations-dashboard';
+import { QueryApi } from './query-api';
+import { QueryLedger } from './query-ledger';
+import { QueryQueues } from './query-queues';
+import { QueryResults } from './query-results';
+import { QueryStarter, STARTER_TIMEOUT } from './query-starter';
+import { QuotaMonitor } from './quota-monitor';
+import { REDRIVE_TIMEOUT, RedriveSchedule } from './redrive-schedule';
+import { RunQueryStateMachine } from './run-query-state-machine';
+import { SlotReconciler } from './slot-reconciler';
+import { type WorkloadClass, WorkloadClasses } from './workload-classes';
+
+/** Lambda's limit on a function's environment variables, in bytes (names and values). */
+const LAMBDA_ENVIRONMENT_LIMIT = 4096;
+
+/** Properties of {@link AthenaWorkloadManager}. */
+export interface AthenaWorkloadManagerProps {
+  /**
+   * Workload classes, quota, retry, redrive and admission settings. Validated when the construct is
+   * created; an invalid config throws an error that names each bad key (`config.classes.fast.maxSlots`).
+   *
+   * @default DEFAULT_CONFIG - the case study's five classes: predictable, fast, long, exploratory, adhoc
+   */
+  readonly config?: WlmConfigInput;
+
+  /**
+   * Name of the REST API.
+   *
+   * @default `${config.namePrefix}-api`
+   */
+  readonly apiName?: string;
+
+  /**
+   * Stage of the REST API; it is the first path segment of every route.
+   *
+   * @default 'v1'
+   */
+  readonly stageName?: string;
+
+  /**
+   * Stage-wide request throttling (requests per second, and burst). SigV4-signed callers only, so this
+   * protects the queue and Athena's quota from a runaway client rather than from strangers.
+   *
+   * @default { rateLimit: 50, burstLimit: 100 }
+   */
+  readonly apiThrottling?: { readonly rateLimit: number; readonly burstLimit: number };
+
+  /**
+   * What happens to stateful resources (ledger and slot tables, results and access-log buckets, log groups,
+   * the alert key) when the construct is removed from the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * How long the functions', the state machine's and the API's logs are kept.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * ARNs of the S3 buckets that hold the data the queries read (`arn:aws:s3:::my-data-lake`). The state
+   * machine, which runs the queries, gets read access to them. Data in buckets not listed here cannot be
+   * read by athena-wlm's queries.
+   *
+   * @default - no data bucket access (only the results bucket)
+   */
+  readonly dataBucketArns?: readonly string[];
+
+  /**
+   * Most concurrent starter invocations (SQS event source MaximumConcurrency, 2 to 1000). Each invocation
+   * admits up to 10 queries; every starter writes the one slot item, so more starters mean more write
+   * conflicts, not more throughput, once the quota is in use.
+   *
+   * @default 5
+   */
+  readonly starterMaxConcurrency?: number;
+
+  /**
+   * ARN of a WAFv2 web ACL (REGIONAL scope) to associate with the API stage.
+   *
+   * @default - no web ACL (every method already requires SigV4)
+   */
+  readonly webAclArn?: string;
+
+  /**
+   * Create the account-wide API Gateway role that lets API Gateway write logs (AWS::ApiGateway::Account).
+   * API Gateway access logging needs it once per account and region; leave it off if the account has one.
+   *
+   * @default false
+   */
+  readonly apiCloudWatchRole?: boolean;
+}
+
+/**
+ * Runs every Amazon Athena query through one managed path: an IAM-authenticated API queues it, a starter
+ * admits it to a slot of its workload class, a Standard state machine runs it with the native Athena
+ * integration (retrying throttling with backoff, deferring it when throttling persists), a schedule
+ * re-drives deferred queries, and a ledger, alarms and a dashboard tell where every query stands.
+ */
+export class AthenaWorkloadManager extends Construct {
+  /** The validated config, defaults filled in. */
+  readonly config: WlmConfig;
+  readonly api: apigateway.RestApi;
+  readonly queriesQueue: sqs.Queue;
+  readonly deferredQueue: sqs.Queue;
+  readonly failedQueue: sqs.Queue;
+  readonly ledgerTable: dynamodb.Table;
+  readonly slotsTable: dynamodb.Table;
+  readonly resultsBucket: s3.Bucket;
+  readonly stateMachine: sfn.StateMachine;
+  /** Athena workgroup of each class, by class name. */
+  readonly workgroups: Readonly<Record<string, athena.CfnWorkGroup>>;
+  /** Alert topic of each class, by class name. */
+  readonly classTopics: Readonly<Record<string, sns.Topic>>;
+  /** Submitter managed policy (`<prefix>-<class>-submit`) of each class, by class name. */
+  readonly classPolicies: Readonly<Record<string, iam.ManagedPolicy>>;
+  /** Everything deployed per class. */
+  readonly classes: Readonly<Record<string, WorkloadClass>>;
+  /** The admins' topic: quota, failed queue, throttling. */
+  readonly alertTopic: sns.Topic;
+  readonly dashboard: cloudwatch.Dashboard;
+
+  /** The parts, for users who need to reach further in. */
+  readonly parts: {
+    readonly queues: QueryQueues;
+    readonly ledger: QueryLedger;
+    readonly results: QueryResults;
+    readonly runQuery: RunQueryStateMachine;
+    readonly queryApi: QueryApi;
+    readonly starter: QueryStarter;
+    readonly redrive: RedriveSchedule;
+    readonly reconciler: SlotReconciler;
+    readonly quotaMonitor: QuotaMonitor;
+    readonly workloadClasses: WorkloadClasses;
+    readonly operationsDashboard: OperationsDashboard;
+  };
+
+  constructor(scope: Construct, id: string, props: AthenaWorkloadManagerProps = {}) {
+    super(scope, id);
+    const config = parseConfig(props.config ?? DEFAULT_CONFIG);
+    this.config = config;
+    validateProps(props, config);
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const common = { logRetention, removalPolicy };
+
+    const queues = new QueryQueues(this, 'Queues', {
+      namePrefix: config.namePrefix,
+      starterTimeout: STARTER_TIMEOUT,
+      redriveTimeout: REDRIVE_TIMEOUT,
+      maxReceives: config.admission.maxReceives,
+      removalPolicy,
+    });
+    const ledger = new QueryLedger(this, 'Ledger', { removalPolicy });
+    const results = new QueryResults(this, 'Results', {
+      retentionDays: config.resultsRetentionDays,
+      removalPolicy,
+    });
+    const alerts = new AlertTopics(this, 'Alerts', {
+      namePrefix: config.namePrefix,
+      adminEmails: config.adminEmails,
+      removalPolicy,
+    });
+
+    const queryApi = new QueryApi(this, 'Api', {
+      config,
+      queriesQueue: queues.queries,
+      ledger,
+      apiName: props.apiName ?? `${config.namePrefix}-api`,
+      stageName: props.stageName ?? 'v1',
+      throttling: props.apiThrottling ?? { rateLimit: 50, burstLimit: 100 },
+      webAclArn: props.webAclArn,
+      cloudWatchRole: props.apiCloudWatchRole ?? false,
+      ...common,
+    });
+
+    const workloadClasses = new WorkloadClasses(this, 'Classes', { config, results, api: queryApi, alerts });
+    const classes = workloadClasses.classes;
+
+    const runQuery = new RunQueryStateMachine(this, 'RunQuery', {
+      config,
+      workgroupNames: Object.values(classes).map((c) => c.workgroupName),
+      ledger: ledger.ledger,
+      slots: ledger.slots,
+      deferredQueue: queues.deferred,
+      results,
+      dataBucketArns: props.dataBucketArns ?? [],
+      ...common,
+    });
+    // The workgroups must exist before an execution can name them.
+    for (const c of Object.values(classes)) runQuery.stateMachine.node.addDependency(c.workgroup);
+
+    const starter = new QueryStarter(this, 'Starter', {
+      config,
+      queriesQueue: queues.queries,
+      failedQueue: queues.failed,
+      ledger,
+      stateMachine: runQuery.stateMachine,
+      maxConcurrency: props.starterMaxConcurrency ?? 5,
+      ...common,
+    });
+    const redrive = new RedriveSchedule(this, 'Redrive', {
+      config,
+      queriesQueue: queues.queries,
+      deferredQueue: queues.deferred,
+      failedQueue: queues.failed,
+      ledger,
+      ...common,
+    });
+    const reconciler = new SlotReconciler(this, 'SlotReconciler', {
+      config,
+      ledger,
+      stateMachine: runQuery.stateMachine,
+      ...common,
+    });
+    const quotaMonitor = new QuotaMonitor(this, 'QuotaMonitor', {
+      config,
+      ledger,
+      adminTopic: alerts.adminTopic,
+      alertKey: alerts.key,
+      failedQueue: queues.failed,
+      ...common,
+    });
+    const operationsDashboard = new OperationsDashboard(this, 'Dashboard', {
+      config,
+      classes,
+      queues,
+      stateMachine: runQuery.stateMachine,
+    });
+
+    this.api = queryApi.api;
+    this.queriesQueue = queues.queries;
+    this.deferredQueue = queues.deferred;
+    this.failedQueue = queues.failed;
+    this.ledgerTable = ledger.ledger;
+    this.slotsTable = ledger.slots;
+    this.resultsBucket = results.bucket;
+    this.stateMachine = runQuery.stateMachine;
+    this.classes = classes;
+    this.workgroups = mapValues(classes, (c) => c.workgroup);
+    this.classTopics = mapValues(classes, (c) => c.topic);
+    this.classPolicies = mapValues(classes, (c) => c.policy);
+    this.alertTopic = alerts.adminTopic;
+    this.dashboard = operationsDashboard.dashboard;
+    this.parts = {
+      queues,
+      ledger,
+      results,
+      runQuery,
+      queryApi,
+      starter,
+      redrive,
+      reconciler,
+      quotaMonitor,
+      workloadClasses,
+      operationsDashboard,
+    };
+  }
+}
+
+function mapValues<T, U>(record: Readonly<Record<string, T>>, fn: (value: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, fn(value)]));
+}
+
+function validateProps(props: AthenaWorkloadManagerProps, config: WlmConfig): void {
+  const concurrency = props.starterMaxConcurrency;
+  if (
+    concurrency !== undefined &&
+    (!Number.isInteger(concurrency) || concurrency < 2 || concurrency > 1000)
+  ) {
+    throw new Error(
+      `starterMaxConcurrency: ${concurrency} is not allowed; SQS event sources take a MaximumConcurrency from 2 to 1000.`,
+    );
+  }
+  (props.dataBucketArns ?? []).forEach((arn, index) => {
+    if (!/^arn:[^:]+:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(arn)) {
+      throw new Error(
+        `dataBucketArns.${index}: '${arn}' is not an S3 bucket ARN (arn:aws:s3:::bucket-name, no key or wildcard).`,
+      );
+    }
+  });
+  if (props.stageName !== undefined && !/^[A-Za-z0-9_-]{1,128}$/.test(props.stageName)) {
+    throw new Error(`stageName: '${props.stageName}' may only hold letters, digits, - and _.`);
+  }
+  // Every function carries the config as JSON next to a few names and URLs (about 300 bytes of tokens).
+  const configBytes = Buffer.byteLength(JSON.stringify(config), 'utf8');
+  if (configBytes + 700 > LAMBDA_ENVIRONMENT_LIMIT) {
+    throw new Error(
+      `config: ${configBytes} bytes as JSON is too large to pass to the functions (Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT} bytes of environment); shorten class descriptions or alertEmails/submitterArns lists.`,
+    );
+  }
+}

@@ -1,0 +1,320 @@
+import { Aws, type RemovalPolicy } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { ENV } from '../functions/adapters/aws/environment';
+import { submissionBodyJsonSchema } from '../functions/core/submission';
+import type { WlmConfig } from './config';
+import { acknowledgeNag } from './nag-acknowledgements';
+import type { QueryLedger } from './query-ledger';
+import { WlmFunction } from './wlm-function';
+
+/** API routes (method and path) that the class policies and the error messages name. */
+export const ApiRoutes = {
+  submit: (className: string) => ({ method: 'POST', path: `/workgroups/${className}/queries` }),
+  referenceSample: { method: 'POST', path: '/athena/query' },
+  status: { method: 'GET', path: '/queries/{queryId}' },
+  results: { method: 'GET', path: '/queries/{queryId}/results' },
+  cancel: { method: 'DELETE', path: '/queries/{queryId}' },
+} as const;
+
+export interface QueryApiProps {
+  readonly config: WlmConfig;
+  /** The `queries` queue submissions are sent to. */
+  readonly queriesQueue: sqs.IQueue;
+  readonly ledger: QueryLedger;
+  readonly apiName: string;
+  readonly stageName: string;
+  readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly webAclArn?: string;
+  readonly cloudWatchRole: boolean;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** Converts the submission body's draft-04 JSON schema (from zod) to API Gateway's model schema. */
+export function toApiGatewaySchema(schema: Record<string, unknown>): apigateway.JsonSchema {
+  const { properties, items, ...rest } = schema as {
+    properties?: Record<string, Record<string, unknown>>;
+    items?: Record<string, unknown>;
+  } & Record<string, unknown>;
+  return {
+    ...(rest as apigateway.JsonSchema),
+    schema: apigateway.JsonSchemaVersion.DRAFT4,
+    ...(properties
+      ? {
+          properties: Object.fromEntries(
+            Object.entries(properties).map(([key, value]) => [
+              key,
+              stripSchemaVersion(toApiGatewaySchema(value)),
+            ]),
+          ),
+        }
+      : {}),
+    ...(items ? { items: stripSchemaVersion(toApiGatewaySchema(items)) } : {}),
+  };
+}
+
+function stripSchemaVersion(schema: apigateway.JsonSchema): apigateway.JsonSchema {
+  const { schema: _version, ...rest } = schema;
+  return rest;
+}
+
+/**
+ * The request template of a submission route: builds the queue message (class from the route, queryId from
+ * the body or the request id, who sent it and when) and sends it with SQS SendMessage, URL-encoded. The
+ * queryId is also put in a request-override header so that the response template can echo it: response
+ * templates see the integration's response, not the request body.
+ */
+export function submissionRequestTemplate(className: string): string {
+  return [
+    "#set($dq = '\"')",
+    "#set($queryId = $input.path('$.queryId'))",
+    '#if("$!queryId" == "")',
+    '#set($queryId = $context.requestId)',
+    '#end',
+    "#set($payload = $input.json('$'))",
+    '#set($submittedBy = $util.escapeJavaScript($context.identity.userArn))',
+    `#set($message = "{\${dq}workgroup\${dq}:\${dq}${className}\${dq},\${dq}queryId\${dq}:\${dq}\${queryId}\${dq},\${dq}submittedAt\${dq}:\${context.requestTimeEpoch},\${dq}submittedBy\${dq}:\${dq}\${submittedBy}\${dq},\${dq}body\${dq}:\${payload}}")`,
+    '#set($context.requestOverride.header.X-Query-Id = $queryId)',
+    'Action=SendMessage&MessageBody=$util.urlEncode($message)',
+  ].join('\n');
+}
+
+/** The 202 body: the query's id and where to read its status. */
+export const ACCEPTED_RESPONSE_TEMPLATE = [
+  '#set($queryId = $context.requestOverride.header.X-Query-Id)',
+  '{"queryId":"$queryId","statusUrl":"https://$context.domainName/$context.stage/queries/$queryId"}',
+].join('\n');
+
+export const QUEUE_ERROR_RESPONSE_TEMPLATE =
+  '{"message":"The query could not be queued (the queue service returned an error); nothing was enqueued. Retry with the same queryId.","requestId":"$context.requestId"}';
+
+/**
+ * The REST API: IAM (SigV4) auth on every method, JSON-schema validation of submissions, one static
+ * submission route per class (an unknown class is an unknown route), and submissions sent straight to SQS.
+ */
+export class QueryApi extends Construct {
+  readonly api: apigateway.RestApi;
+  readonly accessLogGroup: logs.LogGroup;
+  readonly getQueryFunction: WlmFunction;
+  /** Role API Gateway assumes to send submissions; allowed only sqs:SendMessage on the queries queue. */
+  readonly sqsRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: QueryApiProps) {
+    super(scope, id);
+    const { config } = props;
+    const classNames = Object.keys(config.classes);
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+
+    this.api = new apigateway.RestApi(this, 'Api', {
+      restApiName: props.apiName,
+      description: 'athena-wlm: submit Athena queries by workload class and read their status',
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      cloudWatchRole: props.cloudWatchRole,
+      defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
+      deployOptions: {
+        stageName: props.stageName,
+        tracingEnabled: true,
+        throttlingRateLimit: props.throttling.rateLimit,
+        throttlingBurstLimit: props.throttling.burstLimit,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigateway.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: apigateway.AccessLogField.contextRequestId(),
+            requestTime: apigateway.AccessLogField.contextRequestTime(),
+            ip: apigateway.AccessLogField.contextIdentitySourceIp(),
+            caller: apigateway.AccessLogField.contextIdentityUserArn(),
+            httpMethod: apigateway.AccessLogField.contextHttpMethod(),
+            resourcePath: apigateway.AccessLogField.contextResourcePath(),
+            status: apigateway.AccessLogField.contextStatus(),
+            responseLength: apigateway.AccessLogField.contextResponseLength(),
+            error: apigateway.AccessLogField.contextErrorMessage(),
+            errorType: apigateway.AccessLogField.contextErrorResponseType(),
+            integrationStatus: apigateway.AccessLogField.contextIntegrationStatus(),
+            integrationLatency: apigateway.AccessLogField.contextIntegrationLatency(),
+          }),
+        ),
+      },
+    });
+    if (props.cloudWatchRole) {
+      acknowledgeNag(
+        this.api,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'The account-level API Gateway logging role is the AWS-documented managed policy; it was asked for with apiCloudWatchRole.',
+      );
+    }
+    acknowledgeNag(
+      this.api,
+      'AwsSolutions-COG4',
+      'Every method uses IAM (SigV4) authorization, which the per-class IAM policies scope; there are no Cognito users.',
+    );
+    acknowledgeNag(
+      this.api.deploymentStage,
+      'AwsSolutions-APIG6',
+      'Execution logging needs the account-wide API Gateway CloudWatch role; access logs (JSON, every request, with errors) are on and the integration writes nothing worth execution logs.',
+    );
+    if (props.webAclArn) {
+      new wafv2.CfnWebACLAssociation(this, 'WebAcl', {
+        resourceArn: this.api.deploymentStage.stageArn,
+        webAclArn: props.webAclArn,
+      });
+    } else {
+      acknowledgeNag(
+        this.api.deploymentStage,
+        'AwsSolutions-APIG3',
+        'Only SigV4-signed requests from IAM principals get past the API; pass webAclArn to put a WAF web ACL in front as well.',
+      );
+    }
+
+    const validator = this.api.addRequestValidator('Validator', {
+      requestValidatorName: 'body-and-parameters',
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    const submissionModel = this.api.addModel('Submission', {
+      modelName: 'Submission',
+      contentType: 'application/json',
+      description: 'Body of a query submission (POST /workgroups/{class}/queries and POST /athena/query)',
+      schema: toApiGatewaySchema(submissionBodyJsonSchema()),
+    });
+
+    this.sqsRole = new iam.Role(this, 'SendToQueueRole', {
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      description: 'API Gateway sends query submissions to the queries queue',
+    });
+    this.sqsRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.queriesQueue.queueArn] }),
+    );
+
+    const submitTo = (resource: apigateway.IResource, className: string) =>
+      resource.addMethod('POST', this.submissionIntegration(props.queriesQueue, className), {
+        authorizationType: apigateway.AuthorizationType.IAM,
+        requestValidator: validator,
+        requestModels: { 'application/json': submissionModel },
+        methodResponses: [
+          { statusCode: '202', responseModels: { 'application/json': apigateway.Model.EMPTY_MODEL } },
+          { statusCode: '500', responseModels: { 'application/json': apigateway.Model.ERROR_MODEL } },
+        ],
+      });
+
+    const workgroups = this.api.root.addResource('workgroups');
+    for (const className of classNames) {
+      submitTo(workgroups.addResource(className).addResource('queries'), className);
+    }
+    submitTo(this.api.root.addResource('athena').addResource('query'), config.defaultClass);
+
+    this.getQueryFunction = new WlmFunction(this, 'GetQuery', {
+      handler: 'getQuery',
+      description: 'athena-wlm: GET /queries/{queryId} reads the query ledger',
+      environment: { [ENV.config]: JSON.stringify(config), [ENV.ledgerTable]: props.ledger.ledger.tableName },
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.removalPolicy,
+    });
+    props.ledger.grantLedgerRead(this.getQueryFunction.role);
+    this.api.root
+      .addResource('queries')
+      .addResource('{queryId}')
+      .addMethod('GET', new apigateway.LambdaIntegration(this.getQueryFunction.function), {
+        authorizationType: apigateway.AuthorizationType.IAM,
+        requestValidator: validator,
+        requestParameters: { 'method.request.path.queryId': true },
+      });
+
+    this.addGatewayResponses(classNames, config.defaultClass, props.stageName);
+  }
+
+  /** ARN for `execute-api:Invoke` on one route of the deployed stage (`{param}` becomes `*`). */
+  invokeArn(route: { readonly method: string; readonly path: string }): string {
+    return this.api.arnForExecuteApi(
+      route.method,
+      route.path.replace(/\{[^}]+\}/g, '*'),
+      this.api.deploymentStage.stageName,
+    );
+  }
+
+  private submissionIntegration(queue: sqs.IQueue, className: string): apigateway.AwsIntegration {
+    return new apigateway.AwsIntegration({
+      service: 'sqs',
+      path: `${Aws.ACCOUNT_ID}/${queue.queueName}`,
+      integrationHttpMethod: 'POST',
+      options: {
+        credentialsRole: this.sqsRole,
+        passthroughBehavior: apigateway.PassthroughBehavior.NEVER,
+        requestParameters: {
+          'integration.request.header.Content-Type': "'application/x-www-form-urlencoded'",
+        },
+        requestTemplates: { 'application/json': submissionRequestTemplate(className) },
+        integrationResponses: [
+          {
+            statusCode: '202',
+            selectionPattern: '2\\d{2}',
+            responseTemplates: { 'application/json': ACCEPTED_RESPONSE_TEMPLATE },
+          },
+          // Anything else from SQS (throttled, role or queue misconfigured) is ours, not the caller's.
+          { statusCode: '500', responseTemplates: { 'application/json': QUEUE_ERROR_RESPONSE_TEMPLATE } },
+        ],
+      },
+    });
+  }
+
+  private addGatewayResponses(classNames: readonly string[], defaultClass: string, stageName: string): void {
+    const routes = [
+      ...classNames.map((c) => `POST /${stageName}/workgroups/${c}/queries`),
+      `POST /${stageName}/athena/query (class ${defaultClass})`,
+      `GET /${stageName}/queries/{queryId}`,
+    ].join(', ');
+    const json = (body: Record<string, string>) => ({ 'application/json': JSON.stringify(body) });
+    const headers = { 'gatewayresponse.header.Content-Type': "'application/json'" };
+
+    this.api.addGatewayResponse('BadRequestBody', {
+      type: apigateway.ResponseType.BAD_REQUEST_BODY,
+      statusCode: '400',
+      responseHeaders: headers,
+      templates: json({
+        message:
+          'The request body is not a valid submission: send JSON with "query" (1 to 262144 characters) and optionally "queryId", "database", "catalog", "userId", "executionParameters"; no other fields. Nothing was enqueued.',
+        errors: '$context.error.validationErrorString',
+      }),
+    });
+    this.api.addGatewayResponse('BadRequestParameters', {
+      type: apigateway.ResponseType.BAD_REQUEST_PARAMETERS,
+      statusCode: '400',
+      responseHeaders: headers,
+      templates: json({
+        message: 'A required path parameter is missing.',
+        errors: '$context.error.validationErrorString',
+      }),
+    });
+    this.api.addGatewayResponse('MissingAuthenticationToken', {
+      type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+      statusCode: '403',
+      responseHeaders: headers,
+      templates: json({
+        message: `Unknown route, or the request is not signed. Sign the request with SigV4 (IAM) for service execute-api; known routes: ${routes}. A workload class that is not in that list does not exist.`,
+      }),
+    });
+    this.api.addGatewayResponse('AccessDenied', {
+      type: apigateway.ResponseType.ACCESS_DENIED,
+      statusCode: '403',
+      responseHeaders: headers,
+      templates: json({
+        message:
+          'Your IAM identity may not call this route. Each workload class has a managed policy <namePrefix>-<class>-submit that allows its own route; ask an admin to attach it to your role.',
+      }),
+    });
+    this.api.addGatewayResponse('UnsupportedMediaType', {
+      type: apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE,
+      statusCode: '415',
+      responseHeaders: headers,
+      templates: json({ message: 'Send the body as JSON with Content-Type: application/json.' }),
+    });
+  }
+}

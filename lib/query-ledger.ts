@@ -1,0 +1,91 @@
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { TABLES } from '../functions/adapters/aws/environment';
+
+export interface QueryLedgerProps {
+  readonly removalPolicy: RemovalPolicy;
+}
+
+const READ_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+];
+const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+
+/**
+ * The query ledger (one item per query, keyed by queryId, with a by-class index) and the slot table (one
+ * item holding every slot holder, written with conditions). Both on-demand, encrypted with the AWS-managed
+ * key and with point-in-time recovery.
+ */
+export class QueryLedger extends Construct {
+  readonly ledger: dynamodb.Table;
+  readonly slots: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: QueryLedgerProps) {
+    super(scope, id);
+    const common = {
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: props.removalPolicy,
+    };
+    this.ledger = new dynamodb.Table(this, 'Ledger', {
+      ...common,
+      partitionKey: { name: TABLES.ledgerKey, type: dynamodb.AttributeType.STRING },
+    });
+    this.ledger.addGlobalSecondaryIndex({
+      indexName: TABLES.ledgerByWorkgroupIndex,
+      partitionKey: { name: 'workgroup', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'submittedAt', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    this.slots = new dynamodb.Table(this, 'Slots', {
+      ...common,
+      partitionKey: { name: TABLES.slotsKey, type: dynamodb.AttributeType.STRING },
+    });
+  }
+
+  /** Read access to the ledger and its by-class index (named, not `index/*`). */
+  grantLedgerRead(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: READ_ACTIONS, resources: this.ledgerResources() }),
+    );
+  }
+
+  grantLedgerReadWrite(grantee: iam.IGrantable): void {
+    this.grantLedgerRead(grantee);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: WRITE_ACTIONS, resources: [this.ledger.tableArn] }),
+    );
+  }
+
+  grantSlotsRead(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: READ_ACTIONS, resources: [this.slots.tableArn] }),
+    );
+  }
+
+  grantSlotsReadWrite(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...READ_ACTIONS, ...WRITE_ACTIONS],
+        resources: [this.slots.tableArn],
+      }),
+    );
+  }
+
+  private ledgerResources(): string[] {
+    return [this.ledger.tableArn, `${this.ledger.tableArn}/index/${TABLES.ledgerByWorkgroupIndex}`];
+  }
+}

@@ -1,0 +1,112 @@
+import { ArnFormat, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ENV } from '../functions/adapters/aws/environment';
+import type { WlmConfig } from './config';
+import type { QueryLedger } from './query-ledger';
+import { WlmFunction } from './wlm-function';
+
+/** Timeout of the starter function; the `queries` visibility timeout is derived from it. */
+export const STARTER_TIMEOUT = Duration.seconds(30);
+/** Messages per starter invocation (SQS's maximum without a batching window). */
+export const STARTER_BATCH_SIZE = 10;
+
+/** Athena's Active DML queries quota code in Service Quotas. */
+export const ACTIVE_DML_QUOTA_CODE = 'L-FC5F6546';
+
+/** ARN of the Athena Active DML queries quota, for a scoped servicequotas:GetServiceQuota grant. */
+export function activeDmlQuotaArn(scope: Construct): string {
+  return Stack.of(scope).formatArn({
+    service: 'servicequotas',
+    resource: 'athena',
+    resourceName: ACTIVE_DML_QUOTA_CODE,
+    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
+}
+
+/**
+ * Read access to the Active DML quota: the applied value (scoped to the quota) and the AWS default, which
+ * Service Quotas returns for accounts that never changed it (that action takes no resource: "*").
+ */
+export function grantQuotaRead(role: iam.IRole, scope: Construct): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['servicequotas:GetServiceQuota'],
+      resources: [activeDmlQuotaArn(scope)],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['servicequotas:GetAWSDefaultServiceQuota'], resources: ['*'] }),
+  );
+}
+
+export interface QueryStarterProps {
+  readonly config: WlmConfig;
+  readonly queriesQueue: sqs.IQueue;
+  readonly failedQueue: sqs.IQueue;
+  readonly ledger: QueryLedger;
+  readonly stateMachine: sfn.IStateMachine;
+  /** Most concurrent starter invocations (the event source's MaximumConcurrency, 2 to 1000). */
+  readonly maxConcurrency: number;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The starter: reads `queries` in batches with partial batch failures, records each query in the ledger,
+ * admits it to a slot of its class and starts its execution.
+ */
+export class QueryStarter extends Construct {
+  readonly handler: WlmFunction;
+
+  constructor(scope: Construct, id: string, props: QueryStarterProps) {
+    super(scope, id);
+    const { config } = props;
+    this.handler = new WlmFunction(this, 'Starter', {
+      handler: 'starter',
+      description: 'athena-wlm: admits queued queries to a slot of their class and starts run-query',
+      timeout: STARTER_TIMEOUT,
+      environment: {
+        [ENV.config]: JSON.stringify(config),
+        [ENV.ledgerTable]: props.ledger.ledger.tableName,
+        [ENV.slotsTable]: props.ledger.slots.tableName,
+        [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
+        [ENV.queriesQueueUrl]: props.queriesQueue.queueUrl,
+        [ENV.failedQueueUrl]: props.failedQueue.queueUrl,
+      },
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.removalPolicy,
+    });
+    const role = this.handler.role;
+
+    this.handler.function.addEventSource(
+      new lambdaEvents.SqsEventSource(props.queriesQueue, {
+        batchSize: STARTER_BATCH_SIZE,
+        reportBatchItemFailures: true,
+        // Starting executions is quick; a few concurrent starters keep up with Athena's quota (tens of
+        // queries) while bounding conflicts on the one slot item that every starter writes.
+        maxConcurrency: props.maxConcurrency,
+      }),
+    );
+    // The event source grants receive/delete/visibility; spelled out because waiting is done with it.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['sqs:ChangeMessageVisibility'],
+        resources: [props.queriesQueue.queueArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.failedQueue.queueArn] }),
+    );
+    props.ledger.grantLedgerReadWrite(role);
+    props.ledger.grantSlotsReadWrite(role);
+    props.stateMachine.grantStartExecution(role);
+    if (config.quota.activeDmlQueries === 'service-quotas') {
+      grantQuotaRead(role, this);
+    }
+  }
+}

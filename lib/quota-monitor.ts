@@ -1,0 +1,146 @@
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../functions/adapters/aws/environment';
+import type { WlmConfig } from './config';
+import { LambdaSchedule } from './lambda-schedule';
+import type { QueryLedger } from './query-ledger';
+import { grantQuotaRead } from './query-starter';
+import { SeedMetrics, WLM_METRIC_NAMESPACE } from './seed-metrics';
+import { WlmFunction } from './wlm-function';
+
+/** How often the quota monitor runs. */
+export const QUOTA_MONITOR_EVERY_MINUTES = 5;
+
+/** The account's active DML queries (all workgroups, in and outside athena-wlm), per minute. */
+export function activeDmlQueries(): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/Usage',
+    metricName: 'ResourceCount',
+    dimensionsMap: { Service: 'Athena', Resource: 'ActiveQueryCount', Type: 'Resource', Class: 'DML' },
+    statistic: cloudwatch.Stats.MAXIMUM,
+    period: Duration.minutes(1),
+  });
+}
+
+export interface QuotaMonitorProps {
+  readonly config: WlmConfig;
+  readonly ledger: QueryLedger;
+  readonly adminTopic: sns.ITopic;
+  /** Key that encrypts the admin topic. */
+  readonly alertKey: kms.IKey;
+  readonly failedQueue: sqs.IQueue;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * Watches the account's Athena quota and the pipeline's health: a scheduled function compares active DML
+ * queries with the live quota and class data usage with the limits, and alarms tell admins when the
+ * account nears its quota (when the quota is a number), when anything is parked in `queries-failed`, and
+ * when Athena keeps answering TooManyRequests.
+ */
+export class QuotaMonitor extends Construct {
+  readonly handler: WlmFunction;
+  readonly schedule: LambdaSchedule;
+  /** Absent when the quota is read from Service Quotas at run time (the function alerts instead). */
+  readonly quotaAlarm?: cloudwatch.Alarm;
+  readonly failedQueueAlarm: cloudwatch.Alarm;
+  readonly throttlingAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: QuotaMonitorProps) {
+    super(scope, id);
+    const { config } = props;
+    this.handler = new WlmFunction(this, 'Monitor', {
+      handler: 'quotaMonitor',
+      description:
+        'athena-wlm: compares Athena usage with the quota and the class data limits, alerts admins',
+      timeout: Duration.seconds(60),
+      environment: {
+        [ENV.config]: JSON.stringify(config),
+        [ENV.ledgerTable]: props.ledger.ledger.tableName,
+        [ENV.slotsTable]: props.ledger.slots.tableName,
+        [ENV.alertTopicArn]: props.adminTopic.topicArn,
+      },
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.removalPolicy,
+    });
+    const role = this.handler.role;
+    // GetMetricData has no resource-level permissions: "*" is the only resource it accepts.
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+    grantQuotaRead(role, this);
+    // Publishing to an encrypted topic needs the topic's key; named actions rather than GenerateDataKey*.
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [props.adminTopic.topicArn] }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [props.alertKey.keyArn],
+      }),
+    );
+    props.ledger.grantLedgerRead(role);
+    props.ledger.grantSlotsRead(role);
+
+    this.schedule = new LambdaSchedule(this, 'Every', {
+      function: this.handler.function,
+      everyMinutes: QUOTA_MONITOR_EVERY_MINUTES,
+      description: 'athena-wlm quota monitor',
+    });
+
+    const notifyAdmins = new cloudwatchActions.SnsAction(props.adminTopic);
+    const quota = config.quota.activeDmlQueries;
+    if (typeof quota === 'number') {
+      this.quotaAlarm = new cloudwatch.Alarm(this, 'QuotaAlarm', {
+        alarmName: `${config.namePrefix}-active-dml-queries`,
+        alarmDescription: `The account's active Athena DML queries reached ${config.quota.alarmAtPercent}% of the quota (${quota}). Queries beyond the quota fail with TooManyRequestsException, in every workgroup.`,
+        metric: activeDmlQueries(),
+        threshold: Math.ceil((quota * config.quota.alarmAtPercent) / 100),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        // The usage metric is only emitted while queries run.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      this.quotaAlarm.addAlarmAction(notifyAdmins);
+    }
+
+    this.failedQueueAlarm = new cloudwatch.Alarm(this, 'FailedQueueAlarm', {
+      alarmName: `${config.namePrefix}-queries-failed`,
+      alarmDescription:
+        'Queries were parked in the queries-failed queue: they will not run. Each message says why (attribute "reason").',
+      metric: props.failedQueue.metricApproximateNumberOfMessagesVisible({
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(1),
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.failedQueueAlarm.addAlarmAction(notifyAdmins);
+
+    this.throttlingAlarm = new cloudwatch.Alarm(this, 'ThrottlingAlarm', {
+      alarmName: `${config.namePrefix}-throttling`,
+      alarmDescription:
+        'Athena kept answering TooManyRequestsException for 15 minutes: traffic outside athena-wlm is using more of the quota than quota.headroom allows, or the configured quota is higher than the real one.',
+      metric: new cloudwatch.Metric({
+        namespace: WLM_METRIC_NAMESPACE,
+        metricName: SeedMetrics.throttlingErrorCount,
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(5),
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.throttlingAlarm.addAlarmAction(notifyAdmins);
+  }
+}

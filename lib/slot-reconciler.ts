@@ -1,0 +1,90 @@
+import { ArnFormat, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ENV } from '../functions/adapters/aws/environment';
+import type { WlmConfig } from './config';
+import { LambdaSchedule } from './lambda-schedule';
+import { acknowledgeWildcardResources } from './nag-acknowledgements';
+import type { QueryLedger } from './query-ledger';
+import { WlmFunction } from './wlm-function';
+
+/** Execution statuses after which a slot may have been left held (the Catch paths never ran). */
+export const LEAKY_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+
+export interface SlotReconcilerProps {
+  readonly config: WlmConfig;
+  readonly ledger: QueryLedger;
+  readonly stateMachine: sfn.StateMachine;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * Frees slots whose execution ended without releasing them: at once on the execution's status-change
+ * event, and every minute as a sweep in case an event is missed.
+ */
+export class SlotReconciler extends Construct {
+  readonly handler: WlmFunction;
+  readonly executionEndedRule: events.Rule;
+  readonly schedule: LambdaSchedule;
+
+  constructor(scope: Construct, id: string, props: SlotReconcilerProps) {
+    super(scope, id);
+    this.handler = new WlmFunction(this, 'Reconciler', {
+      handler: 'reconcileSlots',
+      description: 'athena-wlm: stops executions past their class time limit, releases slots they left held',
+      environment: {
+        [ENV.config]: JSON.stringify(props.config),
+        [ENV.ledgerTable]: props.ledger.ledger.tableName,
+        [ENV.slotsTable]: props.ledger.slots.tableName,
+        [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
+      },
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.removalPolicy,
+    });
+    const role = this.handler.role;
+    props.ledger.grantLedgerReadWrite(role);
+    props.ledger.grantSlotsReadWrite(role);
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${props.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    // Describe to see how an execution ended; stop one that outlived its class's time limit.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        resources: [executions],
+      }),
+    );
+    acknowledgeWildcardResources(
+      role,
+      [executions],
+      'Describe/stop executions of the run-query state machine only; execution names are query ids, unknown until run time.',
+    );
+
+    this.executionEndedRule = new events.Rule(this, 'ExecutionEnded', {
+      description: 'run-query executions that failed, timed out or were aborted',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          status: [...LEAKY_EXECUTION_STATUSES],
+          stateMachineArn: [props.stateMachine.stateMachineArn],
+        },
+      },
+      targets: [new eventTargets.LambdaFunction(this.handler.function, { retryAttempts: 2 })],
+    });
+
+    this.schedule = new LambdaSchedule(this, 'EveryMinute', {
+      function: this.handler.function,
+      everyMinutes: 1,
+      description: 'athena-wlm slot reconciler sweep',
+    });
+  }
+}

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AthenaWlmStack, type AthenaWlmStackProps } from '../../lib/athena-wlm-stack';
+import { DEFAULT_CONFIG, type WlmConfigInput } from '../../lib/config';
+
+/** The app context of cdk.json (feature flags), so tests synthesize what `cdk synth` does. */
+function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
+  return cdkJson.context ?? {};
+}
+
+/** A fresh app that does not bundle the functions (template tests need no code assets). */
+export function testApp(): App {
+  return new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+}
+
+export interface Synthesized {
+  readonly stack: AthenaWlmStack;
+  readonly template: Template;
+}
+
+/** Synthesizes one AthenaWlmStack; call once per file (in beforeAll), it takes seconds. */
+export function synthesize(props: AthenaWlmStackProps = {}, id = 'Test'): Synthesized {
+  const stack = new AthenaWlmStack(testApp(), id, props);
+  return { stack, template: Template.fromStack(stack) };
+}
+
+/** The default config with changes to some classes (`undefined` removes a class). */
+export function configWith(changes: Partial<WlmConfigInput> = {}): WlmConfigInput {
+  return { ...DEFAULT_CONFIG, ...changes };
+}
+
+type Json = Record<string, unknown>;
+
+/** Resources of one type, by logical id. */
+export function resourcesOf(template: Template, type: string): Record<string, Json> {
+  return template.findResources(type) as Record<string, Json>;
+}
+
+/** Properties of the only resource of a type whose logical id contains `idPart`. */
+export function propertiesOf(template: Template, type: string, idPart: string): Json {
+  const matches = Object.entries(resourcesOf(template, type)).filter(([id]) => id.includes(idPart));
+  if (matches.length !== 1) {
+    throw new Error(
+      `expected one ${type} with '${idPart}' in its id, found ${matches.map(([id]) => id).join(', ')}`,
+    );
+  }
+  return (matches[0][1].Properties ?? {}) as Json;
+}
+
+/** Logical id of a construct's CloudFormation resource. */
+export function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  return stack.getLogicalId(construct.node.defaultChild as never);
+}
+
+/** Policy statements (Statement arrays flattened) of every AWS::IAM::Policy whose logical id contains `idPart`. */
+export function statementsOf(template: Template, idPart: string, type = 'AWS::IAM::Policy'): Json[] {
+  return Object.entries(resourcesOf(template, type))
+    .filter(([id]) => id.includes(idPart))
+    .flatMap(([, resource]) => {
+      const props = resource.Properties as { PolicyDocument: { Statement: Json[] } };
+      return props.PolicyDocument.Statement;
+    });
+}
+
+/** Statements of every inline policy (AWS::IAM::Policy) attached to a role, by the role's logical id. */
+export function statementsForRole(template: Template, roleLogicalId: string): Json[] {
+  return Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+    .filter((resource) => {
+      const roles = ((resource.Properties as Json).Roles ?? []) as unknown[];
+      return roles.some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleLogicalId }));
+    })
+    .flatMap(
+      (resource) =>
+        (resource.Properties as { PolicyDocument: { Statement: Json[] } }).PolicyDocument.Statement,
+    );
+}
+
+/** A statement's actions as an array. */
+export function actionsOf(statement: Json): string[] {
+  const action = statement.Action as string | string[];
+  return Array.isArray(action) ? action : [action];
+}
+
+/** A statement's resources as an array. */
+export function resourcesOfStatement(statement: Json): unknown[] {
+  const resource = statement.Resource as unknown;
+  return Array.isArray(resource) ? resource : [resource];
+}
+
+export { Stack };

@@ -1,0 +1,310 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { AthenaWorkloadManager } from '../../lib/athena-workload-manager';
+import { DEFAULT_CONFIG, limitWithBuffer, type WlmConfigInput } from '../../lib/config';
+import {
+  actionsOf,
+  configWith,
+  propertiesOf,
+  resourcesOf,
+  resourcesOfStatement,
+  type Synthesized,
+  synthesize,
+  testApp,
+} from './support';
+
+type Json = Record<string, unknown>;
+const GB = 1_000_000_000;
+const classes = DEFAULT_CONFIG.classes;
+
+let defaults: Synthesized;
+let custom: Synthesized;
+const customConfig: WlmConfigInput = configWith({
+  namePrefix: 'acme',
+  defaultClass: 'etl',
+  adminEmails: ['ops@example.com'],
+  glueDatabases: ['sensors'],
+  classes: {
+    etl: { ...classes.predictable, alertEmails: ['etl-team@example.com', 'oncall@example.com'] },
+    science: {
+      ...classes.exploratory,
+      workgroupName: 'data-science',
+      submitterArns: ['arn:aws:iam::123456789012:role/scientists'],
+    },
+    reports: {
+      guaranteedSlots: 1,
+      maxSlots: 2,
+      dailyDataLimit: { expectedBytes: 200 * GB, bufferPercent: 50 },
+    },
+  },
+});
+
+beforeAll(() => {
+  defaults = synthesize();
+  custom = synthesize({ config: customConfig }, 'Custom');
+});
+
+const workgroups = (s: Synthesized) =>
+  Object.values(resourcesOf(s.template, 'AWS::Athena::WorkGroup')).map((r) => r.Properties as Json);
+const workgroup = (s: Synthesized, name: string) => workgroups(s).find((w) => w.Name === name) as Json;
+const classPolicy = (s: Synthesized, name: string) =>
+  Object.values(resourcesOf(s.template, 'AWS::IAM::ManagedPolicy'))
+    .map((r) => r.Properties as Json & { PolicyDocument: { Statement: Json[] } })
+    .find((p) => p.ManagedPolicyName === name) as Json & { PolicyDocument: { Statement: Json[] } };
+
+describe('workgroups', () => {
+  it('creates one workgroup per class, named by the config', () => {
+    expect(
+      workgroups(defaults)
+        .map((w) => w.Name)
+        .sort(),
+    ).toEqual(['adhoc', 'exploratory', 'fast', 'long', 'predictable'].map((c) => `athena-wlm-${c}`).sort());
+    expect(
+      workgroups(custom)
+        .map((w) => w.Name)
+        .sort(),
+    ).toEqual(['acme-etl', 'acme-reports', 'data-science']);
+  });
+
+  it('enforces the workgroup configuration, publishes metrics and uses the Athena engine chosen by AWS', () => {
+    for (const wg of workgroups(defaults)) {
+      expect(wg.WorkGroupConfiguration).toMatchObject({
+        EnforceWorkGroupConfiguration: true,
+        PublishCloudWatchMetricsEnabled: true,
+        EngineVersion: { SelectedEngineVersion: 'AUTO' },
+      });
+      expect(wg.RecursiveDeleteOption).toBe(false);
+    }
+  });
+
+  it('writes encrypted results under the class prefix of the results bucket', () => {
+    const config = workgroup(defaults, 'athena-wlm-fast').WorkGroupConfiguration as Json;
+    const result = config.ResultConfiguration as Json;
+    expect(result.EncryptionConfiguration).toEqual({ EncryptionOption: 'SSE_S3' });
+    const bucket = defaults.stack.getLogicalId(
+      defaults.stack.workloadManager.resultsBucket.node.defaultChild as never,
+    );
+    expect(result.OutputLocation).toEqual({ 'Fn::Join': ['', ['s3://', { Ref: bucket }, '/results/fast/']] });
+  });
+
+  it('sets the per-query scan cutoff only where the class has one', () => {
+    const cutoff = (name: string) =>
+      (workgroup(defaults, `athena-wlm-${name}`).WorkGroupConfiguration as Json).BytesScannedCutoffPerQuery;
+    expect(cutoff('fast')).toBe(classes.fast.bytesScannedCutoffPerQuery);
+    expect(cutoff('adhoc')).toBe(classes.adhoc.bytesScannedCutoffPerQuery);
+    expect(cutoff('predictable')).toBeUndefined();
+  });
+});
+
+describe('data usage alarms', () => {
+  const dataAlarms = (s: Synthesized) =>
+    Object.values(resourcesOf(s.template, 'AWS::CloudWatch::Alarm'))
+      .map((r) => r.Properties as Json)
+      .filter((a) => a.MetricName === 'ProcessedBytes');
+
+  it('alarms on hourly ProcessedBytes of the workgroup at expected + buffer', () => {
+    const predictable = classes.predictable.hourlyDataLimit as {
+      expectedBytes: number;
+      bufferPercent: number;
+    };
+    defaults.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Athena',
+      MetricName: 'ProcessedBytes',
+      Dimensions: [{ Name: 'WorkGroup', Value: 'athena-wlm-predictable' }],
+      Statistic: 'Sum',
+      Period: 3600,
+      Threshold: limitWithBuffer(predictable),
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(limitWithBuffer(predictable)).toBe(550 * GB);
+  });
+
+  it('alarms on daily ProcessedBytes with the long class buffer of +100%', () => {
+    defaults.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Dimensions: [{ Name: 'WorkGroup', Value: 'athena-wlm-long' }],
+      Period: 86400,
+      Threshold: 10_000 * GB,
+    });
+  });
+
+  it('puts the exploratory hourly limit at 70% of its expectation', () => {
+    defaults.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Dimensions: [{ Name: 'WorkGroup', Value: 'athena-wlm-exploratory' }],
+      Period: 3600,
+      Threshold: 700 * GB,
+    });
+  });
+
+  it('has one alarm per configured limit, and none for a class without limits', () => {
+    expect(dataAlarms(defaults)).toHaveLength(4); // predictable, long, exploratory, adhoc
+    const fast = dataAlarms(defaults).filter((a) => JSON.stringify(a.Dimensions).includes('athena-wlm-fast'));
+    expect(fast).toHaveLength(0);
+  });
+
+  it("notifies the class's topic", () => {
+    const alarm = dataAlarms(custom).find((a) =>
+      JSON.stringify(a.Dimensions).includes('acme-reports'),
+    ) as Json;
+    const topic = Object.entries(resourcesOf(custom.template, 'AWS::SNS::Topic')).find(
+      ([, t]) => (t.Properties as Json).TopicName === 'acme-reports-alerts',
+    );
+    expect(alarm.AlarmActions).toEqual([{ Ref: topic?.[0] }]);
+  });
+});
+
+describe('alert topics', () => {
+  it('subscribes the class and admin emails', () => {
+    for (const email of ['etl-team@example.com', 'oncall@example.com', 'ops@example.com']) {
+      custom.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: email });
+    }
+    custom.template.resourceCountIs('AWS::SNS::Subscription', 3);
+  });
+
+  it('encrypts every topic with a rotated customer key that CloudWatch may use', () => {
+    for (const topic of Object.values(resourcesOf(custom.template, 'AWS::SNS::Topic'))) {
+      expect((topic.Properties as Json).KmsMasterKeyId).toBeDefined();
+    }
+    custom.template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('class policies', () => {
+  const text = (value: unknown) => JSON.stringify(value);
+
+  it('lets a class invoke only its own submission route, plus status, results and cancel', () => {
+    const policy = classPolicy(defaults, 'athena-wlm-exploratory-submit');
+    const invoke = policy.PolicyDocument.Statement.find((s) =>
+      actionsOf(s).includes('execute-api:Invoke'),
+    ) as Json;
+    const resources = text(invoke.Resource);
+    expect(resources).toContain('/POST/workgroups/exploratory/queries');
+    expect(resources).toContain('/GET/queries/*');
+    expect(resources).toContain('/GET/queries/*/results');
+    expect(resources).toContain('/DELETE/queries/*');
+    expect(resources).not.toContain('/athena/query');
+    expect(resourcesOfStatement(invoke)).toHaveLength(4);
+  });
+
+  it('gives the default class the reference sample route too', () => {
+    const policy = classPolicy(defaults, 'athena-wlm-adhoc-submit');
+    expect(text(policy.PolicyDocument)).toContain('/POST/athena/query');
+  });
+
+  it("never names another class's workgroup, route or results prefix", () => {
+    const names = Object.keys(classes);
+    for (const name of names) {
+      const document = text(classPolicy(defaults, `athena-wlm-${name}-submit`).PolicyDocument);
+      for (const other of names.filter((n) => n !== name)) {
+        expect(document).not.toContain(`workgroup/athena-wlm-${other}`);
+        expect(document).not.toContain(`/workgroups/${other}/`);
+        expect(document).not.toContain(`results/${other}/`);
+      }
+      expect(document).toContain(`workgroup/athena-wlm-${name}"`);
+      expect(document).toContain(`/results/${name}/*`);
+    }
+  });
+
+  it('lists the Athena actions explicitly, on the class workgroup only', () => {
+    const policy = classPolicy(defaults, 'athena-wlm-exploratory-submit');
+    const athena = policy.PolicyDocument.Statement.filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('athena:')),
+    );
+    expect(athena).toHaveLength(1);
+    expect(actionsOf(athena[0]).sort()).toEqual(
+      [
+        'athena:StartQueryExecution',
+        'athena:GetQueryExecution',
+        'athena:GetQueryResults',
+        'athena:StopQueryExecution',
+        'athena:GetWorkGroup',
+        'athena:BatchGetQueryExecution',
+        'athena:ListQueryExecutions',
+      ].sort(),
+    );
+    expect(resourcesOfStatement(athena[0])).toHaveLength(1);
+    for (const statement of policy.PolicyDocument.Statement) {
+      for (const action of actionsOf(statement)) expect(action).not.toContain('*');
+    }
+  });
+
+  it('reads only the configured Glue databases', () => {
+    const document = text(classPolicy(custom, 'acme-science-submit').PolicyDocument);
+    expect(document).toContain(':database/sensors');
+    expect(document).toContain(':table/sensors/*');
+    expect(document).not.toContain(':database/default');
+  });
+
+  it('is attached to the submitter roles of its class', () => {
+    expect(classPolicy(custom, 'acme-science-submit').Roles).toEqual(['scientists']);
+    expect(classPolicy(custom, 'acme-etl-submit').Roles).toBeUndefined();
+  });
+});
+
+describe('dashboard', () => {
+  const body = () =>
+    JSON.stringify(propertiesOf(defaults.template, 'AWS::CloudWatch::Dashboard', 'Dashboard').DashboardBody);
+
+  it('shows the three seed metrics', () => {
+    for (const metric of ['StartQueryCount', 'ThrottlingErrorCount', 'RestartQueryCount']) {
+      expect(body()).toContain(metric);
+    }
+  });
+
+  it('shows queue depths, execution outcomes, and per class slots, queue wait and scanned bytes', () => {
+    for (const text of ['ApproximateNumberOfMessagesVisible', 'ExecutionsFailed', 'ExecutionsTimedOut']) {
+      expect(body()).toContain(text);
+    }
+    for (const name of Object.keys(classes)) {
+      expect(body()).toContain(`${name}: slots in use`);
+      expect(body()).toContain(`${name}: queue wait`);
+      expect(body()).toContain(`athena-wlm-${name}`);
+    }
+    expect(body()).toContain('SlotsInUse');
+    expect(body()).toContain('QueueWaitTime');
+    // The predictable class's hourly limit is drawn on its bytes widget.
+    expect(body()).toContain(`"value\\":${550 * GB}`);
+  });
+});
+
+describe('config validation', () => {
+  const build = (config: WlmConfigInput) => () =>
+    new AthenaWorkloadManager(new Stack(testApp(), 'S'), 'W', { config });
+
+  it('names the bad key when a class asks for more slots than the quota allows', () => {
+    const config = configWith({ classes: { ...classes, fast: { ...classes.fast, maxSlots: 100 } } });
+    expect(build(config)).toThrow(/config\.classes\.fast\.maxSlots/);
+  });
+
+  it('names the bad key when the default class does not exist', () => {
+    expect(build(configWith({ defaultClass: 'nope' }))).toThrow(/config\.defaultClass/);
+  });
+
+  it('names the bad key when a submitter is not a role', () => {
+    const config = configWith({
+      classes: {
+        ...classes,
+        fast: { ...classes.fast, submitterArns: ['arn:aws:iam::123456789012:user/alice'] },
+      },
+    });
+    expect(build(config)).toThrow(/config\.classes\.fast\.submitterArns\.0: .* is not an IAM role ARN/);
+  });
+
+  it('rejects a data bucket given as anything but a bucket ARN', () => {
+    expect(
+      () =>
+        new AthenaWorkloadManager(new Stack(testApp(), 'S'), 'W', {
+          dataBucketArns: ['arn:aws:s3:::bucket/prefix/*'],
+        }),
+    ).toThrow(/dataBucketArns\.0/);
+  });
+});
