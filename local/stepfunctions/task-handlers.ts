@@ -19,8 +19,11 @@ type JsonValue = Parameters<TaskHandler>[0];
  */
 export interface AthenaForStepFunctions {
   startQueryExecution(input: StartQueryExecutionInput): Promise<{ QueryExecutionId?: string }>;
-  /** Resolves with the execution once it is SUCCEEDED, FAILED or CANCELLED. */
-  waitForQueryExecution(queryExecutionId: string, signal?: AbortSignal): Promise<QueryExecution>;
+  /** Resolves, in GetQueryExecution's shape, once the query is SUCCEEDED, FAILED or CANCELLED. */
+  waitForQueryExecution(
+    queryExecutionId: string,
+    signal?: AbortSignal,
+  ): Promise<{ QueryExecution: QueryExecution }>;
   stopQueryExecution(input: { QueryExecutionId: string }): Promise<unknown>;
 }
 
@@ -107,7 +110,10 @@ const athenaStartQuerySync: HandlerFactory = (services, context) => async (input
   }
   let execution: QueryExecution;
   try {
-    execution = await services.athena.waitForQueryExecution(queryExecutionId, context.signal);
+    ({ QueryExecution: execution } = await services.athena.waitForQueryExecution(
+      queryExecutionId,
+      context.signal,
+    ));
   } catch (error) {
     if (context.signal.aborted) throw new ExecutionStoppedError();
     throw athenaError(error);

@@ -75,7 +75,7 @@ export class FakeAthena implements AthenaForStepFunctions {
     return { QueryExecutionId: id };
   }
 
-  async waitForQueryExecution(id: string, signal?: AbortSignal): Promise<QueryExecution> {
+  async waitForQueryExecution(id: string, signal?: AbortSignal): Promise<{ QueryExecution: QueryExecution }> {
     const run = this.executions.get(id);
     if (!run) throw new ServiceError('InvalidRequestException', `QueryExecution ${id} was not found`);
     if (signal?.aborted) throw new DOMException('aborted', 'AbortError');
@@ -84,7 +84,7 @@ export class FakeAthena implements AthenaForStepFunctions {
       signal?.addEventListener('abort', onAbort, { once: true });
       run.ended.promise.then((execution) => {
         signal?.removeEventListener('abort', onAbort);
-        resolve(execution);
+        resolve({ QueryExecution: execution });
       });
     });
   }

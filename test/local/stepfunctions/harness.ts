@@ -25,10 +25,17 @@ export const TEST_CONFIG: WlmConfig = parseConfig({
 });
 
 /** The local runtime's durable parts and a LocalStepFunctions on them, running the real ASL. */
-export function localRuntime(athena: AthenaForStepFunctions, options: { config?: WlmConfig } = {}) {
+export async function localRuntime(
+  athenaOrFactory:
+    | AthenaForStepFunctions
+    | ((dataDir: string, config: WlmConfig) => Promise<AthenaForStepFunctions>),
+  options: { config?: WlmConfig } = {},
+) {
   const store = tempDatabase();
   const config = options.config ?? TEST_CONFIG;
   const closedExecutions: ExecutionDescription[] = [];
+  let athena =
+    typeof athenaOrFactory === 'function' ? await athenaOrFactory(store.dir, config) : athenaOrFactory;
 
   const open = (db: Database) => {
     const dynamodb = new LocalDynamoDb(db, LOCAL_TABLE_SCHEMAS);
@@ -61,6 +68,7 @@ export function localRuntime(athena: AthenaForStepFunctions, options: { config?:
   let parts = open(store.db);
   return {
     config,
+    dir: store.dir,
     closedExecutions,
     get parts() {
       return parts;
@@ -97,9 +105,19 @@ export function localRuntime(athena: AthenaForStepFunctions, options: { config?:
     policy() {
       return admissionPolicy(config);
     },
-    /** Stops the service as a crash would, then opens everything again on the same database file. */
-    async restart() {
+    /**
+     * Stops the service as a crash would, then opens everything again on the same database file
+     * (with `reopenAthena`, Athena too: it is closed before and opened after).
+     */
+    async restart(reopenAthena?: {
+      close: () => Promise<void>;
+      open: () => Promise<AthenaForStepFunctions>;
+    }) {
       await parts.sfn.close();
+      if (reopenAthena) {
+        await reopenAthena.close();
+        athena = await reopenAthena.open();
+      }
       parts = open(store.reopen());
       return parts;
     },

@@ -5,8 +5,14 @@ import {
   type HistoryEvent,
   UnsupportedTaskResourceError,
 } from '../../../local/stepfunctions';
-import { LOCAL_QUEUES } from '../../../local/store/local-names';
-import { EXECUTION_TIMEOUT_MARGIN_SECONDS, RunQueryStates } from '../../../state-machines/run-query';
+import { LOCAL_QUEUES, LOCAL_RUN_QUERY_SUBSTITUTIONS } from '../../../local/store/local-names';
+import {
+  EXECUTION_TIMEOUT_MARGIN_SECONDS,
+  RunQueryStates,
+  runQueryDefinition,
+  runQueryTuning,
+  substitutePlaceholders,
+} from '../../../state-machines/run-query';
 import { FakeAthena } from './fake-athena';
 import { localRuntime, TEST_CONFIG } from './harness';
 
@@ -16,12 +22,12 @@ const pathOf = (events: HistoryEvent[]) =>
   events.filter((e) => e.type === 'StateEntered').map((e) => e.state.name);
 
 describe('run-query on the real ASL in the local Step Functions', () => {
-  let runtime: ReturnType<typeof localRuntime>;
+  let runtime: Awaited<ReturnType<typeof localRuntime>>;
   afterEach(async () => runtime.close());
 
   it('runs a query to SUCCEEDED: ledger filled from Athena, slot released, metrics counted', async () => {
     const athena = new FakeAthena();
-    runtime = localRuntime(athena);
+    runtime = await localRuntime(athena);
     const arn = await runtime.submit('q-ok');
 
     const execution = await runtime.finished(arn);
@@ -73,7 +79,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
 
   it('retries TooManyRequestsException and counts each one, then succeeds with one Athena run', async () => {
     const athena = new FakeAthena((call) => (call <= 2 ? { kind: 'throttle' } : { kind: 'succeed' }));
-    runtime = localRuntime(athena);
+    runtime = await localRuntime(athena);
     const arn = await runtime.submit('q-throttled');
 
     expect((await runtime.finished(arn)).status).toBe('SUCCEEDED');
@@ -86,7 +92,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
 
   it('defers a query whose throttling outlasts its retries: attempt + 1 on the deferred queue, ledger DEFERRED, slot released', async () => {
     const athena = new FakeAthena(() => ({ kind: 'throttle' }));
-    runtime = localRuntime(athena);
+    runtime = await localRuntime(athena);
     const arn = await runtime.submit('q-deferred');
 
     expect((await runtime.finished(arn)).status).toBe('SUCCEEDED');
@@ -111,7 +117,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
   it("fails bad SQL with the engine's reason and never retries it", async () => {
     const reason = "SYNTAX_ERROR: line 1:8: mismatched input 'FROM'";
     const athena = new FakeAthena(() => ({ kind: 'fail', reason }));
-    runtime = localRuntime(athena);
+    runtime = await localRuntime(athena);
     const arn = await runtime.submit('q-bad', { query: 'SELECT FROM' });
 
     const execution = await runtime.finished(arn);
@@ -134,7 +140,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
       name: 'InvalidRequestException',
       message: 'Unknown workgroup',
     }));
-    runtime = localRuntime(athena);
+    runtime = await localRuntime(athena);
     const arn = await runtime.submit('q-refused');
 
     expect(await runtime.finished(arn)).toMatchObject({
@@ -150,7 +156,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
 
   it('records a query Athena cancelled (scan cutoff) as CANCELLED with the reason', async () => {
     const reason = 'Query cancelled: the query scanned more than the workgroup limit of 1000000000 bytes.';
-    runtime = localRuntime(new FakeAthena(() => ({ kind: 'cancel', reason })));
+    runtime = await localRuntime(new FakeAthena(() => ({ kind: 'cancel', reason })));
     const arn = await runtime.submit('q-cutoff');
 
     expect((await runtime.finished(arn)).status).toBe('FAILED');
@@ -165,7 +171,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
 
   it('skips a query cancelled before its execution started: nothing runs, the slot is released', async () => {
     const athena = new FakeAthena();
-    runtime = localRuntime(athena);
+    runtime = await localRuntime(athena);
     const { ledger, slots, sfn } = runtime.parts;
     await ledger.create({
       queryId: 'q-skip',
@@ -208,7 +214,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
 
   it('aborts an execution on StopExecution and stops its Athena query', async () => {
     const athena = new FakeAthena(() => ({ kind: 'hang' }));
-    runtime = localRuntime(athena);
+    runtime = await localRuntime(athena);
     const arn = await runtime.submit('q-stop');
     await athena.started(1);
 
@@ -232,7 +238,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
 
   it('runs an execution left RUNNING by a crash again, without a second Athena run', async () => {
     const athena = new FakeAthena(() => ({ kind: 'hang' }));
-    runtime = localRuntime(athena);
+    runtime = await localRuntime(athena);
     const arn = await runtime.submit('q-crash');
     await athena.started(1);
 
@@ -259,12 +265,12 @@ describe('run-query on the real ASL in the local Step Functions', () => {
 });
 
 describe('Step Functions API semantics', () => {
-  let runtime: ReturnType<typeof localRuntime>;
+  let runtime: Awaited<ReturnType<typeof localRuntime>>;
   afterEach(async () => runtime.close());
 
   it('returns the running execution for the same name and input, and ExecutionAlreadyExists otherwise', async () => {
     const athena = new FakeAthena(() => ({ kind: 'hang' }));
-    runtime = localRuntime(athena);
+    runtime = await localRuntime(athena);
     const { sfn } = runtime.parts;
     const input = JSON.stringify({ queryId: 'nope', workgroup: 'fast', attempt: 1 });
     const first = sfn.startExecution({ name: 'same', input });
@@ -288,7 +294,7 @@ describe('Step Functions API semantics', () => {
   });
 
   it('lists executions newest first, by status, in pages', async () => {
-    runtime = localRuntime(new FakeAthena());
+    runtime = await localRuntime(new FakeAthena());
     const { sfn } = runtime.parts;
     const arns = [];
     for (const name of ['a', 'b', 'c']) {
@@ -307,26 +313,29 @@ describe('Step Functions API semantics', () => {
 });
 
 describe('task handlers', () => {
+  const definition = () =>
+    JSON.parse(
+      substitutePlaceholders(runQueryDefinition(runQueryTuning(TEST_CONFIG)), LOCAL_RUN_QUERY_SUBSTITUTIONS),
+    ) as StateMachineDefinition;
+
+  it('serves every Task state of run-query.asl.json', () => {
+    expect(() => checkTaskResources(definition())).not.toThrow();
+  });
+
   it('refuses at startup a Task state whose Resource has no local handler, naming both', () => {
-    runtime();
-    function runtime() {
-      const r = localRuntime(new FakeAthena());
-      const definition = structuredClone(r.parts.runner.definition) as StateMachineDefinition;
-      const state = definition.States[RunQueryStates.releaseSlot];
-      if (state.Type !== 'Task') throw new Error('ReleaseSlot is not a Task state');
-      state.Resource = 'arn:aws:states:::lambda:invoke';
-      expect(() => checkTaskResources(definition)).toThrow(UnsupportedTaskResourceError);
-      expect(() => checkTaskResources(definition)).toThrow(
-        /'ReleaseSlot' uses resource 'arn:aws:states:::lambda:invoke'/,
-      );
-      expect(() => checkTaskResources(r.parts.runner.definition)).not.toThrow();
-      void r.close();
-    }
+    const changed = definition();
+    const state = changed.States[RunQueryStates.releaseSlot];
+    if (state.Type !== 'Task') throw new Error('ReleaseSlot is not a Task state');
+    state.Resource = 'arn:aws:states:::lambda:invoke';
+    expect(() => checkTaskResources(changed)).toThrow(UnsupportedTaskResourceError);
+    expect(() => checkTaskResources(changed)).toThrow(
+      /'ReleaseSlot' uses resource 'arn:aws:states:::lambda:invoke'/,
+    );
   });
 });
 
 describe('timeouts', () => {
-  let runtime: ReturnType<typeof localRuntime>;
+  let runtime: Awaited<ReturnType<typeof localRuntime>>;
   beforeEach(() => {
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
   });
@@ -337,7 +346,7 @@ describe('timeouts', () => {
 
   it('lets a query run for longer than a minute: a Task has no timeout unless the ASL sets one', async () => {
     const athena = new FakeAthena(() => ({ kind: 'hang' }));
-    runtime = localRuntime(athena);
+    runtime = await localRuntime(athena);
     const arn = await runtime.submit('q-long');
     await jest.advanceTimersByTimeAsync(10);
     expect(athena.runs).toEqual(['athena-1']);
@@ -357,7 +366,7 @@ describe('timeouts', () => {
       ),
     });
     const athena = new FakeAthena(() => ({ kind: 'hang' }));
-    runtime = localRuntime(athena, { config });
+    runtime = await localRuntime(athena, { config });
     const arn = await runtime.submit('q-forever');
     await jest.advanceTimersByTimeAsync(10);
     const timeoutSeconds = runtime.parts.runner.definition.TimeoutSeconds!;
