@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type Database, immediate } from '../store/database';
 import { ConditionalCheckFailedError, DynamoDbError, ValidationError } from './errors';
+import type { UpdateAst } from './expression-parser';
 import {
   applyUpdate,
   compileExpressions,
@@ -269,11 +270,7 @@ function returnValues(
   mode: ReturnValue,
   old: Document | undefined,
   updated: Document,
-  update: {
-    set: readonly { path: readonly (string | number)[] }[];
-    remove: readonly (readonly (string | number)[])[];
-    add: readonly { path: readonly (string | number)[] }[];
-  },
+  update: UpdateAst,
 ): { Attributes?: AttributeMap } {
   if (mode === 'NONE') return {};
   if (mode === 'ALL_OLD') return old ? { Attributes: toAttributeMap(old) } : {};

@@ -71,8 +71,6 @@ export type RunOutcome =
 export interface RunningExecution {
   /** Settles (never rejects) once the execution ended and its last event was handed to `onEvent`. */
   readonly outcome: Promise<RunOutcome>;
-  /** The state the execution is in (from the event log; see `$$.State.Name`). */
-  readonly currentState: () => string | undefined;
   /**
    * Stops the execution: the interpreter leaves it after the state in progress, task handlers give up,
    * and the Athena query in flight is stopped (as the `.sync` integration does on StopExecution).
@@ -213,7 +211,7 @@ export class RunQueryRunner {
       return result;
     })();
 
-    return { outcome, currentState: () => currentState, stop, abandon };
+    return { outcome, stop, abandon };
   }
 }
 

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { QueryExecution, StartQueryExecutionInput } from '@aws-sdk/client-athena';
 import type { RunOptions, StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { Metrics } from '../../functions/core/ports';
@@ -163,8 +163,7 @@ const sqsSendMessage: HandlerFactory = (services, context) => async (input) => {
 /** `dynamodb:updateItem` on the local DynamoDB; errors keep their `DynamoDB.<Exception>` names. */
 const dynamoDbUpdateItem: HandlerFactory = (services, context) => async (input) => {
   throwIfStopped(context);
-  const out = services.dynamodb.updateItemSync(input as unknown as UpdateItemParams);
-  return toJson({ ...out, SdkResponseMetadata: { RequestId: randomUUID() } });
+  return toJson(services.dynamodb.updateItemSync(input as unknown as UpdateItemParams));
 };
 
 const HANDLER_FACTORIES: Readonly<Record<string, HandlerFactory>> = {
