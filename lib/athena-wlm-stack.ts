@@ -17,11 +17,27 @@ export class AthenaWlmStack extends Stack {
       value: wlm.api.url,
       description: 'Base URL of the athena-wlm API (SigV4)',
     });
-    new CfnOutput(this, 'QueriesQueueUrl', { value: wlm.queriesQueue.queueUrl });
-    new CfnOutput(this, 'FailedQueueUrl', { value: wlm.failedQueue.queueUrl });
-    new CfnOutput(this, 'LedgerTableName', { value: wlm.ledgerTable.tableName });
+    new CfnOutput(this, 'QueriesQueueUrl', {
+      value: wlm.queriesQueue.queueUrl,
+      description: 'Queue of submitted queries, read by the starter',
+    });
+    new CfnOutput(this, 'DeferredQueueUrl', {
+      value: wlm.deferredQueue.queueUrl,
+      description: 'Queries deferred after persistent throttling, re-driven on a schedule',
+    });
+    new CfnOutput(this, 'FailedQueueUrl', {
+      value: wlm.failedQueue.queueUrl,
+      description: 'Queries parked past the redrive cap (each message says why)',
+    });
+    new CfnOutput(this, 'LedgerTableName', {
+      value: wlm.ledgerTable.tableName,
+      description: 'Query ledger: one item per queryId, index byWorkgroup',
+    });
     new CfnOutput(this, 'ResultsBucketName', { value: wlm.resultsBucket.bucketName });
-    new CfnOutput(this, 'StateMachineArn', { value: wlm.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'StateMachineArn', {
+      value: wlm.stateMachine.stateMachineArn,
+      description: 'run-query state machine; each execution is named after its queryId',
+    });
     new CfnOutput(this, 'DashboardName', { value: wlm.dashboard.dashboardName });
     new CfnOutput(this, 'AdminTopicArn', { value: wlm.alertTopic.topicArn });
   }

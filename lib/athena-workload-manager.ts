@@ -15,6 +15,7 @@ import { DEFAULT_CONFIG, parseConfig, type WlmConfig, type WlmConfigInput } from
 import { OperationsDashboard } from './operations-dashboard';
 import { QueryApi } from './query-api';
 import { QueryLedger } from './query-ledger';
+import { QueryLifecycle } from './query-lifecycle';
 import { QueryQueues } from './query-queues';
 import { QueryResults } from './query-results';
 import { QueryStarter, STARTER_TIMEOUT } from './query-starter';
@@ -144,6 +145,7 @@ export class AthenaWorkloadManager extends Construct {
     readonly results: QueryResults;
     readonly runQuery: RunQueryStateMachine;
     readonly queryApi: QueryApi;
+    readonly lifecycle: QueryLifecycle;
     readonly starter: QueryStarter;
     readonly redrive: RedriveSchedule;
     readonly reconciler: SlotReconciler;
@@ -208,6 +210,16 @@ export class AthenaWorkloadManager extends Construct {
     // The workgroups must exist before an execution can name them.
     for (const c of Object.values(classes)) runQuery.stateMachine.node.addDependency(c.workgroup);
 
+    const lifecycle = new QueryLifecycle(this, 'Lifecycle', {
+      config,
+      api: queryApi,
+      ledger,
+      results,
+      stateMachine: runQuery.stateMachine,
+      workgroupNames: Object.values(classes).map((c) => c.workgroupName),
+      ...common,
+    });
+
     const starter = new QueryStarter(this, 'Starter', {
       config,
       queriesQueue: queues.queries,
@@ -266,6 +278,7 @@ export class AthenaWorkloadManager extends Construct {
       results,
       runQuery,
       queryApi,
+      lifecycle,
       starter,
       redrive,
       reconciler,

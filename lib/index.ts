@@ -6,6 +6,7 @@ export * from './lambda-schedule';
 export * from './operations-dashboard';
 export * from './query-api';
 export * from './query-ledger';
+export * from './query-lifecycle';
 export * from './query-queues';
 export * from './query-results';
 export * from './query-starter';

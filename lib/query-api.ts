@@ -1,6 +1,7 @@
-import { Aws, type RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Lazy, type RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -12,14 +13,33 @@ import { acknowledgeNag } from './nag-acknowledgements';
 import type { QueryLedger } from './query-ledger';
 import { WlmFunction } from './wlm-function';
 
-/** API routes (method and path) that the class policies and the error messages name. */
+/** One API route: an HTTP method and a path under the stage (`{name}` is a path parameter). */
+export interface ApiRoute {
+  readonly method: string;
+  readonly path: string;
+}
+
+/** API routes (method and path) that the stack serves and the class policies and error messages name. */
 export const ApiRoutes = {
   submit: (className: string) => ({ method: 'POST', path: `/workgroups/${className}/queries` }),
   referenceSample: { method: 'POST', path: '/athena/query' },
   status: { method: 'GET', path: '/queries/{queryId}' },
   results: { method: 'GET', path: '/queries/{queryId}/results' },
   cancel: { method: 'DELETE', path: '/queries/{queryId}' },
+  listQueries: { method: 'GET', path: '/queries' },
+  listWorkgroups: { method: 'GET', path: '/workgroups' },
 } as const;
+
+/** Options of {@link QueryApi.addLambdaRoute}. */
+export interface LambdaRouteOptions {
+  /**
+   * Query-string parameters the route reads. API Gateway checks only the presence of required ones, so
+   * the function validates their values; these are listed so that the method documents its contract.
+   *
+   * @default - none
+   */
+  readonly queryStringParameters?: readonly string[];
+}
 
 export interface QueryApiProps {
   readonly config: WlmConfig;
@@ -103,11 +123,17 @@ export class QueryApi extends Construct {
   readonly getQueryFunction: WlmFunction;
   /** Role API Gateway assumes to send submissions; allowed only sqs:SendMessage on the queries queue. */
   readonly sqsRole: iam.Role;
+  /** Checks submission bodies and required path parameters. */
+  readonly validator: apigateway.RequestValidator;
+  /** Routes served so far, as `METHOD /stage/path` (the unknown-route message lists them). */
+  private readonly served: string[] = [];
+  private readonly stageName: string;
 
   constructor(scope: Construct, id: string, props: QueryApiProps) {
     super(scope, id);
     const { config } = props;
     const classNames = Object.keys(config.classes);
+    this.stageName = props.stageName;
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
@@ -174,7 +200,7 @@ export class QueryApi extends Construct {
       );
     }
 
-    const validator = this.api.addRequestValidator('Validator', {
+    this.validator = this.api.addRequestValidator('Validator', {
       requestValidatorName: 'body-and-parameters',
       validateRequestBody: true,
       validateRequestParameters: true,
@@ -197,7 +223,7 @@ export class QueryApi extends Construct {
     const submitTo = (resource: apigateway.IResource, className: string) =>
       resource.addMethod('POST', this.submissionIntegration(props.queriesQueue, className), {
         authorizationType: apigateway.AuthorizationType.IAM,
-        requestValidator: validator,
+        requestValidator: this.validator,
         requestModels: { 'application/json': submissionModel },
         methodResponses: [
           { statusCode: '202', responseModels: { 'application/json': apigateway.Model.EMPTY_MODEL } },
@@ -208,8 +234,10 @@ export class QueryApi extends Construct {
     const workgroups = this.api.root.addResource('workgroups');
     for (const className of classNames) {
       submitTo(workgroups.addResource(className).addResource('queries'), className);
+      this.served.push(this.describe(ApiRoutes.submit(className)));
     }
     submitTo(this.api.root.addResource('athena').addResource('query'), config.defaultClass);
+    this.served.push(`${this.describe(ApiRoutes.referenceSample)} (class ${config.defaultClass})`);
 
     this.getQueryFunction = new WlmFunction(this, 'GetQuery', {
       handler: 'getQuery',
@@ -219,20 +247,40 @@ export class QueryApi extends Construct {
       logRemovalPolicy: props.removalPolicy,
     });
     props.ledger.grantLedgerRead(this.getQueryFunction.role);
-    this.api.root
-      .addResource('queries')
-      .addResource('{queryId}')
-      .addMethod('GET', new apigateway.LambdaIntegration(this.getQueryFunction.function), {
-        authorizationType: apigateway.AuthorizationType.IAM,
-        requestValidator: validator,
-        requestParameters: { 'method.request.path.queryId': true },
-      });
+    this.addLambdaRoute(ApiRoutes.status, this.getQueryFunction.function);
 
-    this.addGatewayResponses(classNames, config.defaultClass, props.stageName);
+    this.addGatewayResponses();
+  }
+
+  /**
+   * Serves a route with a Lambda proxy integration: IAM (SigV4) auth, and every `{parameter}` of the path
+   * required by the request validator.
+   */
+  addLambdaRoute(
+    route: ApiRoute,
+    handler: lambda.IFunction,
+    options: LambdaRouteOptions = {},
+  ): apigateway.Method {
+    const pathParameters = [...route.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
+    const requestParameters: Record<string, boolean> = {
+      ...Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true])),
+      ...Object.fromEntries(
+        (options.queryStringParameters ?? []).map((name) => [`method.request.querystring.${name}`, false]),
+      ),
+    };
+    const method = this.api.root
+      .resourceForPath(route.path)
+      .addMethod(route.method, new apigateway.LambdaIntegration(handler), {
+        authorizationType: apigateway.AuthorizationType.IAM,
+        requestValidator: this.validator,
+        ...(Object.keys(requestParameters).length > 0 ? { requestParameters } : {}),
+      });
+    this.served.push(this.describe(route));
+    return method;
   }
 
   /** ARN for `execute-api:Invoke` on one route of the deployed stage (`{param}` becomes `*`). */
-  invokeArn(route: { readonly method: string; readonly path: string }): string {
+  invokeArn(route: ApiRoute): string {
     return this.api.arnForExecuteApi(
       route.method,
       route.path.replace(/\{[^}]+\}/g, '*'),
@@ -265,12 +313,11 @@ export class QueryApi extends Construct {
     });
   }
 
-  private addGatewayResponses(classNames: readonly string[], defaultClass: string, stageName: string): void {
-    const routes = [
-      ...classNames.map((c) => `POST /${stageName}/workgroups/${c}/queries`),
-      `POST /${stageName}/athena/query (class ${defaultClass})`,
-      `GET /${stageName}/queries/{queryId}`,
-    ].join(', ');
+  private describe(route: ApiRoute): string {
+    return `${route.method} /${this.stageName}${route.path}`;
+  }
+
+  private addGatewayResponses(): void {
     const json = (body: Record<string, string>) => ({ 'application/json': JSON.stringify(body) });
     const headers = { 'gatewayresponse.header.Content-Type': "'application/json'" };
 
@@ -297,9 +344,15 @@ export class QueryApi extends Construct {
       type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN,
       statusCode: '403',
       responseHeaders: headers,
-      templates: json({
-        message: `Unknown route, or the request is not signed. Sign the request with SigV4 (IAM) for service execute-api; known routes: ${routes}. A workload class that is not in that list does not exist.`,
-      }),
+      // Lazy: routes added after this construct (the query lifecycle) are listed too.
+      templates: {
+        'application/json': Lazy.string({
+          produce: () =>
+            JSON.stringify({
+              message: `Unknown route, or the request is not signed. Sign the request with SigV4 (IAM) for service execute-api; known routes: ${this.served.join(', ')}. A workload class that is not in that list does not exist.`,
+            }),
+        }),
+      },
     });
     this.api.addGatewayResponse('AccessDenied', {
       type: apigateway.ResponseType.ACCESS_DENIED,

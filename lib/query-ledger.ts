@@ -23,6 +23,13 @@ const WRITE_ACTIONS = [
   'dynamodb:BatchWriteItem',
 ];
 
+/** Single-item DynamoDB actions, for grants of exactly the calls a function makes. */
+export type ItemAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem';
+
 /**
  * The query ledger (one item per query, keyed by queryId, with a by-class index) and the slot table (one
  * item holding every slot holder, written with conditions). Both on-demand, encrypted with the AWS-managed
@@ -85,7 +92,33 @@ export class QueryLedger extends Construct {
     );
   }
 
+  /** Exactly these single-item actions on the ledger table (its index is not included). */
+  grantLedgerItems(grantee: iam.IGrantable, ...actions: readonly ItemAction[]): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: [...actions], resources: [this.ledger.tableArn] }),
+    );
+  }
+
+  /** `dynamodb:Query` on the `byWorkgroup` index only: listing and counting by class, never a scan. */
+  grantLedgerQueryByWorkgroup(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.byWorkgroupIndexArn] }),
+    );
+  }
+
+  /** Exactly these single-item actions on the slot table. */
+  grantSlotsItems(grantee: iam.IGrantable, ...actions: readonly ItemAction[]): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: [...actions], resources: [this.slots.tableArn] }),
+    );
+  }
+
+  /** ARN of the ledger's `byWorkgroup` index. */
+  get byWorkgroupIndexArn(): string {
+    return `${this.ledger.tableArn}/index/${TABLES.ledgerByWorkgroupIndex}`;
+  }
+
   private ledgerResources(): string[] {
-    return [this.ledger.tableArn, `${this.ledger.tableArn}/index/${TABLES.ledgerByWorkgroupIndex}`];
+    return [this.ledger.tableArn, this.byWorkgroupIndexArn];
   }
 }

@@ -1,4 +1,4 @@
-import { type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -41,6 +41,19 @@ export const GLUE_READ_ACTIONS = [
   'glue:GetPartitions',
   'glue:BatchGetPartition',
 ] as const;
+
+/**
+ * ARN of every execution of a state machine (`arn:<partition>:states:<region>:<account>:execution:<name>:*`):
+ * execution names are query ids, unknown until run time, so the grant stops at the machine.
+ */
+export function executionsArnOf(stateMachine: sfn.StateMachine): string {
+  return Stack.of(stateMachine).formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: `${stateMachine.stateMachineName}:*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
 
 export interface RunQueryStateMachineProps {
   readonly config: WlmConfig;

@@ -1,4 +1,4 @@
-import { ArnFormat, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,6 +10,7 @@ import type { WlmConfig } from './config';
 import { LambdaSchedule } from './lambda-schedule';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
 import type { QueryLedger } from './query-ledger';
+import { executionsArnOf } from './run-query-state-machine';
 import { WlmFunction } from './wlm-function';
 
 /** Execution statuses after which a slot may have been left held (the Catch paths never ran). */
@@ -49,12 +50,7 @@ export class SlotReconciler extends Construct {
     const role = this.handler.role;
     props.ledger.grantLedgerReadWrite(role);
     props.ledger.grantSlotsReadWrite(role);
-    const executions = Stack.of(this).formatArn({
-      service: 'states',
-      resource: 'execution',
-      resourceName: `${props.stateMachine.stateMachineName}:*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    const executions = executionsArnOf(props.stateMachine);
     // Describe to see how an execution ended; stop one that outlived its class's time limit.
     role.addToPolicy(
       new iam.PolicyStatement({

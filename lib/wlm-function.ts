@@ -12,6 +12,10 @@ export const HANDLER_FILES = {
   starter: 'starter.ts',
   redrive: 'redrive.ts',
   getQuery: 'get-query.ts',
+  listQueries: 'list-queries.ts',
+  getResults: 'get-results.ts',
+  cancelQuery: 'cancel-query.ts',
+  listWorkgroups: 'list-workgroups.ts',
   reconcileSlots: 'reconcile-slots.ts',
   quotaMonitor: 'quota-monitor.ts',
 } as const;

@@ -32,7 +32,10 @@ export interface WorkloadClass {
   readonly topic: sns.Topic;
   readonly hourlyDataAlarm?: cloudwatch.Alarm;
   readonly dailyDataAlarm?: cloudwatch.Alarm;
-  /** `<prefix>-<class>-submit`: its API route, its workgroup, its results prefix, Glue read. */
+  /**
+   * `<prefix>-<class>-submit`: its submission route and the read/cancel routes, its workgroup, its results
+   * prefix, Glue read.
+   */
   readonly policy: iam.ManagedPolicy;
 }
 
@@ -162,6 +165,8 @@ export class WorkloadClasses extends Construct {
       ApiRoutes.status,
       ApiRoutes.results,
       ApiRoutes.cancel,
+      ApiRoutes.listQueries,
+      ApiRoutes.listWorkgroups,
     ];
     const invokeArns = routes.map((route) => api.invokeArn(route));
     const resultObjects = results.bucket.arnForObjects(`${QueryResults.classPrefix(name)}*`);

@@ -4,6 +4,7 @@ import { ACCEPTED_RESPONSE_TEMPLATE, submissionRequestTemplate } from '../../lib
 import {
   actionsOf,
   logicalId,
+  methodPath,
   propertiesOf,
   resourcesOf,
   resourcesOfStatement,
@@ -142,7 +143,11 @@ describe('query API', () => {
   });
 
   it('reads a query with a Lambda on GET /queries/{queryId}', () => {
-    const get = methods().filter((m) => (m.Properties as Json).HttpMethod === 'GET');
+    const get = methods().filter(
+      (m) =>
+        (m.Properties as Json).HttpMethod === 'GET' &&
+        methodPath(synthesized.template, m) === '/queries/{queryId}',
+    );
     expect(get).toHaveLength(1);
     expect(get[0].Properties).toMatchObject({
       RequestParameters: { 'method.request.path.queryId': true },

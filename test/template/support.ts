@@ -92,4 +92,60 @@ export function resourcesOfStatement(statement: Json): unknown[] {
   return Array.isArray(resource) ? resource : [resource];
 }
 
+/**
+ * The string a CloudFormation value evaluates to, given values for the references it makes (`Ref` by
+ * logical id or pseudo parameter, `Fn::GetAtt` as `<logicalId>.<attribute>`). Handles Fn::Join,
+ * Fn::Select and Fn::Split; a reference without a given value throws, so a test sees what it depends on.
+ */
+export function evaluate(value: unknown, refs: Readonly<Record<string, string>>): string {
+  const lookup = (name: string) => {
+    if (!(name in refs)) throw new Error(`no value given for reference ${name}`);
+    return refs[name];
+  };
+  if (typeof value === 'string') return value;
+  const fn = value as Record<string, unknown>;
+  if ('Ref' in fn) return lookup(fn.Ref as string);
+  if ('Fn::GetAtt' in fn) return lookup((fn['Fn::GetAtt'] as string[]).join('.'));
+  if ('Fn::Join' in fn) {
+    const [separator, parts] = fn['Fn::Join'] as [string, unknown[]];
+    return parts.map((part) => evaluate(part, refs)).join(separator);
+  }
+  if ('Fn::Select' in fn) {
+    const [index, list] = fn['Fn::Select'] as [number | string, unknown];
+    return evaluateList(list, refs)[Number(index)];
+  }
+  throw new Error(`cannot evaluate ${JSON.stringify(value)}`);
+}
+
+function evaluateList(value: unknown, refs: Readonly<Record<string, string>>): string[] {
+  if (Array.isArray(value)) return value.map((item) => evaluate(item, refs));
+  const fn = value as Record<string, unknown>;
+  if ('Fn::Split' in fn) {
+    const [separator, source] = fn['Fn::Split'] as [string, unknown];
+    return evaluate(source, refs).split(separator);
+  }
+  throw new Error(`cannot evaluate ${JSON.stringify(value)} as a list`);
+}
+
+/** Pseudo parameters for {@link evaluate}: partition aws, region eu-west-1, account 123456789012. */
+export const SAMPLE_PSEUDO_PARAMETERS = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': 'eu-west-1',
+  'AWS::AccountId': '123456789012',
+  'AWS::URLSuffix': 'amazonaws.com',
+} as const;
+
+/** The path (`/queries/{queryId}`) of an AWS::ApiGateway::Method, from its resource up to the API root. */
+export function methodPath(template: Template, method: Json): string {
+  const resources = resourcesOf(template, 'AWS::ApiGateway::Resource');
+  const parts: string[] = [];
+  let parent = (method.Properties as Json).ResourceId as Json;
+  while ('Ref' in parent) {
+    const resource = resources[parent.Ref as string].Properties as Json;
+    parts.unshift(resource.PathPart as string);
+    parent = resource.ParentId as Json;
+  }
+  return `/${parts.join('/')}`;
+}
+
 export { Stack };

@@ -181,7 +181,7 @@ describe('alert topics', () => {
 describe('class policies', () => {
   const text = (value: unknown) => JSON.stringify(value);
 
-  it('lets a class invoke only its own submission route, plus status, results and cancel', () => {
+  it('lets a class invoke only its own submission route, plus status, results, cancel and the lists', () => {
     const policy = classPolicy(defaults, 'athena-wlm-exploratory-submit');
     const invoke = policy.PolicyDocument.Statement.find((s) =>
       actionsOf(s).includes('execute-api:Invoke'),
@@ -191,8 +191,10 @@ describe('class policies', () => {
     expect(resources).toContain('/GET/queries/*');
     expect(resources).toContain('/GET/queries/*/results');
     expect(resources).toContain('/DELETE/queries/*');
+    expect(resources).toContain('/GET/queries"');
+    expect(resources).toContain('/GET/workgroups"');
     expect(resources).not.toContain('/athena/query');
-    expect(resourcesOfStatement(invoke)).toHaveLength(4);
+    expect(resourcesOfStatement(invoke)).toHaveLength(6);
   });
 
   it('gives the default class the reference sample route too', () => {

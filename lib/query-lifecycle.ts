@@ -1,0 +1,139 @@
+import { type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ENV } from '../functions/adapters/aws/environment';
+import { listParams, resultsParams } from '../functions/core/query-api';
+import type { WlmConfig } from './config';
+import { acknowledgeWildcardResources } from './nag-acknowledgements';
+import { ApiRoutes, type QueryApi } from './query-api';
+import type { QueryLedger } from './query-ledger';
+import { type QueryResults, RESULTS_PREFIX } from './query-results';
+import { grantQuotaRead } from './query-starter';
+import { executionsArnOf } from './run-query-state-machine';
+import { WlmFunction } from './wlm-function';
+
+/** Athena actions the results function calls (GetQueryResults pages the rows of a SUCCEEDED query). */
+export const RESULTS_ATHENA_ACTIONS = ['athena:GetQueryResults'] as const;
+
+/**
+ * Step Functions actions the cancel function calls on run-query executions: StopExecution, and
+ * DescribeExecution when a stop fails, to tell an execution that already ended from a real failure.
+ */
+export const CANCEL_EXECUTION_ACTIONS = ['states:StopExecution', 'states:DescribeExecution'] as const;
+
+export interface QueryLifecycleProps {
+  readonly config: WlmConfig;
+  /** The API the routes are added to. */
+  readonly api: QueryApi;
+  readonly ledger: QueryLedger;
+  readonly results: QueryResults;
+  /** The run-query state machine, whose executions a cancel stops. */
+  readonly stateMachine: sfn.StateMachine;
+  /** Athena workgroups of the classes: the only ones whose results may be read. */
+  readonly workgroupNames: readonly string[];
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The routes of a query's life after submission, each a Lambda proxy route with IAM auth and a role that
+ * allows exactly the calls its handler makes: list queries, read results, cancel, list workload classes.
+ */
+export class QueryLifecycle extends Construct {
+  /** `GET /queries`: the ledger's by-class index, newest first. */
+  readonly listQueriesFunction: WlmFunction;
+  /** `GET /queries/{queryId}/results`: Athena's result pages and a presigned link to the CSV. */
+  readonly getResultsFunction: WlmFunction;
+  /** `DELETE /queries/{queryId}`: the ledger, the slot and the execution. */
+  readonly cancelQueryFunction: WlmFunction;
+  /** `GET /workgroups`: slots in use and waiting counts per class. */
+  readonly listWorkgroupsFunction: WlmFunction;
+
+  constructor(scope: Construct, id: string, props: QueryLifecycleProps) {
+    super(scope, id);
+    const { config, api, ledger } = props;
+    const stack = Stack.of(this);
+    const common = { logRetention: props.logRetention, logRemovalPolicy: props.removalPolicy };
+    const configEnv = { [ENV.config]: JSON.stringify(config) };
+    const ledgerEnv = { ...configEnv, [ENV.ledgerTable]: ledger.ledger.tableName };
+    const slotsEnv = { ...ledgerEnv, [ENV.slotsTable]: ledger.slots.tableName };
+
+    this.listQueriesFunction = new WlmFunction(this, 'ListQueries', {
+      handler: 'listQueries',
+      description: 'athena-wlm: GET /queries lists recent queries from the ledger by-class index',
+      environment: ledgerEnv,
+      ...common,
+    });
+    ledger.grantLedgerQueryByWorkgroup(this.listQueriesFunction.role);
+    api.addLambdaRoute(ApiRoutes.listQueries, this.listQueriesFunction.function, {
+      queryStringParameters: Object.keys(listParams(config).shape),
+    });
+
+    this.getResultsFunction = new WlmFunction(this, 'GetResults', {
+      handler: 'getResults',
+      description: 'athena-wlm: GET /queries/{queryId}/results pages Athena results, presigns the CSV',
+      environment: ledgerEnv,
+      ...common,
+    });
+    const resultsRole = this.getResultsFunction.role;
+    ledger.grantLedgerItems(resultsRole, 'dynamodb:GetItem');
+    resultsRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [...RESULTS_ATHENA_ACTIONS],
+        resources: props.workgroupNames.map((name) =>
+          stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: name }),
+        ),
+      }),
+    );
+    // GetQueryResults reads the result file with the caller's permissions, and the presigned CSV link
+    // acts with them too: GetObject on what Athena wrote, under the results prefix only.
+    const resultObjects = props.results.bucket.arnForObjects(`${RESULTS_PREFIX}/*`);
+    resultsRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [resultObjects] }),
+    );
+    acknowledgeWildcardResources(
+      resultsRole,
+      [resultObjects],
+      'Result object keys are Athena query execution ids, unknown until run time; the grant stops at the results prefix the class workgroups write to.',
+    );
+    api.addLambdaRoute(ApiRoutes.results, this.getResultsFunction.function, {
+      queryStringParameters: Object.keys(resultsParams.shape),
+    });
+
+    this.cancelQueryFunction = new WlmFunction(this, 'CancelQuery', {
+      handler: 'cancelQuery',
+      description: 'athena-wlm: DELETE /queries/{queryId} cancels a query wherever it is',
+      environment: slotsEnv,
+      ...common,
+    });
+    const cancelRole = this.cancelQueryFunction.role;
+    ledger.grantLedgerItems(cancelRole, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    // Releasing the slot is one conditional UpdateItem (REMOVE holders.<queryId>); nothing reads it.
+    ledger.grantSlotsItems(cancelRole, 'dynamodb:UpdateItem');
+    const executions = executionsArnOf(props.stateMachine);
+    cancelRole.addToPolicy(
+      new iam.PolicyStatement({ actions: [...CANCEL_EXECUTION_ACTIONS], resources: [executions] }),
+    );
+    acknowledgeWildcardResources(
+      cancelRole,
+      [executions],
+      'Stop (and describe) executions of the run-query state machine only; execution names are query ids, unknown until run time.',
+    );
+    api.addLambdaRoute(ApiRoutes.cancel, this.cancelQueryFunction.function);
+
+    this.listWorkgroupsFunction = new WlmFunction(this, 'ListWorkgroups', {
+      handler: 'listWorkgroups',
+      description: 'athena-wlm: GET /workgroups shows each class with its slots in use and waiting queries',
+      environment: slotsEnv,
+      ...common,
+    });
+    const workgroupsRole = this.listWorkgroupsFunction.role;
+    ledger.grantSlotsItems(workgroupsRole, 'dynamodb:GetItem');
+    ledger.grantLedgerQueryByWorkgroup(workgroupsRole);
+    // With a fixed quota in the config the handler never asks Service Quotas.
+    if (config.quota.activeDmlQueries === 'service-quotas') grantQuotaRead(workgroupsRole, this);
+    api.addLambdaRoute(ApiRoutes.listWorkgroups, this.listWorkgroupsFunction.function);
+  }
+}
