@@ -13,6 +13,7 @@ import {
   ResultsUnavailableError,
 } from '../../core/ports';
 import type { QueryRecord } from '../../core/query-record';
+import { toResultPage } from '../../core/result-page';
 
 /** Lifetime of the presigned CSV link, in seconds. */
 export const DOWNLOAD_URL_SECONDS = 15 * 60;
@@ -72,20 +73,8 @@ export class AthenaResults implements QueryResultsReader {
     } catch (error) {
       throw mapAthenaError(error, record);
     }
-    const columns = (out.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => ({
-      name: c.Name ?? '',
-      type: c.Type ?? 'varchar',
-    }));
-    let rows = (out.ResultSet?.Rows ?? []).map((r) => (r.Data ?? []).map((d) => d.VarCharValue ?? null));
-    // The first row of a SELECT's first page repeats the column names.
-    if (!options.nextToken && rows.length > 0 && isHeader(rows[0], columns)) rows = rows.slice(1);
     const download = await this.downloadLink(record.outputLocation);
-    return {
-      columns,
-      rows,
-      ...(out.NextToken ? { nextToken: out.NextToken } : {}),
-      ...download,
-    };
+    return { ...toResultPage(out, !options.nextToken), ...download };
   }
 
   private async downloadLink(
@@ -97,10 +86,6 @@ export class AthenaResults implements QueryResultsReader {
     const downloadUrlExpiresAt = new Date(this.clock().getTime() + DOWNLOAD_URL_SECONDS * 1000).toISOString();
     return { downloadUrl, downloadUrlExpiresAt };
   }
-}
-
-function isHeader(row: readonly (string | null)[], columns: readonly { name: string }[]): boolean {
-  return row.length === columns.length && row.every((value, i) => value === columns[i].name);
 }
 
 function mapAthenaError(error: unknown, record: QueryRecord): unknown {

@@ -1,0 +1,83 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../lib/config';
+import { PortInUseError } from './http/server';
+import { startLocalRuntime } from './runtime';
+
+const USAGE = `Usage: npm start -- [--port 8787] [--host 127.0.0.1] [--data-dir DIR] [--config FILE] [--no-sample-data] [--latency-ms N]
+
+Runs athena-wlm on this machine with no AWS account: the same API and state machine, with DuckDB for Athena.
+  --port         port of the API and console (env PORT; 0 picks a free one)            default 8787
+  --host         address to listen on (the local API has no authentication)           default 127.0.0.1
+  --data-dir     where queues, ledger, executions, results and sample data persist    default .data/ in the project
+  --config       a JSON config file (env ATHENA_WLM_CONFIG)                            default: the case-study classes
+  --no-sample-data  skip generating alb_logs and sensor_readings on first start
+  --latency-ms   artificial Athena queue and planning time per query, so quota effects show  default 0`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      config: { type: 'string' },
+      'no-sample-data': { type: 'boolean' },
+      'latency-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const port = Number(values.port ?? process.env.PORT ?? 8787);
+  const latencyMs = Number(values['latency-ms'] ?? 0);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new UsageError(`--port must be 0 to 65535, not ${values.port}`);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0)
+    throw new UsageError(`--latency-ms must be a number of ms, not ${values['latency-ms']}`);
+  const dataDir = values['data-dir'] ?? process.env.ATHENA_WLM_DATA_DIR ?? join(__dirname, '..', '.data');
+
+  const config = loadConfig(values.config ?? process.env.ATHENA_WLM_CONFIG);
+  console.log(
+    `athena-wlm: starting in ${dataDir} (first start generates the sample tables, a few seconds)...`,
+  );
+  const runtime = await startLocalRuntime({
+    dataDir,
+    port,
+    config,
+    ...(values.host ? { host: values.host } : {}),
+    ...(values['no-sample-data'] ? { sampleData: false as const } : {}),
+    ...(latencyMs > 0 ? { latency: { queueMs: latencyMs / 2, planningMs: latencyMs / 2 } } : {}),
+    log: (message, fields) => console.error(`athena-wlm: ${message}`, fields ? JSON.stringify(fields) : ''),
+  });
+  console.log(`athena-wlm is running at ${runtime.url}
+  console:  ${runtime.url}/
+  API:      POST ${runtime.url}/athena/query  |  POST ${runtime.url}/workgroups/{class}/queries  |  GET ${runtime.url}/queries/{id}
+  OpenAPI:  ${runtime.url}/openapi.json
+  classes:  ${Object.keys(config.classes).join(', ')} (default for /athena/query: ${config.defaultClass})
+Press Ctrl+C to stop; queued and running queries resume on the next start.`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('athena-wlm: stopping...');
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+class UsageError extends Error {}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof PortInUseError || error instanceof UsageError) {
+    console.error(`athena-wlm: ${(error as Error).message}`);
+    if (error instanceof UsageError) console.error(USAGE);
+  } else {
+    console.error('athena-wlm: could not start:', error);
+  }
+  process.exit(1);
+});

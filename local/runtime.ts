@@ -1,0 +1,259 @@
+import './polyfills';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { openApiDocument } from '../functions/core/openapi';
+import type { Clock } from '../functions/core/ports';
+import { reconcileEndedExecution, reconcileSlots } from '../functions/core/reconcile-slots';
+import { redriveDeferred } from '../functions/core/redrive';
+import type { StartQueryDeps } from '../functions/core/start-query';
+import { loadConfig, type WlmConfig, workgroupNameOf } from '../lib/config';
+import { ensureSampleData, LocalAthena, type SampleDataOptions } from './athena';
+import { LocalDynamoDb } from './dynamodb/local-dynamodb';
+import { addApiRoutes } from './http/api-routes';
+import { Router } from './http/router';
+import { type HttpServer, serve } from './http/server';
+import { LocalResultsReader, resultsCsvPath } from './local-results-reader';
+import { PeriodicTask } from './periodic-task';
+import { StarterWorker } from './starter-worker';
+import {
+  executionControlOf,
+  executionStarterOf,
+  LocalStepFunctions,
+  type RetryIntervalOverrides,
+  RunQueryRunner,
+} from './stepfunctions';
+import { openDatabase } from './store/database';
+import { LocalLedger } from './store/local-ledger';
+import { LocalMetrics } from './store/local-metrics';
+import { LOCAL_QUEUES, LOCAL_TABLE_SCHEMAS } from './store/local-names';
+import { LocalSlotStore } from './store/local-slot-store';
+import { messageQueueOf, SqliteQueue } from './store/sqlite-queue';
+
+/** Where local Athena results go, per class: `s3://<bucket>/results/<class>/`, as on AWS. */
+export const LOCAL_RESULTS_BUCKET = 'athena-wlm-local-results';
+/** The quota the local Athena enforces when the config says to read it from Service Quotas. */
+export const LOCAL_DEFAULT_QUOTA = 20;
+
+export interface LocalRuntimeOptions {
+  /** Where everything persists: SQLite (queues, ledger, slots, executions), DuckDB, results, sample data. */
+  readonly dataDir: string;
+  /** @default 8787; 0 picks a free port */
+  readonly port?: number;
+  /** @default 127.0.0.1 (loopback only: the local API has no authentication) */
+  readonly host?: string;
+  /** @default the case-study defaults */
+  readonly config?: WlmConfig;
+  /** Sample tables (`alb_logs`, `sensor_readings`) made on first start. @default the full sample */
+  readonly sampleData?: false | SampleDataOptions;
+  /** Artificial Athena queue and planning time, so quota effects show with small data. @default none */
+  readonly latency?: { readonly queueMs: number; readonly planningMs: number };
+  /** Pauses before the state machine's retries, in ms. @default the real backoff with full jitter */
+  readonly retryPauseMs?: number | RetryIntervalOverrides;
+  /** @default the config's redrive.everyMinutes */
+  readonly redriveEveryMs?: number;
+  /** How often the slot reconciler runs. @default one minute, as on AWS */
+  readonly reconcileEveryMs?: number;
+  /** Visibility timeout of a received query message, in seconds: how soon a crash's messages come back. @default 30 */
+  readonly visibilityTimeoutSeconds?: number;
+  readonly clock?: Clock;
+  readonly log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** The running product, with its parts exposed for tests and the console. */
+export interface LocalRuntime {
+  readonly url: string;
+  readonly config: WlmConfig;
+  readonly ledger: LocalLedger;
+  readonly slots: LocalSlotStore;
+  readonly stepFunctions: LocalStepFunctions;
+  readonly athena: LocalAthena;
+  readonly metrics: LocalMetrics;
+  readonly queues: {
+    readonly queries: SqliteQueue;
+    readonly deferred: SqliteQueue;
+    readonly failed: SqliteQueue;
+  };
+  /** Runs the redrive schedule's task now. */
+  redriveNow(): Promise<void>;
+  /** Runs the slot reconciler now. */
+  reconcileNow(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts athena-wlm on this machine: the same API, the same `run-query.asl.json` and the same core as on
+ * AWS, with SQLite for SQS and DynamoDB, aws-local-stepfunctions for Step Functions and DuckDB for Athena.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const config = options.config ?? loadConfig();
+  const clock = options.clock ?? (() => new Date());
+  const log = options.log ?? (() => {});
+  mkdirSync(options.dataDir, { recursive: true });
+
+  const db = openDatabase(options.dataDir);
+  const dynamodb = new LocalDynamoDb(db, LOCAL_TABLE_SCHEMAS);
+  const ledger = new LocalLedger(dynamodb, { clock });
+  const slots = new LocalSlotStore(dynamodb, { clock });
+  const metrics = new LocalMetrics(db, { clock });
+  const visibility = options.visibilityTimeoutSeconds ?? 30;
+  const failed = new SqliteQueue(db, { name: LOCAL_QUEUES.failed, clock });
+  const queries = new SqliteQueue(db, {
+    name: LOCAL_QUEUES.queries,
+    clock,
+    visibilityTimeoutSeconds: visibility,
+    redrivePolicy: { deadLetterQueue: LOCAL_QUEUES.failed, maxReceiveCount: config.admission.maxReceives },
+  });
+  const deferred = new SqliteQueue(db, {
+    name: LOCAL_QUEUES.deferred,
+    clock,
+    redrivePolicy: { deadLetterQueue: LOCAL_QUEUES.failed, maxReceiveCount: 5 },
+  });
+
+  const quota =
+    typeof config.quota.activeDmlQueries === 'number' ? config.quota.activeDmlQueries : LOCAL_DEFAULT_QUOTA;
+  const athena = await LocalAthena.open({
+    dataDir: join(options.dataDir, 'athena'),
+    activeQueryQuota: quota,
+    workgroups: Object.fromEntries(
+      Object.entries(config.classes).map(([name, c]) => [
+        workgroupNameOf(config, name),
+        {
+          outputLocation: `s3://${LOCAL_RESULTS_BUCKET}/results/${name}/`,
+          ...(c.bytesScannedCutoffPerQuery
+            ? { bytesScannedCutoffPerQuery: c.bytesScannedCutoffPerQuery }
+            : {}),
+        },
+      ]),
+    ),
+    ...(options.latency ? { latency: options.latency } : {}),
+  });
+  if (options.sampleData !== false) await ensureSampleData(athena, options.sampleData ?? {});
+
+  const runner = new RunQueryRunner({
+    config,
+    services: {
+      athena,
+      dynamodb,
+      queues: { [queries.name]: queries, [deferred.name]: deferred, [failed.name]: failed },
+      metrics,
+    },
+    ...(options.retryPauseMs !== undefined ? { retryIntervalOverrides: options.retryPauseMs } : {}),
+  });
+  // The local twin of the Step Functions status-change rule: an execution that ended without recording
+  // its result (aborted, timed out, failed outside the Catch) gets its slot freed and its record closed.
+  const stepFunctions = LocalStepFunctions.open({
+    db,
+    runner,
+    clock,
+    onExecutionClosed: async (execution) => {
+      if (execution.status === 'SUCCEEDED') return;
+      await reconcileEndedExecution(execution, { ledger, slots, clock });
+      starter.poke();
+    },
+  });
+  const executions = executionControlOf(stepFunctions);
+  const liveQuota = async () => quota;
+
+  const starterDeps: StartQueryDeps = {
+    config,
+    ledger,
+    slots,
+    executions: executionStarterOf(stepFunctions),
+    metrics,
+    clock,
+    liveQuota,
+  };
+  const starter = new StarterWorker({ queries, failed, deps: starterDeps, log });
+
+  const redrive = new PeriodicTask(
+    async () => {
+      const summary = await redriveDeferred({
+        config,
+        ledger,
+        metrics,
+        clock,
+        deferred: messageQueueOf(deferred),
+        queries: messageQueueOf(queries),
+        failed: messageQueueOf(failed),
+      });
+      if (summary.redriven > 0) starter.poke();
+    },
+    options.redriveEveryMs ?? config.redrive.everyMinutes * 60_000,
+    (error) => log('redrive failed', { error: (error as Error).message }),
+  );
+  const reconciler = new PeriodicTask(
+    () => reconcileSlots({ config, ledger, slots, executions, clock }),
+    options.reconcileEveryMs ?? 60_000,
+    (error) => log('slot reconciler failed', { error: (error as Error).message }),
+  );
+
+  let server: HttpServer | undefined;
+  const baseUrl = () => server?.url ?? '';
+  const results = new LocalResultsReader(athena, baseUrl);
+  const router = addApiRoutes(new Router(), {
+    config,
+    clock,
+    ledger,
+    slots,
+    executions,
+    results,
+    baseUrl,
+    enqueue: async (message) => {
+      queries.send(JSON.stringify(message));
+      starter.poke();
+    },
+  })
+    .add('GET', '/openapi.json', () => ({
+      statusCode: 200,
+      body: openApiDocument(config, { serverUrl: baseUrl() }),
+    }))
+    .add('GET', resultsCsvPath('{queryId}'), async (request) => {
+      const record = await ledger.get(request.params.queryId);
+      if (!record?.outputLocation || record.status !== 'SUCCEEDED') {
+        return { statusCode: 404, body: { message: `Query ${request.params.queryId} has no results file.` } };
+      }
+      const { readFile } = await import('node:fs/promises');
+      return {
+        statusCode: 200,
+        headers: { 'content-type': 'text/csv; charset=utf-8' },
+        raw: await readFile(athena.localPath(record.outputLocation)),
+      };
+    });
+
+  try {
+    server = await serve(router, {
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 8787,
+      onError: (error) => log('request failed', { error: (error as Error).stack }),
+    });
+  } catch (error) {
+    await stepFunctions.close();
+    await athena.close();
+    db.close();
+    throw error;
+  }
+  starter.start();
+  redrive.start();
+  reconciler.start();
+  const url = server.url;
+
+  return {
+    url,
+    config,
+    ledger,
+    slots,
+    stepFunctions,
+    athena,
+    metrics,
+    queues: { queries, deferred, failed },
+    redriveNow: () => redrive.runNow(),
+    reconcileNow: () => reconciler.runNow(),
+    async close() {
+      await server?.close();
+      await Promise.all([starter.stop(), redrive.stop(), reconciler.stop()]);
+      await stepFunctions.close();
+      await athena.close();
+      db.close();
+    },
+  };
+}
