@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader } from '@duckdb/node-api';
 import { hasVisibleFile } from './files';
 import { quoteIdent, quoteLiteral } from './hive-types';
 import { RegexTableCache } from './regex-cache';
@@ -63,6 +63,8 @@ interface CatalogEntry {
 export class AthenaEngine {
   private readonly tables = new Map<string, CatalogEntry>();
   private readonly lock = new Mutex();
+  /** A DuckDB connection runs one statement at a time: concurrent queries share the admin one through this. */
+  private readonly adminLock = new Mutex();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -108,6 +110,14 @@ export class AthenaEngine {
     return viewSql(entry.spec, entry.cache ? entry.cache.dir : this.localDir(entry.spec), entry.hasFiles);
   }
 
+  private adminRead(sql: string): Promise<DuckDBResultReader> {
+    return this.adminLock.run(() => this.admin.runAndReadAll(sql));
+  }
+
+  private async adminRun(sql: string): Promise<void> {
+    await this.adminLock.run(() => this.admin.run(sql));
+  }
+
   /** A new connection whose default schema is `database`: one per running query, so it can be interrupted. */
   async connect(database: string): Promise<DuckDBConnection> {
     const connection = await this.instance.connect();
@@ -126,7 +136,7 @@ export class AthenaEngine {
 
   async databases(): Promise<string[]> {
     const rows = (
-      await this.admin.runAndReadAll(
+      await this.adminRead(
         'SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() AND NOT internal',
       )
     ).getRows();
@@ -143,7 +153,7 @@ export class AthenaEngine {
   /** Tables (external and CTAS) and views of one database, sorted. */
   async relations(database: string): Promise<{ name: string; kind: 'table' | 'view' }[]> {
     const rows = (
-      await this.admin.runAndReadAll(
+      await this.adminRead(
         `SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND schema_name = ${quoteLiteral(database)} AND NOT internal`,
       )
     ).getRows();
@@ -164,7 +174,7 @@ export class AthenaEngine {
   async viewDefinition(database: string, name: string): Promise<string | undefined> {
     if (this.tables.has(key(database, name))) return undefined;
     const rows = (
-      await this.admin.runAndReadAll(
+      await this.adminRead(
         `SELECT sql FROM duckdb_views() WHERE database_name = current_database() AND schema_name = ${quoteLiteral(database)} AND view_name = ${quoteLiteral(name)} AND NOT internal`,
       )
     ).getRows();
@@ -228,7 +238,7 @@ export class AthenaEngine {
       await this.exclusive(async () => {
         if (hasFiles === entry.hasFiles) return;
         entry.hasFiles = hasFiles;
-        await this.admin.run(`CREATE OR REPLACE VIEW ${qualified(entry.spec)} AS ${this.viewFor(entry)}`);
+        await this.adminRun(`CREATE OR REPLACE VIEW ${qualified(entry.spec)} AS ${this.viewFor(entry)}`);
       });
     }
     return { regexCaches: referenced.flatMap((e) => (e.cache && e.hasFiles ? [e.cache.dir] : [])) };
@@ -236,7 +246,7 @@ export class AthenaEngine {
 
   private async referencedTables(sql: string): Promise<CatalogEntry[]> {
     const views = (
-      await this.admin.runAndReadAll(
+      await this.adminRead(
         `SELECT view_name, sql FROM duckdb_views() WHERE database_name = current_database() AND NOT internal AND schema_name <> ${quoteLiteral(META_SCHEMA)}`,
       )
     ).getRows();

