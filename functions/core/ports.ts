@@ -1,6 +1,7 @@
-import type { AdmissionDecision, AdmissionPolicy } from './admission';
+import type { AdmissionPolicy } from './admission';
 import type { QueryRecord, QueryStatus } from './query-record';
 import type { RunQueryInput } from './run-query-input';
+import type { QueuedAdmission } from './slot-queue';
 
 /** The query ledger: DynamoDB on AWS, SQLite locally. */
 export interface Ledger {
@@ -14,6 +15,12 @@ export interface Ledger {
   update(queryId: string, patch: Partial<QueryRecord>, onlyIf?: readonly QueryStatus[]): Promise<boolean>;
 }
 
+/** Where a query stands in its class's line: its submission time, and how long a ticket lives unrenewed. */
+export interface SlotLine {
+  readonly submittedAt: string;
+  readonly ticketTtlMs: number;
+}
+
 /** One query holding one slot. */
 export interface SlotHolder {
   readonly queryId: string;
@@ -22,7 +29,7 @@ export interface SlotHolder {
   readonly acquiredAt: string;
 }
 
-export type AcquireResult = AdmissionDecision & {
+export type AcquireResult = QueuedAdmission & {
   /** Slots in use per class after the call. */
   readonly usage: Readonly<Record<string, number>>;
 };
@@ -30,10 +37,16 @@ export type AcquireResult = AdmissionDecision & {
 /** Slots of the account quota, shared by every starter (DynamoDB conditional writes on AWS, SQLite locally). */
 export interface SlotStore {
   /**
-   * Atomically takes a slot for the query or refuses with the reason. Idempotent: a query that already
-   * holds a slot is admitted again without taking a second one.
+   * Atomically takes a slot for the query or refuses with the reason, keeping the class's first-come
+   * line (see `admitInLine`). Idempotent: a query that already holds a slot is admitted again without
+   * taking a second one. Without `line`, the query joins the end of its class's line.
    */
-  acquire(queryId: string, className: string, policy: AdmissionPolicy): Promise<AcquireResult>;
+  acquire(
+    queryId: string,
+    className: string,
+    policy: AdmissionPolicy,
+    line?: SlotLine,
+  ): Promise<AcquireResult>;
   /** Frees the query's slot; false when it held none (so releasing twice is harmless). */
   release(queryId: string): Promise<boolean>;
   holders(): Promise<readonly SlotHolder[]>;

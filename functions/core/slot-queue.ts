@@ -86,6 +86,11 @@ export function admitInLine(
   };
 }
 
+/** How long a waiting ticket lives without renewal: three of the longest waits between looks, plus slack. */
+export function ticketTtlMs(admission: { readonly maxWaitSeconds: number }): number {
+  return (admission.maxWaitSeconds * 3 + 30) * 1000;
+}
+
 /** Applies changes to a state (for stores that keep the whole state in one document). */
 export function applySlotChanges(state: SlotState, changes: SlotChanges): SlotState {
   const removed = new Set(changes.removeTickets);

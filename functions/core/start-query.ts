@@ -7,6 +7,7 @@ import type { QueryRecord } from './query-record';
 import { isTerminal } from './query-record';
 import { isSameSubmission, newQueryRecord } from './query-records';
 import { buildRunQueryInput } from './run-query-input';
+import { ticketTtlMs } from './slot-queue';
 import { slotWaitSeconds } from './slot-wait';
 import { type QueryMessage, queryMessageSchema } from './submission';
 
@@ -117,7 +118,10 @@ export async function startQuery(
   }
 
   const policy = admissionPolicy(deps.config, deps.liveQuota ? await deps.liveQuota() : undefined);
-  const admission = await deps.slots.acquire(queryId, message.workgroup, policy);
+  const admission = await deps.slots.acquire(queryId, message.workgroup, policy, {
+    submittedAt: record.submittedAt,
+    ticketTtlMs: ticketTtlMs(deps.config.admission),
+  });
   if (!admission.admitted) {
     await deps.ledger.update(queryId, { status: 'WAITING_FOR_SLOT', reason: admission.reason }, [
       'QUEUED',

@@ -1,8 +1,10 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { TABLES } from '../../functions/adapters/aws/environment';
-import { type AdmissionPolicy, decideAdmission, usageOf } from '../../functions/core/admission';
-import type { AcquireResult, Clock, SlotHolder, SlotStore } from '../../functions/core/ports';
+import { planSlotWrite, SLOT_ITEM_KEY, type SlotItem, slotStateOf } from '../../functions/adapters/slot-item';
+import { type AdmissionPolicy, usageOf } from '../../functions/core/admission';
+import type { AcquireResult, Clock, SlotHolder, SlotLine, SlotStore } from '../../functions/core/ports';
 import type { ConditionalSlotRelease } from '../../functions/core/reconcile-slots';
+import { admitInLine, applySlotChanges, ticketTtlMs } from '../../functions/core/slot-queue';
 import { isConditionalCheckFailed } from '../dynamodb/errors';
 import type { LocalDynamoDb } from '../dynamodb/local-dynamodb';
 import { immediate } from './database';
@@ -15,22 +17,16 @@ export interface LocalSlotStoreProps {
   readonly clock?: Clock;
 }
 
-interface SlotItem {
-  readonly id: string;
-  readonly holders: Record<string, { readonly className: string; readonly acquiredAt: string }>;
-  readonly version: number;
-  /** Whether the stored item has its holders map and version (the update below needs both). */
-  readonly wellFormed: boolean;
-}
-
-const SLOTS_KEY = marshall({ [TABLES.slotsKey]: TABLES.slotsItemId });
+const SLOTS_KEY = marshall(SLOT_ITEM_KEY);
+/** Ticket lifetime when the caller gives no line (the config's default waits). */
+const DEFAULT_TICKET_TTL_MS = ticketTtlMs({ maxWaitSeconds: 20 });
 
 /**
- * Slots in the one item `{id: 'slots', holders: {<queryId>: {className, acquiredAt}}, version}` of the
- * local slots table: the layout of the DynamoDB adapter, which the state machine's `ReleaseSlot` state
- * removes a holder from with `REMOVE #holders.#queryId`. An acquire reads the holders, decides with
- * the core admission rule and writes, all in one `BEGIN IMMEDIATE` transaction, so concurrent callers
- * (other connections and processes included) can never pass the caps together.
+ * Slots in the one item of the local slots table, in the DynamoDB adapter's layout and with its very
+ * writes (../../functions/adapters/slot-item.ts), which the state machine's `ReleaseSlot` state removes
+ * a holder from with `REMOVE #holders.#queryId`. An acquire reads the item, decides with the core's
+ * `admitInLine` and writes, all in one `BEGIN IMMEDIATE` transaction, so concurrent callers (other
+ * connections and processes included) can never pass the caps together.
  */
 export class LocalSlotStore implements SlotStore, ConditionalSlotRelease {
   readonly tableName: string;
@@ -46,7 +42,7 @@ export class LocalSlotStore implements SlotStore, ConditionalSlotRelease {
     try {
       this.dynamodb.putItemSync({
         TableName: this.tableName,
-        Item: marshall({ [TABLES.slotsKey]: TABLES.slotsItemId, holders: {}, version: 0 }),
+        Item: marshall({ ...SLOT_ITEM_KEY, holders: {}, waiting: {}, version: 0 }),
         ConditionExpression: 'attribute_not_exists(#id)',
         ExpressionAttributeNames: { '#id': TABLES.slotsKey },
       });
@@ -55,40 +51,33 @@ export class LocalSlotStore implements SlotStore, ConditionalSlotRelease {
     }
   }
 
-  async acquire(queryId: string, className: string, policy: AdmissionPolicy): Promise<AcquireResult> {
+  async acquire(
+    queryId: string,
+    className: string,
+    policy: AdmissionPolicy,
+    line?: SlotLine,
+  ): Promise<AcquireResult> {
     return immediate(this.dynamodb.db, () => {
       const item = this.read();
-      const current = holdersOf(item);
-      if (item.holders[queryId]) return { admitted: true as const, usage: usageOf(current) };
-      const decision = decideAdmission(policy, usageOf(current), className);
-      if (!decision.admitted) return { ...decision, usage: usageOf(current) };
-      const holder = { className, acquiredAt: this.clock().toISOString() };
-      if (!item.wellFormed) {
-        // No slot item (deleted meanwhile) or one without its map or version: write it whole.
-        this.dynamodb.putItemSync({
+      const now = this.clock();
+      const ttl = line?.ticketTtlMs ?? DEFAULT_TICKET_TTL_MS;
+      const request = { queryId, className, submittedAt: line?.submittedAt ?? now.toISOString() };
+      const state = slotStateOf(item);
+      const { decision, changes } = admitInLine(state, request, policy, now, ttl);
+      const write = planSlotWrite(item, changes, now, ttl);
+      if (write?.kind === 'put') {
+        this.dynamodb.putItemSync({ TableName: this.tableName, Item: marshall(write.item) });
+      } else if (write) {
+        // The version condition always holds inside the transaction; it keeps the write the AWS adapter's.
+        const { kind: _, ExpressionAttributeValues, ...update } = write;
+        this.dynamodb.updateItemSync({
           TableName: this.tableName,
-          Item: marshall({
-            [TABLES.slotsKey]: TABLES.slotsItemId,
-            holders: { ...item.holders, [queryId]: holder },
-            version: item.version + 1,
-          }),
+          Key: SLOTS_KEY,
+          ...update,
+          ExpressionAttributeValues: marshall(ExpressionAttributeValues),
         });
-        return { admitted: true as const, usage: usageOf([...current, { queryId, ...holder }]) };
       }
-      // The version condition always holds inside the transaction; it keeps the write the AWS adapter's.
-      this.dynamodb.updateItemSync({
-        TableName: this.tableName,
-        Key: SLOTS_KEY,
-        UpdateExpression: 'SET #holders.#q = :holder, #version = :next',
-        ConditionExpression: '#version = :version',
-        ExpressionAttributeNames: { '#holders': 'holders', '#q': queryId, '#version': 'version' },
-        ExpressionAttributeValues: marshall({
-          ':holder': holder,
-          ':next': item.version + 1,
-          ':version': item.version,
-        }),
-      });
-      return { admitted: true as const, usage: usageOf([...current, { queryId, ...holder }]) };
+      return { ...decision, usage: usageOf(applySlotChanges(state, changes).holders) };
     });
   }
 
@@ -101,21 +90,11 @@ export class LocalSlotStore implements SlotStore, ConditionalSlotRelease {
   }
 
   async holders(): Promise<readonly SlotHolder[]> {
-    return holdersOf(this.read());
+    return slotStateOf(this.read()).holders;
   }
 
-  private read(): SlotItem {
-    const doc = this.dynamodb.getDocument(this.tableName, { [TABLES.slotsKey]: TABLES.slotsItemId }) as
-      | Partial<SlotItem>
-      | undefined;
-    const holders = doc?.holders !== null && typeof doc?.holders === 'object' ? doc.holders : undefined;
-    const version = typeof doc?.version === 'number' ? doc.version : undefined;
-    return {
-      id: TABLES.slotsItemId,
-      holders: holders ?? {},
-      version: version ?? 0,
-      wellFormed: holders !== undefined && version !== undefined,
-    };
+  private read(): SlotItem | undefined {
+    return this.dynamodb.getDocument(this.tableName, SLOT_ITEM_KEY) as SlotItem | undefined;
   }
 
   private remove(queryId: string, condition: string, acquiredAt?: string): boolean {
@@ -140,12 +119,4 @@ export class LocalSlotStore implements SlotStore, ConditionalSlotRelease {
       throw error;
     }
   }
-}
-
-function holdersOf(item: SlotItem): SlotHolder[] {
-  return Object.entries(item.holders).map(([queryId, h]) => ({
-    queryId,
-    className: h.className,
-    acquiredAt: h.acquiredAt,
-  }));
 }

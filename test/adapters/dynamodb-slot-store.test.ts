@@ -46,7 +46,12 @@ describe('DynamoDbSlotStore.acquire', () => {
     expect(result).toEqual({ admitted: true, usage: { etl: 1 } });
     expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { id: 'slots' }, ConsistentRead: true });
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
-      Item: { id: 'slots', holders: { q1: { className: 'etl', acquiredAt: NOW.toISOString() } }, version: 1 },
+      Item: {
+        id: 'slots',
+        holders: { q1: { className: 'etl', acquiredAt: NOW.toISOString() } },
+        waiting: {},
+        version: 1,
+      },
       ConditionExpression: 'attribute_not_exists(#id)',
     });
   });
@@ -61,9 +66,9 @@ describe('DynamoDbSlotStore.acquire', () => {
     expect(result).toEqual({ admitted: true, usage: { etl: 2 } });
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { id: 'slots' },
-      UpdateExpression: 'SET #holders.#q = :holder, #version = :next',
+      UpdateExpression: 'SET #version = :next, #holders.#holder = :holder',
       ConditionExpression: '#version = :version',
-      ExpressionAttributeNames: { '#holders': 'holders', '#q': 'q1', '#version': 'version' },
+      ExpressionAttributeNames: { '#holders': 'holders', '#holder': 'q1', '#version': 'version' },
       ExpressionAttributeValues: {
         ':holder': { className: 'etl', acquiredAt: NOW.toISOString() },
         ':next': 8,
@@ -102,9 +107,11 @@ describe('DynamoDbSlotStore.acquire', () => {
     ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
     // Act
     const result = await store().acquire('q1', 'explore', policy);
-    // Assess
+    // Assess: the second write only puts the query in line, with no holder.
     expect(result.admitted).toBe(false);
-    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    const second = ddb.commandCalls(UpdateCommand)[1].args[0].input;
+    expect(second.UpdateExpression).toBe('SET #version = :next, #waiting = :waiting');
+    expect(second.ExpressionAttributeValues).not.toHaveProperty(':holder');
   });
 
   it('gives up with a clear error after the bounded number of conflicts', async () => {
@@ -128,19 +135,70 @@ describe('DynamoDbSlotStore.acquire', () => {
     expect(ddb).not.toHaveReceivedCommand(PutCommand);
   });
 
-  it('refuses with the reason when the class is at its cap, and writes nothing', async () => {
+  it('refuses with the reason when the class is at its cap, and puts the query in line', async () => {
     // Prepare
     ddb.on(GetCommand).resolves({
-      Item: { id: 'slots', holders: { a: holder('explore'), b: holder('explore') }, version: 4 },
+      Item: { id: 'slots', holders: { a: holder('explore'), b: holder('explore') }, waiting: {}, version: 4 },
     });
+    ddb.on(UpdateCommand).resolves({});
     // Act
-    const result = await store().acquire('q1', 'explore', policy);
+    const result = await store().acquire('q1', 'explore', policy, {
+      submittedAt: '2026-01-01T11:59:00.000Z',
+      ticketTtlMs: 90_000,
+    });
     // Assess
     expect(result).toEqual({
       admitted: false,
       limitingFactor: 'class-cap',
       reason: 'explore is at its cap of 2 running queries',
+      ahead: 0,
       usage: { explore: 2 },
+    });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      UpdateExpression: 'SET #version = :next, #waiting.#ticket = :ticket',
+      ConditionExpression: '#version = :version',
+      ExpressionAttributeNames: { '#version': 'version', '#waiting': 'waiting', '#ticket': 'q1' },
+      ExpressionAttributeValues: {
+        ':next': 5,
+        ':version': 4,
+        ':ticket': {
+          className: 'explore',
+          submittedAt: '2026-01-01T11:59:00.000Z',
+          lastSeenAt: NOW.toISOString(),
+        },
+      },
+    });
+  });
+
+  it('does not rewrite a ticket renewed recently, and tells the query its place in line', async () => {
+    // Prepare: an older query of the class waits ahead of q1, and q1 was seen 10 s ago.
+    const ticket = (submittedAt: string, lastSeenAt: string) => ({
+      className: 'explore',
+      submittedAt,
+      lastSeenAt,
+    });
+    ddb.on(GetCommand).resolves({
+      Item: {
+        id: 'slots',
+        holders: { a: holder('explore') },
+        waiting: {
+          older: ticket('2026-01-01T11:58:00.000Z', '2026-01-01T11:59:55.000Z'),
+          q1: ticket('2026-01-01T11:59:00.000Z', '2026-01-01T11:59:50.000Z'),
+        },
+        version: 4,
+      },
+    });
+    // Act
+    const result = await store().acquire('q1', 'explore', policy, {
+      submittedAt: '2026-01-01T11:59:00.000Z',
+      ticketTtlMs: 90_000,
+    });
+    // Assess
+    expect(result).toMatchObject({
+      admitted: false,
+      ahead: 1,
+      reason:
+        'explore has a free slot, but older queries of explore are first in line; 1 query ahead of this one',
     });
     expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
   });

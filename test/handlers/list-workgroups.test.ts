@@ -47,7 +47,7 @@ describe('list-workgroups handler', () => {
     expect(body.classes.find((c: { name: string }) => c.name === 'exploratory')).toMatchObject({
       athenaWorkGroup: 'athena-wlm-exploratory',
       guaranteedSlots: 1,
-      maxSlots: 4,
+      maxSlots: 3,
       slotsInUse: 2,
       queued: 1,
       waitingForSlot: 2,

@@ -23,7 +23,7 @@ const sqs = mockClient(SQSClient);
 
 const executionArn = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:run-query:${name}`;
 const holder = (className: string) => ({ className, acquiredAt: '2026-01-01T11:59:00.000Z' });
-/** exploratory (max 4 slots in the default config) is full; every other class has room. */
+/** exploratory (max 3 slots in the default config) is full; every other class has room. */
 const fullExploratory = {
   id: 'slots',
   holders: {

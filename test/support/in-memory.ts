@@ -1,4 +1,4 @@
-import { decideAdmission, usageOf } from '../../functions/core/admission';
+import { type AdmissionPolicy, usageOf } from '../../functions/core/admission';
 import type {
   AcquireResult,
   ExecutionStarter,
@@ -8,11 +8,13 @@ import type {
   Metrics,
   ReceivedMessage,
   SlotHolder,
+  SlotLine,
   SlotStore,
   StartExecutionResult,
 } from '../../functions/core/ports';
 import type { QueryRecord, QueryStatus } from '../../functions/core/query-record';
 import type { RunQueryInput } from '../../functions/core/run-query-input';
+import { admitInLine, applySlotChanges, type WaitingTicket } from '../../functions/core/slot-queue';
 
 /** Test doubles for the core's ports: plain maps and arrays that record what the core did. */
 export class InMemoryLedger implements Ledger {
@@ -39,17 +41,21 @@ export class InMemoryLedger implements Ledger {
 
 export class InMemorySlotStore implements SlotStore {
   readonly held = new Map<string, SlotHolder>();
+  waiting: readonly WaitingTicket[] = [];
 
   async acquire(
     queryId: string,
     className: string,
-    policy: Parameters<SlotStore['acquire']>[2],
+    policy: AdmissionPolicy,
+    line: SlotLine = { submittedAt: new Date().toISOString(), ticketTtlMs: 60_000 },
   ): Promise<AcquireResult> {
-    if (this.held.has(queryId)) return { admitted: true, usage: usageOf([...this.held.values()]) };
-    const decision = decideAdmission(policy, usageOf([...this.held.values()]), className);
-    if (decision.admitted)
-      this.held.set(queryId, { queryId, className, acquiredAt: new Date().toISOString() });
-    return { ...decision, usage: usageOf([...this.held.values()]) };
+    const state = { holders: [...this.held.values()], waiting: this.waiting };
+    const request = { queryId, className, submittedAt: line.submittedAt };
+    const { decision, changes } = admitInLine(state, request, policy, new Date(), line.ticketTtlMs);
+    const next = applySlotChanges(state, changes);
+    this.waiting = next.waiting;
+    if (changes.addHolder) this.held.set(queryId, changes.addHolder);
+    return { ...decision, usage: usageOf(next.holders) };
   }
 
   async release(queryId: string) {

@@ -1,11 +1,16 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type AdmissionPolicy, decideAdmission, usageOf } from '../../core/admission';
-import type { AcquireResult, Clock, SlotHolder, SlotStore } from '../../core/ports';
+import { type AdmissionPolicy, usageOf } from '../../core/admission';
+import type { AcquireResult, Clock, SlotHolder, SlotLine, SlotStore } from '../../core/ports';
 import type { ConditionalSlotRelease } from '../../core/reconcile-slots';
+import { admitInLine, applySlotChanges, ticketTtlMs } from '../../core/slot-queue';
+import { planSlotWrite, SLOT_ITEM_KEY, type SlotItem, type SlotWrite, slotStateOf } from '../slot-item';
 import { isConditionalCheckFailed } from './dynamodb-ledger';
 import { TABLES } from './environment';
 
 /** The slot item could not be written after every retry: too many starters wrote it at once. */
+/** Ticket lifetime when the caller gives no line (the config's default waits). */
+const DEFAULT_TICKET_TTL_MS = ticketTtlMs({ maxWaitSeconds: 20 });
+
 export class SlotContentionError extends Error {
   constructor(queryId: string, attempts: number) {
     super(
@@ -28,15 +33,9 @@ export interface DynamoDbSlotStoreProps {
   readonly random?: () => number;
 }
 
-interface SlotItem {
-  readonly id: string;
-  readonly holders?: Record<string, { readonly className: string; readonly acquiredAt: string }>;
-  readonly version?: number;
-}
-
 /**
- * Slots in one DynamoDB item `{id: 'slots', holders: {<queryId>: {className, acquiredAt}}, version}`,
- * written with optimistic concurrency: read, decide with the pure admission rule, write only if the
+ * Slots in one DynamoDB item (layout in ../slot-item.ts: holders, the classes' waiting lines, a version),
+ * written with optimistic concurrency: read, decide with the pure `admitInLine`, write only if the
  * version is still the one read. The state machine releases with `REMOVE holders.<queryId>`, which may
  * leave the version alone: a release only ever frees capacity, so a decision made before it stays safe.
  */
@@ -56,17 +55,25 @@ export class DynamoDbSlotStore implements SlotStore, ConditionalSlotRelease {
     this.random = props.random ?? Math.random;
   }
 
-  async acquire(queryId: string, className: string, policy: AdmissionPolicy): Promise<AcquireResult> {
+  async acquire(
+    queryId: string,
+    className: string,
+    policy: AdmissionPolicy,
+    line?: SlotLine,
+  ): Promise<AcquireResult> {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       const item = await this.read();
-      const current = holdersOf(item);
-      if (item?.holders?.[queryId]) return { admitted: true, usage: usageOf(current) };
-      const decision = decideAdmission(policy, usageOf(current), className);
-      if (!decision.admitted) return { ...decision, usage: usageOf(current) };
-      const holder = { className, acquiredAt: this.clock().toISOString() };
+      const now = this.clock();
+      const ttl = line?.ticketTtlMs ?? DEFAULT_TICKET_TTL_MS;
+      const request = { queryId, className, submittedAt: line?.submittedAt ?? now.toISOString() };
+      const state = slotStateOf(item);
+      const { decision, changes } = admitInLine(state, request, policy, now, ttl);
+      const result = { ...decision, usage: usageOf(applySlotChanges(state, changes).holders) };
+      const write = planSlotWrite(item, changes, now, ttl);
+      if (!write) return result;
       try {
-        await this.write(item, queryId, holder);
-        return { admitted: true, usage: usageOf([...current, { queryId, ...holder }]) };
+        await this.write(write);
+        return result;
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw error;
       }
@@ -87,7 +94,7 @@ export class DynamoDbSlotStore implements SlotStore, ConditionalSlotRelease {
   }
 
   async holders(): Promise<readonly SlotHolder[]> {
-    return holdersOf(await this.read());
+    return slotStateOf(await this.read()).holders;
   }
 
   private async read(): Promise<SlotItem | undefined> {
@@ -101,55 +108,21 @@ export class DynamoDbSlotStore implements SlotStore, ConditionalSlotRelease {
     return out.Item as SlotItem | undefined;
   }
 
-  private async write(
-    item: SlotItem | undefined,
-    queryId: string,
-    holder: { className: string; acquiredAt: string },
-  ): Promise<void> {
+  private async write(write: SlotWrite): Promise<void> {
     const TableName = this.props.tableName;
-    const Key = { [TABLES.slotsKey]: TABLES.slotsItemId };
-    if (!item) {
+    if (write.kind === 'put') {
       await this.client.send(
         new PutCommand({
           TableName,
-          Item: { ...Key, holders: { [queryId]: holder }, version: 1 },
+          Item: write.item,
           ConditionExpression: 'attribute_not_exists(#id)',
           ExpressionAttributeNames: { '#id': TABLES.slotsKey },
         }),
       );
       return;
     }
-    const versionCondition =
-      item.version === undefined ? 'attribute_not_exists(#version)' : '#version = :version';
-    const versionValue = item.version === undefined ? {} : { ':version': item.version };
-    if (!item.holders) {
-      // An item without a holders map (for example one a stray release created): write the whole map.
-      await this.client.send(
-        new UpdateCommand({
-          TableName,
-          Key,
-          UpdateExpression: 'SET #holders = :holders, #version = :next',
-          ConditionExpression: `${versionCondition} AND attribute_not_exists(#holders)`,
-          ExpressionAttributeNames: { '#holders': 'holders', '#version': 'version' },
-          ExpressionAttributeValues: {
-            ':holders': { [queryId]: holder },
-            ':next': (item.version ?? 0) + 1,
-            ...versionValue,
-          },
-        }),
-      );
-      return;
-    }
-    await this.client.send(
-      new UpdateCommand({
-        TableName,
-        Key,
-        UpdateExpression: 'SET #holders.#q = :holder, #version = :next',
-        ConditionExpression: versionCondition,
-        ExpressionAttributeNames: { '#holders': 'holders', '#q': queryId, '#version': 'version' },
-        ExpressionAttributeValues: { ':holder': holder, ':next': (item.version ?? 0) + 1, ...versionValue },
-      }),
-    );
+    const { kind: _, ...update } = write;
+    await this.client.send(new UpdateCommand({ TableName, Key: { ...SLOT_ITEM_KEY }, ...update }));
   }
 
   private async remove(
@@ -180,12 +153,4 @@ export class DynamoDbSlotStore implements SlotStore, ConditionalSlotRelease {
       throw error;
     }
   }
-}
-
-function holdersOf(item: SlotItem | undefined): SlotHolder[] {
-  return Object.entries(item?.holders ?? {}).map(([queryId, h]) => ({
-    queryId,
-    className: h.className,
-    acquiredAt: h.acquiredAt,
-  }));
 }

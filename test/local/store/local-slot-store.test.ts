@@ -45,6 +45,7 @@ describe('LocalSlotStore', () => {
     expect(dynamodb.getDocument(LOCAL_TABLES.slots, { id: 'slots' })).toEqual({
       id: 'slots',
       holders: { q1: { className: 'fast', acquiredAt: '2026-01-01T00:00:00.000Z' } },
+      waiting: {},
       version: 1,
     });
   });
