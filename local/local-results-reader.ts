@@ -5,7 +5,7 @@ import {
   ResultsUnavailableError,
 } from '../functions/core/ports';
 import type { QueryRecord } from '../functions/core/query-record';
-import { toResultPage } from '../functions/core/result-page';
+import { athenaMaxResults, toResultPage } from '../functions/core/result-page';
 import type { LocalAthena } from './athena';
 
 /** Route of a SUCCEEDED query's CSV on the local server (the local stand-in for a presigned S3 URL). */
@@ -30,7 +30,7 @@ export class LocalResultsReader implements QueryResultsReader {
     try {
       const out = await this.athena.getQueryResults({
         QueryExecutionId: record.athenaQueryExecutionId,
-        MaxResults: options.maxResults,
+        MaxResults: athenaMaxResults(options.maxResults, !options.nextToken),
         ...(options.nextToken ? { NextToken: options.nextToken } : {}),
       });
       return {

@@ -11,6 +11,17 @@ export interface GetQueryResultsShape {
   readonly NextToken?: string;
 }
 
+/** Athena's largest GetQueryResults page. */
+export const MAX_ATHENA_PAGE = 1000;
+
+/**
+ * The MaxResults to ask Athena for: on a SELECT's first page the header row counts toward MaxResults,
+ * so one more is asked for, and the caller gets the rows it asked for (999 at Athena's largest page).
+ */
+export function athenaMaxResults(maxResults: number, firstPage: boolean): number {
+  return Math.max(1, Math.min(MAX_ATHENA_PAGE, firstPage ? maxResults + 1 : maxResults));
+}
+
 /**
  * Turns a GetQueryResults answer (from Athena, or the local engine that answers in its shape) into the
  * API's page: column names and types, rows of values (null for SQL NULL), and the token of the next page.

@@ -43,7 +43,7 @@ const resultSet = (rows: string[][]) => ({
 beforeEach(() => athena.reset());
 
 describe('AthenaResults', () => {
-  it('gives columns with types, drops the header row of the first page, and passes the token through', async () => {
+  it("gives columns with types, the rows asked for without the first page's header row, and the token", async () => {
     // Prepare
     athena.on(GetQueryResultsCommand).resolves({
       ...resultSet([
@@ -55,7 +55,7 @@ describe('AthenaResults', () => {
     });
     const results = new AthenaResults(new AthenaClient({}), s3, { clock: () => NOW });
     // Act
-    const page = await results.page(record, { maxResults: 3 });
+    const page = await results.page(record, { maxResults: 2 });
     // Assess
     expect(page.columns).toEqual([
       { name: 'id', type: 'integer' },
@@ -66,6 +66,7 @@ describe('AthenaResults', () => {
       ['2', null],
     ]);
     expect(page.nextToken).toBe('athena-token');
+    // The header row counts toward Athena's MaxResults, so one more is asked for on the first page.
     expect(athena).toHaveReceivedCommandWith(GetQueryResultsCommand, {
       QueryExecutionId: 'athena-123',
       MaxResults: 3,

@@ -13,7 +13,7 @@ import {
   ResultsUnavailableError,
 } from '../../core/ports';
 import type { QueryRecord } from '../../core/query-record';
-import { toResultPage } from '../../core/result-page';
+import { athenaMaxResults, toResultPage } from '../../core/result-page';
 
 /** Lifetime of the presigned CSV link, in seconds. */
 export const DOWNLOAD_URL_SECONDS = 15 * 60;
@@ -66,7 +66,7 @@ export class AthenaResults implements QueryResultsReader {
       out = await this.athena.send(
         new GetQueryResultsCommand({
           QueryExecutionId: record.athenaQueryExecutionId,
-          MaxResults: Math.max(1, Math.min(1000, options.maxResults)),
+          MaxResults: athenaMaxResults(options.maxResults, !options.nextToken),
           ...(options.nextToken ? { NextToken: options.nextToken } : {}),
         }),
       );
