@@ -8,11 +8,13 @@ import { redriveDeferred } from '../functions/core/redrive';
 import type { StartQueryDeps } from '../functions/core/start-query';
 import { loadConfig, type WlmConfig, workgroupNameOf } from '../lib/config';
 import { ensureSampleData, LocalAthena, type SampleDataOptions } from './athena';
+import { consoleDepsOf } from './console/console-deps';
+import { addConsoleRoutes } from './console/console-routes';
 import { LocalDynamoDb } from './dynamodb/local-dynamodb';
 import { addApiRoutes } from './http/api-routes';
 import { Router } from './http/router';
 import { type HttpServer, serve } from './http/server';
-import { LocalResultsReader, resultsCsvPath } from './local-results-reader';
+import { LocalResultsReader } from './local-results-reader';
 import { PeriodicTask } from './periodic-task';
 import { StarterWorker } from './starter-worker';
 import {
@@ -55,6 +57,12 @@ export interface LocalRuntimeOptions {
   readonly reconcileEveryMs?: number;
   /** Visibility timeout of a received query message, in seconds: how soon a crash's messages come back. @default 30 */
   readonly visibilityTimeoutSeconds?: number;
+  /**
+   * The account quota the local Athena enforces, to simulate traffic outside athena-wlm taking part of it
+   * (admission still plans with the config's `quota.activeDmlQueries`).
+   * @default the config's quota.activeDmlQueries, or LOCAL_DEFAULT_QUOTA when it says 'service-quotas'
+   */
+  readonly athenaQuota?: number;
   readonly clock?: Clock;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
 }
@@ -110,7 +118,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
 
   const quota =
-    typeof config.quota.activeDmlQueries === 'number' ? config.quota.activeDmlQueries : LOCAL_DEFAULT_QUOTA;
+    options.athenaQuota ??
+    (typeof config.quota.activeDmlQueries === 'number' ? config.quota.activeDmlQueries : LOCAL_DEFAULT_QUOTA);
   const athena = await LocalAthena.open({
     dataDir: join(options.dataDir, 'athena'),
     activeQueryQuota: quota,
@@ -127,7 +136,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ),
     ...(options.latency ? { latency: options.latency } : {}),
   });
-  if (options.sampleData !== false) await ensureSampleData(athena, options.sampleData ?? {});
 
   const runner = new RunQueryRunner({
     config,
@@ -207,7 +215,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       statusCode: 200,
       body: openApiDocument(config, { serverUrl: baseUrl() }),
     }))
-    .add('GET', resultsCsvPath('{queryId}'), async (request) => {
+    // The template is written out: resultsCsvPath() URL-encodes its argument, which turned `{queryId}`
+    // into a literal path that no request matched.
+    .add('GET', '/queries/{queryId}/results.csv', async (request) => {
       const record = await ledger.get(request.params.queryId);
       if (!record?.outputLocation || record.status !== 'SUCCEEDED') {
         return { statusCode: 404, body: { message: `Query ${request.params.queryId} has no results file.` } };
@@ -220,6 +230,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       };
     });
 
+  addConsoleRoutes(router, consoleDepsOf({ stepFunctions, metrics, athena, config, clock, quota }));
+
   try {
     server = await serve(router, {
       host: options.host ?? '127.0.0.1',
@@ -227,6 +239,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       onError: (error) => log('request failed', { error: (error as Error).stack }),
     });
   } catch (error) {
+    await stepFunctions.close();
+    await athena.close();
+    db.close();
+    throw error;
+  }
+  // Sample data comes once the port is ours: a port in use fails in seconds, not after a first start's
+  // generation. Submissions meanwhile wait in the queue, as the starter starts only after the tables exist.
+  try {
+    if (options.sampleData !== false) await ensureSampleData(athena, options.sampleData ?? {});
+  } catch (error) {
+    await server.close();
     await stepFunctions.close();
     await athena.close();
     db.close();
