@@ -68,7 +68,7 @@ describe('get-results handler', () => {
     expect(body.downloadUrl).toMatch(/^https:\/\/results-bucket\.s3\..*X-Amz-Expires=900/);
     expect(athena).toHaveReceivedCommandWith(GetQueryResultsCommand, {
       QueryExecutionId: 'athena-1',
-      MaxResults: 2,
+      MaxResults: 3, // the header row of a first page counts toward MaxResults
     });
   });
 
