@@ -12,8 +12,10 @@ export interface Figures {
   readonly strategy: StrategyName;
   readonly arrivals: number;
   readonly completed: number;
-  /** Ended FAILED (past the redrive cap, or parked): lost unless resubmitted. */
+  /** Ended FAILED (past the redrive cap, parked, or waited past its class's limit): lost unless resubmitted. */
   readonly failed: number;
+  /** Of those, ended by the starter's queue-wait limit (`maxQueueWaitMinutes`, QueueWaitExceeded). */
+  readonly queueWaitExceeded: number;
   /** Still queued, waiting, deferred, starting or running when the horizon ended. */
   readonly unfinished: number;
   readonly startAttempts: number;
@@ -37,6 +39,10 @@ export interface Figures {
   readonly executions: number;
   readonly redrives: number;
   readonly slotWaitLooks: number;
+  readonly slotItemWrites: number;
+  readonly peakWaitingTickets: number;
+  /** athena-wlm: newer queries admitted while an older one of their class waited, and those that cost it a look. */
+  readonly linePasses: { readonly passes: number; readonly costly: number };
   readonly outsideSubmitted: number;
   readonly outsideRejected: number;
 }
@@ -60,6 +66,41 @@ export function waitStats(queries: readonly QueryOutcome[]): WaitStats {
   };
 }
 
+/**
+ * How well a class's first-come line held: `passes` counts pairs (older A, newer B) of one class where B
+ * took a slot while A was already waiting in line for one (refused at least once, not yet admitted or
+ * given up); `costly` counts those after which A was refused again, i.e. B's slot was one A then missed.
+ * The line allows a pass when the class has room for B and every older waiting query (A takes its room
+ * at its next look), so passes alone are no fault; a costly pass is. First attempts only.
+ */
+export function linePasses(queries: readonly QueryOutcome[]): { passes: number; costly: number } {
+  let passes = 0;
+  let costly = 0;
+  const byClass = new Map<string, QueryOutcome[]>();
+  for (const q of queries) {
+    const list = byClass.get(q.className);
+    if (list) list.push(q);
+    else byClass.set(q.className, [q]);
+  }
+  for (const list of byClass.values()) {
+    // Ids are arrival order, which is also the line's order (submittedAt, then queryId).
+    const sorted = [...list].sort((a, b) => a.id - b.id);
+    const waited = sorted.filter((q) => q.lineSince !== undefined);
+    for (const b of sorted) {
+      const admittedAt = b.admittedAt;
+      if (admittedAt === undefined) continue;
+      for (const a of waited) {
+        if (a.id >= b.id) break;
+        const leftLine = a.admittedAt ?? (a.status === 'failed' ? a.finishedAt : undefined) ?? Infinity;
+        if ((a.lineSince as number) >= admittedAt || leftLine <= admittedAt) continue;
+        passes++;
+        if ((a.lastRefusedAt as number) > admittedAt) costly++;
+      }
+    }
+  }
+  return { passes, costly };
+}
+
 export function figuresOf(result: SimResult): Figures {
   const q = result.queries;
   const completed = q.filter((x) => x.status === 'completed');
@@ -71,6 +112,7 @@ export function figuresOf(result: SimResult): Figures {
     arrivals: q.length,
     completed: completed.length,
     failed,
+    queueWaitExceeded: q.filter((x) => x.failureCode === 'QueueWaitExceeded').length,
     unfinished: q.length - completed.length - failed,
     startAttempts: result.startAttempts,
     throttledAttempts: result.throttledAttempts,
@@ -92,6 +134,9 @@ export function figuresOf(result: SimResult): Figures {
     executions: result.executions,
     redrives: result.redrives,
     slotWaitLooks: result.slotWaitLooks,
+    slotItemWrites: result.slotItemWrites,
+    peakWaitingTickets: result.peakWaitingTickets,
+    linePasses: result.strategy === 'athena-wlm' ? linePasses(q) : { passes: 0, costly: 0 },
     outsideSubmitted: result.outsideSubmitted,
     outsideRejected: result.outsideRejected,
   };
@@ -116,7 +161,11 @@ export const waits = (w: WaitStats) =>
 const ROWS: readonly (readonly [string, (f: Figures) => string])[] = [
   ['Queries submitted', (f) => int(f.arrivals)],
   ['Completed within the horizon', (f) => int(f.completed)],
-  ['Lost (FAILED: redrive cap or parked)', (f) => int(f.failed)],
+  ['Lost (FAILED: redrive cap, parked or queue-wait limit)', (f) => int(f.failed)],
+  [
+    'Of which waited past `maxQueueWaitMinutes`',
+    (f) => (f.strategy === 'athena-wlm' ? int(f.queueWaitExceeded) : '-'),
+  ],
   ['Unfinished at the horizon', (f) => int(f.unfinished)],
   ['StartQueryExecution calls', (f) => int(f.startAttempts)],
   ['Throttled starts (`ThrottlingErrorCount`)', (f) => int(f.throttledAttempts)],
@@ -141,6 +190,14 @@ const ROWS: readonly (readonly [string, (f: Figures) => string])[] = [
   [
     'Slot-wait looks (starter Lambda runs)',
     (f) => (f.strategy === 'athena-wlm' ? int(f.slotWaitLooks) : '-'),
+  ],
+  [
+    'Newer query admitted while an older one of its class waited / the older then refused again',
+    (f) => (f.strategy === 'athena-wlm' ? `${int(f.linePasses.passes)} / ${int(f.linePasses.costly)}` : '-'),
+  ],
+  [
+    'Slot-item writes by acquires / longest line (waiting tickets)',
+    (f) => (f.strategy === 'athena-wlm' ? `${int(f.slotItemWrites)} / ${int(f.peakWaitingTickets)}` : '-'),
   ],
   ['Redrives (`RestartQueryCount`)', (f) => int(f.redrives)],
   [

@@ -1,10 +1,20 @@
 /**
  * A deterministic discrete-event model of Athena's concurrent-query quota and of three ways to feed it:
  * the reference sample, athena-wlm's retry path alone, and athena-wlm with admission. Admission is the
- * product's own `decideAdmission` and `slotWaitSeconds`; only Athena, SQS and Step Functions are modelled.
+ * product's own first-come line per class (`admitInLine`, `applySlotChanges`, `ticketTtlMs`, written
+ * through the slot stores' `planSlotWrite`), the starter's queue-wait limit and `slotWaitSeconds`;
+ * only Athena, SQS and Step Functions are modelled.
  */
-import { type AdmissionPolicy, decideAdmission } from '../functions/core/admission';
+import { planSlotWrite, type SlotItem } from '../functions/adapters/slot-item';
+import { type AdmissionPolicy, decideAdmission, usageOf } from '../functions/core/admission';
 import { admissionPolicy } from '../functions/core/admission-policy';
+import {
+  admitInLine,
+  applySlotChanges,
+  type SlotChanges,
+  type SlotState,
+  ticketTtlMs,
+} from '../functions/core/slot-queue';
 import { slotWaitSeconds } from '../functions/core/slot-wait';
 import type { WlmConfig } from '../lib/config';
 import { deriveSeed, mulberry32, type Random } from './random';
@@ -32,7 +42,22 @@ export type QueryStatus =
   | 'deferred' // throttled too long: on the deferred queue (or the sample's "dead letter" queue)
   | 'running'
   | 'completed'
-  | 'failed'; // given up: past the redrive cap, or parked as poison after too many slot waits
+  | 'failed'; // given up: past the redrive cap, parked after too many slot waits, or waited past its limit
+
+/** Why a query ended FAILED without running. */
+export type FailureCode =
+  /** Throttled on more executions than the redrive cap allows. */
+  | 'RedriveCapExceeded'
+  /** athena-wlm: its message was received more than `admission.maxReceives` times (SQS parks it). */
+  | 'Parked'
+  /** athena-wlm: the starter found it waited longer than its class's `maxQueueWaitMinutes`. */
+  | 'QueueWaitExceeded';
+
+/** Simulated wall clock: second 0 of a run is this instant (the slot line orders by ISO timestamps). */
+export const SIM_EPOCH_MS = Date.UTC(2026, 0, 1);
+
+/** The queryId athena-wlm's slot store sees: zero-padded so that string order is arrival order. */
+export const queryIdOf = (id: number) => `q${String(id).padStart(7, '0')}`;
 
 export interface QueryOutcome {
   readonly id: number;
@@ -52,6 +77,13 @@ export interface QueryOutcome {
   /** athena-wlm: times the starter found no slot for it. */
   slotWaits: number;
   failureReason?: string;
+  failureCode?: FailureCode;
+  /** athena-wlm: when it first took a slot (undefined if never). */
+  admittedAt?: number;
+  /** athena-wlm: when its first attempt was first refused a slot, i.e. joined its class's line. */
+  lineSince?: number;
+  /** athena-wlm: when its first attempt was last refused a slot. */
+  lastRefusedAt?: number;
   /** Internal: the attempt number carried by its message (1, then +1 per deferral). */
   attempt: number;
   holdsSlot: boolean;
@@ -63,6 +95,12 @@ export interface SimOptions {
   readonly horizonSeconds: number;
   /** Samples of own and total concurrency every this many seconds (0: none). */
   readonly sampleEverySeconds?: number;
+  /**
+   * athena-wlm's admission: `line` (default) is the product's first-come line per class (`admitInLine`);
+   * `no-line` is the plain `decideAdmission` the product used before the benchmark, where any look may
+   * take a free slot, so a newcomer can pass older waiting queries.
+   */
+  readonly admission?: 'line' | 'no-line';
 }
 
 export interface SimResult {
@@ -80,6 +118,10 @@ export interface SimResult {
   readonly redrives: number;
   /** athena-wlm: starter looks that found no slot (each an SQS receive + Lambda invocation). */
   readonly slotWaitLooks: number;
+  /** athena-wlm: writes of the slot item by acquires (planSlotWrite said something changed). */
+  readonly slotItemWrites: number;
+  /** athena-wlm: most waiting tickets in the slot item at once. */
+  readonly peakWaitingTickets: number;
   /** Most of our own queries active in Athena at once. */
   readonly peakOwnConcurrent: number;
   /** Most queries active in Athena at once, ours plus outside traffic (never above the quota). */
@@ -162,7 +204,30 @@ const before = (a: Scheduled, b: Scheduled) => a.at < b.at || (a.at === b.at && 
 
 /** Runs one strategy over one trace. Same trace, config and seed: same result, to the last figure. */
 export function simulate(strategy: StrategyName, trace: Trace, options: SimOptions): SimResult {
-  return new Simulation(strategy, trace, options).run();
+  return withMemoizedDateParse(() => new Simulation(strategy, trace, options).run());
+}
+
+/**
+ * `admitInLine` parses every waiting ticket's `lastSeenAt` on every look, and `Date.parse` of an ISO
+ * string costs about 0.5 us: with 200 tickets that was nine tenths of the simulator's time. While a
+ * (synchronous) simulation runs, Date.parse answers repeated strings from a cache: the same values, faster.
+ */
+function withMemoizedDateParse<T>(run: () => T): T {
+  const original = Date.parse;
+  const cache = new Map<string, number>();
+  Date.parse = (text: string) => {
+    let parsed = cache.get(text);
+    if (parsed === undefined) {
+      parsed = original(text);
+      cache.set(text, parsed);
+    }
+    return parsed;
+  };
+  try {
+    return run();
+  } finally {
+    Date.parse = original;
+  }
 }
 
 class Simulation {
@@ -172,9 +237,18 @@ class Simulation {
   private readonly policy: AdmissionPolicy;
   private readonly queries: QueryOutcome[] = [];
   private readonly runtimes = new Map<number, number>();
+  private readonly submittedAt = new Map<number, string>();
   /** The sample's "dead letter" queue, or athena-wlm's `queries-deferred`: FIFO. */
   private deferred: QueryOutcome[] = [];
-  private readonly slots: Record<string, number> = {};
+  /** athena-wlm: the slot item's holders and waiting tickets, as the slot stores keep them. */
+  private slotState: SlotState = { holders: [], waiting: [] };
+  /** The same, in the slot item's layout, kept in step with `slotState` for `planSlotWrite`. */
+  private readonly slotItem = { holders: {}, waiting: {}, version: 0 } satisfies SlotItem as {
+    holders: Record<string, { className: string; acquiredAt: string }>;
+    waiting: Record<string, { className: string; submittedAt: string; lastSeenAt: string }>;
+    version: number;
+  };
+  private readonly ticketTtlMs: number;
   private readonly peakSlotsByClass: Record<string, number> = {};
   private readonly samples: [number, number, number][] = [];
   private now = 0;
@@ -187,6 +261,8 @@ class Simulation {
   private executions = 0;
   private redrives = 0;
   private slotWaitLooks = 0;
+  private slotItemWrites = 0;
+  private peakWaitingTickets = 0;
   private peakOwn = 0;
   private peakTotal = 0;
   private peakSlots = 0;
@@ -207,6 +283,7 @@ class Simulation {
     if (typeof quota !== 'number') throw new Error('the simulator needs a numeric quota.activeDmlQueries');
     this.quota = quota;
     this.policy = admissionPolicy(options.config);
+    this.ticketTtlMs = ticketTtlMs(options.config.admission);
   }
 
   run(): SimResult {
@@ -278,6 +355,8 @@ class Simulation {
       executions: this.executions,
       redrives: this.redrives,
       slotWaitLooks: this.slotWaitLooks,
+      slotItemWrites: this.slotItemWrites,
+      peakWaitingTickets: this.peakWaitingTickets,
       peakOwnConcurrent: this.peakOwn,
       peakTotalConcurrent: this.peakTotal,
       peakSlotsHeld: this.peakSlots,
@@ -325,32 +404,104 @@ class Simulation {
         this.startExecution(query);
         return;
       case 'athena-wlm': {
+        // SQS parks a message received more than maxReceiveCount times in `queries-failed`.
         const { maxReceives } = this.options.config.admission;
         if (receiveCount > maxReceives) {
-          this.fail(query, `parked after ${maxReceives} receives without a slot`);
+          this.fail(query, 'Parked', `parked after ${maxReceives} receives without a slot`);
           return;
         }
-        const decision = decideAdmission(this.policy, this.slots, query.className);
-        if (decision.admitted) {
-          this.slots[query.className] = (this.slots[query.className] ?? 0) + 1;
-          this.slotsHeld++;
+        // The starter (functions/core/start-query.ts): a first attempt that waited past its class's
+        // maxQueueWaitMinutes ends FAILED (QueueWaitExceeded) before it asks for a slot.
+        const now = this.clock();
+        const limitMinutes = this.options.config.classes[query.className]?.maxQueueWaitMinutes ?? Infinity;
+        const waitedMs = now.getTime() - Date.parse(this.submittedAtOf(query));
+        if (waitedMs > limitMinutes * 60_000 && query.attempt === 1) {
+          this.fail(
+            query,
+            'QueueWaitExceeded',
+            `waited ${Math.round(waitedMs / 60_000)} minutes for a slot, longer than maxQueueWaitMinutes (${limitMinutes})`,
+          );
+          return;
+        }
+        if (this.acquireSlot(query, now)) {
           query.holdsSlot = true;
+          query.admittedAt ??= this.now;
+          this.slotsHeld++;
           this.peakSlots = Math.max(this.peakSlots, this.slotsHeld);
+          const mine = this.slotState.holders.filter((h) => h.className === query.className).length;
           this.peakSlotsByClass[query.className] = Math.max(
             this.peakSlotsByClass[query.className] ?? 0,
-            this.slots[query.className],
+            mine,
           );
           this.startExecution(query);
           return;
         }
         this.slotWaitLooks++;
         query.slotWaits++;
+        if (query.attempt === 1) {
+          query.lineSince ??= this.now;
+          query.lastRefusedAt = this.now;
+        }
         query.status = 'waiting-for-slot';
         const delay = slotWaitSeconds(receiveCount, this.options.config.admission, this.random);
         this.events.push(this.now + delay, { kind: 'receive', query, receiveCount: receiveCount + 1 });
         return;
       }
     }
+  }
+
+  /** The simulated wall clock (whole milliseconds, as the slot item's ISO timestamps). */
+  private clock(): Date {
+    return new Date(SIM_EPOCH_MS + this.now * 1000);
+  }
+
+  /** The ledger's `submittedAt` of a query: the order of its class's line. */
+  private submittedAtOf(query: QueryOutcome): string {
+    let submittedAt = this.submittedAt.get(query.id);
+    if (submittedAt === undefined) {
+      submittedAt = new Date(SIM_EPOCH_MS + query.arrivedAt * 1000).toISOString();
+      this.submittedAt.set(query.id, submittedAt);
+    }
+    return submittedAt;
+  }
+
+  /**
+   * `slots.acquire(queryId, class, policy, {submittedAt, ticketTtlMs})` as the slot stores do it: read the
+   * item, decide with `admitInLine`, write what `planSlotWrite` says needs writing (a ticket renewed within
+   * half its TTL is not rewritten; a line of MAX_WAITING_TICKETS takes no more), and apply it.
+   */
+  private acquireSlot(query: QueryOutcome, now: Date): boolean {
+    const queryId = queryIdOf(query.id);
+    if (this.options.admission === 'no-line') {
+      if (!decideAdmission(this.policy, usageOf(this.slotState.holders), query.className).admitted)
+        return false;
+      const holder = { queryId, className: query.className, acquiredAt: now.toISOString() };
+      this.slotState = { ...this.slotState, holders: [...this.slotState.holders, holder] };
+      this.slotItem.holders[queryId] = { className: holder.className, acquiredAt: holder.acquiredAt };
+      return true;
+    }
+    const request = { queryId, className: query.className, submittedAt: this.submittedAtOf(query) };
+    const { decision, changes } = admitInLine(this.slotState, request, this.policy, now, this.ticketTtlMs);
+    const write = planSlotWrite(this.slotItem, changes, now, this.ticketTtlMs);
+    if (write) {
+      // The simulated item always exists, so the write is an update; apply exactly what it writes.
+      const applied = written(changes, write.kind === 'update' ? write : undefined);
+      this.slotItemWrites++;
+      this.slotState = applySlotChanges(this.slotState, applied);
+      const item = this.slotItem;
+      item.version++;
+      if (applied.addHolder) {
+        const { queryId: id, className, acquiredAt } = applied.addHolder;
+        item.holders[id] = { className, acquiredAt };
+      }
+      for (const id of applied.removeTickets) delete item.waiting[id];
+      if (applied.putTicket) {
+        const { queryId: id, className, submittedAt, lastSeenAt } = applied.putTicket;
+        item.waiting[id] = { className, submittedAt, lastSeenAt };
+      }
+      this.peakWaitingTickets = Math.max(this.peakWaitingTickets, this.slotState.waiting.length);
+    }
+    return decision.admitted;
   }
 
   private startExecution(query: QueryOutcome): void {
@@ -404,16 +555,24 @@ class Simulation {
     this.releaseSlot(query);
   }
 
+  /** The state machine's ReleaseSlot: `REMOVE holders.<queryId>` (tickets are left alone). */
   private releaseSlot(query: QueryOutcome): void {
     if (!query.holdsSlot) return;
     query.holdsSlot = false;
-    this.slots[query.className]--;
+    const queryId = queryIdOf(query.id);
+    this.slotState = {
+      ...this.slotState,
+      holders: this.slotState.holders.filter((h) => h.queryId !== queryId),
+    };
+    delete this.slotItem.holders[queryId];
     this.slotsHeld--;
   }
 
-  private fail(query: QueryOutcome, reason: string): void {
+  /** Ends a query FAILED. A waiting ticket it leaves stays in the line until its TTL drops it, as on AWS. */
+  private fail(query: QueryOutcome, code: FailureCode, reason: string): void {
     query.status = 'failed';
     this.backlog--; // it never started, and no longer waits
+    query.failureCode = code;
     query.failureReason = reason;
     query.finishedAt = this.now;
   }
@@ -441,7 +600,11 @@ class Simulation {
     for (const query of batch) {
       const redrives = query.attempt - 1;
       if (redrives > maxRedrives) {
-        this.fail(query, `throttled on ${query.executions} executions; redriven ${maxRedrives} times`);
+        this.fail(
+          query,
+          'RedriveCapExceeded',
+          `throttled on ${query.executions} executions; redriven ${maxRedrives} times`,
+        );
         continue;
       }
       query.redrives = redrives;
@@ -455,4 +618,28 @@ class Simulation {
     this.peakOwn = Math.max(this.peakOwn, this.ownActive);
     this.peakTotal = Math.max(this.peakTotal, this.ownActive + this.outsideActive);
   }
+}
+
+/**
+ * The part of an admission's changes that a `planSlotWrite` update writes: the ticket only when the
+ * write sets it (the simulated item always has its `waiting` map, so a ticket is set as `#waiting.#ticket`),
+ * removals only of the tickets it names. `undefined` (a put of a new item): all of them.
+ */
+function written(
+  changes: SlotChanges,
+  update: { readonly ExpressionAttributeNames: Record<string, string> } | undefined,
+): SlotChanges {
+  if (!update) return changes;
+  const names = update.ExpressionAttributeNames;
+  const gone = new Set(
+    Object.entries(names)
+      .filter(([key]) => key.startsWith('#gone'))
+      .map(([, id]) => id),
+  );
+  const ticket = changes.putTicket;
+  return {
+    addHolder: changes.addHolder,
+    putTicket: ticket && names['#ticket'] === ticket.queryId ? ticket : undefined,
+    removeTickets: changes.removeTickets.filter((id) => gone.has(id)),
+  };
 }
