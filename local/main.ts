@@ -12,7 +12,8 @@ Runs athena-wlm on this machine with no AWS account: the same API and state mach
   --data-dir     where queues, ledger, executions, results and sample data persist    default .data/ in the project
   --config       a JSON config file (env ATHENA_WLM_CONFIG)                            default: the case-study classes
   --no-sample-data  skip generating alb_logs and sensor_readings on first start
-  --latency-ms   artificial Athena queue and planning time per query, so quota effects show  default 0`;
+  --latency-ms   artificial Athena queue and planning time per query, so quota effects show  default 0
+  --visibility-timeout  seconds before a query message taken by a process that died is handled again  default 30`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
       config: { type: 'string' },
       'no-sample-data': { type: 'boolean' },
       'latency-ms': { type: 'string' },
+      'visibility-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -36,6 +38,15 @@ async function main(): Promise<void> {
     throw new UsageError(`--port must be 0 to 65535, not ${values.port}`);
   if (!Number.isFinite(latencyMs) || latencyMs < 0)
     throw new UsageError(`--latency-ms must be a number of ms, not ${values['latency-ms']}`);
+  const visibilityTimeout =
+    values['visibility-timeout'] === undefined ? undefined : Number(values['visibility-timeout']);
+  if (
+    visibilityTimeout !== undefined &&
+    (!Number.isInteger(visibilityTimeout) || visibilityTimeout < 0 || visibilityTimeout > 43_200)
+  )
+    throw new UsageError(
+      `--visibility-timeout must be a whole number of seconds from 0 to 43200, not ${values['visibility-timeout']}`,
+    );
   const dataDir = values['data-dir'] ?? process.env.ATHENA_WLM_DATA_DIR ?? join(__dirname, '..', '.data');
 
   const config = loadConfig(values.config ?? process.env.ATHENA_WLM_CONFIG);
@@ -48,6 +59,7 @@ async function main(): Promise<void> {
     config,
     ...(values.host ? { host: values.host } : {}),
     ...(values['no-sample-data'] ? { sampleData: false as const } : {}),
+    ...(visibilityTimeout !== undefined ? { visibilityTimeoutSeconds: visibilityTimeout } : {}),
     ...(latencyMs > 0 ? { latency: { queueMs: latencyMs / 2, planningMs: latencyMs / 2 } } : {}),
     log: (message, fields) => console.error(`athena-wlm: ${message}`, fields ? JSON.stringify(fields) : ''),
   });
