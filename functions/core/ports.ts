@@ -47,7 +47,10 @@ export interface SlotStore {
     policy: AdmissionPolicy,
     line?: SlotLine,
   ): Promise<AcquireResult>;
-  /** Frees the query's slot; false when it held none (so releasing twice is harmless). */
+  /**
+   * Frees the query's slot and its place in line; false when it held no slot (so releasing twice is
+   * harmless).
+   */
   release(queryId: string): Promise<boolean>;
   holders(): Promise<readonly SlotHolder[]>;
 }

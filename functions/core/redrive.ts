@@ -58,6 +58,14 @@ export async function redriveDeferred(deps: RedriveDeps): Promise<RedriveSummary
   return { redriven, parked, dropped };
 }
 
+/**
+ * Statuses a deferred query may be re-driven from. RUNNING is one of them: the execution sends the
+ * deferred message before it records DEFERRED, so a redrive can see the message first. The attempt check
+ * above makes sure the execution of that attempt has ended its work (it sent the message last), and its
+ * late RecordDeferred then finds the record no longer RUNNING and leaves it.
+ */
+const REDRIVABLE = ['DEFERRED', 'QUEUED', 'RUNNING'] as const;
+
 type RedriveAction =
   | { readonly kind: 'redrive'; readonly workgroup: string }
   | { readonly kind: 'park'; readonly reason: string }
@@ -88,7 +96,7 @@ async function redriveOne(body: string, maxRedrives: number, deps: RedriveDeps):
     await deps.ledger.update(
       queryId,
       { status: 'FAILED', reason, error: { code: 'RedriveLimitExceeded', message: reason }, finishedAt: now },
-      ['DEFERRED', 'QUEUED'],
+      REDRIVABLE,
     );
     return { kind: 'park', reason };
   }
@@ -99,7 +107,7 @@ async function redriveOne(body: string, maxRedrives: number, deps: RedriveDeps):
       redrives,
       reason: `redriven after throttling (redrive ${redrives} of at most ${maxRedrives})`,
     },
-    ['DEFERRED', 'QUEUED'],
+    REDRIVABLE,
   );
   if (!updated) return { kind: 'drop', reason: 'the query moved on (cancelled or started) meanwhile' };
   return { kind: 'redrive', workgroup };

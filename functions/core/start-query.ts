@@ -81,6 +81,8 @@ export async function startQuery(
   const record = recordOrOutcome;
 
   if (isTerminal(record.status)) {
+    // A query cancelled while it waited may still have a place in line: give it up.
+    await deps.slots.release(queryId);
     return { kind: 'duplicate', queryId, reason: `the query already ended ${record.status}` };
   }
   if (

@@ -16,7 +16,9 @@ export class ConfigError extends Error {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const key = ['config', ...issue.path.map(String)].join('.');
-  return `${key}: ${issue.message}`;
+  // A bad record key (a class name) carries the rule it broke in its nested issues.
+  const nested = issue.code === 'invalid_key' ? issue.issues.map((i) => i.message).join('; ') : '';
+  return `${key}: ${nested || issue.message}`;
 }
 
 /** Validates a config (defaults filled in) or throws a ConfigError naming each bad key. */

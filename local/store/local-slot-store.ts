@@ -82,7 +82,24 @@ export class LocalSlotStore implements SlotStore, ConditionalSlotRelease {
   }
 
   async release(queryId: string): Promise<boolean> {
-    return this.remove(queryId, 'attribute_exists(#holders.#q)');
+    const held = this.remove(queryId, 'attribute_exists(#holders.#q)');
+    this.leaveLine(queryId);
+    return held;
+  }
+
+  /** Drops the query's waiting ticket, if it has one, so a cancelled query does not hold up its line. */
+  private leaveLine(queryId: string): void {
+    try {
+      this.dynamodb.updateItemSync({
+        TableName: this.tableName,
+        Key: SLOTS_KEY,
+        UpdateExpression: 'REMOVE #waiting.#q',
+        ConditionExpression: 'attribute_exists(#waiting.#q)',
+        ExpressionAttributeNames: { '#waiting': 'waiting', '#q': queryId },
+      });
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
   }
 
   async releaseIfAcquiredAt(queryId: string, acquiredAt: string): Promise<boolean> {

@@ -59,6 +59,7 @@ export class InMemorySlotStore implements SlotStore {
   }
 
   async release(queryId: string) {
+    this.waiting = this.waiting.filter((t) => t.queryId !== queryId);
     return this.held.delete(queryId);
   }
 

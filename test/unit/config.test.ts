@@ -90,3 +90,15 @@ describe('config', () => {
     expect(() => admissionPolicy(config)).toThrow(/service-quotas/);
   });
 });
+
+describe('config errors for class names', () => {
+  it('says what a class name may be', () => {
+    const error = errorOf({
+      defaultClass: 'Bad Name',
+      classes: { 'Bad Name': { guaranteedSlots: 0, maxSlots: 1 } },
+    });
+    expect(error.issues).toContain(
+      'config.classes.Bad Name: class names are 1 to 32 lowercase letters, digits or dashes',
+    );
+  });
+});

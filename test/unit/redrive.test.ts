@@ -118,3 +118,16 @@ describe('redriveDeferred', () => {
     );
   });
 });
+
+describe('redriveDeferred races', () => {
+  it('redrives a deferred message that arrives before the execution recorded DEFERRED', async () => {
+    const deps = setup();
+    // The execution sent the message (attempt 2) but has not written DEFERRED yet.
+    await deps.ledger.create({ ...deferredRecord('q1', 1), status: 'RUNNING' });
+    await deps.deferred.send(deferredMessage('q1', 2));
+
+    expect(await redriveDeferred(deps)).toEqual({ redriven: 1, parked: 0, dropped: 0 });
+    expect(deps.ledger.records.get('q1')).toMatchObject({ status: 'QUEUED', redrives: 1 });
+    expect(deps.queries.bodies()).toEqual([{ queryId: 'q1', workgroup: 'etl', attempt: 2 }]);
+  });
+});

@@ -86,7 +86,26 @@ export class DynamoDbSlotStore implements SlotStore, ConditionalSlotRelease {
   }
 
   async release(queryId: string): Promise<boolean> {
-    return this.remove(queryId, 'attribute_exists(#holders.#q)', {});
+    const held = await this.remove(queryId, 'attribute_exists(#holders.#q)', {});
+    await this.leaveLine(queryId);
+    return held;
+  }
+
+  /** Drops the query's waiting ticket, if it has one, so a cancelled query does not hold up its line. */
+  private async leaveLine(queryId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.props.tableName,
+          Key: { ...SLOT_ITEM_KEY },
+          UpdateExpression: 'REMOVE #waiting.#q',
+          ConditionExpression: 'attribute_exists(#waiting.#q)',
+          ExpressionAttributeNames: { '#waiting': 'waiting', '#q': queryId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
   }
 
   async releaseIfAcquiredAt(queryId: string, acquiredAt: string): Promise<boolean> {

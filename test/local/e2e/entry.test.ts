@@ -72,10 +72,7 @@ describe('npm start refuses to start', () => {
       expect(existsSync(dataDir())).toBe(false);
     });
 
-    // Known gap (lib/config/load-config.ts, describeIssue): zod reports a bad record key as an
-    // `invalid_key` issue whose own message is "Invalid key in record"; the naming rule is in its nested
-    // issues, so the user is not told what a class name may be. Remove `.failing` once it is.
-    it.failing('says what a class name may be', () => {
+    it('says what a class name may be', () => {
       expect(result.stderr).toMatch(/config\.classes\.Bad Name: class names are 1 to 32 lowercase letters/);
     });
   });

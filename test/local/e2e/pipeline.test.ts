@@ -336,7 +336,7 @@ describe('DELETE /queries/{queryId}', () => {
   // the slot holder only (functions/core/cancel-query.ts, LocalSlotStore.release and the DynamoDB slot
   // store remove `holders.<id>`, never `waiting.<id>`). Remove `.failing` once cancelling gives up the
   // place in line. Its own class, so the ticket it leaves behind blocks no other test.
-  it.failing('gives up the place in line of a cancelled waiting query: the next one starts at once', async () => {
+  it('gives up the place in line of a cancelled waiting query: the next one starts at once', async () => {
     const running = await submit(t.url, { query: LONG_QUERY }, 'line');
     await waitForStatus(t.url, running, ['RUNNING']);
     const waiting = await submit(t.url, { query: 'SELECT 2 AS two' }, 'line');
