@@ -1,5 +1,6 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { TABLES } from '../../functions/adapters/aws/environment';
+import { ledgerUpdate } from '../../functions/adapters/ledger-item';
 import {
   type Clock,
   InvalidPageTokenError,
@@ -83,34 +84,15 @@ export class LocalLedger implements Ledger, LedgerQueries {
     onlyIf?: readonly QueryStatus[],
   ): Promise<boolean> {
     if (onlyIf && onlyIf.length === 0) return false;
-    const names: Record<string, string> = { '#pk': TABLES.ledgerKey, '#updatedAt': 'updatedAt' };
-    const values: Record<string, unknown> = { ':updatedAt': this.clock().toISOString() };
-    const sets = ['#updatedAt = :updatedAt'];
-    let i = 0;
-    for (const [field, value] of Object.entries(patch)) {
-      // undefined means "not given", never "remove" (as the DynamoDB adapter's removeUndefinedValues).
-      if (value === undefined || field === TABLES.ledgerKey || field === 'updatedAt') continue;
-      names[`#f${i}`] = field;
-      values[`:v${i}`] = value;
-      sets.push(`#f${i} = :v${i}`);
-      i++;
-    }
-    let condition = 'attribute_exists(#pk)';
-    if (onlyIf) {
-      names['#currentStatus'] = 'status';
-      onlyIf.forEach((status, n) => {
-        values[`:only${n}`] = status;
-      });
-      condition += ` AND #currentStatus IN (${onlyIf.map((_, n) => `:only${n}`).join(', ')})`;
-    }
+    const update = ledgerUpdate(patch, this.clock(), onlyIf);
     try {
       this.dynamodb.updateItemSync({
         TableName: this.tableName,
         Key: marshall({ [TABLES.ledgerKey]: queryId }),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+        ...update,
+        ExpressionAttributeValues: marshall(update.ExpressionAttributeValues, {
+          removeUndefinedValues: true,
+        }),
       });
       return true;
     } catch (error) {

@@ -16,6 +16,7 @@ import {
   type QueryPage,
 } from '../../core/ports';
 import type { QueryRecord, QueryStatus } from '../../core/query-record';
+import { ledgerUpdate } from '../ledger-item';
 import { TABLES } from './environment';
 
 /** A DocumentClient that drops undefined fields (optional record fields are simply absent). */
@@ -118,35 +119,13 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
     onlyIf?: readonly QueryStatus[],
   ): Promise<boolean> {
     if (onlyIf && onlyIf.length === 0) return false;
-    const names: Record<string, string> = { '#pk': TABLES.ledgerKey, '#updatedAt': 'updatedAt' };
-    const values: Record<string, unknown> = { ':updatedAt': this.clock().toISOString() };
-    const sets = ['#updatedAt = :updatedAt'];
-    let i = 0;
-    for (const [field, value] of Object.entries(patch)) {
-      // undefined means "not given" (as removeUndefinedValues treats it), never "remove".
-      if (value === undefined || field === TABLES.ledgerKey || field === 'updatedAt') continue;
-      names[`#f${i}`] = field;
-      values[`:v${i}`] = value;
-      sets.push(`#f${i} = :v${i}`);
-      i++;
-    }
-    let condition = 'attribute_exists(#pk)';
-    if (onlyIf) {
-      names['#currentStatus'] = 'status';
-      onlyIf.forEach((status, n) => {
-        values[`:only${n}`] = status;
-      });
-      condition += ` AND #currentStatus IN (${onlyIf.map((_, n) => `:only${n}`).join(', ')})`;
-    }
+    const update = ledgerUpdate(patch, this.clock(), onlyIf);
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.props.tableName,
           Key: { [TABLES.ledgerKey]: queryId },
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...update,
         }),
       );
       return true;

@@ -1,0 +1,48 @@
+import type { QueryRecord, QueryStatus } from '../core/query-record';
+import { TABLES } from './aws/environment';
+
+/** An UpdateItem of a ledger record, with plain (unmarshalled) values. */
+export interface LedgerUpdate {
+  readonly UpdateExpression: string;
+  readonly ConditionExpression: string;
+  readonly ExpressionAttributeNames: Record<string, string>;
+  readonly ExpressionAttributeValues: Record<string, unknown>;
+}
+
+/**
+ * The update that applies a patch to an existing ledger record and stamps updatedAt, on DynamoDB and in
+ * the local runtime alike. With `onlyIf`, the write is conditional on the stored status being one of
+ * those, so a late writer never undoes a newer status. An undefined field means "not given", never
+ * "remove".
+ */
+export function ledgerUpdate(
+  patch: Partial<QueryRecord>,
+  now: Date,
+  onlyIf?: readonly QueryStatus[],
+): LedgerUpdate {
+  const names: Record<string, string> = { '#pk': TABLES.ledgerKey, '#updatedAt': 'updatedAt' };
+  const values: Record<string, unknown> = { ':updatedAt': now.toISOString() };
+  const sets = ['#updatedAt = :updatedAt'];
+  let i = 0;
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === undefined || field === TABLES.ledgerKey || field === 'updatedAt') continue;
+    names[`#f${i}`] = field;
+    values[`:v${i}`] = value;
+    sets.push(`#f${i} = :v${i}`);
+    i++;
+  }
+  let condition = 'attribute_exists(#pk)';
+  if (onlyIf) {
+    names['#currentStatus'] = 'status';
+    onlyIf.forEach((status, n) => {
+      values[`:only${n}`] = status;
+    });
+    condition += ` AND #currentStatus IN (${onlyIf.map((_, n) => `:only${n}`).join(', ')})`;
+  }
+  return {
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
