@@ -133,3 +133,12 @@ export function planSlotWrite(
     ExpressionAttributeValues: values,
   };
 }
+
+/** The update that drops a query's waiting ticket, conditional on it having one. */
+export function leaveLineUpdate(queryId: string) {
+  return {
+    UpdateExpression: 'REMOVE #waiting.#q',
+    ConditionExpression: 'attribute_exists(#waiting.#q)',
+    ExpressionAttributeNames: { '#waiting': 'waiting', '#q': queryId },
+  };
+}

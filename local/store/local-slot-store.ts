@@ -1,6 +1,12 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { TABLES } from '../../functions/adapters/aws/environment';
-import { planSlotWrite, SLOT_ITEM_KEY, type SlotItem, slotStateOf } from '../../functions/adapters/slot-item';
+import {
+  leaveLineUpdate,
+  planSlotWrite,
+  SLOT_ITEM_KEY,
+  type SlotItem,
+  slotStateOf,
+} from '../../functions/adapters/slot-item';
 import { type AdmissionPolicy, usageOf } from '../../functions/core/admission';
 import type { AcquireResult, Clock, SlotHolder, SlotLine, SlotStore } from '../../functions/core/ports';
 import type { ConditionalSlotRelease } from '../../functions/core/reconcile-slots';
@@ -93,9 +99,7 @@ export class LocalSlotStore implements SlotStore, ConditionalSlotRelease {
       this.dynamodb.updateItemSync({
         TableName: this.tableName,
         Key: SLOTS_KEY,
-        UpdateExpression: 'REMOVE #waiting.#q',
-        ConditionExpression: 'attribute_exists(#waiting.#q)',
-        ExpressionAttributeNames: { '#waiting': 'waiting', '#q': queryId },
+        ...leaveLineUpdate(queryId),
       });
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;

@@ -3,7 +3,14 @@ import { type AdmissionPolicy, usageOf } from '../../core/admission';
 import type { AcquireResult, Clock, SlotHolder, SlotLine, SlotStore } from '../../core/ports';
 import type { ConditionalSlotRelease } from '../../core/reconcile-slots';
 import { admitInLine, applySlotChanges, ticketTtlMs } from '../../core/slot-queue';
-import { planSlotWrite, SLOT_ITEM_KEY, type SlotItem, type SlotWrite, slotStateOf } from '../slot-item';
+import {
+  leaveLineUpdate,
+  planSlotWrite,
+  SLOT_ITEM_KEY,
+  type SlotItem,
+  type SlotWrite,
+  slotStateOf,
+} from '../slot-item';
 import { isConditionalCheckFailed } from './dynamodb-ledger';
 import { TABLES } from './environment';
 
@@ -98,9 +105,7 @@ export class DynamoDbSlotStore implements SlotStore, ConditionalSlotRelease {
         new UpdateCommand({
           TableName: this.props.tableName,
           Key: { ...SLOT_ITEM_KEY },
-          UpdateExpression: 'REMOVE #waiting.#q',
-          ConditionExpression: 'attribute_exists(#waiting.#q)',
-          ExpressionAttributeNames: { '#waiting': 'waiting', '#q': queryId },
+          ...leaveLineUpdate(queryId),
         }),
       );
     } catch (error) {
