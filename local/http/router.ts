@@ -23,6 +23,7 @@ export type RouteHandler = (request: RouteRequest) => Promise<RouteResponse> | R
 
 interface Route {
   readonly method: string;
+  readonly template: string;
   readonly pattern: RegExp;
   readonly names: readonly string[];
   readonly handler: RouteHandler;
@@ -41,8 +42,13 @@ export class Router {
       names.push(name);
       return '([^/]+)';
     });
-    this.routes.push({ method, pattern: new RegExp(`^${pattern}/?$`), names, handler });
+    this.routes.push({ method, template, pattern: new RegExp(`^${pattern}/?$`), names, handler });
     return this;
+  }
+
+  /** The routes served, as method and path template. */
+  list(): { readonly method: string; readonly template: string }[] {
+    return this.routes.map(({ method, template }) => ({ method, template }));
   }
 
   /** The handler for a request, or the HTTP error that explains why there is none. */

@@ -265,6 +265,27 @@ describe('run-query.asl.json', () => {
     expect(calls.map((c) => c.state)).toEqual(['ReleaseSlot']);
   });
 
+  it.each([
+    ['success', () => queryExecution('SUCCEEDED')],
+    [
+      'a failed run',
+      throwing(taskError('States.TaskFailed', JSON.stringify(queryExecution('FAILED', 'bad')))),
+    ],
+    [
+      'a cancelled run',
+      throwing(taskError('States.TaskFailed', JSON.stringify(queryExecution('CANCELLED', 'cut')))),
+    ],
+    ['a deferral', throwing(THROTTLED())],
+  ])('releases the slot exactly once, after the query ends, on %s', async (_, startQuery) => {
+    const { handlers, calls } = recordingHandlers(startQuery as TaskHandler);
+
+    await runRunQuery(input, handlers);
+
+    const states = calls.map((c) => c.state);
+    expect(states.filter((s) => s === 'ReleaseSlot')).toHaveLength(1);
+    expect(states.lastIndexOf('StartQuery')).toBeLessThan(states.indexOf('ReleaseSlot'));
+  });
+
   it('still records the outcome when releasing the slot fails (the reconciler frees it later)', async () => {
     const { handlers, callsTo } = recordingHandlers(() => queryExecution('SUCCEEDED'));
     handlers[RunQueryStates.releaseSlot] = () => {
