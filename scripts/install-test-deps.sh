@@ -9,4 +9,6 @@ if ! command -v chromium >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
-npm ci --no-audit --no-fund
+# npm install, not npm ci: this registry serves only this platform's optional binaries, so the lock
+# file cannot list the others, and npm ci refuses a lock file without them.
+npm install --no-audit --no-fund

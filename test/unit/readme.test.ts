@@ -18,7 +18,7 @@ describe('README', () => {
   });
 
   it('gives the two quick-start commands', () => {
-    expect(readme).toContain('npm ci && npm start');
+    expect(readme).toContain('npm install && npm start');
     expect(readme).toContain('./scripts/install-test-deps.sh && npm test');
   });
 });
