@@ -1,5 +1,5 @@
 import type { SlotHolder } from '../core/ports';
-import type { SlotChanges, SlotState, WaitingTicket } from '../core/slot-queue';
+import { type SlotChanges, type SlotState, ticketTtlMs, type WaitingTicket } from '../core/slot-queue';
 import { TABLES } from './aws/environment';
 
 /**
@@ -20,6 +20,9 @@ export interface SlotItem {
  * (a query beyond it still waits and retries; it just has no place in line until one frees).
  */
 export const MAX_WAITING_TICKETS = 500;
+
+/** Ticket lifetime when a caller gives no line: the default config's waits. */
+export const DEFAULT_TICKET_TTL_MS = ticketTtlMs({ maxWaitSeconds: 20 });
 
 export const SLOT_ITEM_KEY = { [TABLES.slotsKey]: TABLES.slotsItemId } as const;
 

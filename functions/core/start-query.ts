@@ -93,30 +93,41 @@ export async function startQuery(
     return { kind: 'duplicate', queryId, reason: `attempt ${message.attempt} was already started` };
   }
 
-  const waitedMs = now.getTime() - Date.parse(record.submittedAt);
-  if (waitedMs > classConfig.maxQueueWaitMinutes * 60_000 && message.attempt === 1) {
-    const reason =
-      `waited ${Math.round(waitedMs / 60_000)} minutes for a slot of ${message.workgroup}, longer than its ` +
-      `maxQueueWaitMinutes (${classConfig.maxQueueWaitMinutes}); submit it again later or raise the class's slots`;
+  /** Ends a query that can never start, gives up its place in line, and parks its message. */
+  const endInStarter = async (code: string, why: string): Promise<StartOutcome> => {
+    const reason = `The query ${why}.`;
     await deps.ledger.update(
       queryId,
-      { status: 'FAILED', reason, error: { code: 'QueueWaitExceeded', message: reason } },
-      ['QUEUED', 'WAITING_FOR_SLOT'],
+      { status: 'FAILED', reason, error: { code, message: reason }, finishedAt: now.toISOString() },
+      ['QUEUED', 'WAITING_FOR_SLOT', 'DEFERRED'],
     );
+    await deps.slots.release(queryId);
     deps.metrics.count('QueryFailedCount', 1, { workgroup: message.workgroup });
     return { kind: 'parked', queryId, reason };
+  };
+
+  const waitedMs = now.getTime() - Date.parse(record.submittedAt);
+  if (waitedMs > classConfig.maxQueueWaitMinutes * 60_000) {
+    return endInStarter(
+      'QueueWaitExceeded',
+      `has waited ${Math.round(waitedMs / 60_000)} minutes since it was submitted to ${message.workgroup}, ` +
+        `longer than the class's maxQueueWaitMinutes (${classConfig.maxQueueWaitMinutes}); submit it again later or raise the class's slots`,
+    );
+  }
+  // SQS parks a message past its maxReceiveCount without a word to the ledger: end it here first.
+  if (receiveCount >= deps.config.admission.maxReceives - 1) {
+    return endInStarter(
+      'TooManyReceives',
+      `was looked at ${receiveCount} times without starting (admission.maxReceives is ${deps.config.admission.maxReceives}); submit it again`,
+    );
   }
 
   const input = buildRunQueryInput(record, message.attempt, workgroupNameOf(deps.config, message.workgroup));
   if (Buffer.byteLength(JSON.stringify(input), 'utf8') > MAX_EXECUTION_INPUT_BYTES) {
-    const reason = `the query is too long to pass through Step Functions (its execution input would pass ${MAX_EXECUTION_INPUT_BYTES} bytes); shorten it`;
-    await deps.ledger.update(
-      queryId,
-      { status: 'FAILED', reason, error: { code: 'QueryTooLong', message: reason } },
-      ['QUEUED', 'WAITING_FOR_SLOT'],
+    return endInStarter(
+      'QueryTooLong',
+      `is too long to pass through Step Functions (its execution input would pass ${MAX_EXECUTION_INPUT_BYTES} bytes); shorten it`,
     );
-    deps.metrics.count('QueryFailedCount', 1, { workgroup: message.workgroup });
-    return { kind: 'parked', queryId, reason };
   }
 
   const policy = admissionPolicy(deps.config, deps.liveQuota ? await deps.liveQuota() : undefined);

@@ -9,7 +9,6 @@ export const MAX_QUERY_BYTES = 262_144;
  * for the redrive suffix.
  */
 export const QUERY_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
-export const MAX_QUERY_ID_LENGTH = 64;
 
 /** The body of `POST /workgroups/{workgroup}/queries` and `POST /athena/query`. */
 export const submissionBodySchema = z

@@ -1,6 +1,7 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { TABLES } from '../../functions/adapters/aws/environment';
 import {
+  DEFAULT_TICKET_TTL_MS,
   leaveLineUpdate,
   planSlotWrite,
   SLOT_ITEM_KEY,
@@ -10,7 +11,7 @@ import {
 import { type AdmissionPolicy, usageOf } from '../../functions/core/admission';
 import type { AcquireResult, Clock, SlotHolder, SlotLine, SlotStore } from '../../functions/core/ports';
 import type { ConditionalSlotRelease } from '../../functions/core/reconcile-slots';
-import { admitInLine, applySlotChanges, ticketTtlMs } from '../../functions/core/slot-queue';
+import { admitInLine, applySlotChanges } from '../../functions/core/slot-queue';
 import { isConditionalCheckFailed } from '../dynamodb/errors';
 import type { LocalDynamoDb } from '../dynamodb/local-dynamodb';
 import { immediate } from './database';
@@ -24,8 +25,6 @@ export interface LocalSlotStoreProps {
 }
 
 const SLOTS_KEY = marshall(SLOT_ITEM_KEY);
-/** Ticket lifetime when the caller gives no line (the config's default waits). */
-const DEFAULT_TICKET_TTL_MS = ticketTtlMs({ maxWaitSeconds: 20 });
 
 /**
  * Slots in the one item of the local slots table, in the DynamoDB adapter's layout and with its very

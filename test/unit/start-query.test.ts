@@ -246,9 +246,29 @@ describe('startQuery', () => {
     expect(deps.ledger.records.get('late')).toMatchObject({
       status: 'FAILED',
       error: { code: 'QueueWaitExceeded' },
-      reason: expect.stringMatching(/^waited 181 minutes for a slot of etl/),
+      reason: expect.stringMatching(/^The query has waited 181 minutes since it was submitted to etl/),
     });
     expect(deps.executions.started).toHaveLength(0);
+  });
+
+  it('ends a query on its last receive before SQS would park it silently, and frees its place in line', async () => {
+    const deps = setup();
+    await startQuery(submission('a1', { workgroup: 'adhoc' }), 1, deps);
+    await startQuery(submission('a2', { workgroup: 'adhoc' }), 1, deps);
+    expect(deps.slots.waiting.map((t) => t.queryId)).toEqual(['a2']);
+
+    const outcome = await startQuery(
+      submission('a2', { workgroup: 'adhoc' }),
+      config.admission.maxReceives - 1,
+      deps,
+    );
+
+    expect(outcome.kind).toBe('parked');
+    expect(deps.ledger.records.get('a2')).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'TooManyReceives' },
+    });
+    expect(deps.slots.waiting).toEqual([]);
   });
 
   it('fails a query too long to pass through Step Functions instead of retrying it', async () => {

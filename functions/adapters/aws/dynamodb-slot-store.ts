@@ -2,8 +2,9 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } fr
 import { type AdmissionPolicy, usageOf } from '../../core/admission';
 import type { AcquireResult, Clock, SlotHolder, SlotLine, SlotStore } from '../../core/ports';
 import type { ConditionalSlotRelease } from '../../core/reconcile-slots';
-import { admitInLine, applySlotChanges, ticketTtlMs } from '../../core/slot-queue';
+import { admitInLine, applySlotChanges } from '../../core/slot-queue';
 import {
+  DEFAULT_TICKET_TTL_MS,
   leaveLineUpdate,
   planSlotWrite,
   SLOT_ITEM_KEY,
@@ -15,9 +16,6 @@ import { isConditionalCheckFailed } from './dynamodb-ledger';
 import { TABLES } from './environment';
 
 /** The slot item could not be written after every retry: too many starters wrote it at once. */
-/** Ticket lifetime when the caller gives no line (the config's default waits). */
-const DEFAULT_TICKET_TTL_MS = ticketTtlMs({ maxWaitSeconds: 20 });
-
 export class SlotContentionError extends Error {
   constructor(queryId: string, attempts: number) {
     super(
