@@ -37,6 +37,7 @@ const executionEndedEvent = z.object({
     executionArn: z.string().min(1),
     name: z.string().min(1),
     status: z.enum(['FAILED', 'TIMED_OUT', 'ABORTED']),
+    error: z.string().nullish(),
   }),
 });
 
@@ -48,7 +49,10 @@ export const handler = async (event: unknown): Promise<ReconcileSummary | EndedE
   try {
     const ended = executionEndedEvent.safeParse(event);
     if (ended.success) {
-      const result = await reconcileEndedExecution(ended.data.detail, deps());
+      const result = await reconcileEndedExecution(
+        { ...ended.data.detail, error: ended.data.detail.error ?? undefined },
+        deps(),
+      );
       logger.info('execution ended', { ...result, status: ended.data.detail.status });
       if (result.released) metrics.gauge('LeakedSlotsReleased', 1);
       return result;

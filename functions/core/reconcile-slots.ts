@@ -146,6 +146,21 @@ export function judgeHolder(
   return { action: 'keep', why: 'its execution is running, within its class time limit' };
 }
 
+/**
+ * The ledger change for a query that ran but whose result the ledger could not take: the user is told
+ * where the result is, not to run it again (which would scan and bill the data twice).
+ */
+function ledgerWriteFailed(executionName: string): LedgerMark {
+  return {
+    status: 'FAILED',
+    code: LEDGER_WRITE_FAILED,
+    reason:
+      `The query ended, but its result could not be written to the ledger. Its execution ${executionName} ` +
+      "holds the Athena query id in StartQuery's output; read the result from Athena before submitting it again.",
+    onlyIf: ['RUNNING'],
+  };
+}
+
 /** The ledger change for a query whose execution ended without writing a result. */
 export function endedWithoutResult(executionName: string, status: ExecutionStatus): LedgerMark {
   if (status === 'ABORTED') {
@@ -247,7 +262,12 @@ export interface EndedExecution {
   readonly executionArn: string;
   readonly name: string;
   readonly status: ExecutionStatus;
+  /** The execution's error name, when it failed. */
+  readonly error?: string;
 }
+
+/** The error of run-query's Fail state for a result the ledger could not take (run-query.asl.json). */
+export const LEDGER_WRITE_FAILED = 'LedgerWriteFailed';
 
 export interface EndedExecutionResult {
   readonly queryId: string;
@@ -277,7 +297,10 @@ export async function reconcileEndedExecution(
   }
   const released = await deps.slots.release(queryId);
   if (!record || isTerminal(record.status) || record.status === 'DEFERRED') return { queryId, released };
-  const base = endedWithoutResult(ended.name, ended.status);
+  const base =
+    ended.error === LEDGER_WRITE_FAILED
+      ? ledgerWriteFailed(ended.name)
+      : endedWithoutResult(ended.name, ended.status);
   // An execution that died before MarkRunning leaves the record QUEUED with nobody left to move it.
   const mark: LedgerMark = notYetRunning ? { ...base, onlyIf: ['QUEUED', 'WAITING_FOR_SLOT'] } : base;
   return (await applyMark(queryId, mark, deps))

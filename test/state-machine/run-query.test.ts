@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
+import { LEDGER_WRITE_FAILED } from '../../functions/core/reconcile-slots';
 import { buildRunQueryInput } from '../../functions/core/run-query-input';
 import { parseConfig } from '../../lib/config';
 import {
@@ -112,6 +113,11 @@ describe('run-query.asl.json', () => {
     const retried = startQuery.Retry.flatMap((r: { ErrorEquals: string[] }) => r.ErrorEquals);
     expect(retried).not.toContain('States.ALL');
     expect(retried).not.toContain('States.TaskFailed');
+  });
+
+  it('fails with the error the reconciler knows when a result cannot be recorded', () => {
+    const definition = JSON.parse(runQueryDefinition());
+    expect(definition.States.LedgerWriteFailed).toMatchObject({ Type: 'Fail', Error: LEDGER_WRITE_FAILED });
   });
 
   it('applies the configured throttling retry and execution timeout to the definition', () => {

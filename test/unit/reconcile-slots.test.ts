@@ -250,3 +250,40 @@ describe('reconcileEndedExecution', () => {
     expect(ledger.records.get('q1')?.status).toBe('FAILED');
   });
 });
+
+describe('an execution that could not record its result', () => {
+  it('tells the user where the result is instead of asking for a resubmission', async () => {
+    const { reconcileEndedExecution, LEDGER_WRITE_FAILED } = await import(
+      '../../functions/core/reconcile-slots'
+    );
+    const { InMemoryLedger, InMemorySlotStore } = await import('../support/in-memory');
+    const ledger = new InMemoryLedger();
+    await ledger.create({
+      queryId: 'q1',
+      workgroup: 'etl',
+      query: 'SELECT 1',
+      database: 'default',
+      catalog: 'AwsDataCatalog',
+      submittedAt: '2026-11-22T10:00:00.000Z',
+      status: 'RUNNING',
+      attempts: 1,
+      redrives: 0,
+      executionArn: 'arn:aws:states:us-east-1:123456789012:execution:run-query:q1',
+      updatedAt: '2026-11-22T10:00:01.000Z',
+    });
+
+    await reconcileEndedExecution(
+      {
+        executionArn: 'arn:aws:states:us-east-1:123456789012:execution:run-query:q1',
+        name: 'q1',
+        status: 'FAILED',
+        error: LEDGER_WRITE_FAILED,
+      },
+      { ledger, slots: new InMemorySlotStore(), clock: () => new Date('2026-11-22T10:05:00.000Z') },
+    );
+
+    const record = await ledger.get('q1');
+    expect(record).toMatchObject({ status: 'FAILED', error: { code: LEDGER_WRITE_FAILED } });
+    expect(record?.reason).toMatch(/read the result from Athena before submitting it again/);
+  });
+});
