@@ -1,4 +1,5 @@
-import type { QueryRecord, QueryStatus } from '../core/query-record';
+import { conditionOf, type LedgerCondition } from '../core/ports';
+import type { QueryRecord } from '../core/query-record';
 import { TABLES } from './aws/environment';
 
 /** An UpdateItem of a ledger record, with plain (unmarshalled) values. */
@@ -15,11 +16,7 @@ export interface LedgerUpdate {
  * those, so a late writer never undoes a newer status. An undefined field means "not given", never
  * "remove".
  */
-export function ledgerUpdate(
-  patch: Partial<QueryRecord>,
-  now: Date,
-  onlyIf?: readonly QueryStatus[],
-): LedgerUpdate {
+export function ledgerUpdate(patch: Partial<QueryRecord>, now: Date, onlyIf?: LedgerCondition): LedgerUpdate {
   const names: Record<string, string> = { '#pk': TABLES.ledgerKey, '#updatedAt': 'updatedAt' };
   const values: Record<string, unknown> = { ':updatedAt': now.toISOString() };
   const sets = ['#updatedAt = :updatedAt'];
@@ -33,11 +30,17 @@ export function ledgerUpdate(
   }
   let condition = 'attribute_exists(#pk)';
   if (onlyIf) {
+    const { statuses, executionArn } = conditionOf(onlyIf);
     names['#currentStatus'] = 'status';
-    onlyIf.forEach((status, n) => {
+    statuses.forEach((status, n) => {
       values[`:only${n}`] = status;
     });
-    condition += ` AND #currentStatus IN (${onlyIf.map((_, n) => `:only${n}`).join(', ')})`;
+    condition += ` AND #currentStatus IN (${statuses.map((_, n) => `:only${n}`).join(', ')})`;
+    if (executionArn) {
+      names['#currentExecution'] = 'executionArn';
+      values[':execution'] = executionArn;
+      condition += ' AND #currentExecution = :execution';
+    }
   }
   return {
     UpdateExpression: `SET ${sets.join(', ')}`,

@@ -77,7 +77,9 @@ export async function cancelQuery(
 
     // RUNNING: the ledger says CANCELLED before the execution is stopped, so that the execution-status
     // event which follows finds the user's cancel (not "aborted") already recorded.
-    if (!(await deps.ledger.update(queryId, patch, ['RUNNING']))) continue;
+    // Conditional on the execution too: if the query was deferred and re-run meanwhile, look again.
+    const sameRun = { statuses: ['RUNNING'] as const, executionArn: record.executionArn };
+    if (!(await deps.ledger.update(queryId, patch, sameRun))) continue;
     const cancelled = {
       kind: 'cancelled',
       previousStatus: record.status,

@@ -3,6 +3,22 @@ import type { QueryRecord, QueryStatus } from './query-record';
 import type { RunQueryInput } from './run-query-input';
 import type { QueuedAdmission } from './slot-queue';
 
+/**
+ * What a conditional ledger write expects: one of these statuses, and (when given) that the record is
+ * still the one of this execution, so a write meant for one attempt never lands on the next.
+ */
+export type LedgerCondition =
+  | readonly QueryStatus[]
+  | { readonly statuses: readonly QueryStatus[]; readonly executionArn?: string };
+
+/** The statuses and execution a condition expects. */
+export function conditionOf(onlyIf: LedgerCondition): {
+  readonly statuses: readonly QueryStatus[];
+  readonly executionArn?: string;
+} {
+  return 'statuses' in onlyIf ? onlyIf : { statuses: onlyIf };
+}
+
 /** The query ledger: DynamoDB on AWS, SQLite locally. */
 export interface Ledger {
   get(queryId: string): Promise<QueryRecord | undefined>;
@@ -12,7 +28,7 @@ export interface Ledger {
    * Applies a patch (and sets updatedAt). With `onlyIf`, changes nothing and returns false unless the
    * stored status is one of those, so that a late writer never undoes a newer status.
    */
-  update(queryId: string, patch: Partial<QueryRecord>, onlyIf?: readonly QueryStatus[]): Promise<boolean>;
+  update(queryId: string, patch: Partial<QueryRecord>, onlyIf?: LedgerCondition): Promise<boolean>;
 }
 
 /** Where a query stands in its class's line: its submission time, and how long a ticket lives unrenewed. */

@@ -3,8 +3,10 @@ import { TABLES } from '../../functions/adapters/aws/environment';
 import { ledgerUpdate } from '../../functions/adapters/ledger-item';
 import {
   type Clock,
+  conditionOf,
   InvalidPageTokenError,
   type Ledger,
+  type LedgerCondition,
   type LedgerQueries,
   type ListQueriesFilter,
   type QueryPage,
@@ -78,12 +80,8 @@ export class LocalLedger implements Ledger, LedgerQueries {
     return { created: false, record: stored };
   }
 
-  async update(
-    queryId: string,
-    patch: Partial<QueryRecord>,
-    onlyIf?: readonly QueryStatus[],
-  ): Promise<boolean> {
-    if (onlyIf && onlyIf.length === 0) return false;
+  async update(queryId: string, patch: Partial<QueryRecord>, onlyIf?: LedgerCondition): Promise<boolean> {
+    if (onlyIf && conditionOf(onlyIf).statuses.length === 0) return false;
     const update = ledgerUpdate(patch, this.clock(), onlyIf);
     try {
       this.dynamodb.updateItemSync({

@@ -12,7 +12,8 @@ import type {
   SlotStore,
   StartExecutionResult,
 } from '../../functions/core/ports';
-import type { QueryRecord, QueryStatus } from '../../functions/core/query-record';
+import { conditionOf, type LedgerCondition } from '../../functions/core/ports';
+import type { QueryRecord } from '../../functions/core/query-record';
 import type { RunQueryInput } from '../../functions/core/run-query-input';
 import { admitInLine, applySlotChanges, type WaitingTicket } from '../../functions/core/slot-queue';
 
@@ -31,9 +32,11 @@ export class InMemoryLedger implements Ledger {
     return { created: true, record };
   }
 
-  async update(queryId: string, patch: Partial<QueryRecord>, onlyIf?: readonly QueryStatus[]) {
+  async update(queryId: string, patch: Partial<QueryRecord>, onlyIf?: LedgerCondition) {
     const existing = this.records.get(queryId);
-    if (!existing || (onlyIf && !onlyIf.includes(existing.status))) return false;
+    const expected = onlyIf && conditionOf(onlyIf);
+    if (!existing || (expected && !expected.statuses.includes(existing.status))) return false;
+    if (expected?.executionArn && existing.executionArn !== expected.executionArn) return false;
     this.records.set(queryId, { ...existing, ...patch, updatedAt: new Date().toISOString() });
     return true;
   }

@@ -97,3 +97,47 @@ describe('cancelQuery', () => {
     await expect(cancelQuery('nope', 'alice', deps)).resolves.toEqual({ kind: 'not-found' });
   });
 });
+
+describe('cancel racing a redrive', () => {
+  it('does not cancel a newer attempt with the stop meant for the previous execution', async () => {
+    const { cancelQuery } = await import('../../functions/core/cancel-query');
+    const { InMemoryLedger, InMemorySlotStore } = await import('../support/in-memory');
+    const ledger = new InMemoryLedger();
+    const base = {
+      queryId: 'q1',
+      workgroup: 'etl',
+      query: 'SELECT 1',
+      database: 'default',
+      catalog: 'AwsDataCatalog',
+      submittedAt: '2026-11-22T10:00:00.000Z',
+      status: 'RUNNING' as const,
+      attempts: 1,
+      redrives: 0,
+      executionArn: 'arn:aws:states:us-east-1:1:execution:run-query:q1',
+      updatedAt: '2026-11-22T10:00:01.000Z',
+    };
+    await ledger.create(base);
+    // Between the cancel's read and its write, attempt 2 starts under a new execution.
+    const read = ledger.get.bind(ledger);
+    let reads = 0;
+    ledger.get = async (id) => {
+      const record = await read(id);
+      if (reads++ === 0) {
+        ledger.records.set('q1', { ...base, attempts: 2, executionArn: `${base.executionArn}.r1` });
+        return { ...base };
+      }
+      return record && ledger.records.get(id);
+    };
+    const stopped: string[] = [];
+
+    const outcome = await cancelQuery('q1', 'me', {
+      ledger,
+      slots: new InMemorySlotStore(),
+      executions: { stop: async (arn) => void stopped.push(arn) },
+      clock: () => new Date('2026-11-22T10:01:00.000Z'),
+    });
+
+    expect(outcome.kind).toBe('cancelled');
+    expect(stopped).toEqual([`${base.executionArn}.r1`]);
+  });
+});

@@ -9,8 +9,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   type Clock,
+  conditionOf,
   InvalidPageTokenError,
   type Ledger,
+  type LedgerCondition,
   type LedgerQueries,
   type ListQueriesFilter,
   type QueryPage,
@@ -113,12 +115,8 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
     return { created: false, record: stored };
   }
 
-  async update(
-    queryId: string,
-    patch: Partial<QueryRecord>,
-    onlyIf?: readonly QueryStatus[],
-  ): Promise<boolean> {
-    if (onlyIf && onlyIf.length === 0) return false;
+  async update(queryId: string, patch: Partial<QueryRecord>, onlyIf?: LedgerCondition): Promise<boolean> {
+    if (onlyIf && conditionOf(onlyIf).statuses.length === 0) return false;
     const update = ledgerUpdate(patch, this.clock(), onlyIf);
     try {
       await this.client.send(
