@@ -102,18 +102,3 @@ describe('config errors for class names', () => {
     );
   });
 });
-
-describe('config cross-checks', () => {
-  it('refuses a queue-wait limit longer than a waiting message can be received', () => {
-    const error = errorOf({
-      defaultClass: 'a',
-      admission: { maxWaitSeconds: 20, maxReceives: 100 },
-      classes: { a: { guaranteedSlots: 0, maxSlots: 1, maxQueueWaitMinutes: 60 } },
-    });
-    expect(error.issues).toEqual([
-      expect.stringMatching(
-        /^config\.classes\.a\.maxQueueWaitMinutes: maxQueueWaitMinutes \(60\) is longer than/,
-      ),
-    ]);
-  });
-});
