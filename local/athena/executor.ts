@@ -491,16 +491,7 @@ async function runCtas(ctx: RunContext, s: CreateTableAsSelect): Promise<RunOutc
       const target = partitioned.length > 0 ? localDir : join(localDir, `${ctx.id}_00000${extension(plan)}`);
       const prefix = 'COPY (';
       const copy = `${prefix}${translation.sql}) TO ${quoteLiteral(target)} (${copyOptions(plan, partitioned, `${ctx.id}_{i}`)})`;
-      await startProfiling(ctx);
-      ctx.onEngineStart();
-      try {
-        rows = Number((await ctx.connection.runAndReadAll(copy)).getRows()[0]?.[0] ?? 0);
-      } catch (error) {
-        throw new EngineError(error, copy, shiftMap(translation.map, prefix.length));
-      }
-      bytes = await finishProfiling(ctx, regexCaches);
-      if (ctx.bytesScannedCutoff !== undefined && bytes > ctx.bytesScannedCutoff)
-        throw new BytesLimitExceededError(bytes);
+      ({ rows, bytes } = await runCopy(ctx, copy, shiftMap(translation.map, prefix.length), regexCaches));
     } else {
       ctx.onEngineStart();
     }
@@ -580,21 +571,36 @@ async function runInsert(ctx: RunContext, s: InsertInto): Promise<RunOutcome> {
   let rows: number;
   let bytes: number;
   try {
-    await startProfiling(ctx);
-    ctx.onEngineStart();
-    try {
-      rows = Number((await ctx.connection.runAndReadAll(copy)).getRows()[0]?.[0] ?? 0);
-    } catch (error) {
-      throw new EngineError(error, copy, shiftMap(translation.map, prefix.length));
-    }
-    bytes = await finishProfiling(ctx, regexCaches);
-    if (ctx.bytesScannedCutoff !== undefined && bytes > ctx.bytesScannedCutoff)
-      throw new BytesLimitExceededError(bytes);
+    ({ rows, bytes } = await runCopy(ctx, copy, shiftMap(translation.map, prefix.length), regexCaches));
   } catch (error) {
     removeWrittenFiles(localDir, ctx.id);
     throw error;
   }
   return rowsOutcome(ctx, rows, bytes);
+}
+
+/**
+ * Runs the COPY of a CTAS or INSERT under the profiler: the rows written and the bytes scanned, or the
+ * engine's error mapped back to the user's SQL, or the scan cutoff passed.
+ */
+async function runCopy(
+  ctx: Parameters<typeof startProfiling>[0],
+  copy: string,
+  map: Parameters<typeof shiftMap>[0],
+  regexCaches: Parameters<typeof finishProfiling>[1],
+): Promise<{ rows: number; bytes: number }> {
+  await startProfiling(ctx);
+  ctx.onEngineStart();
+  let rows: number;
+  try {
+    rows = Number((await ctx.connection.runAndReadAll(copy)).getRows()[0]?.[0] ?? 0);
+  } catch (error) {
+    throw new EngineError(error, copy, map);
+  }
+  const bytes = await finishProfiling(ctx, regexCaches);
+  if (ctx.bytesScannedCutoff !== undefined && bytes > ctx.bytesScannedCutoff)
+    throw new BytesLimitExceededError(bytes);
+  return { rows, bytes };
 }
 
 /** Removes the files a CTAS or INSERT wrote (their names start with the query id). */
