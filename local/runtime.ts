@@ -1,5 +1,6 @@
 import './polyfills';
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openApiDocument } from '../functions/core/openapi';
 import type { Clock } from '../functions/core/ports';
@@ -222,7 +223,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       if (!record?.outputLocation || record.status !== 'SUCCEEDED') {
         return { statusCode: 404, body: { message: `Query ${request.params.queryId} has no results file.` } };
       }
-      const { readFile } = await import('node:fs/promises');
       return {
         statusCode: 200,
         headers: { 'content-type': 'text/csv; charset=utf-8' },

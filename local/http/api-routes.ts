@@ -8,7 +8,6 @@ import type {
   SlotStore,
 } from '../../functions/core/ports';
 import {
-  type ApiResponse,
   cancelQueryApi,
   getQueryApi,
   getResultsApi,
@@ -35,8 +34,6 @@ export interface ApiDeps {
 
 /** Who the caller is: the local API has no IAM, so it records where the request came from. */
 export const localCaller = (request: RouteRequest) => `local:${request.remoteAddress}`;
-
-const fromApi = (response: ApiResponse): RouteResponse => response;
 
 /** The API routes, answered by the same core functions as the Lambda handlers on AWS. */
 export function addApiRoutes(router: Router, deps: ApiDeps): Router {
@@ -68,15 +65,13 @@ export function addApiRoutes(router: Router, deps: ApiDeps): Router {
       }
       return submit(workgroup, request);
     })
-    .add('GET', '/workgroups', async () => fromApi(await listWorkgroupsApi(deps)))
-    .add('GET', '/queries', async (request) => fromApi(await listQueriesApi(request.query, deps)))
-    .add('GET', '/queries/{queryId}', async (request) =>
-      fromApi(await getQueryApi(request.params.queryId, deps)),
+    .add('GET', '/workgroups', () => listWorkgroupsApi(deps))
+    .add('GET', '/queries', (request) => listQueriesApi(request.query, deps))
+    .add('GET', '/queries/{queryId}', (request) => getQueryApi(request.params.queryId, deps))
+    .add('GET', '/queries/{queryId}/results', (request) =>
+      getResultsApi(request.params.queryId, request.query, deps),
     )
-    .add('GET', '/queries/{queryId}/results', async (request) =>
-      fromApi(await getResultsApi(request.params.queryId, request.query, deps)),
-    )
-    .add('DELETE', '/queries/{queryId}', async (request) =>
-      fromApi(await cancelQueryApi(request.params.queryId, localCaller(request), deps)),
+    .add('DELETE', '/queries/{queryId}', (request) =>
+      cancelQueryApi(request.params.queryId, localCaller(request), deps),
     );
 }
