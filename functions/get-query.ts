@@ -1,15 +1,23 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { answer } from './adapters/aws/api-gateway';
-import { lambdaLogger, ledgerFromEnv, once, systemClock } from './adapters/aws/aws-runtime';
+import {
+  dispatchStoreFromEnv,
+  lambdaLogger,
+  ledgerFromEnv,
+  once,
+  systemClock,
+} from './adapters/aws/aws-runtime';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
 import { getQueryApi } from './core/query-api';
 
 const ddb = documentClient();
 const logger = lambdaLogger('get-query');
-const ledger = once(() => ledgerFromEnv(ddb));
+const deps = once(() => ({
+  ledger: ledgerFromEnv(ddb),
+  line: dispatchStoreFromEnv(ddb),
+  clock: systemClock,
+}));
 
-/** `GET /queries/{queryId}`: the ledger record with queue wait and elapsed time. */
+/** `GET /queries/{queryId}`: the ledger record with queue wait and elapsed time, and why a waiting query waits. */
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
-  answer(event, logger, () =>
-    getQueryApi(event.pathParameters?.queryId, { ledger: ledger(), clock: systemClock }),
-  );
+  answer(event, logger, () => getQueryApi(event.pathParameters?.queryId, deps()));

@@ -6,11 +6,12 @@ import type { ThrottleRetryConfig, WlmConfig } from '../lib/config';
 export const RUN_QUERY_ASL_PATH = join(__dirname, 'run-query.asl.json');
 
 /** `${Placeholder}` tokens in the file; CDK fills them with definitionSubstitutions, the local runtime with its names. */
-export const RUN_QUERY_PLACEHOLDERS = ['LedgerTableName', 'SlotsTableName', 'DeferredQueueUrl'] as const;
+export const RUN_QUERY_PLACEHOLDERS = ['LedgerTableName', 'WakeQueueUrl', 'DeferredQueueUrl'] as const;
 export type RunQuerySubstitutions = Record<(typeof RUN_QUERY_PLACEHOLDERS)[number], string>;
 
 /** State names other code relies on (metric filters, the console, local handlers, tests). */
 export const RunQueryStates = {
+  enterLine: 'EnterLine',
   markRunning: 'MarkRunning',
   startQuery: 'StartQuery',
   releaseSlot: 'ReleaseSlot',

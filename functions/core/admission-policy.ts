@@ -1,5 +1,5 @@
-import type { WlmConfig } from '../../lib/config';
-import { slotsOf } from '../../lib/config/schema';
+import { slotsOf, type WlmConfig } from '../../lib/config';
+
 import type { ClassPolicy, DispatchPolicy } from './dispatch-policy';
 
 /** The quota the policy plans with: the config's number, or the live Service Quotas value. */

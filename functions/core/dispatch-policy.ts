@@ -64,6 +64,8 @@ export interface DispatchPlan<W extends WaitingQuery> {
 export interface PlanOptions {
   /** Most queries to start in this pass (the StartQueryExecution rate left). @default no limit */
   readonly maxStarts?: number;
+  /** Running queries not to pre-empt (their stop was refused: they already ended). @default none */
+  readonly protect?: ReadonlySet<string>;
 }
 
 /**
@@ -88,8 +90,7 @@ export function planDispatch<W extends WaitingQuery>(
   options: PlanOptions = {},
 ): DispatchPlan<W> {
   const classes = policy.classes;
-  const used: Record<string, number> = {};
-  for (const r of running) used[r.className] = (used[r.className] ?? 0) + 1;
+  const used = usageOf(running);
   let total = running.length;
   const usedBy = (k: string) => used[k] ?? 0;
   const unused = (k: string) => Math.max(0, classes[k].guaranteedSlots - usedBy(k));
@@ -114,7 +115,7 @@ export function planDispatch<W extends WaitingQuery>(
   // Pre-emption candidates, youngest first per class.
   const victims = new Map<string, RunningQuery[]>();
   for (const r of running) {
-    if (!classes[r.className]?.preemptible) continue;
+    if (!classes[r.className]?.preemptible || options.protect?.has(r.queryId)) continue;
     const list = victims.get(r.className) ?? [];
     list.push(r);
     victims.set(r.className, list);
@@ -222,7 +223,10 @@ function plural(n: number, one: string, many: string): string {
 }
 
 function capReason(k: string, max: number): WaitReason {
-  return { factor: 'class-cap', message: `${k} is at its cap of ${plural(max, 'running query', 'running queries')}` };
+  return {
+    factor: 'class-cap',
+    message: `${k} is at its cap of ${plural(max, 'running query', 'running queries')}`,
+  };
 }
 
 function capacityReason(capacity: number, used: Readonly<Record<string, number>>): WaitReason {
@@ -266,6 +270,14 @@ function guaranteesReason(
 function rateReason(): WaitReason {
   return {
     factor: 'rate',
-    message: "queries start at Athena's StartQueryExecution rate (admission.startsPerSecond); it starts within seconds",
+    message:
+      "queries start at Athena's StartQueryExecution rate (admission.startsPerSecond); it starts within seconds",
   };
+}
+
+/** Slots held per class. */
+export function usageOf(holders: readonly { readonly className: string }[]): Record<string, number> {
+  const usage: Record<string, number> = {};
+  for (const h of holders) usage[h.className] = (usage[h.className] ?? 0) + 1;
+  return usage;
 }

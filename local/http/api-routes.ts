@@ -1,11 +1,11 @@
 import { acceptSubmission } from '../../functions/core/intake';
 import type {
   Clock,
+  DispatchStore,
   ExecutionControl,
   Ledger,
   LedgerQueries,
   QueryResultsReader,
-  SlotStore,
 } from '../../functions/core/ports';
 import {
   cancelQueryApi,
@@ -15,6 +15,7 @@ import {
   listWorkgroupsApi,
 } from '../../functions/core/query-api';
 import type { QueryMessageInput } from '../../functions/core/submission';
+import type { Wake } from '../../functions/core/wake-event';
 import type { WlmConfig } from '../../lib/config';
 import type { RouteRequest, RouteResponse, Router } from './router';
 
@@ -23,7 +24,9 @@ export interface ApiDeps {
   readonly config: WlmConfig;
   readonly clock: Clock;
   readonly ledger: Ledger & LedgerQueries;
-  readonly slots: SlotStore;
+  /** The dispatcher's state: the slots held, and each line (why it waits, who is ahead). */
+  readonly slots: Pick<DispatchStore, 'holders' | 'waitStatus' | 'ahead'>;
+  readonly wake: Wake;
   readonly executions: ExecutionControl;
   readonly results: QueryResultsReader;
   /** Puts a new submission on the `queries` queue. */
@@ -67,7 +70,9 @@ export function addApiRoutes(router: Router, deps: ApiDeps): Router {
     })
     .add('GET', '/workgroups', () => listWorkgroupsApi(deps))
     .add('GET', '/queries', (request) => listQueriesApi(request.query, deps))
-    .add('GET', '/queries/{queryId}', (request) => getQueryApi(request.params.queryId, deps))
+    .add('GET', '/queries/{queryId}', (request) =>
+      getQueryApi(request.params.queryId, { ...deps, line: deps.slots }),
+    )
     .add('GET', '/queries/{queryId}/results', (request) =>
       getResultsApi(request.params.queryId, request.query, deps),
     )

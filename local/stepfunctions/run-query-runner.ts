@@ -125,6 +125,7 @@ export class RunQueryRunner {
   /** Starts an execution; `onEvent` gets each event of its log, in order, as it happens. */
   start(execution: ExecutionToRun, onEvent: (event: EventLog) => void): RunningExecution {
     const controller = new AbortController();
+    const tokens = this.props.services.tokens;
     let currentState: string | undefined;
     const input = JSON.parse(execution.input) as { workgroup?: unknown };
     const context: TaskContext = {
@@ -158,6 +159,13 @@ export class RunQueryRunner {
           },
           get Name() {
             return currentState;
+          },
+        },
+        // Read by the Parameters of a .waitForTaskToken Task, just before its handler runs.
+        Task: {
+          get Token() {
+            context.taskToken = tokens.issue(execution.executionArn);
+            return context.taskToken;
           },
         },
       },
@@ -208,6 +216,7 @@ export class RunQueryRunner {
         if (result.status === 'TIMED_OUT') await stop();
       }
       await pump.catch(() => undefined);
+      tokens.forget(execution.executionArn);
       return result;
     })();
 
