@@ -14,6 +14,7 @@ import { AlertTopics } from './alert-topics';
 import { DEFAULT_CONFIG, parseConfig, type WlmConfig, type WlmConfigInput } from './config';
 import { OperationsDashboard } from './operations-dashboard';
 import { QueryApi } from './query-api';
+import { DISPATCHER_TIMEOUT, QueryDispatcher } from './query-dispatcher';
 import { QueryLedger } from './query-ledger';
 import { QueryLifecycle } from './query-lifecycle';
 import { QueryQueues } from './query-queues';
@@ -123,7 +124,10 @@ export class AthenaWorkloadManager extends Construct {
   readonly deferredQueue: sqs.Queue;
   readonly failedQueue: sqs.Queue;
   readonly ledgerTable: dynamodb.Table;
-  readonly slotsTable: dynamodb.Table;
+  /** The dispatcher's lines and slots. */
+  readonly dispatchTable: dynamodb.Table;
+  /** The dispatcher's FIFO wake queue. */
+  readonly wakeQueue: sqs.Queue;
   readonly resultsBucket: s3.Bucket;
   readonly stateMachine: sfn.StateMachine;
   /** Athena workgroup of each class, by class name. */
@@ -147,6 +151,7 @@ export class AthenaWorkloadManager extends Construct {
     readonly queryApi: QueryApi;
     readonly lifecycle: QueryLifecycle;
     readonly starter: QueryStarter;
+    readonly dispatcher: QueryDispatcher;
     readonly redrive: RedriveSchedule;
     readonly reconciler: SlotReconciler;
     readonly quotaMonitor: QuotaMonitor;
@@ -168,6 +173,7 @@ export class AthenaWorkloadManager extends Construct {
       namePrefix: config.namePrefix,
       starterTimeout: STARTER_TIMEOUT,
       redriveTimeout: REDRIVE_TIMEOUT,
+      dispatcherTimeout: DISPATCHER_TIMEOUT,
       maxReceives: config.admission.maxReceives,
       removalPolicy,
     });
@@ -201,7 +207,7 @@ export class AthenaWorkloadManager extends Construct {
       config,
       workgroupNames: Object.values(classes).map((c) => c.workgroupName),
       ledger: ledger.ledger,
-      slots: ledger.slots,
+      wakeQueue: queues.wake,
       deferredQueue: queues.deferred,
       results,
       dataBucketArns: props.dataBucketArns ?? [],
@@ -216,6 +222,7 @@ export class AthenaWorkloadManager extends Construct {
       ledger,
       results,
       stateMachine: runQuery.stateMachine,
+      wakeQueue: queues.wake,
       workgroupNames: Object.values(classes).map((c) => c.workgroupName),
       ...common,
     });
@@ -227,6 +234,13 @@ export class AthenaWorkloadManager extends Construct {
       ledger,
       stateMachine: runQuery.stateMachine,
       maxConcurrency: props.starterMaxConcurrency ?? 5,
+      ...common,
+    });
+    const dispatcher = new QueryDispatcher(this, 'Dispatcher', {
+      config,
+      wakeQueue: queues.wake,
+      ledger,
+      stateMachine: runQuery.stateMachine,
       ...common,
     });
     const redrive = new RedriveSchedule(this, 'Redrive', {
@@ -241,6 +255,7 @@ export class AthenaWorkloadManager extends Construct {
       config,
       ledger,
       stateMachine: runQuery.stateMachine,
+      wakeQueue: queues.wake,
       ...common,
     });
     const quotaMonitor = new QuotaMonitor(this, 'QuotaMonitor', {
@@ -263,7 +278,8 @@ export class AthenaWorkloadManager extends Construct {
     this.deferredQueue = queues.deferred;
     this.failedQueue = queues.failed;
     this.ledgerTable = ledger.ledger;
-    this.slotsTable = ledger.slots;
+    this.dispatchTable = ledger.dispatch;
+    this.wakeQueue = queues.wake;
     this.resultsBucket = results.bucket;
     this.stateMachine = runQuery.stateMachine;
     this.classes = classes;
@@ -280,6 +296,7 @@ export class AthenaWorkloadManager extends Construct {
       queryApi,
       lifecycle,
       starter,
+      dispatcher,
       redrive,
       reconciler,
       quotaMonitor,

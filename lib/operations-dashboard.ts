@@ -158,9 +158,14 @@ export class OperationsDashboard extends Construct {
           // The quota monitor reports slots in use every 5 minutes.
           left: [wlmMetric(ClassMetrics.slotsInUse, cloudwatch.Stats.MAXIMUM, dims, Duration.minutes(5))],
           leftYAxis: { min: 0 },
+          // Shares of capacity follow the live quota, so only fixed slot counts can be drawn.
           leftAnnotations: [
-            { value: cls.config.maxSlots, label: 'max slots', color: '#d13212' },
-            { value: cls.config.guaranteedSlots, label: 'guaranteed', color: '#2ca02c' },
+            ...(typeof cls.config.maxSlots === 'number'
+              ? [{ value: cls.config.maxSlots, label: 'max slots', color: '#d13212' }]
+              : []),
+            ...(typeof cls.config.guaranteedSlots === 'number'
+              ? [{ value: cls.config.guaranteedSlots, label: 'guaranteed', color: '#2ca02c' }]
+              : []),
           ],
         }),
         new cloudwatch.GraphWidget({

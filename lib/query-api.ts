@@ -241,12 +241,17 @@ export class QueryApi extends Construct {
 
     this.getQueryFunction = new WlmFunction(this, 'GetQuery', {
       handler: 'getQuery',
-      description: 'athena-wlm: GET /queries/{queryId} reads the query ledger',
-      environment: { [ENV.config]: JSON.stringify(config), [ENV.ledgerTable]: props.ledger.ledger.tableName },
+      description: 'athena-wlm: GET /queries/{queryId} reads the query ledger (and its line, while it waits)',
+      environment: {
+        [ENV.config]: JSON.stringify(config),
+        [ENV.ledgerTable]: props.ledger.ledger.tableName,
+        [ENV.dispatchTable]: props.ledger.dispatch.tableName,
+      },
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
     });
     props.ledger.grantLedgerRead(this.getQueryFunction.role);
+    props.ledger.grantDispatchRead(this.getQueryFunction.role);
     this.addLambdaRoute(ApiRoutes.status, this.getQueryFunction.function);
 
     this.addGatewayResponses();

@@ -65,7 +65,7 @@ export class QuotaMonitor extends Construct {
       environment: {
         [ENV.config]: JSON.stringify(config),
         [ENV.ledgerTable]: props.ledger.ledger.tableName,
-        [ENV.slotsTable]: props.ledger.slots.tableName,
+        [ENV.dispatchTable]: props.ledger.dispatch.tableName,
         [ENV.alertTopicArn]: props.adminTopic.topicArn,
       },
       logRetention: props.logRetention,
@@ -86,7 +86,7 @@ export class QuotaMonitor extends Construct {
       }),
     );
     props.ledger.grantLedgerRead(role);
-    props.ledger.grantSlotsRead(role);
+    props.ledger.grantDispatchRead(role);
 
     this.schedule = new LambdaSchedule(this, 'Every', {
       function: this.handler.function,

@@ -60,7 +60,8 @@ export interface RunQueryStateMachineProps {
   /** Athena workgroup names of the classes: the only workgroups the machine may run queries in. */
   readonly workgroupNames: readonly string[];
   readonly ledger: dynamodb.ITable;
-  readonly slots: dynamodb.ITable;
+  /** The dispatcher's FIFO wake queue: executions join their line and give their slot back through it. */
+  readonly wakeQueue: sqs.IQueue;
   readonly deferredQueue: sqs.IQueue;
   readonly results: QueryResults;
   /** Buckets holding the data the queries read (read-only). */
@@ -94,7 +95,7 @@ export class RunQueryStateMachine extends Construct {
 
     const substitutions: RunQuerySubstitutions = {
       LedgerTableName: props.ledger.tableName,
-      SlotsTableName: props.slots.tableName,
+      WakeQueueUrl: props.wakeQueue.queueUrl,
       DeferredQueueUrl: props.deferredQueue.queueUrl,
     };
 
@@ -211,13 +212,13 @@ export class RunQueryStateMachine extends Construct {
     // Tables registered with Lake Formation hand out data access through this call; it has no resource type.
     add(new iam.PolicyStatement({ actions: ['lakeformation:GetDataAccess'], resources: ['*'] }));
 
-    add(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.deferredQueue.queueArn] }));
     add(
       new iam.PolicyStatement({
-        actions: ['dynamodb:UpdateItem'],
-        resources: [props.ledger.tableArn, props.slots.tableArn],
+        actions: ['sqs:SendMessage'],
+        resources: [props.deferredQueue.queueArn, props.wakeQueue.queueArn],
       }),
     );
+    add(new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.ledger.tableArn] }));
 
     acknowledgeWildcardResources(
       role,

@@ -10,6 +10,7 @@ import { acknowledgeNag, acknowledgeWildcardResources } from './nag-acknowledgem
 /** Lambda entry points in `functions/`, by role (each exports `handler`). */
 export const HANDLER_FILES = {
   starter: 'starter.ts',
+  dispatcher: 'dispatcher.ts',
   redrive: 'redrive.ts',
   getQuery: 'get-query.ts',
   listQueries: 'list-queries.ts',

@@ -34,7 +34,10 @@ type Json = Record<string, unknown>;
 /** What the config sets in the definition. */
 export interface RunQueryTuning {
   readonly throttleRetry: ThrottleRetryConfig;
-  /** Longest class time limit, in minutes: the execution's own timeout adds a margin to it. */
+  /**
+   * Longest a class's query may wait for a slot and then run, in minutes: the execution's own timeout
+   * adds a margin to it (the wait ends at EnterLine's timeout, the run at the reconciler's time limit).
+   */
   readonly longestTimeoutMinutes: number;
 }
 
@@ -77,6 +80,8 @@ export function substitutePlaceholders(definition: string, values: RunQuerySubst
 export function runQueryTuning(config: WlmConfig): RunQueryTuning {
   return {
     throttleRetry: config.throttleRetry,
-    longestTimeoutMinutes: Math.max(...Object.values(config.classes).map((c) => c.timeoutMinutes)),
+    longestTimeoutMinutes: Math.max(
+      ...Object.values(config.classes).map((c) => c.maxQueueWaitMinutes + c.timeoutMinutes),
+    ),
   };
 }
