@@ -14,8 +14,8 @@ import { WAKE_MESSAGE_GROUP } from '../functions/adapters/aws/sqs-wake';
 import type { WlmConfig } from './config';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
 import type { QueryLedger } from './query-ledger';
-import { executionsArnOf } from './run-query-state-machine';
 import { grantQuotaRead } from './query-starter';
+import { executionsArnOf } from './run-query-state-machine';
 import { WlmFunction } from './wlm-function';
 
 /** Timeout of one dispatcher invocation; the wake queue's visibility timeout is derived from it. */
@@ -80,10 +80,18 @@ export class QueryDispatcher extends Construct {
     // Pre-emption stops the borrower's execution and starts its next attempt.
     props.stateMachine.grantStartExecution(role);
     const executions = executionsArnOf(props.stateMachine);
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['states:StopExecution', 'states:DescribeExecution'], resources: [executions] }));
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['states:StopExecution', 'states:DescribeExecution'],
+        resources: [executions],
+      }),
+    );
     // Task tokens of service-integration callbacks carry no resource IAM can name (only activities do).
     role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+        resources: ['*'],
+      }),
     );
     if (config.quota.activeDmlQueries === 'service-quotas') grantQuotaRead(role, this);
     acknowledgeWildcardResources(

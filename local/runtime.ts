@@ -3,13 +3,13 @@ import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDbDispatchStore } from '../functions/adapters/aws/dynamodb-dispatch-store';
-import { type DispatcherDeps } from '../functions/core/dispatcher';
+import type { DispatcherDeps } from '../functions/core/dispatcher';
 import { openApiDocument } from '../functions/core/openapi';
 import type { Clock } from '../functions/core/ports';
 import { reconcileEndedExecution, reconcileSlots } from '../functions/core/reconcile-slots';
 import { redriveDeferred } from '../functions/core/redrive';
-import { StartRate } from '../functions/core/start-rate';
 import type { StartQueryDeps } from '../functions/core/start-query';
+import { StartRate } from '../functions/core/start-rate';
 import { loadConfig, type WlmConfig, workgroupNameOf } from '../lib/config';
 import { ensureSampleData, LocalAthena, type SampleDataOptions } from './athena';
 import { consoleDepsOf } from './console/console-deps';
@@ -125,7 +125,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     visibilityTimeoutSeconds: visibility,
     redrivePolicy: { deadLetterQueue: LOCAL_QUEUES.failed, maxReceiveCount: config.admission.maxReceives },
   });
-  const wakeQueue = new SqliteQueue(db, { name: LOCAL_QUEUES.wake, clock, visibilityTimeoutSeconds: visibility });
+  const wakeQueue = new SqliteQueue(db, {
+    name: LOCAL_QUEUES.wake,
+    clock,
+    visibilityTimeoutSeconds: visibility,
+  });
   const wake = localWake(wakeQueue);
   const deferred = new SqliteQueue(db, {
     name: LOCAL_QUEUES.deferred,

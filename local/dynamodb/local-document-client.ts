@@ -1,11 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeMap, LocalDynamoDb } from './local-dynamodb';
 
@@ -48,7 +42,9 @@ export class LocalDocumentClient {
         ...(rest as Omit<typeof rest, 'ReturnValues'>),
         TableName: rest.TableName as string,
         Item: toItem(Item),
-        ...(ExpressionAttributeValues ? { ExpressionAttributeValues: toItem(ExpressionAttributeValues) } : {}),
+        ...(ExpressionAttributeValues
+          ? { ExpressionAttributeValues: toItem(ExpressionAttributeValues) }
+          : {}),
         ReturnValues: rest.ReturnValues === 'ALL_OLD' ? 'ALL_OLD' : 'NONE',
       });
       return { Attributes: fromItem(result.Attributes) };
@@ -59,7 +55,9 @@ export class LocalDocumentClient {
         ...(rest as Omit<typeof rest, 'ReturnValues'>),
         TableName: rest.TableName as string,
         Key: toItem(Key),
-        ...(ExpressionAttributeValues ? { ExpressionAttributeValues: toItem(ExpressionAttributeValues) } : {}),
+        ...(ExpressionAttributeValues
+          ? { ExpressionAttributeValues: toItem(ExpressionAttributeValues) }
+          : {}),
         ...(rest.ReturnValues ? { ReturnValues: rest.ReturnValues } : {}),
       });
       return { Attributes: fromItem(result.Attributes) };
@@ -70,7 +68,9 @@ export class LocalDocumentClient {
         ...(rest as Omit<typeof rest, 'ReturnValues'>),
         TableName: rest.TableName as string,
         Key: toItem(Key),
-        ...(ExpressionAttributeValues ? { ExpressionAttributeValues: toItem(ExpressionAttributeValues) } : {}),
+        ...(ExpressionAttributeValues
+          ? { ExpressionAttributeValues: toItem(ExpressionAttributeValues) }
+          : {}),
         ReturnValues: rest.ReturnValues === 'ALL_OLD' ? 'ALL_OLD' : 'NONE',
       });
       return { Attributes: fromItem(result.Attributes) };
@@ -78,13 +78,17 @@ export class LocalDocumentClient {
     if (command instanceof QueryCommand) {
       const { ExpressionAttributeValues, ExclusiveStartKey, ...rest } = command.input;
       if (rest.FilterExpression || rest.IndexName) {
-        throw new Error('the local DynamoDB serves Query on a table key without FilterExpression or IndexName');
+        throw new Error(
+          'the local DynamoDB serves Query on a table key without FilterExpression or IndexName',
+        );
       }
       const result = db.querySync({
         TableName: rest.TableName as string,
         KeyConditionExpression: rest.KeyConditionExpression as string,
         ...(rest.ExpressionAttributeNames ? { ExpressionAttributeNames: rest.ExpressionAttributeNames } : {}),
-        ...(ExpressionAttributeValues ? { ExpressionAttributeValues: toItem(ExpressionAttributeValues) } : {}),
+        ...(ExpressionAttributeValues
+          ? { ExpressionAttributeValues: toItem(ExpressionAttributeValues) }
+          : {}),
         ...(ExclusiveStartKey ? { ExclusiveStartKey: toItem(ExclusiveStartKey) } : {}),
         ...(rest.Limit !== undefined ? { Limit: rest.Limit } : {}),
         ...(rest.ScanIndexForward !== undefined ? { ScanIndexForward: rest.ScanIndexForward } : {}),
@@ -96,7 +100,9 @@ export class LocalDocumentClient {
         ...(result.LastEvaluatedKey ? { LastEvaluatedKey: unmarshall(result.LastEvaluatedKey) } : {}),
       };
     }
-    throw new Error(`the local DynamoDB does not serve ${(command as object)?.constructor?.name ?? 'this command'}`);
+    throw new Error(
+      `the local DynamoDB does not serve ${(command as object)?.constructor?.name ?? 'this command'}`,
+    );
   }
 }
 

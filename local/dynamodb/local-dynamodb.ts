@@ -324,7 +324,8 @@ function partitionValue(
 ): DocValue | undefined {
   if (condition.kind === 'and') {
     return (
-      partitionValue(condition.left, partitionKey, values) ?? partitionValue(condition.right, partitionKey, values)
+      partitionValue(condition.left, partitionKey, values) ??
+      partitionValue(condition.right, partitionKey, values)
     );
   }
   if (

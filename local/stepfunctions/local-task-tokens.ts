@@ -49,7 +49,8 @@ export class LocalTaskTokens implements TaskTokens {
 
   /** Forgets the tokens of an execution whose waiting task is over (it moved on or ended). */
   forget(executionArn: string): void {
-    for (const [token, waiter] of this.waiters) if (waiter.executionArn === executionArn) this.waiters.delete(token);
+    for (const [token, waiter] of this.waiters)
+      if (waiter.executionArn === executionArn) this.waiters.delete(token);
   }
 
   async succeed(taskToken: string, output: Readonly<Record<string, unknown>>): Promise<'ok' | 'gone'> {

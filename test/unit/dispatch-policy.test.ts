@@ -203,7 +203,8 @@ describe('planDispatch invariants', () => {
         const counts = countAfter(held, plan);
         const total = Object.values(counts).reduce((s, n) => s + n, 0);
         const free = policy.capacity - total;
-        const unguaranteed = policy.capacity - names.reduce((s, n) => s + policy.classes[n].guaranteedSlots, 0);
+        const unguaranteed =
+          policy.capacity - names.reduce((s, n) => s + policy.classes[n].guaranteedSlots, 0);
         const mayBorrow = (n: string) =>
           policy.classes[n].preemptible ||
           names.every(
