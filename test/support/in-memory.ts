@@ -9,16 +9,21 @@ import type {
 import type { RunQueryInput } from '../../functions/core/run-query-input';
 import type { Wake, WakeEvent } from '../../functions/core/wake-event';
 
-export { InMemoryDispatchStore } from '../../functions/adapters/memory/in-memory-dispatch-store';
+import { InMemoryDispatchStore } from '../../functions/adapters/memory/in-memory-dispatch-store';
+
+export { InMemoryDispatchStore };
 export { InMemoryLedger } from '../../functions/adapters/memory/in-memory-ledger';
 
 /** Test doubles for the core's ports: plain maps and arrays that record what the core did. */
-/** The wake events sent, in order. */
+/** The wake events sent, in order; with a store, releases free its slots as the dispatcher would. */
 export class RecordingWake implements Wake {
   readonly events: WakeEvent[] = [];
 
+  constructor(private readonly store?: InMemoryDispatchStore) {}
+
   async send(event: WakeEvent) {
     this.events.push(event);
+    if (event.type === 'release') await this.store?.free(event.queryId, event.executionArn);
   }
 }
 

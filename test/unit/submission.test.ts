@@ -1,5 +1,4 @@
 import { clientRequestToken, executionName } from '../../functions/core/execution-naming';
-import { slotWaitSeconds } from '../../functions/core/slot-wait';
 import {
   MAX_QUERY_BYTES,
   QUERY_ID_PATTERN,
@@ -61,16 +60,5 @@ describe('submission body', () => {
     expect(token).toMatch(/^[0-9a-f]{64}$/);
     expect(clientRequestToken('q', 1)).toBe(token);
     expect(clientRequestToken('q', 2)).not.toBe(token);
-  });
-});
-
-describe('slotWaitSeconds', () => {
-  const settings = { initialWaitSeconds: 5, maxWaitSeconds: 120 };
-  it('doubles with each receive up to the cap, with jitter in the upper half', () => {
-    expect(slotWaitSeconds(1, settings, () => 0)).toBe(3);
-    expect(slotWaitSeconds(1, settings, () => 1)).toBe(5);
-    expect(slotWaitSeconds(3, settings, () => 1)).toBe(20);
-    expect(slotWaitSeconds(50, settings, () => 1)).toBe(120);
-    expect(slotWaitSeconds(50, settings, () => 0)).toBe(60);
   });
 });
