@@ -17,7 +17,7 @@ import { ServiceQuotaReader } from './adapters/aws/service-quota';
 import { SfnExecutionControl } from './adapters/aws/sfn-execution-control';
 import { SfnExecutionStarter } from './adapters/aws/sfn-execution-starter';
 import { SfnTaskTokens } from './adapters/aws/sfn-task-tokens';
-import { type DispatcherDeps, runDispatcher } from './core/dispatcher';
+import { type DispatcherDeps, dispatchInvocation, INVOCATION_BUDGET_MS } from './core/dispatcher';
 import { StartRate } from './core/start-rate';
 
 const ddb = documentClient();
@@ -26,9 +26,6 @@ const sqs = new SQSClient({});
 const serviceQuotas = new ServiceQuotasClient({});
 const logger = lambdaLogger('dispatcher');
 const metrics = new PowertoolsMetrics();
-
-/** How long one invocation keeps starting rate-limited queries before it hands over to the next. */
-export const RATE_PASS_BUDGET_MS = 2000;
 
 const runtime = once(() => {
   const config = configFromEnv();
@@ -63,7 +60,7 @@ function parseBody(body: string): unknown {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Dispatcher: the SQS FIFO wake queue's only consumer (one message group, reserved concurrency 1), so
@@ -73,27 +70,20 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export const handler = async (event: SQSEvent, context: Context): Promise<void> => {
   const { deps, wake } = runtime();
-  const started = Date.now();
+  const began = Date.now();
   try {
-    let summary = await runDispatcher(
+    const summary = await dispatchInvocation(
       event.Records.map((r) => parseBody(r.body)),
       deps,
+      {
+        budgetMs: Math.min(INVOCATION_BUDGET_MS, context.getRemainingTimeInMillis() - 5000),
+        sleep,
+        elapsedMs: () => Date.now() - began,
+      },
     );
-    logger.info('dispatch pass', { events: event.Records.length, ...summary });
-    while (
-      summary.nextPassInMs !== undefined &&
-      Date.now() - started + summary.nextPassInMs < RATE_PASS_BUDGET_MS &&
-      context.getRemainingTimeInMillis() > summary.nextPassInMs + 5000
-    ) {
-      await sleep(summary.nextPassInMs);
-      summary = await runDispatcher([], deps);
-      logger.info('dispatch pass', { events: 0, ...summary });
-    }
+    logger.info('dispatch invocation', { events: event.Records.length, ...summary });
     if (summary.nextPassInMs !== undefined) {
-      await wake.send({
-        type: 'sweep',
-        why: `start rate: more queries start at ${new Date().toISOString()}`,
-      });
+      await wake.send({ type: 'sweep', why: `start rate: more queries start at ${new Date().toISOString()}` });
     }
   } finally {
     metrics.flush();

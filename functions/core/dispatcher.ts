@@ -45,7 +45,7 @@ export interface DispatchSummary {
   readonly admitted: number;
   readonly preempted: number;
   readonly rejected: number;
-  /** Queries still waiting at the heads of the lines read. */
+  /** Queries still waiting among the heads of the lines read. */
   readonly waiting: number;
   /** Set when queries wait only for the start rate: run another pass after this many ms. */
   readonly nextPassInMs?: number;
@@ -84,7 +84,8 @@ export async function runDispatcher(
   const policy = admissionPolicy(deps.config, deps.liveQuota ? await deps.liveQuota() : undefined);
   let holders = [...(await deps.store.holders())];
   const held = new Map(holders.map((h) => [h.queryId, h]));
-  const headLimit = Math.min(policy.capacity, deps.rate.perSecond * 60) + 1;
+  // A pass starts at most as many queries as the start rate allows: more heads are never needed.
+  const headLimit = Math.min(policy.capacity, deps.rate.available(nowMs)) + 1;
   const lines: Record<string, (WaitingQuery & { entry: LineEntry })[]> = {};
   let admitted = 0;
   for (const className of new Set([...Object.keys(deps.config.classes), ...(await waitingClasses(deps))])) {
@@ -159,10 +160,11 @@ export async function runDispatcher(
 
   // Why each line still waits: the class's status for status reads, and the record of each newcomer.
   const statuses = await deps.store.waitStatus();
-  const stillWaiting = new Set<string>();
+  const started = new Set([...chosen.admit, ...chosen.reject].map((q) => q.queryId));
+  let waiting = 0;
   for (const [className, line] of Object.entries(lines)) {
-    const left = line.filter((q) => !chosen.admit.includes(q) && !chosen.reject.includes(q));
-    for (const q of left) stillWaiting.add(q.queryId);
+    const left = line.filter((q) => !started.has(q.queryId));
+    waiting += left.length;
     const reason = left.length > 0 ? chosen.waiting[className] : undefined;
     const current = statuses[className];
     if (!reason && current) await deps.store.setWaitStatus(className, undefined);
@@ -171,7 +173,7 @@ export async function runDispatcher(
     }
   }
   for (const entry of entered.values()) {
-    if (!stillWaiting.has(entry.queryId)) continue;
+    if (started.has(entry.queryId) || held.has(entry.queryId)) continue;
     const reason = chosen.waiting[entry.className]?.message ?? 'waiting for a slot';
     await deps.ledger.update(
       entry.queryId,
@@ -186,7 +188,7 @@ export async function runDispatcher(
     admitted,
     preempted,
     rejected: chosen.reject.length,
-    waiting: stillWaiting.size,
+    waiting,
     ...(onlyRate ? { nextPassInMs: Math.max(1, deps.rate.msUntilNext(nowMs)) } : {}),
   };
 }
@@ -290,4 +292,38 @@ function runningOf(holders: readonly SlotHolder[]): RunningQuery[] {
 /** Classes with a wait status but no longer in the config: their lines are read to reject them. */
 async function waitingClasses(deps: DispatcherDeps): Promise<string[]> {
   return Object.keys(await deps.store.waitStatus()).filter((k) => !deps.config.classes[k]);
+}
+
+/**
+ * How long one dispatcher invocation keeps starting queries that wait only for the start rate before it
+ * hands over to the next one, so that releases queued behind it are not held up.
+ */
+export const INVOCATION_BUDGET_MS = 2000;
+
+export interface InvocationOptions {
+  /** How long one invocation keeps passing while queries wait only for the start rate. */
+  readonly budgetMs: number;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Milliseconds since the invocation began. */
+  readonly elapsedMs: () => number;
+}
+
+/**
+ * One invocation of the dispatcher: a pass over the events, then, while queries wait only for the start
+ * rate and the budget allows, passes after the rate refills. Returns the last pass's summary, whose
+ * `nextPassInMs` tells the caller to wake the dispatcher again (events queued meanwhile come first).
+ */
+export async function dispatchInvocation(
+  events: readonly unknown[],
+  deps: DispatcherDeps,
+  options: InvocationOptions,
+): Promise<DispatchSummary & { readonly passes: number }> {
+  let summary = await runDispatcher(events, deps);
+  let passes = 1;
+  while (summary.nextPassInMs !== undefined && options.elapsedMs() + summary.nextPassInMs < options.budgetMs) {
+    await options.sleep(summary.nextPassInMs);
+    summary = await runDispatcher([], deps);
+    passes++;
+  }
+  return { ...summary, passes };
 }

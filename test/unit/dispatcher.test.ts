@@ -225,7 +225,12 @@ describe('runDispatcher', () => {
     deps.rate.take(deps.clock().getTime(), 8); // 8 of the 10 starts of this second were used already
 
     const first = await runDispatcher(burst, deps);
-    expect(first).toMatchObject({ admitted: 2, waiting: 2 });
+    expect(first.admitted).toBe(2);
+    expect(['s2', 's3'].map((id) => deps.ledger.records.get(id)?.status)).toEqual([
+      'WAITING_FOR_SLOT',
+      'WAITING_FOR_SLOT',
+    ]);
+    expect(deps.ledger.records.get('s2')?.reason).toMatch(/StartQueryExecution rate/);
     expect(first.nextPassInMs).toBeGreaterThan(0);
 
     advance(first.nextPassInMs as number);
