@@ -42,6 +42,9 @@ export const LATENCY = {
   awsCall: 8,
 } as const;
 
+/** The starter event source's batching window (lib/query-starter.ts STARTER_BATCHING_WINDOW), in ms. */
+export const STARTER_WINDOW_MS = 1000;
+
 /** The starter's event source: up to this many concurrent batches (the stack's default). */
 export const STARTER_CONCURRENCY = 5;
 /** Messages per Lambda batch (SQS's largest without a batching window). */
@@ -304,6 +307,7 @@ class Simulation {
   private readonly wakeQueue: WakeEvent[] = [];
   private starterBatches = 0;
   private starterScheduled = false;
+  private starterTimer = 0;
   private dispatcherBusy = false;
   private dispatcherScheduled = false;
   private readonly dispatcherDeps: DispatcherDeps;
@@ -508,10 +512,24 @@ class Simulation {
 
   // --- athena-wlm: the starter, the dispatcher, the redrive ----------------------------------------
 
+  /**
+   * The event source gathers a batch for up to its window after the first message, and invokes at once
+   * when the batch is full.
+   */
   private scheduleStarter(): void {
-    if (this.starterScheduled || this.starterBatches >= STARTER_CONCURRENCY) return;
+    if (this.starterBatches >= STARTER_CONCURRENCY) return;
+    if (this.queriesQueue.depth >= BATCH_SIZE) {
+      this.starterScheduled = false;
+      this.starterTimer++;
+      void this.starterInvocation();
+      return;
+    }
+    if (this.starterScheduled) return;
     this.starterScheduled = true;
-    this.clock.at(this.clock.nowMs + LATENCY.eventSource, () => void this.starterInvocation());
+    const timer = ++this.starterTimer;
+    this.clock.at(this.clock.nowMs + STARTER_WINDOW_MS, () => {
+      if (timer === this.starterTimer) void this.starterInvocation();
+    });
   }
 
   /** One starter Lambda invocation: a batch of `queries`, each through the real `startQuery`. */

@@ -5,11 +5,13 @@ const TB = 1000 * GB;
 
 /**
  * The case study's five classes, as shares of whatever quota the account has (read from Service Quotas
- * on AWS): production ETL, which runs at 30-70% of the quota, keeps a guaranteed half and a reclaim
- * bound of five minutes; quick queries may borrow its idle slots because they end within that bound;
- * data scientists' experiments and ad-hoc work may borrow any idle slot but are pre-empted (stopped and
- * run again first in their line) when a class needs its guarantee back. The sizing comes from
- * `npm run bench` (bench/RESULTS.md).
+ * on AWS). Production ETL, which runs at 30-70% of the quota, is the one class with a guarantee: half
+ * the capacity, with a reclaim bound of five minutes, and it may use all of it when nobody else needs
+ * it. Above guarantees, ETL and long queries (which finish last, so they should start first) get the
+ * largest shares. Quick queries may borrow its idle guarantee because they end within that bound; data scientists'
+ * experiments and ad-hoc work may borrow any idle slot but are pre-empted (stopped and run again first in
+ * their line) when ETL needs its guarantee back; long queries share what is nobody's guarantee. Caps keep
+ * each non-ETL class from taking everything. The sizing comes from `npm run bench` (bench/RESULTS.md).
  */
 export const DEFAULT_CONFIG: WlmConfigInput = {
   quota: { activeDmlQueries: 'service-quotas', headroom: '10%', alarmAtPercent: 80 },
@@ -18,7 +20,7 @@ export const DEFAULT_CONFIG: WlmConfigInput = {
     predictable: {
       description: 'Mature, predictable ETL queries: a guaranteed share, hourly data limit +10%',
       guaranteedSlots: '50%',
-      maxSlots: '80%',
+      maxSlots: '100%',
       schedulingWeight: 4,
       maxReclaimSeconds: 300,
       hourlyDataLimit: { expectedBytes: 500 * GB, bufferPercent: 10 },
@@ -26,24 +28,25 @@ export const DEFAULT_CONFIG: WlmConfigInput = {
     },
     fast: {
       description: 'Quick queries: a per-query scan cutoff with no buffer, cheap to retry',
-      guaranteedSlots: '10%',
-      maxSlots: '30%',
+      guaranteedSlots: 0,
+      maxSlots: '50%',
       schedulingWeight: 2,
-      maxReclaimSeconds: 300,
       bytesScannedCutoffPerQuery: 1 * GB,
       timeoutMinutes: 5,
     },
     long: {
       description: 'Long-running queries: daily data limit +100% so they finish',
-      guaranteedSlots: '5%',
-      maxSlots: '20%',
+      guaranteedSlots: 0,
+      maxSlots: '50%',
+      // They finish last: a large share of what is free lets them start early.
+      schedulingWeight: 4,
       dailyDataLimit: { expectedBytes: 5 * TB, bufferPercent: 100 },
       timeoutMinutes: 240,
     },
     exploratory: {
       description:
         "Data scientists' experiments: idle capacity when there is some (pre-empted when ETL needs it back), hourly limit at 70% of what would harm production",
-      guaranteedSlots: '5%',
+      guaranteedSlots: 0,
       maxSlots: '60%',
       preemptible: true,
       hourlyDataLimit: { expectedBytes: 1 * TB, bufferPercent: -30 },
@@ -51,10 +54,9 @@ export const DEFAULT_CONFIG: WlmConfigInput = {
       timeoutMinutes: 30,
     },
     adhoc: {
-      description:
-        'Ad-hoc queries: tiny limits, raised by an admin when needed; pre-empted when capacity is needed',
+      description: 'Ad-hoc queries: tiny limits, raised by an admin when needed; pre-empted when capacity is needed',
       guaranteedSlots: 0,
-      maxSlots: '10%',
+      maxSlots: '20%',
       preemptible: true,
       bytesScannedCutoffPerQuery: 10 * GB,
       hourlyDataLimit: { expectedBytes: 50 * GB, bufferPercent: 0 },
