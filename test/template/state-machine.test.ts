@@ -69,7 +69,7 @@ describe('run-query state machine', () => {
     const wlm = synthesized.stack.workloadManager;
     expect(substitutions).toEqual({
       LedgerTableName: { Ref: id(wlm.ledgerTable) },
-      SlotsTableName: { Ref: id(wlm.slotsTable) },
+      WakeQueueUrl: { Ref: id(wlm.wakeQueue) },
       DeferredQueueUrl: { Ref: id(wlm.deferredQueue) },
     });
   });
@@ -103,23 +103,25 @@ describe('run-query state machine', () => {
     expect(JSON.stringify(catalog.Resource)).toContain(':datacatalog/AwsDataCatalog');
   });
 
-  it('writes to DynamoDB only with UpdateItem on the ledger and slot tables', () => {
+  it('writes to DynamoDB only with UpdateItem on the ledger (the dispatcher owns the slots)', () => {
     const dynamo = roleStatements().filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
     expect(dynamo.flatMap(actionsOf)).toEqual(['dynamodb:UpdateItem']);
     const wlm = synthesized.stack.workloadManager;
-    expect(dynamo.flatMap(resourcesOfStatement)).toEqual([
-      { 'Fn::GetAtt': [id(wlm.ledgerTable), 'Arn'] },
-      { 'Fn::GetAtt': [id(wlm.slotsTable), 'Arn'] },
-    ]);
+    expect(dynamo.flatMap(resourcesOfStatement)).toEqual([{ 'Fn::GetAtt': [id(wlm.ledgerTable), 'Arn'] }]);
   });
 
-  it('sends only to the deferred queue and uses S3 only on the results prefix and the data buckets', () => {
+  it('sends only to the deferred and wake queues and uses S3 only on the results prefix and the data buckets', () => {
     const statements = roleStatements();
     const sqs = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+    // sqs:sendMessage and sqs:sendMessage.waitForTaskToken both need sqs:SendMessage only.
     expect(sqs.flatMap(actionsOf)).toEqual(['sqs:SendMessage']);
+    const wlm = synthesized.stack.workloadManager;
     expect(sqs.flatMap(resourcesOfStatement)).toEqual([
-      { 'Fn::GetAtt': [id(synthesized.stack.workloadManager.deferredQueue), 'Arn'] },
+      { 'Fn::GetAtt': [id(wlm.deferredQueue), 'Arn'] },
+      { 'Fn::GetAtt': [id(wlm.wakeQueue), 'Arn'] },
     ]);
+    // Completing task tokens is the dispatcher's, never the state machine's own.
+    expect(statements.flatMap(actionsOf).some((a) => a.startsWith('states:SendTask'))).toBe(false);
     const s3Resources = statements
       .filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')))
       .flatMap(resourcesOfStatement)

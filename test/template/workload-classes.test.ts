@@ -283,7 +283,10 @@ describe('config validation', () => {
     new AthenaWorkloadManager(new Stack(testApp(), 'S'), 'W', { config });
 
   it('names the bad key when a class asks for more slots than the quota allows', () => {
-    const config = configWith({ classes: { ...classes, fast: { ...classes.fast, maxSlots: 100 } } });
+    const config = configWith({
+      quota: { activeDmlQueries: 20, headroom: 2, alarmAtPercent: 80 },
+      classes: { ...classes, fast: { ...classes.fast, maxSlots: 100 } },
+    });
     expect(build(config)).toThrow(/config\.classes\.fast\.maxSlots/);
   });
 
