@@ -24,6 +24,7 @@ describe('the API routes the server serves', () => {
       clock: () => new Date(),
       ledger: never as never,
       slots: never as never,
+      wake: never as never,
       executions: never as never,
       results: never as never,
       enqueue: never,

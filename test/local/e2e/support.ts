@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import type { SlotHolder } from '../../../functions/core/ports';
 import type { QueryView } from '../../../functions/core/query-view';
 import { parseConfig, type WlmConfigInput } from '../../../lib/config';
 import type { ExecutionRecord } from '../../../local/athena/execution-store';
@@ -199,6 +200,17 @@ export function asMultiset(rows: readonly (readonly (string | null)[])[]): strin
 }
 
 // ---------- what the runtime stored ----------
+
+/**
+ * The slots held once the dispatcher applied every wake event sent so far (a release is applied a few
+ * milliseconds after the execution sent it). Read from the dispatch store itself.
+ */
+export async function heldSlots(runtime: LocalRuntime): Promise<readonly SlotHolder[]> {
+  await waitFor('the dispatcher to apply every wake event', () => runtime.queues.wake.depth() === 0, {
+    everyMs: 5,
+  });
+  return runtime.dispatch.holders();
+}
 
 /**
  * Every execution the local Athena recorded, read from its SQLite store (`<dataDir>/athena/
