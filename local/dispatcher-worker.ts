@@ -61,6 +61,8 @@ export class DispatcherWorker {
     // More events wait behind this batch: take them now.
     if (messages.length === batchSize) this.pending = true;
     if (summary.nextPassInMs !== undefined) this.later(summary.nextPassInMs);
+    // Events a crashed or failed pass took come back after their visibility timeout, as SQS redelivers.
+    else if (queue.stats().inFlight > 0) this.later(queue.visibilityTimeoutSeconds * 1000);
   }
 
   private async run(): Promise<void> {

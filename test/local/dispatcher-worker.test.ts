@@ -93,13 +93,9 @@ describe('the local dispatcher worker', () => {
     await eventually('the queue to be empty', () => queue.depth() === 0, 2000);
   });
 
-  // Known defect (local/dispatcher-worker.ts): a wake event received by a process that died before
-  // deleting it comes back after the queue's visibility timeout, as in SQS, but the worker only looks
-  // at the queue when something is sent (or the rate asks for a later pass); on AWS the event source
-  // redelivers it by itself. Until another event comes (or the reconciler's minute), a release lost
-  // this way leaves its slot held. Proposed fix: after a pass, if the queue still has messages in
-  // flight, schedule a pass for when they become visible again.
-  it.failing('applies the events a crashed pass left in flight once they become visible again, unprompted', async () => {
+  // On AWS the event source redelivers such an event by itself; locally the worker looks again when
+  // the messages a pass left in flight become visible.
+  it('applies the events a crashed pass left in flight once they become visible again, unprompted', async () => {
     // Prepare: b waits behind a; a's release was taken by a pass that never finished.
     await store.hold({
       queryId: 'a',
