@@ -240,6 +240,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     executions,
     results,
     baseUrl,
+    liveQuota,
     enqueue: async (message) => {
       queries.send(JSON.stringify(message));
       starter.poke();

@@ -33,6 +33,8 @@ export interface ApiDeps {
   readonly enqueue: (message: QueryMessageInput) => Promise<void>;
   /** The API's own base URL, for statusUrl. */
   readonly baseUrl: () => string;
+  /** The live quota, when the config reads it from Service Quotas (the one the local Athena enforces). */
+  readonly liveQuota?: () => Promise<number>;
 }
 
 /** Who the caller is: the local API has no IAM, so it records where the request came from. */
