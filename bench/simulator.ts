@@ -84,6 +84,8 @@ export interface SimOptions {
 /** Requests to AWS services, to price the run. */
 export interface Requests {
   lambdaRuns: { starter: number; dispatcher: number; redrive: number };
+  /** When each starter and dispatcher invocation began (ms), to count the runs a workload caused. */
+  runTimes: number[];
   dynamodbReads: number;
   dynamodbWrites: number;
   sqsStandard: number;
@@ -272,6 +274,7 @@ class Simulation {
   private readonly byQueryId = new Map<string, QueryOutcome>();
   private readonly requests: Requests = {
     lambdaRuns: { starter: 0, dispatcher: 0, redrive: 0 },
+    runTimes: [],
     dynamodbReads: 0,
     dynamodbWrites: 0,
     sqsStandard: 0,
@@ -539,6 +542,7 @@ class Simulation {
     if (batch.length === 0) return;
     this.starterBatches++;
     this.requests.lambdaRuns.starter++;
+    this.requests.runTimes.push(this.clock.nowMs);
     this.requests.sqsStandard += 2; // the event source's receive and batch delete
     this.scheduleStarter(); // more batches may run alongside, up to the event source's concurrency
     for (const message of batch) {
@@ -577,6 +581,7 @@ class Simulation {
     this.dispatcherBusy = true;
     const batch = this.wakeQueue.splice(0, BATCH_SIZE);
     this.requests.lambdaRuns.dispatcher++;
+    this.requests.runTimes.push(this.clock.nowMs);
     this.requests.sqsFifo += 2;
     const began = this.clock.nowMs;
     const before = { ...this.store.requests };

@@ -8,10 +8,11 @@ const TB = 1000 * GB;
  * on AWS). Production ETL, which runs at 30-70% of the quota, is the one class with a guarantee: half
  * the capacity, with a reclaim bound of five minutes, and it may use all of it when nobody else needs
  * it. Above guarantees, ETL and long queries (which finish last, so they should start first) get the
- * largest shares. Quick queries may borrow its idle guarantee because they end within that bound; data scientists'
- * experiments and ad-hoc work may borrow any idle slot but are pre-empted (stopped and run again first in
- * their line) when ETL needs its guarantee back; long queries share what is nobody's guarantee. Caps keep
- * each non-ETL class from taking everything. The sizing comes from `npm run bench` (bench/RESULTS.md).
+ * largest shares. Quick queries may borrow its idle guarantee because they end within that bound; long
+ * queries, data scientists' experiments and ad-hoc work may borrow any idle slot but are pre-empted
+ * (stopped and run again first in their line; the youngest borrower of the class furthest above its
+ * share goes first, so little work is lost) when ETL needs its guarantee back. Caps keep quick,
+ * exploratory and ad-hoc work from taking everything. The sizing comes from `npm run bench` (bench/RESULTS.md).
  */
 export const DEFAULT_CONFIG: WlmConfigInput = {
   quota: { activeDmlQueries: 'service-quotas', headroom: '10%', alarmAtPercent: 80 },
@@ -35,11 +36,13 @@ export const DEFAULT_CONFIG: WlmConfigInput = {
       timeoutMinutes: 5,
     },
     long: {
-      description: 'Long-running queries: daily data limit +100% so they finish',
+      description:
+        'Long-running queries: daily data limit +100% so they finish; may borrow idle ETL slots (the youngest is re-run if ETL needs one back)',
       guaranteedSlots: 0,
-      maxSlots: '50%',
+      maxSlots: '100%',
       // They finish last: a large share of what is free lets them start early.
       schedulingWeight: 4,
+      preemptible: true,
       dailyDataLimit: { expectedBytes: 5 * TB, bufferPercent: 100 },
       timeoutMinutes: 240,
     },
