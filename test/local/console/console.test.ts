@@ -87,6 +87,7 @@ const THROTTLED = 'Athena.TooManyRequestsException';
 function throttledThenSucceeded() {
   return log()
     .started()
+    .pass('EnterLine', 'Task')
     .pass('MarkRunning', 'Task')
     .enter('StartQuery')
     .fail('StartQuery', THROTTLED, 'Rate exceeded')
@@ -135,6 +136,7 @@ describe('execution path', () => {
     const path = executionPath(throttledThenSucceeded());
 
     expect(path.steps.map((s) => s.state)).toEqual([
+      'EnterLine',
       'MarkRunning',
       'StartQuery',
       'QuerySucceeded',
@@ -143,7 +145,7 @@ describe('execution path', () => {
       'RecordSucceeded',
       'Succeeded',
     ]);
-    const startQuery = path.steps[1];
+    const startQuery = path.steps[2];
     expect(startQuery).toMatchObject({
       status: 'succeeded',
       retries: 2,
@@ -152,6 +154,44 @@ describe('execution path', () => {
     expect(startQuery.error).toBeUndefined();
     expect(path).toMatchObject({ end: 'SUCCEEDED', endState: 'Succeeded', totalRetries: 2 });
     expect(path.steps.every((s) => s.status === 'succeeded')).toBe(true);
+  });
+
+  it('shows a wait in line that ran out: EnterLine timed out, caught to WaitedTooLong, the query failed', () => {
+    const events = log()
+      .started()
+      .enter('EnterLine')
+      .fail('EnterLine', 'States.Timeout', 'Task timed out')
+      .caught('EnterLine', 'WaitedTooLong')
+      .exit('EnterLine')
+      .pass('WaitedTooLong')
+      .pass('LeaveLine', 'Task')
+      .pass('RecordNotStarted', 'Task')
+      .enter('QueryDidNotSucceed', 'Fail')
+      .fail('QueryDidNotSucceed', 'QueueWaitExceeded', 'The query waited for a slot until ...')
+      .end('ExecutionFailed', 'QueueWaitExceeded', 'The query waited for a slot until ...').events;
+
+    const path = executionPath(events);
+
+    expect(path.steps[0]).toMatchObject({
+      state: 'EnterLine',
+      status: 'caught',
+      error: 'States.Timeout',
+      caughtTo: 'WaitedTooLong',
+    });
+    expect(path.steps.map((s) => s.state)).toEqual([
+      'EnterLine',
+      'WaitedTooLong',
+      'LeaveLine',
+      'RecordNotStarted',
+      'QueryDidNotSucceed',
+    ]);
+    expect(path).toMatchObject({ end: 'FAILED', endState: 'QueryDidNotSucceed', error: 'QueueWaitExceeded' });
+  });
+
+  it('shows a query still waiting in line as running at EnterLine', () => {
+    const path = executionPath(log().started().enter('EnterLine').events);
+    expect(path.steps).toEqual([expect.objectContaining({ state: 'EnterLine', status: 'running' })]);
+    expect(path.end).toBeUndefined();
   });
 
   it('marks a caught error with where it went, and the Fail state as the failed end', () => {
@@ -601,12 +641,8 @@ describe('console on the real local Step Functions', () => {
     );
     expect(metrics.metrics.find((m) => m.name === 'StartQueryCount')?.total).toBe(1);
     expect(metrics.metrics.find((m) => m.name === 'ThrottlingErrorCount')?.total).toBe(2);
-    expect(quota).toEqual({
-      activeQueries: 1,
-      quota: runtime.config.quota.activeDmlQueries,
-      headroom: runtime.config.quota.headroom,
-      capacity: Number(runtime.config.quota.activeDmlQueries) - runtime.config.quota.headroom,
-    });
+    // TEST_CONFIG: a quota of 20 with 2 slots of headroom.
+    expect(quota).toEqual({ activeQueries: 1, quota: 20, headroom: 2, capacity: 18 });
   });
 
   it('shows bad SQL caught at StartQuery and the execution failing at QueryDidNotSucceed', async () => {
@@ -666,8 +702,18 @@ describe('console in Chromium', () => {
     // Loaded here, so the unit tests above load neither DuckDB nor a browser.
     const { startLocalRuntime } = await import('../../../local/runtime');
     const { chromium } = await import('playwright-core');
+    const { DEFAULT_CONFIG, parseConfig } = await import('../../../lib/config');
     const dataDir = mkdtempSync(join(tmpdir(), 'athena-wlm-console-'));
-    const runtime = await startLocalRuntime({ dataDir, port: 0, sampleData: { albLogLines: 2000 } });
+    // The default config (the quota read from Service Quotas, limits as shares), plus a class that runs
+    // one query at a time, so that the page can show a query waiting in line.
+    const config = parseConfig({
+      ...DEFAULT_CONFIG,
+      classes: {
+        ...DEFAULT_CONFIG.classes,
+        solo: { guaranteedSlots: 0, maxSlots: 1, description: 'one at a time' },
+      },
+    });
+    const runtime = await startLocalRuntime({ dataDir, port: 0, config, sampleData: { albLogLines: 2000 } });
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -723,7 +769,7 @@ describe('console in Chromium', () => {
         .locator('.path-graph .node.visited')
         .evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-state')));
       expect(visited).toEqual(
-        expect.arrayContaining(['MarkRunning', 'StartQuery', 'ReleaseSlot', 'Succeeded']),
+        expect.arrayContaining(['EnterLine', 'MarkRunning', 'StartQuery', 'ReleaseSlot', 'Succeeded']),
       );
       await expect(
         execution.locator('.path-graph .node.end-succeeded').getAttribute('data-state'),
@@ -733,6 +779,43 @@ describe('console in Chromium', () => {
       const chart = page.locator('figure.chart[data-metric="StartQueryCount"]');
       await chart.locator('rect.point').first().waitFor();
       expect(Number(await chart.getAttribute('data-total'))).toBeGreaterThanOrEqual(1);
+
+      // A query waiting in its class's line: the page says why, and the class shows its slot in use.
+      const post = (body: object) =>
+        fetch(`${runtime.url}/workgroups/solo/queries`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then((r) => r.json() as Promise<{ queryId: string }>);
+      const blocker = await post({
+        query: 'SELECT count(*) AS n FROM range(100000000000) AS t(i) WHERE i % 7 = 3',
+      });
+      const waiting = await post({ query: 'SELECT 2 AS two' });
+      const waitingRow = page.locator(`#queries-table tr[data-query-id="${waiting.queryId}"]`);
+      await waitingRow.locator('.badge', { hasText: 'WAITING_FOR_SLOT' }).waitFor({ timeout: 30_000 });
+      await expect(waitingRow.locator('td.reason').textContent()).resolves.toContain(
+        'solo is at its cap of 1 running query',
+      );
+      const soloRow = page.locator('#classes-table tbody tr', {
+        has: page.locator('.class-name', { hasText: /^solo$/ }),
+      });
+      await soloRow.locator('.slot-text', { hasText: '1 / 0 / 1' }).waitFor();
+      // Shares of the live quota are shown as slots (quota 20, 10% headroom: 18; predictable 50%).
+      const predictableRow = page.locator('#classes-table tbody tr', {
+        has: page.locator('.class-name', { hasText: /^predictable$/ }),
+      });
+      await expect(predictableRow.locator('.slot-text').textContent()).resolves.toMatch(/^\d+ \/ 9 \/ \d+$/);
+      for (const text of await page.locator('#classes-table .slot-text').allTextContents()) {
+        expect(text).toMatch(/^\d+ \/ \d+ \/ \d+$/);
+      }
+      await expect(page.locator('#classes-summary').textContent()).resolves.toContain('of a capacity of 18');
+      await waitingRow.getByRole('button', { name: waiting.queryId }).click();
+      await detail.locator('.note', { hasText: 'solo is at its cap of 1 running query' }).waitFor();
+
+      // Cancelling the blocker frees the slot: the waiting query runs to SUCCEEDED on the page.
+      await fetch(`${runtime.url}/queries/${blocker.queryId}`, { method: 'DELETE' });
+      await waitingRow.locator('.badge', { hasText: 'SUCCEEDED' }).waitFor({ timeout: 30_000 });
+      await soloRow.locator('.slot-text', { hasText: '0 / 0 / 1' }).waitFor();
 
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'console.png'), fullPage: true });
