@@ -50,7 +50,7 @@ describe('dispatcher handler', () => {
       className: 'adhoc',
       admittedAt: expect.any(String),
     });
-    expect((await h.dispatch.holders()).map((h) => [h.queryId, h.executionArn])).toEqual([
+    expect((await h.dispatch.holders()).map((held) => [held.queryId, held.executionArn])).toEqual([
       ['a1', arn('a1')],
       ['a2', arn('a2')],
     ]);
@@ -62,7 +62,7 @@ describe('dispatcher handler', () => {
       reason: expect.stringContaining('adhoc is at its cap of 2 running queries'),
     });
     expect((await h.dispatch.waitStatus()).adhoc?.factor).toBe('class-cap');
-    // No slot is held by a query that was only admitted on paper.
+    // An admitted query's record is its execution's to move (MarkRunning), not the dispatcher's.
     expect((await h.ledger.get('a1'))?.status).toBe('QUEUED');
   });
 
@@ -73,13 +73,14 @@ describe('dispatcher handler', () => {
       await h.entering('a3', 'adhoc', '2026-01-01T00:00:03.000Z'),
     );
     sfn.resetHistory();
-    // Act: a1's execution gives its slot back (run-query's ReleaseSlot); an older attempt's release does nothing.
+    // Act: a release naming another execution of a2 (an older attempt) frees nothing; then a1's
+    // execution gives its slot back (run-query's ReleaseSlot).
     await h.wakeUp({ type: 'release', queryId: 'a2', executionArn: arn('a2-old') });
     expect(h.admittedTokens()).toEqual([]);
     await h.wakeUp({ type: 'release', queryId: 'a1', executionArn: arn('a1') });
     // Assess
     expect(h.admittedTokens()).toEqual(['token-a3']);
-    expect((await h.dispatch.holders()).map((h) => h.queryId).sort()).toEqual(['a2', 'a3']);
+    expect((await h.dispatch.holders()).map((held) => held.queryId).sort()).toEqual(['a2', 'a3']);
     expect(await h.dispatch.heads('adhoc', 10)).toEqual([]);
     expect(await h.dispatch.waitStatus()).toEqual({});
   });
@@ -114,7 +115,7 @@ describe('dispatcher handler', () => {
     const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input as string);
     expect(input).toMatchObject({ queryId: victim, attempt: 2, submittedAt: record.submittedAt });
     expect(h.admittedTokens()).toEqual(['token-e1']);
-    expect((await h.dispatch.holders()).map((h) => h.queryId).sort()).toEqual(
+    expect((await h.dispatch.holders()).map((held) => held.queryId).sort()).toEqual(
       ['e1', victim === 'a1' ? 'a2' : 'a1'].sort(),
     );
     // The order of the side effects is what keeps the victim's record right.

@@ -427,14 +427,10 @@ describe('run-query.asl.json', () => {
   it('retries entering the line when SQS fails, then waits as usual', async () => {
     const { handlers, callsTo } = recordingHandlers(() => queryExecution('SUCCEEDED'));
     let tries = 0;
-    handlers[RunQueryStates.enterLine] = (taskInput) => {
+    handlers[RunQueryStates.enterLine] = () => {
       tries++;
       if (tries < 3) throw taskError('SQS.AmazonSQSException', 'Internal error');
-      return {
-        admittedAt: '2026-01-01T12:00:01.000Z',
-        className: 'etl',
-        token: (taskInput.MessageBody as { taskToken: string }).taskToken,
-      };
+      return { admittedAt: '2026-01-01T12:00:01.000Z', className: 'etl' };
     };
 
     const result = await runRunQuery(input, handlers);
