@@ -3,9 +3,28 @@ import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-ser
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { ENV } from '../../functions/adapters/aws/environment';
 import { handler } from '../../functions/list-workgroups';
+import { parseConfig } from '../../lib/config';
 import { TEST_ENV } from './support/aws-env';
 import { apiEvent } from './support/events';
+
+/** Read on the handler's first call: the quota from Service Quotas, 10% headroom, limits as shares. */
+process.env[ENV.config] = JSON.stringify(
+  parseConfig({
+    quota: { activeDmlQueries: 'service-quotas', headroom: '10%' },
+    defaultClass: 'adhoc',
+    classes: {
+      etl: { guaranteedSlots: '50%', maxSlots: '80%' },
+      exploratory: {
+        guaranteedSlots: '5%',
+        maxSlots: '60%',
+        hourlyDataLimit: { expectedBytes: 1_000_000_000_000, bufferPercent: -30 },
+      },
+      adhoc: { guaranteedSlots: 0, maxSlots: 3 },
+    },
+  }),
+);
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const serviceQuotas = mockClient(ServiceQuotasClient);
@@ -23,7 +42,7 @@ beforeEach(() => {
         Items: [
           { pk: 'held', sk: 'a', queryId: 'a', className: 'exploratory', acquiredAt: at },
           { pk: 'held', sk: 'b', queryId: 'b', className: 'exploratory', acquiredAt: at },
-          { pk: 'held', sk: 'c', queryId: 'c', className: 'fast', acquiredAt: at },
+          { pk: 'held', sk: 'c', queryId: 'c', className: 'etl', acquiredAt: at },
         ],
       };
     }
@@ -49,7 +68,7 @@ describe('list-workgroups handler', () => {
     });
   });
   it('shows each class with its limits as slots of the live quota, slots in use, queued and waiting counts', async () => {
-    // Prepare: the default config reads the quota from Service Quotas and keeps 10% of it free.
+    // Prepare: the account's quota is 200, so capacity is 180.
     serviceQuotas.on(GetServiceQuotaCommand).resolves({ Quota: { Value: 200 } });
     // Act
     const response = await handler(apiEvent('GET', '/workgroups', null));
@@ -77,9 +96,15 @@ describe('list-workgroups handler', () => {
       waitingForSlot: 2,
       hourlyDataLimitBytes: 700_000_000_000,
     });
-    expect(body.classes.find((c: { name: string }) => c.name === 'fast')).toMatchObject({
+    expect(body.classes.find((c: { name: string }) => c.name === 'etl')).toMatchObject({
+      guaranteedSlots: 90,
+      maxSlots: 144,
       slotsInUse: 1,
       queued: 0,
+    });
+    expect(body.classes.find((c: { name: string }) => c.name === 'adhoc')).toMatchObject({
+      guaranteedSlots: 0,
+      maxSlots: 3,
     });
   });
 });

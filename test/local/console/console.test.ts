@@ -702,7 +702,7 @@ describe('console in Chromium', () => {
     // Loaded here, so the unit tests above load neither DuckDB nor a browser.
     const { startLocalRuntime } = await import('../../../local/runtime');
     const { chromium } = await import('playwright-core');
-    const { DEFAULT_CONFIG, parseConfig } = await import('../../../lib/config');
+    const { DEFAULT_CONFIG, parseConfig, slotsOf } = await import('../../../lib/config');
     const dataDir = mkdtempSync(join(tmpdir(), 'athena-wlm-console-'));
     // The default config (the quota read from Service Quotas, limits as shares), plus a class that runs
     // one query at a time, so that the page can show a query waiting in line.
@@ -800,11 +800,14 @@ describe('console in Chromium', () => {
         has: page.locator('.class-name', { hasText: /^solo$/ }),
       });
       await soloRow.locator('.slot-text', { hasText: '1 / 0 / 1' }).waitFor();
-      // Shares of the live quota are shown as slots (quota 20, 10% headroom: 18; predictable 50%).
+      // Shares of the live quota are shown as slots (quota 20, 10% headroom: a capacity of 18).
       const predictableRow = page.locator('#classes-table tbody tr', {
         has: page.locator('.class-name', { hasText: /^predictable$/ }),
       });
-      await expect(predictableRow.locator('.slot-text').textContent()).resolves.toMatch(/^\d+ \/ 9 \/ \d+$/);
+      const predictable = config.classes.predictable;
+      await expect(predictableRow.locator('.slot-text').textContent()).resolves.toBe(
+        `0 / ${slotsOf(predictable.guaranteedSlots, 18)} / ${slotsOf(predictable.maxSlots, 18)}`,
+      );
       for (const text of await page.locator('#classes-table .slot-text').allTextContents()) {
         expect(text).toMatch(/^\d+ \/ \d+ \/ \d+$/);
       }
