@@ -6,9 +6,9 @@
  * the ledger. It measures this machine and this runtime, not AWS: how long the burst takes to drain next
  * to the engine's own work (the sum of engine times over the cores).
  */
-import { cpus } from 'node:os';
+
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTerminal } from '../functions/core/query-record';
 import { type QueryView, toQueryView } from '../functions/core/query-view';

@@ -36,8 +36,19 @@ export interface Figures {
   readonly unfinished: number;
   /** Arrival to the start of the run that finished, p95 per class and for all. */
   readonly waitP95Seconds: Readonly<Record<string, number>>;
-  /** Starter and dispatcher invocations from the first arrival to the last completion, per query. */
+  /** The same, mean (of the queries that started). */
+  readonly waitMeanSeconds: Readonly<Record<string, number>>;
+  /** Queries that waited more than a second to start. */
+  readonly waitedOverOneSecond: number;
+  /** Most StartQueryExecution calls in any one second (Athena's rate quota is 20/s, burst 80). */
+  readonly peakStartsPerSecond: number;
+  /**
+   * Starter and dispatcher invocations the queries caused (the runs of the one-minute safety sweep, 60
+   * an hour busy or idle, are counted apart), per query.
+   */
   readonly lambdaRunsPerQuery: number;
+  /** Dispatcher invocations with only the schedule's sweep to apply, per hour of the workload. */
+  readonly sweepRunsPerHour: number;
   readonly transitionsPerQuery: number;
   readonly preemptions: number;
   /** Athena work thrown away by pre-emptions, in slot-seconds (billed, and run again). */
@@ -72,6 +83,27 @@ export function waitP95(queries: readonly QueryOutcome[]): number {
 
 const round = (n: number, places = 1) => (Number.isFinite(n) ? Number(n.toFixed(places)) : n);
 
+/** Most events in any window of one second. */
+export function peakPerSecond(times: readonly number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let peak = 0;
+  let from = 0;
+  for (let to = 0; to < sorted.length; to++) {
+    while (sorted[to] - sorted[from] >= 1) from++;
+    peak = Math.max(peak, to - from + 1);
+  }
+  return peak;
+}
+
+/** Mean wait, in seconds, of the queries that started. */
+export function waitMean(queries: readonly QueryOutcome[]): number {
+  const started = queries.filter((q) => q.startedAt !== undefined);
+  return round(
+    started.reduce((sum, q) => sum + ((q.startedAt as number) - q.arrivedAt), 0) /
+      Math.max(1, started.length),
+  );
+}
+
 export function figuresOf(result: SimResult, trace: Trace): Figures {
   const q = result.queries;
   const completed = q.filter((x) => x.status === 'completed');
@@ -83,7 +115,9 @@ export function figuresOf(result: SimResult, trace: Trace): Figures {
   const bound = Math.max(work / result.capacity, longest, lastEnd - firstArrival);
   const classes = [...new Set(q.map((x) => x.className))];
   const r = result.requests;
-  const runs = r.runTimes.filter((t) => t <= lastFinish * 1000).length;
+  const runs = r.runTimes.length;
+  const span = Math.max(1, lastFinish - firstArrival);
+  const sweeps = r.sweepRunTimes.filter((t) => t >= firstArrival * 1000 && t <= lastFinish * 1000).length;
   const per = (n: number) => round((n / Math.max(1, q.length)) * 1000, 0);
   const cost =
     r.transitions * PRICES.transition +
@@ -109,10 +143,20 @@ export function figuresOf(result: SimResult, trace: Trace): Figures {
       ...Object.fromEntries(classes.map((c) => [c, waitP95(q.filter((x) => x.className === c))])),
       all: waitP95(q),
     },
+    waitMeanSeconds: {
+      ...Object.fromEntries(classes.map((c) => [c, waitMean(q.filter((x) => x.className === c))])),
+      all: waitMean(q),
+    },
+    waitedOverOneSecond: q.filter((x) => x.startedAt === undefined || x.startedAt - x.arrivedAt > 1).length,
+    peakStartsPerSecond: peakPerSecond(q.flatMap((x) => x.startCalls)),
     lambdaRunsPerQuery: round(runs / Math.max(1, q.length), 2),
+    sweepRunsPerHour: round((sweeps / span) * 3600, 0),
     transitionsPerQuery: round(r.transitions / Math.max(1, q.length), 2),
     preemptions: result.preemptions,
-    preemptedWorkSeconds: round(q.reduce((sum, x) => sum + x.lostWorkSeconds, 0), 0),
+    preemptedWorkSeconds: round(
+      q.reduce((sum, x) => sum + x.lostWorkSeconds, 0),
+      0,
+    ),
     per1000: {
       lambdaRuns: per(r.lambdaRuns.starter + r.lambdaRuns.dispatcher + r.lambdaRuns.redrive),
       dynamodbReads: per(r.dynamodbReads),
@@ -141,19 +185,42 @@ const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('e
 
 /** Rows of a scenario's table: a metric per row, a strategy per column. */
 const ROWS: readonly (readonly [string, (f: Figures) => string])[] = [
-  ['Queries submitted / completed / failed', (f) => `${int(f.arrivals)} / ${int(f.completed)} / ${int(f.failed)}`],
+  [
+    'Queries submitted / completed / failed',
+    (f) => `${int(f.arrivals)} / ${int(f.completed)} / ${int(f.failed)}`,
+  ],
   ['Lost / unfinished at the horizon', (f) => `${int(f.lost)} / ${int(f.unfinished)}`],
-  ['Makespan / bound', (f) => `${duration(f.makespanSeconds)} / ${duration(f.boundSeconds)} (${(f.makespanSeconds / f.boundSeconds).toFixed(2)}x)`],
-  ['Own queries running while some wait / capacity', (f) => `${f.busySlotsWhileWaiting.toFixed(1)} / ${f.capacity}`],
+  [
+    'Makespan / bound',
+    (f) =>
+      `${duration(f.makespanSeconds)} / ${duration(f.boundSeconds)} (${(f.makespanSeconds / f.boundSeconds).toFixed(2)}x)`,
+  ],
+  [
+    'Own queries running while some wait / capacity',
+    (f) => `${f.busySlotsWhileWaiting.toFixed(1)} / ${f.capacity}`,
+  ],
   ['Throttled starts (`ThrottlingErrorCount`)', (f) => int(f.throttledStarts)],
+  ['Most StartQueryExecution calls in one second', (f) => int(f.peakStartsPerSecond)],
   ['Wait p95: all', (f) => duration(f.waitP95Seconds.all)],
   ['Wait p95: predictable (ETL)', (f) => duration(f.waitP95Seconds.predictable ?? Number.NaN)],
   ['Wait p95: exploratory', (f) => duration(f.waitP95Seconds.exploratory ?? Number.NaN)],
   ['Pre-emptions / work thrown away', (f) => `${int(f.preemptions)} / ${duration(f.preemptedWorkSeconds)}`],
-  ['Lambda runs per query (starter + dispatcher)', (f) => (f.strategy === 'athena-wlm' ? f.lambdaRunsPerQuery.toFixed(2) : '-')],
-  ['State transitions per query', (f) => (f.strategy === 'reference-sample' ? 'none' : f.transitionsPerQuery.toFixed(1))],
-  ['Cost per 1,000 queries (transitions, Lambda, DynamoDB, SQS)', (f) => (f.strategy === 'reference-sample' ? '-' : `$${f.per1000.costUsd.toFixed(3)}`)],
-  ['Console queries rejected / submitted', (f) => (f.outsideSubmitted ? `${int(f.outsideRejected)} / ${int(f.outsideSubmitted)}` : '-')],
+  [
+    'Lambda runs per query (starter + dispatcher) / sweep runs an hour',
+    (f) => (f.strategy === 'athena-wlm' ? `${f.lambdaRunsPerQuery.toFixed(2)} / ${f.sweepRunsPerHour}` : '-'),
+  ],
+  [
+    'State transitions per query',
+    (f) => (f.strategy === 'reference-sample' ? 'none' : f.transitionsPerQuery.toFixed(1)),
+  ],
+  [
+    'Cost per 1,000 queries (transitions, Lambda, DynamoDB, SQS)',
+    (f) => (f.strategy === 'reference-sample' ? '-' : `$${f.per1000.costUsd.toFixed(3)}`),
+  ],
+  [
+    'Console queries rejected / submitted',
+    (f) => (f.outsideSubmitted ? `${int(f.outsideRejected)} / ${int(f.outsideSubmitted)}` : '-'),
+  ],
 ];
 
 export function table(figures: readonly Figures[]): string {
@@ -168,8 +235,9 @@ export function requestsTable(rows: readonly { scenario: string; figures: Figure
   return [
     '| Scenario | Lambda runs | DynamoDB reads | DynamoDB writes | SQS requests | Step Functions API calls | State transitions | Cost |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map(({ scenario, figures: { per1000: p } }) =>
-      `| ${scenario} | ${int(p.lambdaRuns)} | ${int(p.dynamodbReads)} | ${int(p.dynamodbWrites)} | ${int(p.sqsRequests)} | ${int(p.stepFunctionsApiCalls)} | ${int(p.transitions)} | $${p.costUsd.toFixed(3)} |`,
+    ...rows.map(
+      ({ scenario, figures: { per1000: p } }) =>
+        `| ${scenario} | ${int(p.lambdaRuns)} | ${int(p.dynamodbReads)} | ${int(p.dynamodbWrites)} | ${int(p.sqsRequests)} | ${int(p.stepFunctionsApiCalls)} | ${int(p.transitions)} | $${p.costUsd.toFixed(3)} |`,
     ),
   ].join('\n');
 }

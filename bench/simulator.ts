@@ -20,11 +20,16 @@ import type {
 } from '../functions/core/ports';
 import { redriveDeferred } from '../functions/core/redrive';
 import type { RunQueryInput } from '../functions/core/run-query-input';
-import { StartRate } from '../functions/core/start-rate';
 import { startQuery } from '../functions/core/start-query';
+import { StartRate } from '../functions/core/start-rate';
 import type { WakeEvent } from '../functions/core/wake-event';
 import type { WlmConfig } from '../lib/config';
-import { RunQueryStates, runQueryDefinition, runQueryTuning, THROTTLING_ERRORS } from '../state-machines/run-query';
+import {
+  RunQueryStates,
+  runQueryDefinition,
+  runQueryTuning,
+  THROTTLING_ERRORS,
+} from '../state-machines/run-query';
 import { deriveSeed, mulberry32, type Random } from './random';
 import type { Trace } from './scenarios';
 import { VirtualClock } from './virtual-clock';
@@ -42,8 +47,8 @@ export const LATENCY = {
   awsCall: 8,
 } as const;
 
-/** The starter event source's batching window (lib/query-starter.ts STARTER_BATCHING_WINDOW), in ms. */
-export const STARTER_WINDOW_MS = 1000;
+/** The starter event source's batching window in ms: none (lib/query-starter.ts). */
+export const STARTER_WINDOW_MS = 0;
 
 /** The starter's event source: up to this many concurrent batches (the stack's default). */
 export const STARTER_CONCURRENCY = 5;
@@ -65,6 +70,8 @@ export interface QueryOutcome {
   finishedAt?: number;
   startAttempts: number;
   throttled: number;
+  /** When each StartQueryExecution call was made (s), accepted or not. */
+  readonly startCalls: number[];
   executions: number;
   redrives: number;
   preemptions: number;
@@ -86,6 +93,8 @@ export interface Requests {
   lambdaRuns: { starter: number; dispatcher: number; redrive: number };
   /** When each starter and dispatcher invocation began (ms), to count the runs a workload caused. */
   runTimes: number[];
+  /** When each invocation that had only the schedule's sweep to apply began (ms). */
+  sweepRunTimes: number[];
   dynamodbReads: number;
   dynamodbWrites: number;
   sqsStandard: number;
@@ -148,7 +157,8 @@ export function throttleRetrier(config: WlmConfig): {
  * before it (Next, a Catch, a Choice), so a path that no longer exists in the file fails here.
  */
 export function transitionsOf(path: readonly string[]): number {
-  const states = (JSON.parse(runQueryDefinition()) as { States: Record<string, Record<string, unknown>> }).States;
+  const states = (JSON.parse(runQueryDefinition()) as { States: Record<string, Record<string, unknown>> })
+    .States;
   for (let i = 1; i < path.length; i++) {
     const from = states[path[i - 1]];
     const targets = new Set<unknown>([
@@ -182,7 +192,11 @@ export const PATHS = {
 } as const;
 
 /** Runs one strategy over one trace. Same trace, config and seed: same result, to the last figure. */
-export async function simulate(strategy: StrategyName, trace: Trace, options: SimOptions): Promise<SimResult> {
+export async function simulate(
+  strategy: StrategyName,
+  trace: Trace,
+  options: SimOptions,
+): Promise<SimResult> {
   return new Simulation(strategy, trace, options).run();
 }
 
@@ -275,6 +289,7 @@ class Simulation {
   private readonly requests: Requests = {
     lambdaRuns: { starter: 0, dispatcher: 0, redrive: 0 },
     runTimes: [],
+    sweepRunTimes: [],
     dynamodbReads: 0,
     dynamodbWrites: 0,
     sqsStandard: 0,
@@ -340,7 +355,10 @@ class Simulation {
       store: this.store,
       tokens: this.tokens,
       ledger: this.countedLedger(),
-      executions: { start: (name, input) => this.startExecution(name, input), stop: async (arn) => this.stop(arn) },
+      executions: {
+        start: (name, input) => this.startExecution(name, input),
+        stop: async (arn) => this.stop(arn),
+      },
       metrics: NO_METRICS,
       clock: () => this.now(),
       rate: new StartRate(options.config.admission.startsPerSecond),
@@ -368,6 +386,7 @@ class Simulation {
         status: 'waiting',
         startAttempts: 0,
         throttled: 0,
+        startCalls: [],
         executions: 0,
         redrives: 0,
         preemptions: 0,
@@ -382,7 +401,8 @@ class Simulation {
       this.every(60_000, () => this.sampleRedrive());
     } else {
       this.every(config.redrive.everyMinutes * 60_000, () => this.redriveTick());
-      if (this.strategy === 'athena-wlm') this.every(60_000, () => this.wake({ type: 'sweep', why: 'schedule' }));
+      if (this.strategy === 'athena-wlm')
+        this.every(60_000, () => this.wake({ type: 'sweep', why: 'schedule' }));
     }
     await this.clock.runUntil(horizonSeconds * 1000);
     this.mark();
@@ -415,8 +435,9 @@ class Simulation {
         this.clock.at(this.clock.nowMs + LATENCY.eventSource, () => this.sampleExecute(query));
         return;
       case 'retry-only':
-        this.clock.at(this.clock.nowMs + LATENCY.eventSource, () =>
-          void this.runExecution(query, 1, { line: false }),
+        this.clock.at(
+          this.clock.nowMs + LATENCY.eventSource,
+          () => void this.runExecution(query, 1, { line: false }),
         );
         return;
       case 'athena-wlm':
@@ -438,6 +459,7 @@ class Simulation {
   /** StartQueryExecution: accepted while running + queued is below the quota, else TooManyRequests. */
   private tryStart(query: QueryOutcome): boolean {
     query.startAttempts++;
+    query.startCalls.push(this.nowSeconds);
     this.startAttempts++;
     if (this.ownActive + this.outsideActive >= this.options.quota) {
       query.throttled++;
@@ -581,7 +603,8 @@ class Simulation {
     this.dispatcherBusy = true;
     const batch = this.wakeQueue.splice(0, BATCH_SIZE);
     this.requests.lambdaRuns.dispatcher++;
-    this.requests.runTimes.push(this.clock.nowMs);
+    const onlySweeps = batch.every((e) => e.type === 'sweep' && e.why === 'schedule');
+    (onlySweeps ? this.requests.sweepRunTimes : this.requests.runTimes).push(this.clock.nowMs);
     this.requests.sqsFifo += 2;
     const began = this.clock.nowMs;
     const before = { ...this.store.requests };
@@ -591,7 +614,10 @@ class Simulation {
       elapsedMs: () => this.clock.nowMs - began,
     });
     const calls =
-      this.store.requests.reads - before.reads + (this.store.requests.writes - before.writes) + summary.admitted;
+      this.store.requests.reads -
+      before.reads +
+      (this.store.requests.writes - before.writes) +
+      summary.admitted;
     await this.clock.sleep(calls * LATENCY.awsCall);
     if (summary.nextPassInMs !== undefined) this.wake({ type: 'sweep', why: 'start rate' });
     this.dispatcherBusy = false;
@@ -749,7 +775,12 @@ class Simulation {
         await this.deferredQueue.send(
           JSON.stringify({ queryId: query.queryId, workgroup: query.className, attempt: attempt + 1 }),
         );
-        if (how.line) await ledger.update(query.queryId, { status: 'DEFERRED' }, { statuses: ['RUNNING'], executionArn: arn });
+        if (how.line)
+          await ledger.update(
+            query.queryId,
+            { status: 'DEFERRED' },
+            { statuses: ['RUNNING'], executionArn: arn },
+          );
         else await this.retryOnlyRecord(query, attempt);
         return;
       }
@@ -778,7 +809,11 @@ class Simulation {
     await step(transitionsOf(PATHS.succeeded) - 1);
     if (how.line) {
       this.wake({ type: 'release', queryId: query.queryId, executionArn: arn });
-      await ledger.update(query.queryId, { status: 'SUCCEEDED' }, { statuses: ['RUNNING'], executionArn: arn });
+      await ledger.update(
+        query.queryId,
+        { status: 'SUCCEEDED' },
+        { statuses: ['RUNNING'], executionArn: arn },
+      );
     }
     this.complete(query);
   }

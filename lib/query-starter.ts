@@ -12,13 +12,9 @@ import { WlmFunction } from './wlm-function';
 
 /** Timeout of the starter function; the `queries` visibility timeout is derived from it. */
 export const STARTER_TIMEOUT = Duration.seconds(30);
-/** Messages per starter invocation. */
+/** Messages per starter invocation (SQS's maximum without a batching window: a window would add its
+ * length to every query's wait to save Lambda runs, which cost far less than the wait). */
 export const STARTER_BATCH_SIZE = 10;
-/**
- * How long the event source gathers a batch: under load one invocation records and starts up to ten
- * queries instead of one each (Lambda runs per query), at the cost of at most this much intake delay.
- */
-export const STARTER_BATCHING_WINDOW = Duration.seconds(1);
 
 /** Athena's Active DML queries quota code in Service Quotas. */
 export const ACTIVE_DML_QUOTA_CODE = 'L-FC5F6546';
@@ -89,7 +85,6 @@ export class QueryStarter extends Construct {
     this.handler.function.addEventSource(
       new lambdaEvents.SqsEventSource(props.queriesQueue, {
         batchSize: STARTER_BATCH_SIZE,
-        maxBatchingWindow: STARTER_BATCHING_WINDOW,
         reportBatchItemFailures: true,
         // Recording a query and starting its execution is quick: a few concurrent starters keep up with
         // the API's intake; the executions then wait in their lines for the dispatcher.
