@@ -57,7 +57,8 @@ export const DEFAULT_CONFIG: WlmConfigInput = {
       timeoutMinutes: 30,
     },
     adhoc: {
-      description: 'Ad-hoc queries: tiny limits, raised by an admin when needed; pre-empted when capacity is needed',
+      description:
+        'Ad-hoc queries: tiny limits, raised by an admin when needed; pre-empted when capacity is needed',
       guaranteedSlots: 0,
       maxSlots: '20%',
       preemptible: true,
