@@ -83,7 +83,10 @@ export const handler = async (event: SQSEvent, context: Context): Promise<void> 
     );
     logger.info('dispatch invocation', { events: event.Records.length, ...summary });
     if (summary.nextPassInMs !== undefined) {
-      await wake.send({ type: 'sweep', why: `start rate: more queries start at ${new Date().toISOString()}` });
+      await wake.send({
+        type: 'sweep',
+        why: `start rate: more queries start at ${new Date().toISOString()}`,
+      });
     }
   } finally {
     metrics.flush();

@@ -143,8 +143,11 @@ export function planDispatch<W extends WaitingQuery>(
     total++;
     admit.push(query);
   };
-  /** A query to pre-empt for `lender`: from the preemptible class furthest above its guarantee by weight. */
-  const victimFor = (lender: string): RunningQuery | undefined => {
+  /**
+   * A query to pre-empt for `lender`: from the preemptible class furthest above its guarantee by weight.
+   * With `take` false, only says whether there is one.
+   */
+  const victimFor = (lender: string, take = true): RunningQuery | undefined => {
     let best: string | undefined;
     let bestExcess = 0;
     for (const [k, list] of victims) {
@@ -155,16 +158,16 @@ export function planDispatch<W extends WaitingQuery>(
         bestExcess = excess;
       }
     }
-    return best === undefined ? undefined : victims.get(best)?.shift();
+    if (best === undefined) return undefined;
+    const list = victims.get(best) as RunningQuery[];
+    return take ? list.shift() : list[0];
   };
 
   for (;;) {
     const candidates = Object.keys(classes).filter((k) => head(k) && !waiting[k]);
     if (candidates.length === 0) break;
-    if (admit.length >= maxStarts) {
-      for (const k of candidates) waiting[k] = rateReason();
-      break;
-    }
+    // The start rate holds back only what the policy would start now: others keep their real reason.
+    const rateLeft = admit.length < maxStarts;
     const open = candidates.filter((k) => {
       if (usedBy(k) < classes[k].maxSlots) return true;
       waiting[k] = capReason(k, classes[k].maxSlots);
@@ -176,6 +179,10 @@ export function planDispatch<W extends WaitingQuery>(
     const below = open.filter((k) => usedBy(k) < classes[k].guaranteedSlots);
     if (below.length > 0) {
       const k = earliest(below, (c) => (head(c) as W).submittedAtMs + classes[c].maxReclaimSeconds * 1000);
+      if (!rateLeft && (free > 0 || victimFor(k, false))) {
+        waiting[k] = rateReason();
+        continue;
+      }
       if (free > 0) {
         take(k);
         continue;
@@ -207,6 +214,10 @@ export function planDispatch<W extends WaitingQuery>(
     if (!chosen) {
       for (const k of open) waiting[k] = guaranteesReason(k, classes, unused);
       break;
+    }
+    if (!rateLeft) {
+      waiting[chosen] = rateReason();
+      continue;
     }
     take(chosen);
   }

@@ -320,7 +320,10 @@ export async function dispatchInvocation(
 ): Promise<DispatchSummary & { readonly passes: number }> {
   let summary = await runDispatcher(events, deps);
   let passes = 1;
-  while (summary.nextPassInMs !== undefined && options.elapsedMs() + summary.nextPassInMs < options.budgetMs) {
+  while (
+    summary.nextPassInMs !== undefined &&
+    options.elapsedMs() + summary.nextPassInMs < options.budgetMs
+  ) {
     await options.sleep(summary.nextPassInMs);
     summary = await runDispatcher([], deps);
     passes++;

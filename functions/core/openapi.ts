@@ -98,7 +98,9 @@ export const workgroupSchema = z.object({
   athenaWorkGroup: z.string(),
   guaranteedSlots: z
     .union([z.number().int(), z.string()])
-    .describe('Slots the class may always use, for the quota now (the configured share when it cannot be read).'),
+    .describe(
+      'Slots the class may always use, for the quota now (the configured share when it cannot be read).',
+    ),
   maxSlots: z.union([z.number().int(), z.string()]),
   slotsInUse: z.number().int(),
   queued: z.number().int(),
@@ -113,7 +115,9 @@ export const workgroupSchema = z.object({
 /** `GET /workgroups`. */
 export const workgroupsSchema = z.object({
   quota: z.number().int().optional().describe("The account's Active DML query quota."),
-  headroom: z.union([z.number().int(), z.string()]).describe('Slots kept for traffic outside athena-wlm (as configured).'),
+  headroom: z
+    .union([z.number().int(), z.string()])
+    .describe('Slots kept for traffic outside athena-wlm (as configured).'),
   capacity: z.number().int().optional().describe('Slots athena-wlm may use: quota minus headroom.'),
   slotsInUse: z.number().int(),
   defaultClass: z.string().describe('The class POST /athena/query submits to.'),

@@ -24,7 +24,7 @@ describe('dispatcher handler at the start rate', () => {
   // with a head once a pass used its starts, before it looks at class caps and capacity. A query held
   // by its class's cap is then told "it starts within seconds", and that stays in its record.
   // First in the file: the container's start bucket is full (2 starts).
-  it.failing('tells a query held by its class cap so, not that it waits for the start rate', async () => {
+  it('tells a query held by its class cap so, not that it waits for the start rate', async () => {
     const events: WakeEvent[] = [];
     for (let i = 1; i <= 3; i++) events.push(await h.entering(`e${i}`, 'etl', `2026-01-01T00:00:0${i}.000Z`));
     await h.wakeUp(...events);

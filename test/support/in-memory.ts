@@ -1,3 +1,4 @@
+import { InMemoryDispatchStore } from '../../functions/adapters/memory/in-memory-dispatch-store';
 import type {
   ExecutionStarter,
   MessageQueue,
@@ -9,10 +10,8 @@ import type {
 import type { RunQueryInput } from '../../functions/core/run-query-input';
 import type { Wake, WakeEvent } from '../../functions/core/wake-event';
 
-import { InMemoryDispatchStore } from '../../functions/adapters/memory/in-memory-dispatch-store';
-
-export { InMemoryDispatchStore };
 export { InMemoryLedger } from '../../functions/adapters/memory/in-memory-ledger';
+export { InMemoryDispatchStore };
 
 /** Test doubles for the core's ports: plain maps and arrays that record what the core did. */
 /** The wake events sent, in order; with a store, releases free its slots as the dispatcher would. */

@@ -49,7 +49,10 @@ describe('config', () => {
   it('refuses shares of guarantees above 100% and a guarantee above its own max in the same unit', () => {
     const error = errorOf({
       defaultClass: 'a',
-      classes: { a: { guaranteedSlots: '70%', maxSlots: '60%' }, b: { guaranteedSlots: '40%', maxSlots: '50%' } },
+      classes: {
+        a: { guaranteedSlots: '70%', maxSlots: '60%' },
+        b: { guaranteedSlots: '40%', maxSlots: '50%' },
+      },
     });
     expect(error.issues).toEqual(
       expect.arrayContaining([

@@ -33,6 +33,7 @@ describe('planDispatch', () => {
       etl: cls({ guaranteedSlots: 6, maxSlots: 10, weight: 4, maxReclaimSeconds: 300 }),
       fast: cls({ guaranteedSlots: 1, maxSlots: 4, timeoutSeconds: 300, maxReclaimSeconds: 300 }),
       science: cls({ guaranteedSlots: 0, maxSlots: 8, preemptible: true }),
+      adhoc: cls({ maxSlots: 1, preemptible: true }),
     },
   };
 
@@ -86,6 +87,19 @@ describe('planDispatch', () => {
     const plan = planDispatch(policy, [], { science: line('science', 5) }, { maxStarts: 2 });
 
     expect(plan.admit).toHaveLength(2);
+    expect(plan.waiting.science.factor).toBe('rate');
+  });
+
+  it('says the start rate holds back only the classes it would start; the others keep their real reason', () => {
+    const plan = planDispatch(
+      policy,
+      running('adhoc', 1),
+      { science: line('science', 3), adhoc: line('adhoc', 2) },
+      { maxStarts: 1 },
+    );
+
+    expect(plan.admit).toHaveLength(1);
+    expect(plan.waiting.adhoc.factor).toBe('class-cap');
     expect(plan.waiting.science.factor).toBe('rate');
   });
 

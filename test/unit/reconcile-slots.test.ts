@@ -185,7 +185,8 @@ describe('reconcileSlots', () => {
 
   it('bounds a run: at most maxDescribes executions looked up, the rest left for the next run', async () => {
     const { described, deps, add } = setup();
-    for (let i = 0; i < 5; i++) await add(record(`q${i}`, 'RUNNING'), holder(`q${i}`, 'fast', 5 - i), 'RUNNING');
+    for (let i = 0; i < 5; i++)
+      await add(record(`q${i}`, 'RUNNING'), holder(`q${i}`, 'fast', 5 - i), 'RUNNING');
     const summary = await reconcileSlots(deps, { maxDescribes: 2, maxHolders: 4 });
     expect(described).toHaveLength(2);
     expect(summary.deferredToNextRun).toBe(3);
