@@ -19,7 +19,7 @@ describe('config', () => {
     // The reference sample's us-east-1 default quota of 200, minus 10% headroom.
     const at200 = admissionPolicy(config, 200);
     expect(at200.capacity).toBe(180);
-    expect(at200.classes.predictable).toMatchObject({ guaranteedSlots: 90, maxSlots: 144 });
+    expect(at200.classes.predictable).toMatchObject({ guaranteedSlots: 90, maxSlots: 180 });
     // The same config at a quota of 20.
     const at20 = admissionPolicy(config, 20);
     expect(at20.capacity).toBe(18);
