@@ -7,7 +7,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ENV } from '../functions/adapters/aws/environment';
-import { submissionBodyJsonSchema } from '../functions/core/submission';
+import { MAX_QUERY_BYTES, submissionBodyJsonSchema } from '../functions/core/submission';
 import type { WlmConfig } from './config';
 import { acknowledgeNag } from './nag-acknowledgements';
 import type { QueryLedger } from './query-ledger';
@@ -319,16 +319,20 @@ export class QueryApi extends Construct {
 
   private addGatewayResponses(): void {
     const json = (body: Record<string, string>) => ({ 'application/json': JSON.stringify(body) });
-    const headers = { 'gatewayresponse.header.Content-Type': "'application/json'" };
+    // CDK prefixes each header name with gatewayresponse.header. itself.
+    const headers = { 'Content-Type': "'application/json'" };
 
+    // Gateway-response templates get plain variable substitution, no VTL: nothing can escape the
+    // validator's text ($context.error.validationErrorString quotes property names, ["query"]), so a
+    // body that held it would not be JSON. The message states the contract instead; the request id
+    // finds the request in the access log.
     this.api.addGatewayResponse('BadRequestBody', {
       type: apigateway.ResponseType.BAD_REQUEST_BODY,
       statusCode: '400',
       responseHeaders: headers,
       templates: json({
-        message:
-          'The request body is not a valid submission: send JSON with "query" (1 to 262144 characters) and optionally "queryId", "database", "catalog", "userId", "executionParameters"; no other fields. Nothing was enqueued.',
-        errors: '$context.error.validationErrorString',
+        message: `The request body is not a valid submission: send a JSON object with "query" (the SQL, 1 to ${MAX_QUERY_BYTES} bytes) and optionally "queryId" (1 to 64 letters, digits, - or _, starting with a letter or digit), "database", "catalog", "userId" (strings) and "executionParameters" (1 to 1000 strings); no other fields. Nothing was enqueued.`,
+        requestId: '$context.requestId',
       }),
     });
     this.api.addGatewayResponse('BadRequestParameters', {
@@ -336,8 +340,8 @@ export class QueryApi extends Construct {
       statusCode: '400',
       responseHeaders: headers,
       templates: json({
-        message: 'A required path parameter is missing.',
-        errors: '$context.error.validationErrorString',
+        message: 'A required path parameter is missing: give the query id in the path, /queries/{queryId}.',
+        requestId: '$context.requestId',
       }),
     });
     this.api.addGatewayResponse('MissingAuthenticationToken', {
