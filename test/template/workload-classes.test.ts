@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AthenaWorkloadManager } from '../../lib/athena-workload-manager';
 import { DEFAULT_CONFIG, limitWithBuffer, type WlmConfigInput } from '../../lib/config';
+import { decide, resolveStatements } from '../support/iam-policy';
 import {
   actionsOf,
   configWith,
@@ -175,6 +176,35 @@ describe('alert topics', () => {
         ]),
       },
     });
+  });
+
+  it('lets CloudWatch alarms of this account publish to every topic, over TLS only', () => {
+    const topics = resourcesOf(custom.template, 'AWS::SNS::Topic');
+    const arnOf = (id: string) =>
+      `arn:aws:sns:eu-west-1:123456789012:${(topics[id].Properties as Json).TopicName as string}`;
+    const refs = Object.fromEntries(Object.keys(topics).map((id) => [id, arnOf(id)]));
+    const policies = Object.values(resourcesOf(custom.template, 'AWS::SNS::TopicPolicy')).map(
+      (p) => p.Properties as { Topics: { Ref: string }[]; PolicyDocument: { Statement: Json[] } },
+    );
+    expect(Object.keys(topics)).toHaveLength(4); // admin plus three classes
+    for (const id of Object.keys(topics)) {
+      const policy = policies.find((p) => p.Topics.some((t) => t.Ref === id));
+      const statements = resolveStatements(policy?.PolicyDocument.Statement ?? [], refs);
+      const publish = (sourceAccount: string, secure = 'true') =>
+        decide(statements, {
+          principal: { service: 'cloudwatch.amazonaws.com' },
+          action: 'sns:Publish',
+          resource: arnOf(id),
+          context: {
+            'aws:SecureTransport': secure,
+            'aws:SourceAccount': sourceAccount,
+            'aws:SourceArn': `arn:aws:cloudwatch:eu-west-1:${sourceAccount}:alarm:acme-etl-hourly-data`,
+          },
+        });
+      expect({ id, decision: publish('123456789012') }).toEqual({ id, decision: 'allowed' });
+      expect(publish('123456789012', 'false')).toBe('denied');
+      expect(publish('999999999999')).toBe('not allowed');
+    }
   });
 });
 
