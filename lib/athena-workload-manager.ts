@@ -1,11 +1,11 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as athena from 'aws-cdk-lib/aws-athena';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -76,11 +76,20 @@ export interface AthenaWorkloadManagerProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * ARNs of the S3 buckets that hold the data the queries read (`arn:aws:s3:::my-data-lake`). The state
-   * machine, which runs the queries, gets read access to them. Data in buckets not listed here cannot be
-   * read by athena-wlm's queries.
+   * S3 buckets that hold the data the queries read. The state machine, which runs the queries, gets read
+   * access to them (and decrypt on a bucket's KMS key when the bucket carries one). They add to
+   * `config.dataBuckets` and `dataBucketArns`.
    *
-   * @default - no data bucket access (only the results bucket)
+   * @default - only the buckets named in the config or in dataBucketArns
+   */
+  readonly dataBuckets?: readonly s3.IBucket[];
+
+  /**
+   * ARNs of more data buckets (`arn:aws:s3:::my-data-lake`), as for {@link dataBuckets}. Data in a bucket
+   * that none of `dataBuckets`, `dataBucketArns` and `config.dataBuckets` names cannot be read by
+   * athena-wlm's queries.
+   *
+   * @default - none
    */
   readonly dataBucketArns?: readonly string[];
 
@@ -204,7 +213,7 @@ export class AthenaWorkloadManager extends Construct {
       slots: ledger.slots,
       deferredQueue: queues.deferred,
       results,
-      dataBucketArns: props.dataBucketArns ?? [],
+      dataBuckets: this.dataBucketsOf(props),
       ...common,
     });
     // The workgroups must exist before an execution can name them.
@@ -287,6 +296,17 @@ export class AthenaWorkloadManager extends Construct {
       operationsDashboard,
     };
   }
+
+  /** Every data bucket the queries may read: from the props, their ARNs and the config's names. */
+  private dataBucketsOf(props: AthenaWorkloadManagerProps): s3.IBucket[] {
+    return [
+      ...(props.dataBuckets ?? []),
+      ...(props.dataBucketArns ?? []).map((arn, i) =>
+        s3.Bucket.fromBucketArn(this, `DataBucketArn${i}`, arn),
+      ),
+      ...this.config.dataBuckets.map((name, i) => s3.Bucket.fromBucketName(this, `DataBucket${i}`, name)),
+    ];
+  }
 }
 
 function mapValues<T, U>(record: Readonly<Record<string, T>>, fn: (value: T) => U): Record<string, U> {
@@ -304,7 +324,8 @@ function validateProps(props: AthenaWorkloadManagerProps, config: WlmConfig): vo
     );
   }
   (props.dataBucketArns ?? []).forEach((arn, index) => {
-    if (!/^arn:[^:]+:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(arn)) {
+    // A token (another bucket's bucketArn) is only known at deploy time.
+    if (!Token.isUnresolved(arn) && !/^arn:[^:]+:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(arn)) {
       throw new Error(
         `dataBucketArns.${index}: '${arn}' is not an S3 bucket ARN (arn:aws:s3:::bucket-name, no key or wildcard).`,
       );

@@ -115,6 +115,20 @@ export const wlmConfigSchema = z
       })
       .strict()
       .default({ initialWaitSeconds: 2, maxWaitSeconds: 20, maxReceives: 1000 }),
+    /**
+     * S3 buckets holding the data the queries read (names). Athena reads table data with the credentials
+     * of the state machine that starts the query, so a bucket not listed here cannot be queried on AWS.
+     */
+    dataBuckets: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+            'a data bucket is an S3 bucket name (3 to 63 lowercase letters, digits, . or -), without s3:// or a key',
+          ),
+      )
+      .default([]),
     /** Glue databases that classes may read (their IAM policies name these). */
     glueDatabases: z.array(z.string().min(1)).default(['default']),
     /** Email addresses told about account-wide trouble (quota, failed queue, slot leaks). */

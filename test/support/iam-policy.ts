@@ -63,6 +63,37 @@ function conditionsMatch(conditions: Json | undefined, context: Readonly<Record<
 }
 
 /**
+ * Values for every reference a template can make, for {@link resolveStatements}: a bucket's Arn is
+ * `arn:aws:s3:::<BucketName or lower-cased logical id>`, a key's `arn:aws:kms:<region>:<account>:key/<id>`,
+ * a topic's Ref its ARN from its TopicName; anything else gets a placeholder that matches nothing real.
+ */
+export function sampleReferences(template: {
+  Resources: Record<string, { Type: string; Properties?: Json }>;
+}): Record<string, string> {
+  const { 'AWS::Region': region, 'AWS::AccountId': account } = SAMPLE_PSEUDO_PARAMETERS;
+  const referenceValue = (name: string): string => {
+    if (name in SAMPLE_PSEUDO_PARAMETERS)
+      return SAMPLE_PSEUDO_PARAMETERS[name as keyof typeof SAMPLE_PSEUDO_PARAMETERS];
+    const [id, attribute] = name.split('.');
+    const resource = template.Resources[id];
+    const props = resource?.Properties ?? {};
+    if (resource?.Type === 'AWS::S3::Bucket' && attribute === 'Arn') {
+      return `arn:aws:s3:::${(props.BucketName as string | undefined) ?? id.toLowerCase()}`;
+    }
+    if (resource?.Type === 'AWS::KMS::Key' && attribute === 'Arn')
+      return `arn:aws:kms:${region}:${account}:key/${id}`;
+    if (resource?.Type === 'AWS::SNS::Topic' && attribute === undefined) {
+      return `arn:aws:sns:${region}:${account}:${(props.TopicName as string | undefined) ?? id}`;
+    }
+    return `placeholder:${name}`;
+  };
+  return new Proxy({} as Record<string, string>, {
+    has: () => true,
+    get: (_, name) => referenceValue(String(name)),
+  });
+}
+
+/**
  * Statements resolved to plain strings: CloudFormation references take the values in `refs` (a logical
  * id's Ref or `<id>.<Attribute>`), pseudo parameters the sample account and region.
  */
@@ -70,7 +101,11 @@ export function resolveStatements(
   statements: readonly Json[],
   refs: Readonly<Record<string, string>>,
 ): Json[] {
-  const all = { ...SAMPLE_PSEUDO_PARAMETERS, ...refs };
+  const pseudo: Readonly<Record<string, string>> = SAMPLE_PSEUDO_PARAMETERS;
+  const all = new Proxy({} as Record<string, string>, {
+    has: (_, name) => String(name) in pseudo || String(name) in refs,
+    get: (_, name) => pseudo[String(name)] ?? refs[String(name)],
+  });
   const resolve = (value: unknown): unknown => {
     if (typeof value === 'string') return value;
     if (Array.isArray(value)) return value.map(resolve);
