@@ -43,6 +43,12 @@ export const workloadClassSchema = z
     alertEmails: z.array(z.email()).default([]),
     /** Also tell the submitter (by the userId they gave) when their query passes a limit. */
     warnSubmitter: z.boolean().default(false),
+    /**
+     * Also let the class's submitters run queries in its workgroup directly (Athena console, JDBC),
+     * outside athena-wlm: those queries skip the line, the slots and the ledger, count against the
+     * account's quota unseen, and can push athena-wlm's own queries into throttling. Off by default.
+     */
+    directAthenaAccess: z.boolean().default(false),
     /** IAM principal ARNs allowed to submit to this class (they get its managed policy). */
     submitterArns: z.array(z.string().startsWith('arn:')).default([]),
   })

@@ -65,7 +65,7 @@ function conditionsMatch(conditions: Json | undefined, context: Readonly<Record<
 /**
  * Values for every reference a template can make, for {@link resolveStatements}: a bucket's Arn is
  * `arn:aws:s3:::<BucketName or lower-cased logical id>`, a key's `arn:aws:kms:<region>:<account>:key/<id>`,
- * a topic's Ref its ARN from its TopicName; anything else gets a placeholder that matches nothing real.
+ * a topic's Ref its ARN from its TopicName, a REST API's Ref `api123`, a stage's Ref its name; anything else gets a placeholder that matches nothing real.
  */
 export function sampleReferences(template: {
   Resources: Record<string, { Type: string; Properties?: Json }>;
@@ -85,6 +85,9 @@ export function sampleReferences(template: {
     if (resource?.Type === 'AWS::SNS::Topic' && attribute === undefined) {
       return `arn:aws:sns:${region}:${account}:${(props.TopicName as string | undefined) ?? id}`;
     }
+    if (resource?.Type === 'AWS::ApiGateway::RestApi' && attribute === undefined) return 'api123';
+    if (resource?.Type === 'AWS::ApiGateway::Stage' && attribute === undefined)
+      return props.StageName as string;
     return `placeholder:${name}`;
   };
   return new Proxy({} as Record<string, string>, {
