@@ -8,6 +8,8 @@ export type ContextReader = (key: string) => unknown;
 export interface AppSettings {
   readonly config: WlmConfig;
   readonly stackName: string;
+  /** `-c apiCloudWatchRole=false`: leave API Gateway's account logging role to the account's owners. */
+  readonly apiCloudWatchRole: boolean;
 }
 
 /** A comma-separated context value (`-c dataBuckets=a,b`) or a list (cdk.json) as a list of strings. */
@@ -20,7 +22,8 @@ function listOf(value: unknown): string[] {
 /**
  * The settings of `cdk synth` / `cdk deploy`: the config file (`-c configFile=...` or
  * `$ATHENA_WLM_CONFIG`, resolved from the working directory because the user typed it), data buckets
- * added with `-c dataBuckets=a,b`, and the stack name (`-c stackName=...`). Throws a ConfigError that
+ * added with `-c dataBuckets=a,b`, the stack name (`-c stackName=...`) and whether to see to API
+ * Gateway's account logging role (`-c apiCloudWatchRole=false` to leave it alone). Throws a ConfigError that
  * names the bad key.
  */
 export function appSettings(context: ContextReader, env: NodeJS.ProcessEnv): AppSettings {
@@ -35,5 +38,10 @@ export function appSettings(context: ContextReader, env: NodeJS.ProcessEnv): App
         'config with -c dataBuckets',
       )
     : fromFile;
-  return { config, stackName: (context('stackName') as string | undefined) ?? 'AthenaWlm' };
+  const apiCloudWatchRole = String(context('apiCloudWatchRole') ?? 'true').toLowerCase() !== 'false';
+  return {
+    config,
+    stackName: (context('stackName') as string | undefined) ?? 'AthenaWlm',
+    apiCloudWatchRole,
+  };
 }

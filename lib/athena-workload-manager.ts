@@ -110,10 +110,13 @@ export interface AthenaWorkloadManagerProps {
   readonly webAclArn?: string;
 
   /**
-   * Create the account-wide API Gateway role that lets API Gateway write logs (AWS::ApiGateway::Account).
-   * API Gateway access logging needs it once per account and region; leave it off if the account has one.
+   * Make sure the account and region has API Gateway's CloudWatch Logs role (the account setting every
+   * API logs through, which the stage's access logging needs): a custom resource sets this stack's role
+   * when none is set or the one set was deleted, and leaves a working one alone. The role is retained
+   * when the stack is deleted, since the account keeps pointing at it. Set false when the account's
+   * setting is managed elsewhere.
    *
-   * @default false
+   * @default true
    */
   readonly apiCloudWatchRole?: boolean;
 }
@@ -199,7 +202,7 @@ export class AthenaWorkloadManager extends Construct {
       stageName: props.stageName ?? 'v1',
       throttling: props.apiThrottling ?? { rateLimit: 50, burstLimit: 100 },
       webAclArn: props.webAclArn,
-      cloudWatchRole: props.apiCloudWatchRole ?? false,
+      cloudWatchRole: props.apiCloudWatchRole ?? true,
       ...common,
     });
 

@@ -8,6 +8,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ENV } from '../functions/adapters/aws/environment';
 import { MAX_QUERY_BYTES, submissionBodyJsonSchema } from '../functions/core/submission';
+import { ApiLoggingRole } from './api-logging-role';
 import type { WlmConfig } from './config';
 import { acknowledgeNag } from './nag-acknowledgements';
 import type { QueryLedger } from './query-ledger';
@@ -120,6 +121,8 @@ export const QUEUE_ERROR_RESPONSE_TEMPLATE =
 export class QueryApi extends Construct {
   readonly api: apigateway.RestApi;
   readonly accessLogGroup: logs.LogGroup;
+  /** Sets the account's API Gateway logging role when none is set (unless `cloudWatchRole` is false). */
+  readonly loggingRole?: ApiLoggingRole;
   readonly getQueryFunction: WlmFunction;
   /** Role API Gateway assumes to send submissions; allowed only sqs:SendMessage on the queries queue. */
   readonly sqsRole: iam.Role;
@@ -144,7 +147,8 @@ export class QueryApi extends Construct {
       restApiName: props.apiName,
       description: 'athena-wlm: submit Athena queries by workload class and read their status',
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
-      cloudWatchRole: props.cloudWatchRole,
+      // The account's logging role is handled by ApiLoggingRole, never by AWS::ApiGateway::Account.
+      cloudWatchRole: false,
       defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
       deployOptions: {
         stageName: props.stageName,
@@ -170,12 +174,13 @@ export class QueryApi extends Construct {
         ),
       },
     });
+    // A stage with access logging cannot be created before the account has API Gateway's logging role.
     if (props.cloudWatchRole) {
-      acknowledgeNag(
-        this.api,
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        'The account-level API Gateway logging role is the AWS-documented managed policy; it was asked for with apiCloudWatchRole.',
-      );
+      this.loggingRole = new ApiLoggingRole(this, 'LoggingRole', {
+        logRetention: props.logRetention,
+        removalPolicy: props.removalPolicy,
+      });
+      this.api.deploymentStage.node.addDependency(this.loggingRole.setting);
     }
     acknowledgeNag(
       this.api,

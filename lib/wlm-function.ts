@@ -18,6 +18,7 @@ export const HANDLER_FILES = {
   listWorkgroups: 'list-workgroups.ts',
   reconcileSlots: 'reconcile-slots.ts',
   quotaMonitor: 'quota-monitor.ts',
+  apiGatewayAccountRole: 'api-gateway-account-role.ts',
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_FILES;

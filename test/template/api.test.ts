@@ -171,7 +171,25 @@ describe('query API', () => {
     ]);
   });
 
-  it('does not create the account-wide API Gateway logging role unless asked', () => {
-    synthesized.template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  it("sets the account's API Gateway logging role (when none is set) before the logging stage is created", () => {
+    const { template } = synthesized;
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    const setting = Object.entries(resourcesOf(template, 'Custom::ApiGatewayAccountLoggingRole'));
+    expect(setting).toHaveLength(1);
+    const [settingId, resource] = setting[0];
+    const roleId = ((resource.Properties as Json).RoleArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+    const role = resourcesOf(template, 'AWS::IAM::Role')[roleId] as Json & { Properties: Json };
+    expect(role.DeletionPolicy).toBe('Retain');
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('apigateway.amazonaws.com');
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain('AmazonAPIGatewayPushToCloudWatchLogs');
+    const [stage] = Object.values(resourcesOf(template, 'AWS::ApiGateway::Stage'));
+    expect(stage.DependsOn).toEqual(expect.arrayContaining([settingId]));
+    expect((stage.Properties as Json).AccessLogSetting).toBeDefined();
+  });
+
+  it('leaves the account setting alone with apiCloudWatchRole: false', () => {
+    const { template } = synthesize({ apiCloudWatchRole: false }, 'NoLoggingRole');
+    template.resourceCountIs('Custom::ApiGatewayAccountLoggingRole', 0);
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
   });
 });

@@ -21,6 +21,12 @@ describe('app settings (bin/athena-wlm.ts)', () => {
     expect(settings.stackName).toBe('AthenaWlm');
     expect(Object.keys(settings.config.classes)).toEqual(Object.keys(DEFAULT_CONFIG.classes));
     expect(settings.config.dataBuckets).toEqual([]);
+    expect(settings.apiCloudWatchRole).toBe(true);
+  });
+
+  it("leaves API Gateway's account logging role alone with -c apiCloudWatchRole=false", () => {
+    expect(appSettings(context({ apiCloudWatchRole: 'false' }), {}).apiCloudWatchRole).toBe(false);
+    expect(appSettings(context({ apiCloudWatchRole: false }), {}).apiCloudWatchRole).toBe(false);
   });
 
   it('adds the data buckets of -c dataBuckets=a,b to those of the config file', () => {
