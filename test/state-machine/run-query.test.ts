@@ -367,4 +367,61 @@ describe('run-query.asl.json', () => {
       M: { code: { S: 'DeferralFailed' } },
     });
   });
+
+  describe('a failed query with 250 KB of SQL', () => {
+    const marker = 'needle-7f3a';
+    const sql = `SELECT '${marker}' AS m, ${"'0123456789abcdef' AS c, ".repeat(10_000)}1 AS last FROM t`;
+    const big = buildRunQueryInput(
+      { queryId: 'q1', workgroup: 'etl', query: sql, database: 'default', catalog: 'AwsDataCatalog' },
+      1,
+      'athena-wlm-etl',
+    );
+    const reason = "line 1:9: Table 'default.t' does not exist";
+    const report = JSON.stringify({
+      QueryExecution: { ...queryExecution('FAILED', reason).QueryExecution, Query: sql },
+    });
+    /** Step Functions' limit on a state's input or output; past it, States.DataLimitExceeded ends the execution uncaught. */
+    const STATE_LIMIT = 256 * 1024;
+
+    function statesOf(events: unknown[]) {
+      return (events as { state?: { name: string; input?: unknown; output?: unknown } }[])
+        .filter((e) => e.state)
+        .flatMap((e) =>
+          [e.state?.input, e.state?.output]
+            .filter((v) => v !== undefined)
+            .map((v) => ({ name: e.state?.name, text: JSON.stringify(v) })),
+        );
+    }
+
+    it.each([
+      ['with the whole report as the cause', report, reason],
+      [
+        'with the report cut at 32,768 characters, as Step Functions keeps it',
+        report.slice(0, 32_768),
+        'athena-wlm-etl',
+      ],
+    ])(
+      'ends FAILED with its reason %s, no state over 256 KiB or holding the SQL twice',
+      async (_, cause, expected) => {
+        expect(Buffer.byteLength(sql)).toBeGreaterThan(250_000);
+        const { handlers, callsTo } = recordingHandlers(throwing(taskError('States.TaskFailed', cause)));
+
+        const result = await runRunQuery(big, handlers);
+
+        expect(result).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
+        expect(callsTo('ReleaseSlot')).toHaveLength(1);
+        expect(values(callsTo('RecordFailed')[0])[':message'].S).toContain(expected);
+        for (const state of statesOf(result.events)) {
+          expect({ state: state.name, bytes: Buffer.byteLength(state.text) < STATE_LIMIT }).toEqual({
+            state: state.name,
+            bytes: true,
+          });
+          expect({ state: state.name, copies: state.text.split(marker).length - 1 <= 1 }).toEqual({
+            state: state.name,
+            copies: true,
+          });
+        }
+      },
+    );
+  });
 });

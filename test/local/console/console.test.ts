@@ -273,14 +273,13 @@ describe('state graph', () => {
     expect(graph.states[0]).toMatchObject({ name: asl.StartAt, layer: 0 });
   });
 
-  it("lists StartQuery's retry on throttling and its catches", () => {
+  it("lists StartQuery's retry on throttling and its catch", () => {
     const startQuery = graph.states.find((s) => s.name === 'StartQuery');
     expect(startQuery?.retry[0]).toMatchObject({ errors: expect.arrayContaining([THROTTLED]) });
     expect(startQuery?.transitions).toEqual(
       expect.arrayContaining([
         { to: 'QuerySucceeded', kind: 'next' },
-        expect.objectContaining({ to: 'ThrottledTooLong', kind: 'catch' }),
-        expect.objectContaining({ to: 'DescribeError', kind: 'catch' }),
+        expect.objectContaining({ to: 'QueryError', kind: 'catch' }),
       ]),
     );
   });
@@ -620,7 +619,7 @@ describe('console on the real local Step Functions', () => {
 
     expect(detail.path.steps.find((s) => s.state === 'StartQuery')).toMatchObject({
       status: 'caught',
-      caughtTo: 'DescribeError',
+      caughtTo: 'QueryError',
     });
     expect(detail.path.steps.map((s) => s.state)).toContain('AthenaQueryFailed');
     expect(detail.path).toMatchObject({ end: 'FAILED', endState: 'QueryDidNotSucceed' });
