@@ -181,7 +181,9 @@ describe('query API', () => {
     const role = resourcesOf(template, 'AWS::IAM::Role')[roleId] as Json & { Properties: Json };
     expect(role.DeletionPolicy).toBe('Retain');
     expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('apigateway.amazonaws.com');
-    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain('AmazonAPIGatewayPushToCloudWatchLogs');
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain(
+      'AmazonAPIGatewayPushToCloudWatchLogs',
+    );
     const [stage] = Object.values(resourcesOf(template, 'AWS::ApiGateway::Stage'));
     expect(stage.DependsOn).toEqual(expect.arrayContaining([settingId]));
     expect((stage.Properties as Json).AccessLogSetting).toBeDefined();

@@ -226,7 +226,7 @@ export function runtimeRows<T>(dataDir: string, sql: string, ...args: unknown[])
   }
 }
 
-/** Names of the run-query executions of a query (`<id>`, then `<id>.r1`, ...), oldest first. */
+/** Names of the run-query executions of a query (`<id>`, then `<id>__r1`, ...), oldest first. */
 export function executionNamesOf(runtime: LocalRuntime, queryId: string): string[] {
   return runtime.stepFunctions
     .listExecutions({ maxResults: 1000 })
