@@ -12,6 +12,7 @@ try {
   // Environment-agnostic: no lookups, so `cdk synth` works without credentials.
   new AthenaWlmStack(app, settings.stackName, {
     config: settings.config,
+    stage: settings.stage,
     apiCloudWatchRole: settings.apiCloudWatchRole,
     description: 'athena-wlm: workload management for Amazon Athena',
   });

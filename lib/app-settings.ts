@@ -7,6 +7,8 @@ export type ContextReader = (key: string) => unknown;
 /** What `bin/athena-wlm.ts` builds the stack from. */
 export interface AppSettings {
   readonly config: WlmConfig;
+  /** The stage (`-c stage=` or config.stage); the stack name carries it. */
+  readonly stage?: string;
   readonly stackName: string;
   /** `-c apiCloudWatchRole=false`: leave API Gateway's account logging role to the account's owners. */
   readonly apiCloudWatchRole: boolean;
@@ -22,9 +24,9 @@ function listOf(value: unknown): string[] {
 /**
  * The settings of `cdk synth` / `cdk deploy`: the config file (`-c configFile=...` or
  * `$ATHENA_WLM_CONFIG`, resolved from the working directory because the user typed it), data buckets
- * added with `-c dataBuckets=a,b`, the stack name (`-c stackName=...`) and whether to see to API
- * Gateway's account logging role (`-c apiCloudWatchRole=false` to leave it alone). Throws a ConfigError that
- * names the bad key.
+ * added with `-c dataBuckets=a,b`, the stage (`-c stage=dev`, or config.stage: it suffixes the stack
+ * name too), the stack name (`-c stackName=...`) and whether to see to API Gateway's account logging
+ * role (`-c apiCloudWatchRole=false` to leave it alone). Throws a ConfigError that names the bad key.
  */
 export function appSettings(context: ContextReader, env: NodeJS.ProcessEnv): AppSettings {
   const configFile = (context('configFile') as string | undefined) ?? env.ATHENA_WLM_CONFIG;
@@ -39,9 +41,8 @@ export function appSettings(context: ContextReader, env: NodeJS.ProcessEnv): App
       )
     : fromFile;
   const apiCloudWatchRole = String(context('apiCloudWatchRole') ?? 'true').toLowerCase() !== 'false';
-  return {
-    config,
-    stackName: (context('stackName') as string | undefined) ?? 'AthenaWlm',
-    apiCloudWatchRole,
-  };
+  const stage = (context('stage') as string | undefined) || config.stage;
+  if (stage !== undefined) parseConfig({ ...config, stage }, '-c stage');
+  const baseName = (context('stackName') as string | undefined) ?? 'AthenaWlm';
+  return { config, stage, stackName: stage ? `${baseName}-${stage}` : baseName, apiCloudWatchRole };
 }

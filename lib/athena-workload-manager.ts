@@ -11,7 +11,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { AlertTopics } from './alert-topics';
-import { DEFAULT_CONFIG, parseConfig, type WlmConfig, type WlmConfigInput } from './config';
+import { DEFAULT_CONFIG, parseConfig, type WlmConfig, type WlmConfigInput, withStage } from './config';
 import { OperationsDashboard } from './operations-dashboard';
 import { QueryApi } from './query-api';
 import { QueryLedger } from './query-ledger';
@@ -22,6 +22,7 @@ import { QueryStarter, STARTER_TIMEOUT } from './query-starter';
 import { QuotaMonitor } from './quota-monitor';
 import { REDRIVE_TIMEOUT, RedriveSchedule } from './redrive-schedule';
 import { RunQueryStateMachine } from './run-query-state-machine';
+import { metricsNamespaceFor, setMetricsNamespace } from './seed-metrics';
 import { SlotReconciler } from './slot-reconciler';
 import { type WorkloadClass, WorkloadClasses } from './workload-classes';
 
@@ -37,6 +38,14 @@ export interface AthenaWorkloadManagerProps {
    * @default DEFAULT_CONFIG - the case study's five classes: predictable, fast, long, exploratory, adhoc
    */
   readonly config?: WlmConfigInput;
+
+  /**
+   * A stage (`dev`, `stg`): every name gets `-<stage>` and the stage's metrics go to `AthenaWLM/<stage>`,
+   * so that several stages share one account and region.
+   *
+   * @default config.stage, or none
+   */
+  readonly stage?: string;
 
   /**
    * Name of the REST API.
@@ -128,8 +137,12 @@ export interface AthenaWorkloadManagerProps {
  * re-drives deferred queries, and a ledger, alarms and a dashboard tell where every query stands.
  */
 export class AthenaWorkloadManager extends Construct {
-  /** The validated config, defaults filled in. */
+  /** The validated config, defaults filled in, the stage applied to its names. */
   readonly config: WlmConfig;
+  /** The stage, if any. */
+  readonly stage?: string;
+  /** CloudWatch namespace of athena-wlm's own metrics (the seed metrics among them). */
+  readonly metricsNamespace: string;
   readonly api: apigateway.RestApi;
   readonly queriesQueue: sqs.Queue;
   readonly deferredQueue: sqs.Queue;
@@ -168,8 +181,12 @@ export class AthenaWorkloadManager extends Construct {
 
   constructor(scope: Construct, id: string, props: AthenaWorkloadManagerProps = {}) {
     super(scope, id);
-    const config = parseConfig(props.config ?? DEFAULT_CONFIG);
+    const parsed = parseConfig(props.config ?? DEFAULT_CONFIG);
+    this.stage = props.stage ?? parsed.stage;
+    const config = withStage(parsed, this.stage);
     this.config = config;
+    this.metricsNamespace = metricsNamespaceFor(this.stage);
+    setMetricsNamespace(this, this.metricsNamespace);
     validateProps(props, config);
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;

@@ -17,10 +17,10 @@ import type { WlmConfig } from './config';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
 import { type QueryResults, RESULTS_PREFIX } from './query-results';
 import {
+  metricsNamespaceOf,
   SeedMetrics,
   START_QUERY_COUNT_PATTERN,
   THROTTLING_ERROR_COUNT_PATTERN,
-  WLM_METRIC_NAMESPACE,
 } from './seed-metrics';
 
 /** The Glue Data Catalog queries run against (federated catalogs are not granted). */
@@ -125,7 +125,7 @@ export class RunQueryStateMachine extends Construct {
       logGroup: this.logGroup,
       filterName: SeedMetrics.startQueryCount,
       filterPattern: logs.FilterPattern.literal(START_QUERY_COUNT_PATTERN),
-      metricNamespace: WLM_METRIC_NAMESPACE,
+      metricNamespace: metricsNamespaceOf(this),
       metricName: SeedMetrics.startQueryCount,
       metricValue: '1',
       unit: cloudwatch.Unit.COUNT,
@@ -134,7 +134,7 @@ export class RunQueryStateMachine extends Construct {
       logGroup: this.logGroup,
       filterName: SeedMetrics.throttlingErrorCount,
       filterPattern: logs.FilterPattern.literal(THROTTLING_ERROR_COUNT_PATTERN),
-      metricNamespace: WLM_METRIC_NAMESPACE,
+      metricNamespace: metricsNamespaceOf(this),
       metricName: SeedMetrics.throttlingErrorCount,
       metricValue: '1',
       unit: cloudwatch.Unit.COUNT,

@@ -74,6 +74,15 @@ const throttleRetry = z
 
 export const wlmConfigSchema = z
   .object({
+    /**
+     * A stage (`dev`, `stg`): suffixes the name prefix, the explicit workgroup names and the stack, and
+     * gives the stage its own metrics namespace, so that several stages share an account. `-c stage=`
+     * overrides it.
+     */
+    stage: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,11}$/, 'a stage is 1 to 12 lowercase letters, digits or dashes')
+      .optional(),
     /** Prefix for the names of resources users see (workgroups, queues, dashboard). */
     namePrefix: z
       .string()

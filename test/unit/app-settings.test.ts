@@ -45,6 +45,22 @@ describe('app settings (bin/athena-wlm.ts)', () => {
     expect(appSettings(context({}), { ATHENA_WLM_CONFIG: file }).config.dataBuckets).toEqual(['from-env']);
   });
 
+  it('suffixes the stack with -c stage=NAME, or with the config file stage', () => {
+    expect(appSettings(context({ stage: 'dev' }), {})).toMatchObject({
+      stage: 'dev',
+      stackName: 'AthenaWlm-dev',
+    });
+    expect(appSettings(context({ stage: 'stg', stackName: 'Wlm' }), {}).stackName).toBe('Wlm-stg');
+    const file = join(dir, 'staged.json');
+    writeFileSync(file, JSON.stringify({ ...DEFAULT_CONFIG, stage: 'qa' }));
+    expect(appSettings(context({ configFile: file }), {})).toMatchObject({
+      stage: 'qa',
+      stackName: 'AthenaWlm-qa',
+    });
+    expect(appSettings(context({ configFile: file, stage: 'dev' }), {}).stackName).toBe('AthenaWlm-dev');
+    expect(() => appSettings(context({ stage: 'Dev!' }), {})).toThrow(/config\.stage: a stage is 1 to 12/);
+  });
+
   it('names the key when a data bucket is not a bucket name', () => {
     expect(() => appSettings(context({ dataBuckets: 's3://lake/prefix' }), {})).toThrow(ConfigError);
     expect(() => appSettings(context({ dataBuckets: 's3://lake/prefix' }), {})).toThrow(
