@@ -68,7 +68,7 @@ describe('stages', () => {
     const throttling = Object.values(resourcesOf(devTemplate, 'AWS::CloudWatch::Alarm')).find(
       (a) => (a.Properties as Json).MetricName === 'ThrottlingErrorCount',
     );
-    expect((throttling?.Properties as Json).Namespace).toBe('AthenaWLM/dev');
+    expect((throttling as Json).Properties).toMatchObject({ Namespace: 'AthenaWLM/dev' });
     const functions = Object.values(resourcesOf(stgTemplate, 'AWS::Lambda::Function'));
     expect(functions.length).toBeGreaterThan(5);
     for (const fn of functions) {
