@@ -172,12 +172,17 @@ export function renderMappingTemplate(
  * does not know throws, so a misspelt one fails the test rather than rendering blank.
  */
 export function renderGatewayResponse(template: string, variables: Json): string {
-  return template.replace(/\$\{?((?:context|stageVariables)(?:\.[A-Za-z0-9_]+)+)\}?/g, (_, name: string) => {
-    const value = name.split('.').reduce<unknown>((v, key) => (v as Json | undefined)?.[key], variables);
-    if (value === undefined)
-      throw new Error(`gateway response uses $${name}, which this emulation does not set`);
-    return String(value);
-  });
+  const name = '((?:context|stageVariables)(?:\\.[A-Za-z0-9_]+)+)';
+  return template.replace(
+    new RegExp(`\\$(?:\\{${name}\\}|${name})`, 'g'),
+    (_, braced?: string, plain?: string) => {
+      const path = (braced ?? plain) as string;
+      const value = path.split('.').reduce<unknown>((v, key) => (v as Json | undefined)?.[key], variables);
+      if (value === undefined)
+        throw new Error(`gateway response uses $${path}, which this emulation does not set`);
+      return String(value);
+    },
+  );
 }
 
 /** A gateway response's headers from its ResponseParameters (`gatewayresponse.header.<name>`: `'literal'`). */

@@ -181,9 +181,8 @@ describe('alert topics', () => {
 
   it('lets CloudWatch alarms of this account publish to every topic, over TLS only', () => {
     const topics = resourcesOf(custom.template, 'AWS::SNS::Topic');
-    const arnOf = (id: string) =>
-      `arn:aws:sns:eu-west-1:123456789012:${(topics[id].Properties as Json).TopicName as string}`;
-    const refs = Object.fromEntries(Object.keys(topics).map((id) => [id, arnOf(id)]));
+    const refs = sampleReferences(custom.template.toJSON() as Parameters<typeof sampleReferences>[0]);
+    const arnOf = (id: string) => refs[id];
     const policies = Object.values(resourcesOf(custom.template, 'AWS::SNS::TopicPolicy')).map(
       (p) => p.Properties as { Topics: { Ref: string }[]; PolicyDocument: { Statement: Json[] } },
     );
