@@ -180,6 +180,8 @@ export const PATHS = {
   succeeded: ['StartQuery', 'QuerySucceeded', 'ReleaseSlot', 'RouteOutcome', 'RecordSucceeded', 'Succeeded'],
   deferred: [
     'StartQuery',
+    'QueryError',
+    'DescribeError',
     'ThrottledTooLong',
     'ReleaseSlot',
     'RouteOutcome',

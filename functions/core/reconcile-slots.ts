@@ -1,4 +1,5 @@
 import type { WlmConfig } from '../../lib/config';
+import { parseExecutionName } from './execution-naming';
 import type { Clock, DispatchStore, ExecutionControl, ExecutionStatus, Ledger, SlotHolder } from './ports';
 import type { QueryRecord, QueryStatus } from './query-record';
 import { isTerminal } from './query-record';
@@ -23,7 +24,7 @@ export interface ReconcileOptions {
   /** Added to a class's time limit before a RUNNING holder with no execution counts as leaked. @default 5 */
   readonly marginMinutes?: number;
   /**
-   * How long a holder may stay without a RUNNING record: the starter takes a slot seconds before the
+   * How long a holder may stay without a RUNNING record: the dispatcher gives a slot seconds before the
    * execution marks the query RUNNING. @default 10
    */
   readonly startGraceMinutes?: number;
@@ -243,12 +244,6 @@ export async function reconcileSlots(
     released.push({ queryId: holder.queryId, why: verdict.why });
   }
   return { examined, released, marked, stopped, deferredToNextRun };
-}
-
-/** The query and attempt an execution name stands for (`<queryId>` or `<queryId>.r<N>`). */
-export function parseExecutionName(name: string): { readonly queryId: string; readonly attempt: number } {
-  const match = /^(.*)\.r(\d+)$/.exec(name);
-  return match ? { queryId: match[1], attempt: Number(match[2]) + 1 } : { queryId: name, attempt: 1 };
 }
 
 /** The name part of an execution ARN (`arn:aws:states:<region>:<account>:execution:<machine>:<name>`). */

@@ -110,7 +110,7 @@ describe('dispatcher handler', () => {
     // Its next attempt starts under the same state machine, named for attempt 2, and joins its line again.
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: TEST_ENV.STATE_MACHINE_ARN,
-      name: `${victim}.r1`,
+      name: `${victim}__r1`,
     });
     const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input as string);
     expect(input).toMatchObject({ queryId: victim, attempt: 2, submittedAt: record.submittedAt });

@@ -57,14 +57,14 @@ describe('reconcile-slots handler', () => {
   it('on a TIMED_OUT execution event: frees the slot and records FAILED for the attempt it ran', async () => {
     // Prepare
     ddb.on(GetCommand).resolves({
-      Item: queryRecord('q1', { status: 'RUNNING', attempts: 2, executionArn: arn('q1.r1') }),
+      Item: queryRecord('q1', { status: 'RUNNING', attempts: 2, executionArn: arn('q1__r1') }),
     });
     // Act
-    const result = await handler(statusChange('q1.r1', 'TIMED_OUT'));
+    const result = await handler(statusChange('q1__r1', 'TIMED_OUT'));
     // Assess
     expect(result).toMatchObject({ queryId: 'q1', released: true, marked: 'FAILED' });
     // The slot of that attempt's execution is given back through the dispatcher, never written here.
-    expect(wakes()).toEqual([{ type: 'release', queryId: 'q1', executionArn: arn('q1.r1') }]);
+    expect(wakes()).toEqual([{ type: 'release', queryId: 'q1', executionArn: arn('q1__r1') }]);
     const updates = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
     expect(updates.map((u) => u.TableName)).toEqual([TEST_ENV.LEDGER_TABLE_NAME]);
     const ledger = updates[0];
@@ -94,7 +94,7 @@ describe('reconcile-slots handler', () => {
 
   it('on an event of an older attempt while a newer one waits: gives back nothing', async () => {
     ddb.on(GetCommand).resolves({
-      Item: queryRecord('q1', { status: 'WAITING_FOR_SLOT', attempts: 2, executionArn: arn('q1.r1') }),
+      Item: queryRecord('q1', { status: 'WAITING_FOR_SLOT', attempts: 2, executionArn: arn('q1__r1') }),
     });
     const result = await handler(statusChange('q1', 'ABORTED'));
     expect(result).toMatchObject({ queryId: 'q1', released: false });

@@ -78,6 +78,7 @@ describe('dispatcher function', () => {
         ENV.wakeQueueUrl,
         ENV.stateMachineArn,
         'NODE_OPTIONS',
+        'POWERTOOLS_METRICS_NAMESPACE',
       ].sort(),
     );
     expect(variables).toMatchObject({

@@ -164,7 +164,8 @@ describe('lifecycle functions', () => {
         ((synthesized.template.toJSON().Resources[id(fn.function)].Properties as Json).Environment as Json)
           .Variables as Json,
       ).sort();
-    const ledgerOnly = [ENV.config, ENV.ledgerTable, 'NODE_OPTIONS'].sort();
+    const common = ['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE'];
+    const ledgerOnly = [ENV.config, ENV.ledgerTable, ...common].sort();
     expect(envOf(lifecycle().listQueriesFunction)).toEqual(ledgerOnly);
     expect(envOf(lifecycle().getResultsFunction)).toEqual(ledgerOnly);
     expect(envOf(lifecycle().cancelQueryFunction)).toEqual([...ledgerOnly, ENV.wakeQueueUrl].sort());

@@ -100,7 +100,14 @@ describe('starter', () => {
     });
     const env = (props.Environment as { Variables: Json }).Variables;
     expect(Object.keys(env).sort()).toEqual(
-      [ENV.config, ENV.ledgerTable, ENV.stateMachineArn, ENV.failedQueueUrl, 'NODE_OPTIONS'].sort(),
+      [
+        ENV.config,
+        ENV.ledgerTable,
+        ENV.stateMachineArn,
+        ENV.failedQueueUrl,
+        'NODE_OPTIONS',
+        'POWERTOOLS_METRICS_NAMESPACE',
+      ].sort(),
     );
     expect(JSON.parse(env[ENV.config] as string)).toMatchObject({
       namePrefix: 'athena-wlm',
@@ -121,10 +128,17 @@ describe('starter', () => {
     expect(statements.flatMap(actionsOf).some((a) => a.startsWith('servicequotas:'))).toBe(false);
   });
 
-  it('uses no managed policies: every function role gets only explicit grants', () => {
-    for (const role of Object.values(resourcesOf(synthesized.template, 'AWS::IAM::Role'))) {
-      expect((role.Properties as Json).ManagedPolicyArns).toBeUndefined();
-    }
+  it("uses no managed policies: every function role gets only explicit grants (API Gateway's logging role takes AWS's)", () => {
+    const withManaged = Object.values(resourcesOf(synthesized.template, 'AWS::IAM::Role')).filter(
+      (role) => (role.Properties as Json).ManagedPolicyArns !== undefined,
+    );
+    expect(withManaged).toHaveLength(1);
+    expect(JSON.stringify((withManaged[0].Properties as Json).AssumeRolePolicyDocument)).toContain(
+      'apigateway.amazonaws.com',
+    );
+    expect(JSON.stringify((withManaged[0].Properties as Json).ManagedPolicyArns)).toContain(
+      ':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+    );
   });
 });
 

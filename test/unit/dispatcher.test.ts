@@ -104,7 +104,7 @@ async function markRunning(
   queryId: string,
   executionArn = arn(queryId),
 ) {
-  const attempt = executionArn.endsWith('.r1') ? 2 : 1;
+  const attempt = executionArn.endsWith('__r1') ? 2 : 1;
   await deps.ledger.update(queryId, { status: 'RUNNING', executionArn, attempts: attempt }, [
     'QUEUED',
     'WAITING_FOR_SLOT',
@@ -164,7 +164,7 @@ describe('runDispatcher', () => {
     const { deps } = setup();
     await runDispatcher([await enter(deps, 'a1', 'adhoc')], deps);
 
-    await runDispatcher([{ type: 'release', queryId: 'a1', executionArn: arn('a1.r1') }], deps);
+    await runDispatcher([{ type: 'release', queryId: 'a1', executionArn: arn('a1__r1') }], deps);
 
     expect((await deps.store.holders()).map((h) => h.queryId)).toEqual(['a1']);
   });
@@ -254,7 +254,7 @@ describe('runDispatcher', () => {
     expect(deps.executions.stopped).toEqual([{ arn: arn(victim), error: PREEMPTED_STOP_ERROR }]);
     expect(deps.ledger.records.get(victim)).toMatchObject({ status: 'QUEUED', preemptions: 1 });
     expect(deps.ledger.records.get(victim)?.reason).toMatch(/^Pre-empted after 1 s/);
-    expect(deps.executions.started.map((s) => s.name)).toEqual([`${victim}.r1`]);
+    expect(deps.executions.started.map((s) => s.name)).toEqual([`${victim}__r1`]);
     expect(deps.executions.started[0].input).toMatchObject({
       attempt: 2,
       submittedAt: deps.ledger.records.get(victim)?.submittedAt,
@@ -267,7 +267,7 @@ describe('runDispatcher', () => {
       queryId: victim,
       submittedAt: deps.ledger.records.get(victim)?.submittedAt as string,
       attempt: 2,
-      executionArn: arn(`${victim}.r1`),
+      executionArn: arn(`${victim}__r1`),
       taskToken: `token-${victim}-2`,
     };
     await runDispatcher([rerun], deps);
@@ -275,11 +275,11 @@ describe('runDispatcher', () => {
     await runDispatcher([{ type: 'release', queryId: 'e1', executionArn: arn('e1') }], deps);
     expect(deps.tokens.succeeded.at(-1)).toBe(`token-${victim}-2`);
 
-    await markRunning(deps, victim, arn(`${victim}.r1`));
+    await markRunning(deps, victim, arn(`${victim}__r1`));
     await deps.ledger.update(
       victim,
       { status: 'SUCCEEDED' },
-      { statuses: ['RUNNING'], executionArn: arn(`${victim}.r1`) },
+      { statuses: ['RUNNING'], executionArn: arn(`${victim}__r1`) },
     );
     expect(deps.ledger.records.get(victim)).toMatchObject({
       status: 'SUCCEEDED',

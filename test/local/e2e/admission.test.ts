@@ -39,7 +39,7 @@ async function sampleWhile<T>(probe: () => Promise<T>, until: Promise<unknown>, 
   return seen;
 }
 
-/** The history of a query's execution of one attempt (`<id>`, `<id>.r1`, ...). */
+/** The history of a query's execution of one attempt (`<id>`, `<id>__r1`, ...). */
 function historyOf(t: TestRuntime, name: string): readonly HistoryEvent[] {
   const execution = t.runtime.stepFunctions
     .listExecutions({ maxResults: 1000 })
@@ -337,7 +337,7 @@ describe('pre-emption: a preemptible class filling idle capacity', () => {
     for (const victim of victims) {
       // Stopped once, run again as attempt 2, and ended once.
       expect(victim).toMatchObject({ attempts: 2, preemptions: 1 });
-      expect(executionNamesOf(t.runtime, victim.queryId)).toEqual([victim.queryId, `${victim.queryId}.r1`]);
+      expect(executionNamesOf(t.runtime, victim.queryId)).toEqual([victim.queryId, `${victim.queryId}__r1`]);
       const first = t.runtime.stepFunctions
         .listExecutions({ maxResults: 1000 })
         .executions.find((e) => e.name === victim.queryId)!;
@@ -475,9 +475,9 @@ describe('a query throttled past its retries', () => {
     const names = executionNamesOf(t.runtime, queryId);
     expect(names).toEqual([
       queryId,
-      ...Array.from({ length: view.redrives }, (_, i) => `${queryId}.r${i + 1}`),
+      ...Array.from({ length: view.redrives }, (_, i) => `${queryId}__r${i + 1}`),
     ]);
-    expect(names).toContain(`${queryId}.r1`);
+    expect(names).toContain(`${queryId}__r1`);
     const executions = t.runtime.stepFunctions.listExecutions({ maxResults: 1000 }).executions;
     const last = executions.find((e) => e.name === names[names.length - 1])!;
     expect(view.executionArn).toBe(last.executionArn);
