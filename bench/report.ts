@@ -83,13 +83,13 @@ export function waitP95(queries: readonly QueryOutcome[]): number {
 
 const round = (n: number, places = 1) => (Number.isFinite(n) ? Number(n.toFixed(places)) : n);
 
-/** Most events in any window of one second. */
-export function peakPerSecond(times: readonly number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
+/** Most events in any window of one second, from their times in whole milliseconds. */
+export function peakPerSecond(timesMs: readonly number[]): number {
+  const sorted = [...timesMs].sort((a, b) => a - b);
   let peak = 0;
   let from = 0;
   for (let to = 0; to < sorted.length; to++) {
-    while (sorted[to] - sorted[from] >= 1) from++;
+    while (sorted[to] - sorted[from] >= 1000) from++;
     peak = Math.max(peak, to - from + 1);
   }
   return peak;

@@ -70,7 +70,7 @@ export interface QueryOutcome {
   finishedAt?: number;
   startAttempts: number;
   throttled: number;
-  /** When each StartQueryExecution call was made (s), accepted or not. */
+  /** When each StartQueryExecution call was made (ms, a whole number), accepted or not. */
   readonly startCalls: number[];
   executions: number;
   redrives: number;
@@ -461,7 +461,7 @@ class Simulation {
   /** StartQueryExecution: accepted while running + queued is below the quota, else TooManyRequests. */
   private tryStart(query: QueryOutcome): boolean {
     query.startAttempts++;
-    query.startCalls.push(this.nowSeconds);
+    query.startCalls.push(Math.round(this.clock.nowMs));
     this.startAttempts++;
     if (this.ownActive + this.outsideActive >= this.options.quota) {
       query.throttled++;

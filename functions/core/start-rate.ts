@@ -1,37 +1,33 @@
 /**
- * A token bucket for query starts: never more than `perSecond` on average, and never more than
- * `perSecond` at once, so that even a fresh dispatcher right after another stays within Athena's
- * StartQueryExecution quota (20 per second, burst 80, by default). Times are epoch milliseconds.
+ * The start rate: never more than `perSecond` query starts in any one second (a sliding window), so
+ * the dispatcher stays within Athena's StartQueryExecution quota (20 per second, burst 80, by default)
+ * even when a fresh dispatcher follows another within the second (at most twice the rate, inside the
+ * burst). Times are epoch milliseconds.
  */
 export class StartRate {
-  private tokens: number;
-  private atMs: number | undefined;
+  /** Start times within the last second, oldest first. */
+  private readonly recent: number[] = [];
 
-  constructor(readonly perSecond: number) {
-    this.tokens = perSecond;
-  }
+  constructor(readonly perSecond: number) {}
 
-  /** Whole starts allowed now. */
+  /** Starts allowed now. */
   available(nowMs: number): number {
-    this.refill(nowMs);
-    return Math.floor(this.tokens);
+    this.forget(nowMs);
+    return Math.max(0, this.perSecond - this.recent.length);
   }
 
   take(nowMs: number, count = 1): void {
-    this.refill(nowMs);
-    this.tokens = Math.max(0, this.tokens - count);
+    this.forget(nowMs);
+    for (let i = 0; i < count; i++) this.recent.push(nowMs);
   }
 
   /** How long until the next start is allowed. */
   msUntilNext(nowMs: number): number {
-    this.refill(nowMs);
-    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.perSecond) * 1000);
+    this.forget(nowMs);
+    return this.recent.length < this.perSecond ? 0 : this.recent[0] + 1000 - nowMs;
   }
 
-  private refill(nowMs: number): void {
-    if (this.atMs !== undefined && nowMs > this.atMs) {
-      this.tokens = Math.min(this.perSecond, this.tokens + ((nowMs - this.atMs) / 1000) * this.perSecond);
-    }
-    this.atMs = Math.max(this.atMs ?? nowMs, nowMs);
+  private forget(nowMs: number): void {
+    while (this.recent.length > 0 && this.recent[0] <= nowMs - 1000) this.recent.shift();
   }
 }

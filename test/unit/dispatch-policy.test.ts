@@ -6,6 +6,7 @@ import {
   type RunningQuery,
   type WaitingQuery,
 } from '../../functions/core/dispatch-policy';
+import { StartRate } from '../../functions/core/start-rate';
 
 const cls = (over: Partial<ClassPolicy>): ClassPolicy => ({
   guaranteedSlots: 0,
@@ -289,5 +290,17 @@ describe('planDispatch invariants', () => {
         expect(new Set(plan.preempt.map((v) => v.queryId)).size).toBe(plan.preempt.length);
       }),
     );
+  });
+});
+
+describe('StartRate', () => {
+  it('allows at most perSecond starts in any one second', () => {
+    const rate = new StartRate(3);
+    rate.take(0, 2);
+    rate.take(400);
+    expect(rate.available(999)).toBe(0);
+    expect(rate.msUntilNext(999)).toBe(1);
+    expect(rate.available(1000)).toBe(2);
+    expect(rate.available(1400)).toBe(3);
   });
 });
