@@ -96,6 +96,38 @@ export function resultWriteFailure(message: string): QueryFailure {
 /** Maps a position in the SQL DuckDB ran back to the SQL the user sent. */
 export type PositionMap = (offsetInEngineSql: number) => number | undefined;
 
+/** A failure already in Athena's shape (found by us, not thrown by DuckDB). */
+export class QueryFailedError extends Error {
+  constructor(readonly failure: QueryFailure) {
+    super(failure.reason);
+    this.name = 'QueryFailedError';
+  }
+}
+
+/** A query refused before it ran, at `position` in the user's text when known. */
+export class RejectedQueryError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly position: number | undefined,
+  ) {
+    super(message);
+    this.name = 'RejectedQueryError';
+  }
+}
+
+/** An engine error, with what is needed to turn its position into the user's line:column. */
+export class EngineError extends Error {
+  constructor(
+    readonly cause: unknown,
+    readonly engineSql: string,
+    readonly map: PositionMap,
+  ) {
+    super(messageOf(cause));
+    this.name = 'EngineError';
+  }
+}
+
 /**
  * Turns an error thrown while running a statement into Athena's failure shape. DuckDB's message is
  * kept as it is; what changes is the prefix: Athena starts reasons with an error name, and gives
@@ -116,6 +148,11 @@ export function failureFromError(
         ddl: context.ddl,
       },
     );
+  }
+  if (error instanceof RejectedQueryError) {
+    const where = error.position === undefined ? undefined : lineColumn(context.userSql, error.position);
+    const at = where ? `line ${where.line}:${where.column}: ` : '';
+    return userFailure(error.code, `${at}${error.message}`, context);
   }
   if (error instanceof UnsupportedStatementError) return userFailure('NOT_SUPPORTED', error.message, context);
   if (error instanceof TableDefinitionError)
@@ -176,6 +213,9 @@ function classify(
       return user('INVALID_FUNCTION_ARGUMENT');
     case 'IO':
       return user('HIVE_CANNOT_OPEN_SPLIT', TYPE_DATA);
+    case 'Permission':
+      // The sandbox refused a file outside the tables (sandbox.ts).
+      return user('PERMISSION_DENIED');
     case 'Not implemented':
       return user('NOT_SUPPORTED');
     case 'Out of Memory':
