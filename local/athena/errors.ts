@@ -163,12 +163,21 @@ export function failureFromError(
   const head = /^([A-Za-z ]+) Error: (.*)$/.exec(lines[0]);
   const kind = head ? head[1] : '';
   const message = head ? head[2] : lines[0];
-  const hints = lines
-    .slice(1)
-    .filter((l) => /^(Candidate bindings|Did you mean)/.test(l) && !/pg_|information_schema|duckdb_/.test(l));
-  const where = positionOf(lines, context);
-  const body = `${where ? `line ${where.line}:${where.column}: ` : ''}${message}${hints.length ? ` (${hints.join('; ')})` : ''}`;
+  const at = offsetOf(lines, context);
+  const where = at === undefined ? undefined : lineColumn(context.userSql, at);
   const { code, category, type, retryable } = classify(kind, message);
+  // A function DuckDB lacks is named as the user wrote it, never with DuckDB's suggestions.
+  const functionName = code === 'FUNCTION_NOT_FOUND' ? wordAt(context.userSql, at) : undefined;
+  const hints =
+    code === 'FUNCTION_NOT_FOUND'
+      ? []
+      : lines
+          .slice(1)
+          .filter(
+            (l) => /^(Candidate bindings|Did you mean)/.test(l) && !/pg_|information_schema|duckdb_/.test(l),
+          );
+  const said = functionName ? functionMessage(message, functionName) : message;
+  const body = `${where ? `line ${where.line}:${where.column}: ` : ''}${said}${hints.length ? ` (${hints.join('; ')})` : ''}`;
   const reason = `${code}: ${body}`;
   return {
     reason,
@@ -240,11 +249,26 @@ function classify(
   }
 }
 
-/** Reads DuckDB's `LINE n: <text>` + caret lines and maps them to the user's text. */
-function positionOf(
+/** Trino's words for a function that does not exist, or not with these arguments. */
+function functionMessage(message: string, name: string): string {
+  const types = /argument types '[^(]*\((.*)\)'/.exec(message);
+  return types
+    ? `Unexpected parameters (${types[1].toLowerCase()}) for function ${name}`
+    : `Function '${name}' not registered`;
+}
+
+/** The identifier starting at `offset` of `sql`, lower case. */
+function wordAt(sql: string, offset: number | undefined): string | undefined {
+  if (offset === undefined) return undefined;
+  const match = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(offset));
+  return match ? match[0].toLowerCase() : undefined;
+}
+
+/** Reads DuckDB's `LINE n: <text>` + caret lines and maps them to an offset in the user's text. */
+function offsetOf(
   lines: string[],
   context: { userSql: string; engineSql?: string; map?: PositionMap },
-): { line: number; column: number } | undefined {
+): number | undefined {
   const at = lines.findIndex((l) => /^LINE \d+: /.test(l));
   if (at < 0 || !context.engineSql || !context.map) return undefined;
   const header = /^LINE (\d+): /.exec(lines[at]);
@@ -267,8 +291,7 @@ function positionOf(
   if (windowStart < 0) return undefined;
   const offset =
     engineLines.slice(0, lineNo - 1).reduce((sum, l) => sum + l.length + 1, 0) + windowStart + column;
-  const userOffset = context.map(offset);
-  return userOffset === undefined ? undefined : lineColumn(context.userSql, userOffset);
+  return context.map(offset);
 }
 
 /** An error's message; errors thrown by native modules may come from another realm (not `instanceof Error`). */

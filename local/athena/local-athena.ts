@@ -17,6 +17,7 @@ import { readResultPage } from './result-files';
 import { asPrefix, parseS3Uri, s3UriToLocalPath } from './s3-paths';
 import type { Sandbox } from './sandbox';
 import { classifyStatement, parseStatement, type StatementType } from './statements';
+import { initTranspiler } from './trino-to-duckdb';
 
 /** Settings of one workgroup. */
 export interface LocalWorkGroup {
@@ -151,6 +152,7 @@ export class LocalAthena {
         );
       }
     }
+    await initTranspiler();
     const dataDir = resolve(options.dataDir);
     const s3Root = resolve(options.s3Root ?? join(dataDir, 's3'));
     mkdirSync(join(dataDir, 'tmp'), { recursive: true });

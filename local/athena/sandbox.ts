@@ -23,7 +23,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { quoteIdent, quoteLiteral } from './hive-types';
-import { TRINO_MACROS } from './trino-macros';
+import { macroStatements } from './trino-macros';
 
 /** Resources of one query. */
 export interface QueryLimits {
@@ -114,7 +114,11 @@ export class Sandbox {
       await helper.run("ATTACH ':memory:' AS awsdatacatalog");
       for (const c of [helper, connection]) await c.run('USE awsdatacatalog');
       for (const database of snapshot.databases) await helper.run(`CREATE SCHEMA ${quoteIdent(database)}`);
-      for (const macro of TRINO_MACROS) await helper.run(`CREATE MACRO main.${macro}`);
+      // Trino semantics where DuckDB has a setting for it: integer / integer is an integer, and the
+      // session time zone is UTC (as Athena's).
+      await helper.run('SET integer_division = true');
+      await helper.run("SET TimeZone = 'UTC'");
+      await helper.run(macroStatements().join(';\n'));
       for (const t of snapshot.tables) {
         await helper.run(`CREATE VIEW ${quoteIdent(t.database)}.${quoteIdent(t.name)} AS ${t.select}`);
       }

@@ -57,7 +57,8 @@ export function tokenize(sql: string, options: TokenizeOptions = {}): Token[] {
       while (i < sql.length && /\s/.test(sql[i])) i++;
       push('space', start, i);
     } else if (ch === '-' && sql[i + 1] === '-') {
-      while (i < sql.length && sql[i] !== '\n') i++;
+      // Trino's lexer ends a line comment at \r or \n (so does DuckDB's).
+      while (i < sql.length && sql[i] !== '\n' && sql[i] !== '\r') i++;
       push('comment', start, i);
     } else if (ch === '/' && sql[i + 1] === '*') {
       const close = sql.indexOf('*/', i + 2);

@@ -4,7 +4,8 @@ import { AthenaServiceError, type LocalAthena } from '../../../local/athena';
 import { openAthena, putObject, rows, run, tempDataDir, waitForState } from './helpers';
 
 const TOKEN = 'c0ffee00-1111-4222-8333-444455556666';
-const LONG_QUERY = 'SELECT count(*) FROM range(2000000000) a, range(1000) b WHERE a.range + b.range = 7';
+const LONG_QUERY =
+  'SELECT count(*) FROM UNNEST(sequence(1, 1000000)) AS a(x) CROSS JOIN UNNEST(sequence(1, 100000)) AS b(y) WHERE a.x + b.y = 7';
 
 /** 2,500 rows of `id,name,score,day` as delimited text, split over two files. */
 function readingsCsv(from: number, to: number): string {
@@ -389,8 +390,9 @@ describe('LocalAthena', () => {
   it('renders values as Athena does: Java doubles, millisecond timestamps, arrays, maps and rows', async () => {
     const result = await rows(
       athena,
-      `SELECT 1e20::DOUBLE AS big, 0.1::REAL AS f, TIMESTAMP '2024-05-01 10:11:12.345678' AS ts, [1, 2] AS arr,
-              MAP {'a': 1} AS m, {'x': 1, 'y': 'z'} AS r, NULL::VARCHAR AS nothing, '' AS empty, 12.50::DECIMAL(5,2) AS d`,
+      `SELECT CAST(1e20 AS DOUBLE) AS big, CAST(0.1 AS REAL) AS f, TIMESTAMP '2024-05-01 10:11:12.345678' AS ts,
+              ARRAY[1, 2] AS arr, MAP(ARRAY['a'], ARRAY[1]) AS m, CAST(ROW(1, 'z') AS ROW(x INTEGER, y VARCHAR)) AS r,
+              CAST(NULL AS VARCHAR) AS nothing, '' AS empty, CAST(12.50 AS DECIMAL(5,2)) AS d`,
     );
     expect(result[1]).toEqual([
       '1.0E20',
