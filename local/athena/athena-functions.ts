@@ -1,6 +1,6 @@
 /**
  * The functions Athena (engine 3, Trino) has, by name: the Trino documentation's "List of functions
- * and operators" plus the window functions and special forms. A query that calls anything else fails
+ * and operators" plus the special forms that parse as calls (ROW, ROLLUP, CUBE, ...). A query that calls anything else fails
  * `FUNCTION_NOT_FOUND` as on Athena, even when DuckDB would have run it (list_sort, strftime...), so a
  * query that runs locally also runs on Athena.
  */
@@ -12,7 +12,7 @@ at_timezone atan atan2 avg
 bar beta_cdf bing_tile bing_tile_at bing_tile_coordinates bing_tile_polygon bing_tile_quadkey
 bing_tile_zoom_level bing_tiles_around bit_count bitwise_and bitwise_and_agg bitwise_left_shift bitwise_not
 bitwise_or bitwise_or_agg bitwise_right_shift bitwise_right_shift_arithmetic bitwise_xor bool_and bool_or
-cardinality cast cbrt ceil ceiling char2hexint checksum chr classify coalesce codepoint color combinations
+cardinality cast cbrt ceil ceiling cube char2hexint checksum chr classify coalesce codepoint color combinations
 concat concat_ws contains contains_sequence convex_hull_agg corr cos cosh cosine_distance cosine_similarity
 count count_if covar_pop covar_samp crc32 cume_dist current_date current_groups current_time
 current_timestamp current_timezone current_user current_catalog current_schema
@@ -43,7 +43,7 @@ parse_datetime parse_duration parse_data_size percent_rank pi position pow power
 qdigest_agg quarter
 radians rand random rank reduce reduce_agg regexp_count regexp_extract regexp_extract_all regexp_like
 regexp_position regexp_replace regexp_split regr_intercept regr_slope regress render repeat replace reverse
-rgb round row row_number rpad rtrim
+rgb rollup round row row_number rpad rtrim
 second sequence sha1 sha256 sha512 shuffle sign simplify_geometry sin sinh skewness slice soundex
 spatial_partitioning spatial_partitions split split_part split_to_map split_to_multimap spooky_hash_v2_32
 spooky_hash_v2_64 sqrt starts_with stddev stddev_pop stddev_samp strpos substr substring sum

@@ -116,8 +116,8 @@ export class Sandbox {
       for (const database of snapshot.databases) await helper.run(`CREATE SCHEMA ${quoteIdent(database)}`);
       // Trino semantics where DuckDB has a setting for it: integer / integer is an integer, and the
       // session time zone is UTC (as Athena's).
-      await helper.run('SET integer_division = true');
-      await helper.run("SET TimeZone = 'UTC'");
+      await helper.run('SET GLOBAL integer_division = true');
+      await helper.run("SET GLOBAL TimeZone = 'UTC'");
       await helper.run(macroStatements().join(';\n'));
       for (const t of snapshot.tables) {
         await helper.run(`CREATE VIEW ${quoteIdent(t.database)}.${quoteIdent(t.name)} AS ${t.select}`);
