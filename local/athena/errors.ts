@@ -2,6 +2,7 @@
  * Errors in Athena's shapes: API exceptions (thrown by LocalAthena's methods, named like the AWS SDK
  * v3 exception classes) and query failures (a FAILED execution's StateChangeReason and AthenaError).
  */
+import { isAthenaFunction } from './athena-functions';
 import { lineColumn, SqlSyntaxError } from './sql-tokenizer';
 import { UnsupportedStatementError } from './statements';
 import { TableDefinitionError } from './tables';
@@ -252,8 +253,9 @@ function classify(
 /** Trino's words for a function that does not exist, or not with these arguments. */
 function functionMessage(message: string, name: string): string {
   const types = /argument types '[^(]*\((.*)\)'/.exec(message);
-  return types
-    ? `Unexpected parameters (${types[1].toLowerCase()}) for function ${name}`
+  if (types) return `Unexpected parameters (${types[1].toLowerCase()}) for function ${name}`;
+  return isAthenaFunction(name)
+    ? `Function '${name}' is not supported by the local Athena engine (it runs on Athena)`
     : `Function '${name}' not registered`;
 }
 

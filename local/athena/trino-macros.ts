@@ -120,6 +120,9 @@ export const MACRO_FUNCTIONS: Readonly<Record<string, string>> = {
   json_array_get: `(j, i) AS json_extract(j, '$[' || i || ']')`,
   json_format: `(j) AS CAST(j AS VARCHAR)`,
   json_parse: `(s) AS CAST(s AS JSON)`,
+  json_size: `(j, p) AS CAST(CASE json_type(j, p) WHEN 'ARRAY' THEN json_array_length(j, p) WHEN 'OBJECT' THEN len(json_keys(j, p)) ELSE 0 END AS BIGINT)`,
+  json_array_contains: `(j, v) AS list_contains(from_json(j, '["VARCHAR"]'), CAST(v AS VARCHAR))`,
+  is_json_scalar: `(j) AS json_type(j) NOT IN ('OBJECT', 'ARRAY')`,
 
   // Math and aggregates.
   approx_distinct: `(x) AS approx_count_distinct(x)`,
@@ -140,6 +143,10 @@ export const MACRO_FUNCTIONS: Readonly<Record<string, string>> = {
   bitwise_not: `(x) AS (~x)`,
   bitwise_left_shift: `(x, n) AS (x << n)`,
   bitwise_right_shift: `(x, n) AS (x >> n)`,
+  bitwise_right_shift_arithmetic: `(x, n) AS (x >> n)`,
+  bitwise_and_agg: `(x) AS bit_and(x)`,
+  bitwise_or_agg: `(x) AS bit_or(x)`,
+  to_milliseconds: `(i) AS CAST(epoch(i) * 1000 AS BIGINT)`,
 };
 
 /** Helpers the translation and the macros above call. */

@@ -41,18 +41,40 @@ type Node = { [key: string]: unknown };
  * polyglot cannot read; a query of several statements comes back as several (the caller refuses it).
  */
 export function trinoToDuckDb(sql: string): Transpiled {
+  const cached = cache.get(sql);
+  if (cached) {
+    // Most recently used last: the oldest entry is the first one evicted.
+    cache.delete(sql);
+    cache.set(sql, cached);
+    return cached;
+  }
+  const translated = translate(sql);
+  cache.set(sql, translated);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  return translated;
+}
+
+/** Translations of recent queries (a translation takes milliseconds; dashboards repeat queries). */
+const cache = new Map<string, Transpiled>();
+const CACHE_SIZE = 256;
+
+function translate(sql: string): Transpiled {
   const parsed = parse(sql, Dialect.Athena);
   if (!parsed.success || !Array.isArray(parsed.ast)) {
     const meta = parsed as { error?: string; errorStart?: number };
     throw new SqlSyntaxError(cleanError(meta.error ?? 'syntax error'), meta.errorStart ?? 0);
   }
   const aliases = new Map<string, Set<string>>();
-  const context: Context = { sql, aliases };
+  const context: Context = { sql, aliases, changed: false };
   const tree = parsed.ast.map((statement) => rewrite(statement, context));
-  const athena = generate(tree, Dialect.Athena);
-  if (!athena.success || !athena.sql)
-    throw new Error(`polyglot could not generate the query: ${athena.error}`);
-  const duck = transpile(athena.sql.join(';\n'), Dialect.Athena, Dialect.DuckDB);
+  let athena = sql;
+  if (context.changed) {
+    const generated = generate(tree, Dialect.Athena);
+    if (!generated.success || !generated.sql)
+      throw new Error(`polyglot could not generate the query: ${generated.error}`);
+    athena = generated.sql.join(';\n');
+  }
+  const duck = transpile(athena, Dialect.Athena, Dialect.DuckDB);
   if (!duck.success || !duck.sql) {
     throw new RejectedQueryError(
       'NOT_SUPPORTED',
@@ -71,6 +93,8 @@ function cleanError(message: string): string {
 interface Context {
   readonly sql: string;
   readonly aliases: Map<string, Set<string>>;
+  /** Whether the rewrite changed the tree (else polyglot translates the text as it is). */
+  changed: boolean;
 }
 
 /** Rewrites a subtree, children first. */
@@ -79,13 +103,19 @@ function rewrite(value: unknown, context: Context): unknown {
   if (!value || typeof value !== 'object') return value;
   const node: Node = {};
   for (const [key, child] of Object.entries(value as Node)) node[key] = rewrite(child, context);
-  if (isNode(node, 'function')) return rewriteCall(node.function as Node, context) ?? node;
+  if (isNode(node, 'function')) {
+    const rewritten = rewriteCall(node.function as Node, context);
+    if (!rewritten) return node;
+    context.changed = true;
+    return rewritten;
+  }
   for (const [op, helper] of [
     ['add', '__athena_plus'],
     ['sub', '__athena_minus'],
   ] as const) {
     const arithmetic = node[op] as Node | undefined;
     if (arithmetic && isNode(arithmetic.right, 'interval')) {
+      context.changed = true;
       return call(helper, [arithmetic.left, arithmetic.right]);
     }
   }
