@@ -330,8 +330,7 @@ async function finishProfiling(
 
 /** CREATE [OR REPLACE] VIEW and DROP VIEW: views are stored in the catalog and built in every sandbox. */
 async function runViewDdl(ctx: RunContext, sql: string): Promise<RunOutcome> {
-  const translation = translateQuery(sql);
-  const cursor = new TokenCursor(translation.sql, tokenize(translation.sql));
+  const cursor = new TokenCursor(sql, tokenize(sql));
   const creating = cursor.acceptWords('CREATE');
   const replace = creating && cursor.acceptWords('OR', 'REPLACE');
   if (!creating) cursor.expectWords('DROP');
@@ -363,14 +362,10 @@ async function runViewDdl(ctx: RunContext, sql: string): Promise<RunOutcome> {
   if (cursor.acceptWords('SECURITY')) cursor.next();
   cursor.expectWords('AS');
   const queryOffset = cursor.position;
-  const query = translation.sql.slice(queryOffset);
+  const translation = translateQuery(sql.slice(queryOffset), [], queryOffset);
   // The query passes the checks of any query (and binds) before it is stored.
   const box = await openSandbox(ctx);
-  const prepared = await prepareUserQuery(box, {
-    sql: query,
-    map: (offset) => translation.map(offset + queryOffset),
-    userSql: ctx.userSql,
-  });
+  const prepared = await prepareUserQuery(box, { ...translation, userSql: ctx.userSql });
   prepared.destroySync();
   ctx.onEngineStart();
   await ctx.engine.exclusive(async () => {
@@ -381,7 +376,7 @@ async function runViewDdl(ctx: RunContext, sql: string): Promise<RunOutcome> {
     await ctx.engine.saveView({
       database,
       name,
-      sql: `CREATE VIEW ${quoteIdent(database)}.${quoteIdent(name)} AS\n${query}`,
+      sql: `CREATE VIEW ${quoteIdent(database)}.${quoteIdent(name)} AS\n${translation.sql}`,
       text: ctx.userSql.trim().replace(/;\s*$/, ''),
     });
   });

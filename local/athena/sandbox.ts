@@ -21,7 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
 import { quoteIdent, quoteLiteral } from './hive-types';
 import { macroStatements } from './trino-macros';
 
@@ -108,25 +108,25 @@ export class Sandbox {
       await helper.run(`SET allowed_directories = [${dirs.map((d) => quoteLiteral(`${d}/`)).join(', ')}]`);
       // A directory itself is a path (a partitioned COPY checks the folder it writes into).
       await helper.run(`SET allowed_paths = [${[profilePath, ...dirs].map(quoteLiteral).join(', ')}]`);
-      // From here on even the setup below (which runs view SQL users wrote) reads table locations only.
       await helper.run('SET enable_external_access = false');
-      // The catalog name Athena queries use (awsdatacatalog.db.table).
-      await helper.run("ATTACH ':memory:' AS awsdatacatalog");
-      for (const c of [helper, connection]) await c.run('USE awsdatacatalog');
-      for (const database of snapshot.databases) await helper.run(`CREATE SCHEMA ${quoteIdent(database)}`);
       // Trino semantics where DuckDB has a setting for it: integer / integer is an integer, and the
       // session time zone is UTC (as Athena's).
       await helper.run('SET GLOBAL integer_division = true');
       await helper.run("SET GLOBAL TimeZone = 'UTC'");
+      await connection.run("PRAGMA enable_profiling = 'json'");
+      await connection.run(`SET profiling_output = ${quoteLiteral(profilePath)}`);
+      await connection.run(`SET custom_profiling_settings = ${quoteLiteral(PROFILING_SETTINGS)}`);
+      // Locked before the catalog is built: the view SQL below (queries users wrote) cannot change any of it.
+      await helper.run('SET lock_configuration = true');
+      // The catalog name Athena queries use (awsdatacatalog.db.table).
+      await helper.run("ATTACH ':memory:' AS awsdatacatalog");
+      for (const c of [helper, connection]) await c.run('USE awsdatacatalog');
+      for (const database of snapshot.databases) await helper.run(`CREATE SCHEMA ${quoteIdent(database)}`);
       await helper.run(macroStatements().join(';\n'));
       for (const t of snapshot.tables) {
         await helper.run(`CREATE VIEW ${quoteIdent(t.database)}.${quoteIdent(t.name)} AS ${t.select}`);
       }
       await createViews(helper, snapshot.views);
-      await connection.run("PRAGMA enable_profiling = 'json'");
-      await connection.run(`SET profiling_output = ${quoteLiteral(profilePath)}`);
-      await connection.run(`SET custom_profiling_settings = ${quoteLiteral(PROFILING_SETTINGS)}`);
-      await helper.run('SET lock_configuration = true');
     } catch (error) {
       sandbox.close();
       throw error;
@@ -180,7 +180,11 @@ function systemRelationNames(connection: DuckDBConnection): Promise<ReadonlySet<
        UNION SELECT 'pragma_' || function_name FROM duckdb_functions() WHERE function_type = 'pragma'
        UNION SELECT view_name FROM duckdb_views() WHERE internal AND schema_name <> 'information_schema'`,
     )
-    .then((reader) => new Set(reader.getRows().map(([name]) => String(name).toLowerCase())));
+    .then((reader) => new Set(reader.getRows().map(([name]) => String(name).toLowerCase())))
+    .catch((error: unknown) => {
+      systemRelationCache = undefined;
+      throw error;
+    });
   return systemRelationCache;
 }
 
@@ -199,7 +203,16 @@ async function createViews(
     for (const view of pending) {
       try {
         await connection.run(`SET search_path = ${quoteLiteral(`${quoteIdent(view.database)},main`)}`);
-        await connection.run(view.sql);
+        // One CREATE VIEW statement, whatever the catalog holds.
+        const extracted = await connection.extractStatements(view.sql);
+        if (extracted.count !== 1) throw new Error('not one statement');
+        const prepared = await extracted.prepare(0);
+        try {
+          if (prepared.statementType !== StatementType.CREATE) throw new Error('not a view');
+          await prepared.run();
+        } finally {
+          prepared.destroySync();
+        }
       } catch {
         failed.push(view);
       }

@@ -322,3 +322,28 @@ export function leadingWords(sql: string, count: number): string[] {
   }
   return words;
 }
+
+/**
+ * `EXPLAIN [ANALYZE] [VERBOSE] [(options)]` in front of a statement: whether it says ANALYZE, and the
+ * offset where the explained statement starts. Undefined when the text is not an EXPLAIN.
+ */
+export function explainPrefix(sql: string): { analyze: boolean; length: number } | undefined {
+  let cursor: TokenCursor;
+  try {
+    cursor = new TokenCursor(sql, tokenize(sql));
+    if (!cursor.acceptWords('EXPLAIN')) return undefined;
+    const analyze = cursor.acceptWords('ANALYZE');
+    cursor.acceptWords('VERBOSE');
+    if (cursor.isPunct('(')) {
+      let depth = 0;
+      do {
+        const token = cursor.next();
+        if (token.kind === 'punct' && token.text === '(') depth++;
+        if (token.kind === 'punct' && token.text === ')') depth--;
+      } while (depth > 0);
+    }
+    return { analyze, length: cursor.position };
+  } catch {
+    return undefined;
+  }
+}

@@ -12,7 +12,7 @@
 
 import { runsOnAthenaOnly } from './athena-functions';
 import { type PositionMap, RejectedQueryError } from './errors';
-import { SqlSyntaxError, TokenCursor, tokenize } from './sql-tokenizer';
+import { explainPrefix, SqlSyntaxError, tokenize } from './sql-tokenizer';
 import { alignmentMap } from './token-alignment';
 import { MACRO_FUNCTIONS } from './trino-macros';
 import { trinoToDuckDb } from './trino-to-duckdb';
@@ -32,7 +32,7 @@ interface Segment {
 /** Translates `sql` (which starts at `baseOffset` in the user's statement) for DuckDB. */
 export function translateQuery(sql: string, parameters: readonly string[] = [], baseOffset = 0): Translation {
   const bound = bindTokens(sql, parameters, baseOffset);
-  const prefixLength = explainPrefixLength(bound.sql);
+  const prefixLength = explainPrefix(bound.sql)?.length ?? 0;
   const query = bound.sql.slice(prefixLength);
   const toBound = (offset: number) => bound.map(offset + prefixLength);
   let transpiled: ReturnType<typeof trinoToDuckDb>;
@@ -58,28 +58,6 @@ export function translateQuery(sql: string, parameters: readonly string[] = [], 
     return inQuery === undefined ? undefined : toBound(inQuery);
   };
   return { sql: `${prefix}${transpiled.sql}`, map };
-}
-
-/** The length of `EXPLAIN [ANALYZE] [VERBOSE] [(options)] ` in front of a query, or 0. */
-function explainPrefixLength(sql: string): number {
-  let cursor: TokenCursor;
-  try {
-    cursor = new TokenCursor(sql, tokenize(sql));
-  } catch {
-    return 0;
-  }
-  if (!cursor.acceptWords('EXPLAIN')) return 0;
-  cursor.acceptWords('ANALYZE');
-  cursor.acceptWords('VERBOSE');
-  if (cursor.isPunct('(')) {
-    let depth = 0;
-    do {
-      const token = cursor.next();
-      if (token.kind === 'punct' && token.text === '(') depth++;
-      if (token.kind === 'punct' && token.text === ')') depth--;
-    } while (depth > 0);
-  }
-  return cursor.position;
 }
 
 /** Step 1: parameters and `default`, on tokens. */

@@ -16,7 +16,7 @@ import { type DuckDBPreparedStatement, StatementType } from '@duckdb/node-api';
 import { EngineError, type PositionMap, QueryFailedError, RejectedQueryError, userFailure } from './errors';
 import { quoteLiteral } from './hive-types';
 import type { Sandbox } from './sandbox';
-import { TokenCursor, tokenize } from './sql-tokenizer';
+import { explainPrefix } from './sql-tokenizer';
 
 /** Table functions a query may call: generators with Athena equivalents (UNNEST, sequence). */
 const TABLE_FUNCTIONS = new Set(['unnest', 'range', 'generate_series']);
@@ -35,12 +35,13 @@ export interface UserQuery {
  * accepted in front of a query (Trino's options in parentheses are ignored).
  */
 export async function prepareUserQuery(box: Sandbox, query: UserQuery): Promise<DuckDBPreparedStatement> {
-  const explain = explainOf(query.sql);
+  const explain = explainPrefix(query.sql);
   if (!explain) return prepareChecked(box, query, StatementType.SELECT);
+  const inner = explain.length;
   await checkQuery(box, {
     ...query,
-    sql: query.sql.slice(explain.innerOffset),
-    map: (offset) => query.map(offset + explain.innerOffset),
+    sql: query.sql.slice(inner),
+    map: (offset) => query.map(offset + inner),
   });
   // The text DuckDB runs is built here: EXPLAIN and the very query that passed the checks.
   const prefix = explain.analyze ? 'EXPLAIN ANALYZE ' : 'EXPLAIN ';
@@ -48,9 +49,8 @@ export async function prepareUserQuery(box: Sandbox, query: UserQuery): Promise<
     box,
     {
       ...query,
-      sql: `${prefix}${query.sql.slice(explain.innerOffset)}`,
-      map: (offset) =>
-        offset < prefix.length ? undefined : query.map(offset - prefix.length + explain.innerOffset),
+      sql: `${prefix}${query.sql.slice(inner)}`,
+      map: (offset) => (offset < prefix.length ? undefined : query.map(offset - prefix.length + inner)),
     },
     StatementType.EXPLAIN,
     false,
@@ -192,28 +192,6 @@ function cteNames(value: unknown): string[] {
         ) ?? [])
       : [];
   return [...own, ...Object.values(node).flatMap(cteNames)];
-}
-
-/** `EXPLAIN [ANALYZE] [VERBOSE] [(options)]` in front of a query, as our tokenizer reads it. */
-function explainOf(sql: string): { analyze: boolean; innerOffset: number } | undefined {
-  let cursor: TokenCursor;
-  try {
-    cursor = new TokenCursor(sql, tokenize(sql));
-  } catch {
-    return undefined;
-  }
-  if (!cursor.acceptWords('EXPLAIN')) return undefined;
-  const analyze = cursor.acceptWords('ANALYZE');
-  cursor.acceptWords('VERBOSE');
-  if (cursor.isPunct('(')) {
-    let depth = 0;
-    do {
-      const token = cursor.next();
-      if (token.kind === 'punct' && token.text === '(') depth++;
-      if (token.kind === 'punct' && token.text === ')') depth--;
-    } while (depth > 0);
-  }
-  return { analyze, innerOffset: cursor.position };
 }
 
 function onlyOneStatement(userSql: string): QueryFailedError {
