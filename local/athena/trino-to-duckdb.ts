@@ -82,8 +82,21 @@ function translate(sql: string): Transpiled {
       undefined,
     );
   }
-  const text = duck.sql.join(';\n').replace(/\b__duckdb_([A-Za-z0-9_]+)/gi, '$1');
-  return { sql: text, aliases };
+  return { sql: withoutNativePrefix(duck.sql.join(';\n')), aliases };
+}
+
+/** `__duckdb_name` to `name`, on words only (a string that says `__duckdb_` stays as it is). */
+function withoutNativePrefix(sql: string): string {
+  if (!/__duckdb_/i.test(sql)) return sql;
+  let tokens: ReturnType<typeof tokenize>;
+  try {
+    tokens = tokenize(sql);
+  } catch {
+    return sql.replace(/\b__duckdb_([A-Za-z0-9_]+)/gi, '$1');
+  }
+  return tokens
+    .map((t) => (t.kind === 'word' && /^__duckdb_/i.test(t.text) ? t.text.slice('__duckdb_'.length) : t.text))
+    .join('');
 }
 
 function cleanError(message: string): string {
@@ -218,6 +231,13 @@ function rewriteSpecial(
       return { target: 'list_filter', node: native('list_filter', ...args) };
     case 'reduce': {
       // reduce(a, initial, (s, x) -> ..., s -> ...): the output function applied to DuckDB's list_reduce.
+      if (args.length !== 4) {
+        throw new RejectedQueryError(
+          'FUNCTION_NOT_FOUND',
+          'reduce takes an array, an initial state, an input function and an output function',
+          callPosition(context, name),
+        );
+      }
       const [array, initial, step, output] = args;
       const reduced = native('list_reduce', array, step, initial);
       return {

@@ -54,6 +54,12 @@ describe('position alignment', () => {
 describe('translation', () => {
   beforeAll(() => initTranspiler());
 
+  it('calls DuckDB functions by name without touching strings that look like them', () => {
+    expect(translateQuery("SELECT transform(a, x -> x), '__duckdb_x' FROM t").sql).toBe(
+      "SELECT LIST_TRANSFORM(a, x -> x), '__duckdb_x' FROM t",
+    );
+  });
+
   it('keeps what it cannot parse for DuckDB, and EXPLAIN options as written', () => {
     expect(translateQuery('SELECT * FORM readings').sql).toBe('SELECT * FORM readings');
     const explained = translateQuery('EXPLAIN (TYPE DISTRIBUTED) SELECT url_decode(u) FROM t');
