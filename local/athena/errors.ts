@@ -177,7 +177,8 @@ export function failureFromError(
           .filter(
             (l) => /^(Candidate bindings|Did you mean)/.test(l) && !/pg_|information_schema|duckdb_/.test(l),
           );
-  const said = functionName ? functionMessage(message, functionName) : message;
+  const said =
+    code === 'FUNCTION_NOT_FOUND' ? functionMessage(message, functionName, context.userSql) : message;
   const body = `${where ? `line ${where.line}:${where.column}: ` : ''}${said}${hints.length ? ` (${hints.join('; ')})` : ''}`;
   const reason = `${code}: ${body}`;
   return {
@@ -211,7 +212,8 @@ function classify(
       return user('GENERIC_USER_ERROR');
     case 'Binder':
       if (/^Referenced column|not found in FROM clause/.test(message)) return user('COLUMN_NOT_FOUND');
-      if (/No function matches/.test(message)) return user('FUNCTION_NOT_FOUND');
+      if (/No function matches|does not support the supplied arguments/.test(message))
+        return user('FUNCTION_NOT_FOUND');
       if (/Cannot compare|Cannot mix|type/.test(message)) return user('TYPE_MISMATCH');
       return user('GENERIC_USER_ERROR');
     case 'Conversion':
@@ -250,10 +252,23 @@ function classify(
   }
 }
 
-/** Trino's words for a function that does not exist, or not with these arguments. */
-function functionMessage(message: string, name: string): string {
-  const types = /argument types '[^(]*\((.*)\)'/.exec(message);
-  if (types) return `Unexpected parameters (${types[1].toLowerCase()}) for function ${name}`;
+/**
+ * Trino's words for a function that does not exist, or not with these arguments, naming the function
+ * as the user wrote it (`written`, read at the error's position) and never a DuckDB-side name: a
+ * macro of trino-macros.ts is the Athena function of the same name, and an internal function DuckDB
+ * names inside a macro is not named at all.
+ */
+function functionMessage(message: string, written: string | undefined, userSql: string): string {
+  const macro = /^Macro __athena_(\w+)\(\) does not support the supplied arguments/.exec(message);
+  if (macro) return `Unexpected parameters for function ${written ?? macro[1]}`;
+  const types = /argument types '([^(]*)\((.*)\)'/.exec(message);
+  const named = types?.[1] ?? /Function with name "?(\w+)"?/.exec(message)?.[1];
+  const wrote = (fn: string) => new RegExp(`\\b${fn}\\s*\\(`, 'i').test(userSql);
+  const name = written ?? (named && wrote(named) ? named.toLowerCase() : undefined);
+  if (types) {
+    return `Unexpected parameters (${types[2].toLowerCase()}) ${name ? `for function ${name}` : 'in a function call'}`;
+  }
+  if (!name) return 'A function of the query is not supported by the local Athena engine';
   return isAthenaFunction(name)
     ? `Function '${name}' is not supported by the local Athena engine (it runs on Athena)`
     : `Function '${name}' not registered`;

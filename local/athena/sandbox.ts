@@ -90,6 +90,10 @@ export class Sandbox {
     const instance = await DuckDBInstance.create(':memory:', config);
     const helper = await instance.connect();
     const connection = await instance.connect();
+    const systemRelations = await systemRelationNames(helper).catch((error: unknown) => {
+      instance.closeSync();
+      throw error;
+    });
     const sandbox = new Sandbox(
       snapshot.version,
       instance,
@@ -99,7 +103,7 @@ export class Sandbox {
       tempDir,
       !options.writableDirs?.length,
       new Set([...snapshot.tables, ...snapshot.views].map((r) => r.name)),
-      await systemRelationNames(helper),
+      systemRelations,
     );
     try {
       const dirs = [...snapshot.readableDirs, ...(options.writableDirs ?? [])].map((d) =>
