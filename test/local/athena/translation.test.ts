@@ -105,6 +105,16 @@ describe('Athena SQL errors', () => {
       'FUNCTION_NOT_FOUND: line 1:8: Unexpected parameters (integer_literal, integer_literal) for function bit_count',
     ],
     [
+      'wrong arguments for a macro',
+      "SELECT date_add('day', 1, 'not a date')",
+      'FUNCTION_NOT_FOUND: line 1:8: Unexpected parameters for function date_add',
+    ],
+    [
+      'wrong arguments inside a macro',
+      'SELECT url_extract_host(1)',
+      'FUNCTION_NOT_FOUND: Unexpected parameters (integer_literal, string_literal, integer_literal) in a function call',
+    ],
+    [
       'a helper of the translation',
       'SELECT __athena_interval(1)',
       "FUNCTION_NOT_FOUND: line 1:8: Function '__athena_interval' not registered",
