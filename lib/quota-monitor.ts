@@ -12,7 +12,7 @@ import type { WlmConfig } from './config';
 import { LambdaSchedule } from './lambda-schedule';
 import type { QueryLedger } from './query-ledger';
 import { grantQuotaRead } from './query-starter';
-import { SeedMetrics, WLM_METRIC_NAMESPACE } from './seed-metrics';
+import { metricsNamespaceOf, SeedMetrics } from './seed-metrics';
 import { WlmFunction } from './wlm-function';
 
 /** How often the quota monitor runs. */
@@ -131,7 +131,7 @@ export class QuotaMonitor extends Construct {
       alarmDescription:
         'Athena kept answering TooManyRequestsException for 15 minutes: traffic outside athena-wlm is using more of the quota than quota.headroom allows, or the configured quota is higher than the real one.',
       metric: new cloudwatch.Metric({
-        namespace: WLM_METRIC_NAMESPACE,
+        namespace: metricsNamespaceOf(this),
         metricName: SeedMetrics.throttlingErrorCount,
         statistic: cloudwatch.Stats.SUM,
         period: Duration.minutes(5),

@@ -19,14 +19,16 @@ export const RunQueryStates = {
   recordFailed: 'RecordFailed',
   recordCancelled: 'RecordCancelled',
   recordDeferred: 'RecordDeferred',
+  rateLimited: 'RateLimited',
 } as const;
 
-/** Athena errors that mean "over the quota or the API rate": retried with backoff, then deferred. */
-export const THROTTLING_ERRORS = [
-  'Athena.TooManyRequestsException',
-  'Athena.ThrottlingException',
-  'Athena.AmazonAthenaException',
-] as const;
+/**
+ * The Athena error StartQuery retries with backoff, then defers: the account's quota
+ * (TooManyRequestsException). API-rate throttling has no error of its own: Step Functions reports it as
+ * Athena.AmazonAthenaException, like every error Athena's API does not model, and it is told apart by
+ * its cause (`Error Code: ThrottlingException`) and deferred without in-place retries.
+ */
+export const THROTTLING_ERRORS = ['Athena.TooManyRequestsException'] as const;
 
 type Json = Record<string, unknown>;
 

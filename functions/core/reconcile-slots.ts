@@ -1,4 +1,5 @@
 import type { WlmConfig } from '../../lib/config';
+import { parseExecutionName } from './execution-naming';
 import type { Clock, ExecutionControl, ExecutionStatus, Ledger, SlotHolder, SlotStore } from './ports';
 import type { QueryRecord, QueryStatus } from './query-record';
 import { isTerminal } from './query-record';
@@ -245,12 +246,6 @@ export async function reconcileSlots(
     if (freed) released.push({ queryId: holder.queryId, why: verdict.why });
   }
   return { examined, released, marked, stopped, deferredToNextRun };
-}
-
-/** The query and attempt an execution name stands for (`<queryId>` or `<queryId>.r<N>`). */
-export function parseExecutionName(name: string): { readonly queryId: string; readonly attempt: number } {
-  const match = /^(.*)\.r(\d+)$/.exec(name);
-  return match ? { queryId: match[1], attempt: Number(match[2]) + 1 } : { queryId: name, attempt: 1 };
 }
 
 /** The name part of an execution ARN (`arn:aws:states:<region>:<account>:execution:<machine>:<name>`). */

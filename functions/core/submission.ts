@@ -4,11 +4,13 @@ import { z } from 'zod';
 export const MAX_QUERY_BYTES = 262_144;
 
 /**
- * Query ids become execution names (`<queryId>` or `<queryId>.r<N>`, at most 80 characters), Athena
- * request tokens and ledger keys, so they are restricted to characters all three accept. Dots are kept
- * for the redrive suffix.
+ * Query ids become execution names (`<queryId>` or `<queryId>__r<N>`, at most 80 characters), Athena
+ * request tokens and ledger keys, so they are restricted to characters all three accept (and that
+ * Step Functions logs): letters, digits, - and _. Two _ in a row, or a _ at the end, are refused so
+ * that no query id can be read as another one's redrive. At most 64 characters (the schema's max).
  */
-export const QUERY_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
+export const QUERY_ID_PATTERN = '^[A-Za-z0-9](?:_?[A-Za-z0-9-])*$';
+export const MAX_QUERY_ID_LENGTH = 64;
 
 /** The body of `POST /workgroups/{workgroup}/queries` and `POST /athena/query`. */
 export const submissionBodySchema = z
@@ -23,9 +25,10 @@ export const submissionBodySchema = z
       .describe('The SQL to run.'),
     queryId: z
       .string()
+      .max(MAX_QUERY_ID_LENGTH)
       .regex(
         new RegExp(QUERY_ID_PATTERN),
-        'queryId is 1 to 64 letters, digits, - or _ and starts with a letter or digit',
+        'queryId is 1 to 64 letters, digits, - or _; it starts with a letter or digit, and has no _ at its end or next to another _',
       )
       .optional()
       .describe(
@@ -60,7 +63,10 @@ export const queryMessageSchema = z
     /** The workload class from the path, or the default class for `/athena/query`. */
     workgroup: z.string().min(1).max(64),
     /** The body's queryId, or the API request id when the body has none. */
-    queryId: z.string().regex(new RegExp(QUERY_ID_PATTERN), 'queryId is not a valid query id'),
+    queryId: z
+      .string()
+      .max(MAX_QUERY_ID_LENGTH)
+      .regex(new RegExp(QUERY_ID_PATTERN), 'queryId is not a valid query id'),
     /** 1 for the first run; the state machine sends attempt + 1 to the deferred queue. */
     attempt: z.number().int().min(1).default(1),
     /** Epoch milliseconds when the API accepted the request (new submissions). */

@@ -43,6 +43,12 @@ export const workloadClassSchema = z
     alertEmails: z.array(z.email()).default([]),
     /** Also tell the submitter (by the userId they gave) when their query passes a limit. */
     warnSubmitter: z.boolean().default(false),
+    /**
+     * Also let the class's submitters run queries in its workgroup directly (Athena console, JDBC),
+     * outside athena-wlm: those queries skip the line, the slots and the ledger, count against the
+     * account's quota unseen, and can push athena-wlm's own queries into throttling. Off by default.
+     */
+    directAthenaAccess: z.boolean().default(false),
     /** IAM principal ARNs allowed to submit to this class (they get its managed policy). */
     submitterArns: z.array(z.string().startsWith('arn:')).default([]),
   })
@@ -68,6 +74,15 @@ const throttleRetry = z
 
 export const wlmConfigSchema = z
   .object({
+    /**
+     * A stage (`dev`, `stg`): suffixes the name prefix, the explicit workgroup names and the stack, and
+     * gives the stage its own metrics namespace, so that several stages share an account. `-c stage=`
+     * overrides it.
+     */
+    stage: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,11}$/, 'a stage is 1 to 12 lowercase letters, digits or dashes')
+      .optional(),
     /** Prefix for the names of resources users see (workgroups, queues, dashboard). */
     namePrefix: z
       .string()
@@ -115,6 +130,20 @@ export const wlmConfigSchema = z
       })
       .strict()
       .default({ initialWaitSeconds: 2, maxWaitSeconds: 20, maxReceives: 1000 }),
+    /**
+     * S3 buckets holding the data the queries read (names). Athena reads table data with the credentials
+     * of the state machine that starts the query, so a bucket not listed here cannot be queried on AWS.
+     */
+    dataBuckets: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+            'a data bucket is an S3 bucket name (3 to 63 lowercase letters, digits, . or -), without s3:// or a key',
+          ),
+      )
+      .default([]),
     /** Glue databases that classes may read (their IAM policies name these). */
     glueDatabases: z.array(z.string().min(1)).default(['default']),
     /** Email addresses told about account-wide trouble (quota, failed queue, slot leaks). */

@@ -34,10 +34,10 @@ describe('reconcile-slots handler', () => {
   it('on a TIMED_OUT execution event: frees the slot and records FAILED for the attempt it ran', async () => {
     // Prepare
     ddb.on(GetCommand).resolves({
-      Item: queryRecord('q1', { status: 'RUNNING', attempts: 2, executionArn: arn('q1.r1') }),
+      Item: queryRecord('q1', { status: 'RUNNING', attempts: 2, executionArn: arn('q1__r1') }),
     });
     // Act
-    const result = await handler(statusChange('q1.r1', 'TIMED_OUT'));
+    const result = await handler(statusChange('q1__r1', 'TIMED_OUT'));
     // Assess
     expect(result).toMatchObject({ queryId: 'q1', released: true, marked: 'FAILED' });
     const updates = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);

@@ -212,6 +212,56 @@ describe('run-query.asl.json', () => {
     expect(callsTo('RecordFailed')).toHaveLength(0);
   });
 
+  // Step Functions reports errors Athena's API does not model with the SDK's generic name and the
+  // service's own code in the cause, as for any optimized integration.
+  const ACCESS_DENIED = () =>
+    taskError(
+      'Athena.AmazonAthenaException',
+      'User: arn:aws:sts::123456789012:assumed-role/run-query/x is not authorized to perform: athena:StartQueryExecution on resource: arn:aws:athena:eu-west-1:123456789012:workgroup/athena-wlm-etl (Service: AmazonAthena; Status Code: 400; Error Code: AccessDeniedException; Request ID: 1; Proxy: null)',
+    );
+  const RATE_EXCEEDED = () =>
+    taskError(
+      'Athena.AmazonAthenaException',
+      'Rate exceeded (Service: AmazonAthena; Status Code: 400; Error Code: ThrottlingException; Request ID: 2; Proxy: null)',
+    );
+
+  it('fails a refused request (AccessDenied) at once with its reason, never as throttling', async () => {
+    const { handlers, callsTo } = recordingHandlers(throwing(ACCESS_DENIED()));
+
+    const result = await runRunQuery(input, handlers);
+
+    expect(callsTo('StartQuery')).toHaveLength(1);
+    expect(callsTo('SendToDeferredQueue')).toHaveLength(0);
+    expect(values(callsTo('RecordFailed')[0])).toMatchObject({
+      ':message': { S: expect.stringContaining('not authorized to perform: athena:StartQueryExecution') },
+      ':error': { M: { code: { S: 'Athena.AmazonAthenaException' } } },
+    });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'Athena.AmazonAthenaException' });
+  });
+
+  it("defers a start refused by Athena's API rate limit, and says so rather than blaming the quota", async () => {
+    const { handlers, callsTo } = recordingHandlers(throwing(RATE_EXCEEDED()));
+
+    const result = await runRunQuery(input, handlers);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(callsTo('StartQuery')).toHaveLength(1);
+    expect(callsTo('SendToDeferredQueue')).toEqual([
+      expect.objectContaining({ MessageBody: { queryId: 'q1', workgroup: 'etl', attempt: 2 } }),
+    ]);
+    const reason = values(callsTo('RecordDeferred')[0])[':reason'].S as string;
+    expect(reason).toContain('API rate limit');
+    expect(reason).not.toContain('quota');
+  });
+
+  it('blames the quota only for TooManyRequestsException', async () => {
+    const { handlers, callsTo } = recordingHandlers(throwing(THROTTLED()));
+
+    await runRunQuery(input, handlers);
+
+    expect(values(callsTo('RecordDeferred')[0])[':reason'].S).toContain('concurrent-query quota');
+  });
+
   it('fails a query with bad SQL with Athena’s reason and never retries it', async () => {
     const reason = "line 1:8: Column 'nope' cannot be resolved";
     const { handlers, callsTo } = recordingHandlers(
@@ -316,5 +366,62 @@ describe('run-query.asl.json', () => {
     expect(values(callsTo('RecordFailed')[0])[':error']).toMatchObject({
       M: { code: { S: 'DeferralFailed' } },
     });
+  });
+
+  describe('a failed query with 250 KB of SQL', () => {
+    const marker = 'needle-7f3a';
+    const sql = `SELECT '${marker}' AS m, ${"'0123456789abcdef' AS c, ".repeat(10_000)}1 AS last FROM t`;
+    const big = buildRunQueryInput(
+      { queryId: 'q1', workgroup: 'etl', query: sql, database: 'default', catalog: 'AwsDataCatalog' },
+      1,
+      'athena-wlm-etl',
+    );
+    const reason = "line 1:9: Table 'default.t' does not exist";
+    const report = JSON.stringify({
+      QueryExecution: { ...queryExecution('FAILED', reason).QueryExecution, Query: sql },
+    });
+    /** Step Functions' limit on a state's input or output; past it, States.DataLimitExceeded ends the execution uncaught. */
+    const STATE_LIMIT = 256 * 1024;
+
+    function statesOf(events: unknown[]) {
+      return (events as { state?: { name: string; input?: unknown; output?: unknown } }[])
+        .filter((e) => e.state)
+        .flatMap((e) =>
+          [e.state?.input, e.state?.output]
+            .filter((v) => v !== undefined)
+            .map((v) => ({ name: e.state?.name, text: JSON.stringify(v) })),
+        );
+    }
+
+    it.each([
+      ['with the whole report as the cause', report, reason],
+      [
+        'with the report cut at 32,768 characters, as Step Functions keeps it',
+        report.slice(0, 32_768),
+        'athena-wlm-etl',
+      ],
+    ])(
+      'ends FAILED with its reason %s, no state over 256 KiB or holding the SQL twice',
+      async (_, cause, expected) => {
+        expect(Buffer.byteLength(sql)).toBeGreaterThan(250_000);
+        const { handlers, callsTo } = recordingHandlers(throwing(taskError('States.TaskFailed', cause)));
+
+        const result = await runRunQuery(big, handlers);
+
+        expect(result).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
+        expect(callsTo('ReleaseSlot')).toHaveLength(1);
+        expect(values(callsTo('RecordFailed')[0])[':message'].S).toContain(expected);
+        for (const state of statesOf(result.events)) {
+          expect({ state: state.name, bytes: Buffer.byteLength(state.text) < STATE_LIMIT }).toEqual({
+            state: state.name,
+            bytes: true,
+          });
+          expect({ state: state.name, copies: state.text.split(marker).length - 1 <= 1 }).toEqual({
+            state: state.name,
+            copies: true,
+          });
+        }
+      },
+    );
   });
 });

@@ -163,8 +163,9 @@ describe('lifecycle functions', () => {
         ((synthesized.template.toJSON().Resources[id(fn.function)].Properties as Json).Environment as Json)
           .Variables as Json,
       ).sort();
-    const ledgerOnly = [ENV.config, ENV.ledgerTable, 'NODE_OPTIONS'].sort();
-    const withSlots = [ENV.config, ENV.ledgerTable, ENV.slotsTable, 'NODE_OPTIONS'].sort();
+    const common = ['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE'];
+    const ledgerOnly = [ENV.config, ENV.ledgerTable, ...common].sort();
+    const withSlots = [ENV.config, ENV.ledgerTable, ENV.slotsTable, ...common].sort();
     expect(envOf(lifecycle().listQueriesFunction)).toEqual(ledgerOnly);
     expect(envOf(lifecycle().getResultsFunction)).toEqual(ledgerOnly);
     expect(envOf(lifecycle().cancelQueryFunction)).toEqual(withSlots);

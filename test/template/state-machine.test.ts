@@ -1,9 +1,15 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AthenaWorkloadManager } from '../../lib/athena-workload-manager';
 import {
   SeedMetrics,
   START_QUERY_COUNT_PATTERN,
   THROTTLING_ERROR_COUNT_PATTERN,
 } from '../../lib/seed-metrics';
 import { RUN_QUERY_PLACEHOLDERS } from '../../state-machines/run-query';
+import { decide, resolveStatements, sampleReferences } from '../support/iam-policy';
 import { matchesFilterPattern } from './filter-pattern';
 import {
   actionsOf,
@@ -15,6 +21,7 @@ import {
   type Synthesized,
   statementsForRole,
   synthesize,
+  testApp,
 } from './support';
 
 type Json = Record<string, unknown>;
@@ -143,6 +150,56 @@ describe('run-query state machine', () => {
         .flatMap(actionsOf)
         .some((a) => a.startsWith('events:')),
     ).toBe(false);
+  });
+});
+
+describe('data buckets', () => {
+  let stack: Stack;
+  let template: Template;
+  beforeAll(() => {
+    stack = new Stack(testApp(), 'Buckets');
+    const lake = new s3.Bucket(stack, 'Lake', {
+      bucketName: 'kms-lake',
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: new kms.Key(stack, 'LakeKey'),
+    });
+    const other = new s3.Bucket(stack, 'Other', { bucketName: 'other-lake' });
+    const wlm = new AthenaWorkloadManager(stack, 'Wlm', {
+      config: configWith({ dataBuckets: ['alb-logs-bucket'] }),
+      dataBuckets: [lake],
+      dataBucketArns: [other.bucketArn],
+    });
+    template = Template.fromStack(stack);
+    queryRole = logicalId(stack, wlm.stateMachine.role);
+  });
+  let queryRole: string;
+
+  /** What the state machine's role, with whose credentials Athena reads the data, may do. */
+  const queryRoleMay = (action: string, resource: string) => {
+    const json = template.toJSON();
+    const statements = resolveStatements(
+      statementsForRole(template, queryRole),
+      sampleReferences(json as Parameters<typeof sampleReferences>[0]),
+    );
+    return decide(statements, { action, resource });
+  };
+
+  it('lets Athena list and read the buckets of config.dataBuckets (the reference sample reads alb_logs this way)', () => {
+    expect(
+      queryRoleMay('s3:GetObject', 'arn:aws:s3:::alb-logs-bucket/AWSLogs/1/elasticloadbalancing/x.gz'),
+    ).toBe('allowed');
+    expect(queryRoleMay('s3:ListBucket', 'arn:aws:s3:::alb-logs-bucket')).toBe('allowed');
+    expect(queryRoleMay('s3:PutObject', 'arn:aws:s3:::alb-logs-bucket/x')).toBe('not allowed');
+    expect(queryRoleMay('s3:GetObject', 'arn:aws:s3:::someone-elses-bucket/x')).toBe('not allowed');
+  });
+
+  it('takes buckets as IBucket (decrypting with their KMS key) and as ARN tokens', () => {
+    expect(queryRoleMay('s3:GetObject', 'arn:aws:s3:::kms-lake/table/part-0.parquet')).toBe('allowed');
+    const key = `arn:aws:kms:eu-west-1:123456789012:key/${stack.getLogicalId(
+      stack.node.findChild('LakeKey').node.defaultChild as never,
+    )}`;
+    expect(queryRoleMay('kms:Decrypt', key)).toBe('allowed');
+    expect(queryRoleMay('s3:GetObject', 'arn:aws:s3:::other-lake/x')).toBe('allowed');
   });
 });
 

@@ -123,7 +123,7 @@ describe('cancel racing a redrive', () => {
     ledger.get = async (id) => {
       const record = await read(id);
       if (reads++ === 0) {
-        ledger.records.set('q1', { ...base, attempts: 2, executionArn: `${base.executionArn}.r1` });
+        ledger.records.set('q1', { ...base, attempts: 2, executionArn: `${base.executionArn}__r1` });
         return { ...base };
       }
       return record && ledger.records.get(id);
@@ -138,6 +138,6 @@ describe('cancel racing a redrive', () => {
     });
 
     expect(outcome.kind).toBe('cancelled');
-    expect(stopped).toEqual([`${base.executionArn}.r1`]);
+    expect(stopped).toEqual([`${base.executionArn}__r1`]);
   });
 });

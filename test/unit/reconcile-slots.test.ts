@@ -1,8 +1,8 @@
+import { parseExecutionName } from '../../functions/core/execution-naming';
 import type { ExecutionStatus, SlotHolder } from '../../functions/core/ports';
 import type { QueryRecord, QueryStatus } from '../../functions/core/query-record';
 import {
   judgeHolder,
-  parseExecutionName,
   reconcileEndedExecution,
   reconcileSlots,
   TIME_LIMIT_STOP_ERROR,
@@ -203,7 +203,7 @@ describe('reconcileEndedExecution', () => {
 
   it('maps an execution name back to its query and attempt', () => {
     expect(parseExecutionName('q1')).toEqual({ queryId: 'q1', attempt: 1 });
-    expect(parseExecutionName('q1.r2')).toEqual({ queryId: 'q1', attempt: 3 });
+    expect(parseExecutionName('q1__r2')).toEqual({ queryId: 'q1', attempt: 3 });
   });
 
   it('frees the slot and records FAILED for a RUNNING query whose execution failed', async () => {
@@ -235,7 +235,7 @@ describe('reconcileEndedExecution', () => {
   });
 
   it('leaves alone a query whose newer execution is running', async () => {
-    const { slots, deps } = setup(record('q1', 'RUNNING', { executionArn: arn('q1.r1'), attempts: 2 }));
+    const { slots, deps } = setup(record('q1', 'RUNNING', { executionArn: arn('q1__r1'), attempts: 2 }));
     const result = await reconcileEndedExecution(
       { executionArn: arn('q1'), name: 'q1', status: 'FAILED' },
       deps,

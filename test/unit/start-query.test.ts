@@ -200,7 +200,7 @@ describe('startQuery', () => {
     expect(outcome).toMatchObject({ kind: 'duplicate', reason: 'the query already ended CANCELLED' });
   });
 
-  it('starts a redriven attempt from the ledger record under the name queryId.rN with a new request token', async () => {
+  it('starts a redriven attempt from the ledger record under the name queryId__rN with a new request token', async () => {
     const deps = setup();
     await startQuery(submission('q1'), 1, deps);
     await deps.ledger.update('q1', { status: 'QUEUED', attempts: 1, redrives: 1 });
@@ -214,7 +214,7 @@ describe('startQuery', () => {
 
     expect(outcome.kind).toBe('started');
     const second = deps.executions.started[1];
-    expect(second.name).toBe('q1.r1');
+    expect(second.name).toBe('q1__r1');
     expect(second.input.attempt).toBe(2);
     expect(second.input.startQueryExecution.ClientRequestToken).toBe(clientRequestToken('q1', 2));
     expect(second.input.startQueryExecution.ClientRequestToken).not.toBe(clientRequestToken('q1', 1));

@@ -1,4 +1,4 @@
-import { clientRequestToken, executionName } from '../../functions/core/execution-naming';
+import { clientRequestToken, executionName, parseExecutionName } from '../../functions/core/execution-naming';
 import { slotWaitSeconds } from '../../functions/core/slot-wait';
 import {
   MAX_QUERY_BYTES,
@@ -53,7 +53,26 @@ describe('submission body', () => {
     expect(new RegExp(QUERY_ID_PATTERN).test(longest)).toBe(true);
     expect(executionName(longest, 101).length).toBeLessThanOrEqual(80);
     expect(executionName('q', 1)).toBe('q');
-    expect(executionName('q', 3)).toBe('q.r2');
+    expect(executionName('q', 3)).toBe('q__r2');
+  });
+
+  it('names every attempt with only 0-9 A-Z a-z - and _, which Step Functions logs to CloudWatch', () => {
+    for (const queryId of ['79a9aac3-e82b-4ed9-9fd5-eda242a4ad72', 'a', 'etl_job-7', 'x'.repeat(64)]) {
+      for (let attempt = 1; attempt <= 12; attempt++) {
+        const name = executionName(queryId, attempt);
+        expect(name).toMatch(/^[0-9A-Za-z_-]{1,80}$/);
+        expect(parseExecutionName(name)).toEqual({ queryId, attempt });
+      }
+    }
+  });
+
+  it('refuses query ids that could be read as another query redriven', () => {
+    const valid = (id: string) => submissionBodySchema.safeParse({ query: 'SELECT 1', queryId: id }).success;
+    expect(valid('job_1')).toBe(true);
+    expect(valid('q__r1')).toBe(false);
+    expect(valid('q_')).toBe(false);
+    expect(valid('q.r1')).toBe(false);
+    expect(valid('a'.repeat(65))).toBe(false);
   });
 
   it('derives a request token Athena accepts (32 to 128 chars), stable per attempt', () => {

@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseExecutionName } from '../../../functions/core/execution-naming';
 import { consoleDepsOf } from '../../../local/console/console-deps';
 import {
   addConsoleRoutes,
   type ConsoleDeps,
   type ConsoleExecution,
   type ConsoleMetricName,
-  parseExecutionName,
 } from '../../../local/console/console-routes';
 import { type ConsoleHistoryEvent, executionPath, historyRows } from '../../../local/console/execution-path';
 import { stateGraphOf } from '../../../local/console/state-graph';
@@ -273,14 +273,13 @@ describe('state graph', () => {
     expect(graph.states[0]).toMatchObject({ name: asl.StartAt, layer: 0 });
   });
 
-  it("lists StartQuery's retry on throttling and its catches", () => {
+  it("lists StartQuery's retry on throttling and its catch", () => {
     const startQuery = graph.states.find((s) => s.name === 'StartQuery');
     expect(startQuery?.retry[0]).toMatchObject({ errors: expect.arrayContaining([THROTTLED]) });
     expect(startQuery?.transitions).toEqual(
       expect.arrayContaining([
         { to: 'QuerySucceeded', kind: 'next' },
-        expect.objectContaining({ to: 'ThrottledTooLong', kind: 'catch' }),
-        expect.objectContaining({ to: 'DescribeError', kind: 'catch' }),
+        expect.objectContaining({ to: 'QueryError', kind: 'catch' }),
       ]),
     );
   });
@@ -326,8 +325,8 @@ function fakeDeps(overrides: Partial<ConsoleDeps> = {}) {
       cause: 'bad SQL',
     },
     {
-      executionArn: 'arn:aws:states:local:000000000000:execution:run-query:q-2.r1',
-      name: 'q-2.r1',
+      executionArn: 'arn:aws:states:local:000000000000:execution:run-query:q-2__r1',
+      name: 'q-2__r1',
       status: 'RUNNING',
       startDate: new Date(T0 + 60_000),
       input: { queryId: 'q-2', workgroup: 'predictable', attempt: 2 },
@@ -394,7 +393,7 @@ describe('console routes', () => {
     expect(response.statusCode).toBe(200);
     expect((response.body as { items: unknown[] }).items).toEqual([
       expect.objectContaining({
-        name: 'q-2.r1',
+        name: 'q-2__r1',
         queryId: 'q-2',
         attempt: 2,
         workgroup: 'predictable',
@@ -620,7 +619,7 @@ describe('console on the real local Step Functions', () => {
 
     expect(detail.path.steps.find((s) => s.state === 'StartQuery')).toMatchObject({
       status: 'caught',
-      caughtTo: 'DescribeError',
+      caughtTo: 'QueryError',
     });
     expect(detail.path.steps.map((s) => s.state)).toContain('AthenaQueryFailed');
     expect(detail.path).toMatchObject({ end: 'FAILED', endState: 'QueryDidNotSucceed' });
@@ -641,9 +640,9 @@ describe('console on the real local Step Functions', () => {
 });
 
 describe('execution names', () => {
-  it('reads the query id and attempt from <queryId> and <queryId>.r<N>', () => {
+  it('reads the query id and attempt from <queryId> and <queryId>__r<N>', () => {
     expect(parseExecutionName('abc')).toEqual({ queryId: 'abc', attempt: 1 });
-    expect(parseExecutionName('abc.r2')).toEqual({ queryId: 'abc', attempt: 3 });
+    expect(parseExecutionName('abc__r2')).toEqual({ queryId: 'abc', attempt: 3 });
   });
 });
 

@@ -220,9 +220,9 @@ describe('a query throttled past its retries', () => {
     const names = executionNamesOf(t.runtime, queryId);
     expect(names).toEqual([
       queryId,
-      ...Array.from({ length: view.redrives }, (_, i) => `${queryId}.r${i + 1}`),
+      ...Array.from({ length: view.redrives }, (_, i) => `${queryId}__r${i + 1}`),
     ]);
-    expect(names).toContain(`${queryId}.r1`);
+    expect(names).toContain(`${queryId}__r1`);
     const executions = t.runtime.stepFunctions.listExecutions({ maxResults: 1000 }).executions;
     const last = executions.find((e) => e.name === names[names.length - 1])!;
     expect(view.executionArn).toBe(last.executionArn);

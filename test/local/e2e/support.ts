@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { parseExecutionName } from '../../../functions/core/execution-naming';
 import type { QueryView } from '../../../functions/core/query-view';
 import { parseConfig, type WlmConfigInput } from '../../../lib/config';
 import type { ExecutionRecord } from '../../../local/athena/execution-store';
@@ -226,11 +227,11 @@ export function runtimeRows<T>(dataDir: string, sql: string, ...args: unknown[])
   }
 }
 
-/** Names of the run-query executions of a query (`<id>`, then `<id>.r1`, ...), oldest first. */
+/** Names of the run-query executions of a query (`<id>`, then `<id>__r1`, ...), oldest first. */
 export function executionNamesOf(runtime: LocalRuntime, queryId: string): string[] {
   return runtime.stepFunctions
     .listExecutions({ maxResults: 1000 })
-    .executions.filter((e) => e.name === queryId || e.name.startsWith(`${queryId}.r`))
+    .executions.filter((e) => parseExecutionName(e.name).queryId === queryId)
     .map((e) => e.name)
     .reverse();
 }

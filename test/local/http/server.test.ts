@@ -49,19 +49,16 @@ describe('the local HTTP server', () => {
   });
   afterAll(() => server.close());
 
-  it.each([
-    '//a:99999',
-    '//[',
-    '//:@',
-    'http://[::1/queries',
-    '//%zz',
-  ])('answers the request target %s with a 400 in JSON and keeps serving', async (target) => {
-    const answer = await rawRequest(port, `GET ${target} HTTP/1.1`);
+  it.each(['//a:99999', '//[', '//:@', 'http://[::1/queries', '//%zz'])(
+    'answers the request target %s with a 400 in JSON and keeps serving',
+    async (target) => {
+      const answer = await rawRequest(port, `GET ${target} HTTP/1.1`);
 
-    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
-    expect(answer).toMatch(/content-type: application\/json/i);
-    const body = JSON.parse(bodyOf(answer));
-    expect(body.message).toContain('not a path');
-    expect(await rawRequest(port, 'GET /ping HTTP/1.1')).toMatch(/^HTTP\/1\.1 200 /);
-  });
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).toMatch(/content-type: application\/json/i);
+      const body = JSON.parse(bodyOf(answer));
+      expect(body.message).toContain('not a path');
+      expect(await rawRequest(port, 'GET /ping HTTP/1.1')).toMatch(/^HTTP\/1\.1 200 /);
+    },
+  );
 });
