@@ -62,7 +62,7 @@ zip zip_with
 `;
 
 /** Athena's function names, lower case; `st_*` geospatial functions are matched by prefix. */
-export const ATHENA_FUNCTIONS: ReadonlySet<string> = new Set(NAMES.split(/\s+/).filter(Boolean));
+const ATHENA_FUNCTIONS: ReadonlySet<string> = new Set(NAMES.split(/\s+/).filter(Boolean));
 
 export function isAthenaFunction(name: string): boolean {
   const lower = name.toLowerCase();

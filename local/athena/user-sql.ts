@@ -96,8 +96,8 @@ async function prepareChecked(
   return prepared;
 }
 
-/** The checks of prepareUserQuery without preparing (the query of a view, the inner query of EXPLAIN). */
-export async function checkQuery(box: Sandbox, query: UserQuery): Promise<void> {
+/** The checks of prepareUserQuery without preparing (the inner query of EXPLAIN). */
+async function checkQuery(box: Sandbox, query: UserQuery): Promise<void> {
   let count: number;
   try {
     count = (await box.connection.extractStatements(query.sql)).count;
