@@ -19,15 +19,17 @@ function oneLine(value: string): string {
 }
 
 /**
- * A plain-text table with a header, a rule and one line per row. `alignRight` marks columns whose cells
- * are padded on the left.
+ * A plain-text table with a header (and an optional second header line), a rule and one line per
+ * row. `alignRight` marks columns whose cells are padded on the left.
  */
 export function renderTextTable(
   headers: readonly string[],
   rows: readonly (readonly string[])[],
   alignRight: readonly boolean[] = [],
+  subheaders?: readonly string[],
 ): string {
-  const cells = [headers, ...rows].map((row) => row.map(oneLine));
+  const top = subheaders ? [headers, subheaders] : [headers];
+  const cells = [...top, ...rows].map((row) => row.map(oneLine));
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
   const line = (row: readonly string[]) =>
     row
@@ -35,15 +37,16 @@ export function renderTextTable(
       .join('  ')
       .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  return `${[line(cells[0]), rule, ...cells.slice(1).map(line)].join('\n')}\n`;
+  return `${[...cells.slice(0, top.length).map(line), rule, ...cells.slice(top.length).map(line)].join('\n')}\n`;
 }
 
-/** Result rows as a table: NULL spelled out, numbers right-aligned. */
+/** Result rows as a table: each column's Athena type under its name, NULL spelled out, numbers right-aligned. */
 export function renderTable(columns: readonly Column[], rows: readonly Row[]): string {
   return renderTextTable(
     columns.map((c) => c.name),
     rows.map((row) => columns.map((_, i) => row[i] ?? TABLE_NULL)),
     columns.map((c) => NUMERIC.test(c.type)),
+    columns.map((c) => c.type),
   );
 }
 

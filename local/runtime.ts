@@ -155,6 +155,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ]),
     ),
     ...(options.latency ? { latency: options.latency } : {}),
+    queryMemoryLimitMb: config.localEngine.queryMemoryMb,
+    engineThreads: config.localEngine.queryThreads,
   });
 
   const runner = new RunQueryRunner({

@@ -183,6 +183,16 @@ export const wlmConfigSchema = z
     adminEmails: z.array(z.email()).default([]),
     /** Days Athena results are kept in the results bucket. */
     resultsRetentionDays: z.number().int().min(1).default(30),
+    /** The local runtime's engine (DuckDB standing in for Athena); not used on AWS. */
+    localEngine: z
+      .object({
+        /** Memory one query may use, in MiB; a query past it fails EXCEEDED_LOCAL_MEMORY_LIMIT. */
+        queryMemoryMb: z.number().int().min(64).default(2048),
+        /** Threads one query may use. @default one per core */
+        queryThreads: z.number().int().min(1).max(64).optional(),
+      })
+      .strict()
+      .default({ queryMemoryMb: 2048 }),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -1,37 +1,25 @@
 /**
- * The DuckDB side of the local Athena: one database file whose catalog is named `awsdatacatalog`
- * (so `awsdatacatalog.default.t` resolves), one DuckDB schema per Athena database, one view per
- * table, and the table specs in a hidden `__athena` schema, written in the same transaction as the
- * view so that the two never disagree.
+ * The local Athena's catalog and its DuckDB side. The catalog is one DuckDB file: one schema per
+ * Athena database (`default` always), and in a hidden `__athena` schema the specs of tables and the
+ * SQL of views. User SQL never runs on this instance: every query runs in a sandbox (sandbox.ts)
+ * built from a snapshot of the catalog, where the tables are views over their files and nothing else
+ * exists. This instance does the engine's own work only (catalog writes, RegexSerDe parse caches),
+ * and is itself locked to the local S3 and the caches once open.
  */
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { hasVisibleFile } from './files';
 import { quoteIdent, quoteLiteral } from './hive-types';
 import { RegexTableCache } from './regex-cache';
 import { s3UriToLocalPath } from './s3-paths';
+import { type CatalogSnapshot, type QueryLimits, SandboxPool } from './sandbox';
 import { tokenize, unquoteStandard } from './sql-tokenizer';
 import { type TableSpec, viewSql } from './tables';
 
 const META_SCHEMA = '__athena';
 const HIDDEN_SCHEMAS = new Set([META_SCHEMA, 'main', 'information_schema', 'pg_catalog']);
-
-/**
- * A few Trino functions that DuckDB spells differently, as macros: queries written for Athena keep
- * working. DuckDB already has many of Trino's (split_part, element_at, cardinality, date_trunc, ...).
- */
-const TRINO_MACROS = [
-  'approx_distinct(x) AS approx_count_distinct(x)',
-  'approx_percentile(x, p) AS approx_quantile(x, p)',
-  'regexp_like(s, p) AS regexp_matches(s, p)',
-  'json_extract_scalar(j, p) AS json_extract_string(j, p)',
-  'from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)',
-  'from_iso8601_date(s) AS CAST(s AS DATE)',
-  'from_unixtime(x) AS make_timestamp(CAST(x * 1000000 AS BIGINT))',
-  'to_unixtime(t) AS epoch(t)',
-];
 
 /** A promise-chain mutex: catalog writes from concurrent queries run one at a time. */
 class Mutex {
@@ -60,40 +48,128 @@ interface CatalogEntry {
   cache?: RegexTableCache;
 }
 
+/** A user view: the DuckDB statement that creates it in a sandbox, and the statement the user wrote. */
+export interface ViewEntry {
+  readonly database: string;
+  readonly name: string;
+  readonly sql: string;
+  readonly text: string;
+}
+
+export interface EngineOptions {
+  readonly dataDir: string;
+  readonly s3Root: string;
+  readonly limits: QueryLimits;
+  /** Idle sandboxes kept for reuse (one per query that may run at once). */
+  readonly maxIdleSandboxes: number;
+}
+
 export class AthenaEngine {
   private readonly tables = new Map<string, CatalogEntry>();
+  private readonly views = new Map<string, ViewEntry>();
+  private readonly schemas = new Set<string>();
+  /** Bumped by every catalog change: sandboxes of an older version are not reused. */
+  private version = 0;
+  private snapshotCache: CatalogSnapshot | undefined;
   private readonly lock = new Mutex();
-  /** A DuckDB connection runs one statement at a time: concurrent queries share the admin one through this. */
+  /** A DuckDB connection runs one statement at a time: catalog reads and writes share it through this. */
   private readonly adminLock = new Mutex();
+  readonly sandboxes: SandboxPool;
+  readonly s3Root: string;
+  private readonly cacheRoot: string;
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly admin: DuckDBConnection,
-    readonly s3Root: string,
-    private readonly cacheRoot: string,
-  ) {}
+    options: EngineOptions,
+  ) {
+    this.s3Root = options.s3Root;
+    this.cacheRoot = join(options.dataDir, 'cache');
+    this.sandboxes = new SandboxPool(() => this.snapshot(), {
+      tmpRoot: join(options.dataDir, 'tmp'),
+      limits: options.limits,
+      maxIdle: options.maxIdleSandboxes,
+    });
+  }
 
-  /** Opens (or creates) `<dataDir>/awsdatacatalog.duckdb` and rebuilds every table view. */
-  static async open(dataDir: string, s3Root: string, threads?: number): Promise<AthenaEngine> {
-    const options: Record<string, string> = { enable_external_file_cache: 'false' };
-    if (threads) options.threads = String(threads);
-    const instance = await DuckDBInstance.create(join(dataDir, 'awsdatacatalog.duckdb'), options);
+  /** Opens (or creates) `<dataDir>/awsdatacatalog.duckdb` and loads the catalog. */
+  static async open(options: EngineOptions): Promise<AthenaEngine> {
+    const config: Record<string, string> = {
+      enable_external_file_cache: 'false',
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      allow_community_extensions: 'false',
+      memory_limit: `${options.limits.memoryLimitMb}MB`,
+    };
+    if (options.limits.threads) config.threads = String(options.limits.threads);
+    const instance = await DuckDBInstance.create(join(options.dataDir, 'awsdatacatalog.duckdb'), config);
     const admin = await instance.connect();
-    const engine = new AthenaEngine(instance, admin, s3Root, join(dataDir, 'cache'));
-    await admin.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(META_SCHEMA)}`);
-    await admin.run(
-      `CREATE TABLE IF NOT EXISTS ${quoteIdent(META_SCHEMA)}.tables (database VARCHAR, name VARCHAR, spec VARCHAR, PRIMARY KEY (database, name))`,
-    );
-    await admin.run('CREATE SCHEMA IF NOT EXISTS "default"');
-    for (const macro of TRINO_MACROS) await admin.run(`CREATE OR REPLACE MACRO main.${macro}`);
-    const rows = (await admin.runAndReadAll(`SELECT spec FROM ${quoteIdent(META_SCHEMA)}.tables`)).getRows();
-    for (const [specText] of rows) {
-      const entry = engine.entryFor(JSON.parse(String(specText)) as TableSpec);
-      // Paths in views are absolute: rebuild them in case dataDir or s3Root moved.
-      await admin.run(`CREATE OR REPLACE VIEW ${qualified(entry.spec)} AS ${engine.viewFor(entry)}`);
-      engine.tables.set(key(entry.spec.database, entry.spec.name), entry);
+    const engine = new AthenaEngine(instance, admin, options);
+    try {
+      await engine.load();
+      // The engine reads log files under the local S3 and writes parse caches; nothing else.
+      const dirs = [engine.s3Root, engine.cacheRoot].map((d) => quoteLiteral(`${d.replace(/\/+$/, '')}/`));
+      await admin.run(`SET allowed_directories = [${dirs.join(', ')}]`);
+      await admin.run('SET enable_external_access = false');
+      await admin.run('SET lock_configuration = true');
+    } catch (error) {
+      admin.closeSync();
+      instance.closeSync();
+      throw error;
     }
     return engine;
+  }
+
+  private async load(): Promise<void> {
+    const meta = quoteIdent(META_SCHEMA);
+    await this.admin.run(`CREATE SCHEMA IF NOT EXISTS ${meta}`);
+    await this.admin.run(
+      `CREATE TABLE IF NOT EXISTS ${meta}.tables (database VARCHAR, name VARCHAR, spec VARCHAR, PRIMARY KEY (database, name))`,
+    );
+    await this.admin.run(
+      `CREATE TABLE IF NOT EXISTS ${meta}.views (database VARCHAR, name VARCHAR, sql VARCHAR, text VARCHAR, PRIMARY KEY (database, name))`,
+    );
+    await this.admin.run('CREATE SCHEMA IF NOT EXISTS "default"');
+    const schemas = await this.admin.runAndReadAll(
+      'SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() AND NOT internal',
+    );
+    for (const [name] of schemas.getRows())
+      if (!HIDDEN_SCHEMAS.has(String(name))) this.schemas.add(String(name));
+    for (const [specText] of (await this.admin.runAndReadAll(`SELECT spec FROM ${meta}.tables`)).getRows()) {
+      const entry = this.entryFor(JSON.parse(String(specText)) as TableSpec);
+      this.tables.set(key(entry.spec.database, entry.spec.name), entry);
+    }
+    await this.moveDuckDbViews();
+    const views = await this.admin.runAndReadAll(`SELECT database, name, sql, text FROM ${meta}.views`);
+    for (const [database, name, sql, text] of views.getRows()) {
+      const view = { database: String(database), name: String(name), sql: String(sql), text: String(text) };
+      this.views.set(key(view.database, view.name), view);
+    }
+  }
+
+  /**
+   * Catalogs written before queries ran in sandboxes held tables and views as DuckDB views: table
+   * views are dropped (sandboxes build their own), user views move to `__athena.views`.
+   */
+  private async moveDuckDbViews(): Promise<void> {
+    const rows = (
+      await this.admin.runAndReadAll(
+        `SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = current_database() AND NOT internal AND schema_name <> ${quoteLiteral(META_SCHEMA)}`,
+      )
+    ).getRows();
+    if (rows.length === 0) return;
+    await transaction(this.admin, async () => {
+      for (const [schema, name, sql] of rows) {
+        if (!this.tables.has(key(String(schema), String(name)))) {
+          const text = String(sql).replace(/;\s*$/, '');
+          await this.admin.run(
+            `INSERT OR REPLACE INTO ${quoteIdent(META_SCHEMA)}.views VALUES (?, ?, ?, ?)`,
+            [String(schema), String(name), text, text],
+          );
+        }
+        await this.admin.run(`DROP VIEW ${quoteIdent(String(schema))}.${quoteIdent(String(name))}`);
+      }
+    });
   }
 
   /** A catalog entry with the state its view should have now. */
@@ -106,23 +182,31 @@ export class AthenaEngine {
     return { spec, hasFiles: hasVisibleFile(this.localDir(spec)) };
   }
 
-  private viewFor(entry: CatalogEntry): string {
-    return viewSql(entry.spec, entry.cache ? entry.cache.dir : this.localDir(entry.spec), entry.hasFiles);
+  private changed(): void {
+    this.version++;
+    this.snapshotCache = undefined;
   }
 
-  private adminRead(sql: string): Promise<DuckDBResultReader> {
-    return this.adminLock.run(() => this.admin.runAndReadAll(sql));
+  /** The catalog as sandboxes see it (views of tables, user views, readable folders). */
+  snapshot(): CatalogSnapshot {
+    if (this.snapshotCache?.version === this.version) return this.snapshotCache;
+    const entries = [...this.tables.values()];
+    this.snapshotCache = {
+      version: this.version,
+      databases: [...this.schemas].sort(),
+      tables: entries.map((e) => ({
+        database: e.spec.database,
+        name: e.spec.name,
+        select: viewSql(e.spec, e.cache ? e.cache.dir : this.localDir(e.spec), e.hasFiles),
+      })),
+      views: [...this.views.values()].map((v) => ({ database: v.database, name: v.name, sql: v.sql })),
+      readableDirs: entries.map((e) => (e.cache ? e.cache.dir : this.localDir(e.spec))),
+    };
+    return this.snapshotCache;
   }
 
-  private async adminRun(sql: string): Promise<void> {
-    await this.adminLock.run(() => this.admin.run(sql));
-  }
-
-  /** A new connection whose default schema is `database`: one per running query, so it can be interrupted. */
-  async connect(database: string): Promise<DuckDBConnection> {
-    const connection = await this.instance.connect();
-    await connection.run(`SET search_path = ${quoteLiteral(`${quoteIdent(database)},main`)}`);
-    return connection;
+  private adminRun(sql: string, values?: string[]): Promise<unknown> {
+    return this.adminLock.run(() => this.admin.run(sql, values));
   }
 
   localDir(spec: Pick<TableSpec, 'location'>): string {
@@ -135,126 +219,147 @@ export class AthenaEngine {
   }
 
   async databases(): Promise<string[]> {
-    const rows = (
-      await this.adminRead(
-        'SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() AND NOT internal',
-      )
-    ).getRows();
-    return rows
-      .map(([name]) => String(name))
-      .filter((name) => !HIDDEN_SCHEMAS.has(name))
-      .sort();
+    return [...this.schemas].sort();
   }
 
   async databaseExists(name: string): Promise<boolean> {
-    return (await this.databases()).includes(name.toLowerCase());
+    return this.schemas.has(name.toLowerCase());
   }
 
   /** Tables (external and CTAS) and views of one database, sorted. */
   async relations(database: string): Promise<{ name: string; kind: 'table' | 'view' }[]> {
-    const rows = (
-      await this.adminRead(
-        `SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND schema_name = ${quoteLiteral(database)} AND NOT internal`,
-      )
-    ).getRows();
-    return rows
-      .map(([name]) => String(name))
-      .map((name) => ({
-        name,
-        kind: this.tables.has(key(database, name)) ? ('table' as const) : ('view' as const),
-      }))
-      .sort((a, b) => a.name.localeCompare(b.name));
+    const of = (kind: 'table' | 'view', items: Iterable<{ database: string; name: string }>) =>
+      [...items].filter((i) => i.database === database).map((i) => ({ name: i.name, kind }));
+    return [
+      ...of(
+        'table',
+        [...this.tables.values()].map((e) => e.spec),
+      ),
+      ...of('view', this.views.values()),
+    ].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   table(database: string, name: string): TableSpec | undefined {
     return this.tables.get(key(database, name))?.spec;
   }
 
-  /** The SQL of a user view, or undefined. */
-  async viewDefinition(database: string, name: string): Promise<string | undefined> {
-    if (this.tables.has(key(database, name))) return undefined;
-    const rows = (
-      await this.adminRead(
-        `SELECT sql FROM duckdb_views() WHERE database_name = current_database() AND schema_name = ${quoteLiteral(database)} AND view_name = ${quoteLiteral(name)} AND NOT internal`,
-      )
-    ).getRows();
-    return rows.length > 0 ? String(rows[0][0]) : undefined;
+  view(database: string, name: string): ViewEntry | undefined {
+    return this.views.get(key(database, name));
   }
 
-  /** Creates a table's view and catalog row together. Call inside exclusive(). */
-  async registerTable(connection: DuckDBConnection, spec: TableSpec): Promise<void> {
+  /** Creates a database. Call inside exclusive(). */
+  async createDatabase(name: string): Promise<void> {
+    await this.adminRun(`CREATE SCHEMA ${quoteIdent(name)}`);
+    this.schemas.add(name);
+    this.changed();
+  }
+
+  /** Records a table's spec. Call inside exclusive(). */
+  async registerTable(spec: TableSpec): Promise<void> {
     const entry = this.entryFor(spec);
-    await transaction(connection, async () => {
-      await connection.run(`CREATE VIEW ${qualified(spec)} AS ${this.viewFor(entry)}`);
-      await connection.run(`INSERT INTO ${quoteIdent(META_SCHEMA)}.tables VALUES (?, ?, ?)`, [
-        spec.database,
-        spec.name,
-        JSON.stringify(spec),
-      ]);
-    });
+    await this.adminRun(`INSERT INTO ${quoteIdent(META_SCHEMA)}.tables VALUES (?, ?, ?)`, [
+      spec.database,
+      spec.name,
+      JSON.stringify(spec),
+    ]);
     this.tables.set(key(spec.database, spec.name), entry);
+    this.changed();
   }
 
-  /** Drops a table's view and catalog row (its files stay, as in Athena). Call inside exclusive(). */
-  async dropTable(connection: DuckDBConnection, database: string, name: string): Promise<void> {
-    await transaction(connection, async () => {
-      await connection.run(`DROP VIEW IF EXISTS ${quoteIdent(database)}.${quoteIdent(name)}`);
-      await connection.run(`DELETE FROM ${quoteIdent(META_SCHEMA)}.tables WHERE database = ? AND name = ?`, [
-        database,
-        name,
-      ]);
-    });
+  /** Forgets a table (its files stay, as in Athena). Call inside exclusive(). */
+  async dropTable(database: string, name: string): Promise<void> {
+    await this.adminRun(`DELETE FROM ${quoteIdent(META_SCHEMA)}.tables WHERE database = ? AND name = ?`, [
+      database,
+      name,
+    ]);
     const cache = this.tables.get(key(database, name))?.cache;
     if (cache) rmSync(cache.dir, { recursive: true, force: true });
     this.tables.delete(key(database, name));
+    this.changed();
+  }
+
+  /** Creates or replaces a view. Call inside exclusive(). */
+  async saveView(view: ViewEntry): Promise<void> {
+    await this.adminRun(`INSERT OR REPLACE INTO ${quoteIdent(META_SCHEMA)}.views VALUES (?, ?, ?, ?)`, [
+      view.database,
+      view.name,
+      view.sql,
+      view.text,
+    ]);
+    this.views.set(key(view.database, view.name), view);
+    this.changed();
+  }
+
+  /** Call inside exclusive(). */
+  async dropView(database: string, name: string): Promise<void> {
+    await this.adminRun(`DELETE FROM ${quoteIdent(META_SCHEMA)}.views WHERE database = ? AND name = ?`, [
+      database,
+      name,
+    ]);
+    this.views.delete(key(database, name));
+    this.changed();
   }
 
   /** Drops a database; with cascade, its tables and views too. Call inside exclusive(). */
-  async dropDatabase(connection: DuckDBConnection, database: string): Promise<void> {
-    await transaction(connection, async () => {
-      await connection.run(`DROP SCHEMA ${quoteIdent(database)} CASCADE`);
-      await connection.run(`DELETE FROM ${quoteIdent(META_SCHEMA)}.tables WHERE database = ?`, [database]);
-    });
+  async dropDatabase(database: string): Promise<void> {
+    await this.adminLock.run(() =>
+      transaction(this.admin, async () => {
+        await this.admin.run(`DROP SCHEMA ${quoteIdent(database)} CASCADE`);
+        for (const list of ['tables', 'views']) {
+          await this.admin.run(`DELETE FROM ${quoteIdent(META_SCHEMA)}.${list} WHERE database = ?`, [
+            database,
+          ]);
+        }
+      }),
+    );
     for (const [k, entry] of [...this.tables.entries()]) {
-      if (!k.startsWith(`${database}\u0000`)) continue;
+      if (entry.spec.database !== database) continue;
       if (entry.cache) rmSync(entry.cache.dir, { recursive: true, force: true });
       this.tables.delete(k);
     }
+    for (const [k, view] of [...this.views.entries()]) if (view.database === database) this.views.delete(k);
+    this.schemas.delete(database);
+    this.changed();
   }
 
   /**
-   * Brings the views of the tables a statement names up to date before it runs: a location that
-   * got its first file (or lost its last) switches between the empty relation and the reader
-   * (DuckDB's readers fail on a pattern that matches no file, where Athena returns no rows), and a
-   * RegexSerDe table's cache parses new log files. Names are found in the statement's tokens and,
-   * through views, in theirs; a name that only looks like a table costs a check, nothing more.
+   * Brings the tables a statement names up to date before it runs: a location that got its first
+   * file (or lost its last) switches between the empty relation and the reader (DuckDB's readers
+   * fail on a pattern that matches no file, where Athena returns no rows), and a RegexSerDe table's
+   * cache parses new log files. Names are found in the statement's tokens and, through views, in
+   * theirs; a name that only looks like a table costs a check, nothing more.
    */
-  async prepareTables(connection: DuckDBConnection, sql: string): Promise<{ regexCaches: string[] }> {
-    const referenced = await this.referencedTables(sql);
+  async prepareTables(sql: string): Promise<{ regexCaches: string[] }> {
+    const referenced = this.referencedTables(sql);
     for (const entry of referenced) {
-      if (entry.cache) await entry.cache.refresh(connection);
+      if (entry.cache) await entry.cache.refresh((copy) => this.withConnection((c) => c.run(copy)));
       const hasFiles = entry.cache ? entry.cache.hasData() : hasVisibleFile(this.localDir(entry.spec));
       if (hasFiles === entry.hasFiles) continue;
       await this.exclusive(async () => {
         if (hasFiles === entry.hasFiles) return;
         entry.hasFiles = hasFiles;
-        await this.adminRun(`CREATE OR REPLACE VIEW ${qualified(entry.spec)} AS ${this.viewFor(entry)}`);
+        this.changed();
       });
     }
     return { regexCaches: referenced.flatMap((e) => (e.cache && e.hasFiles ? [e.cache.dir] : [])) };
   }
 
-  private async referencedTables(sql: string): Promise<CatalogEntry[]> {
-    const views = (
-      await this.adminRead(
-        `SELECT view_name, sql FROM duckdb_views() WHERE database_name = current_database() AND NOT internal AND schema_name <> ${quoteLiteral(META_SCHEMA)}`,
-      )
-    ).getRows();
+  /** Runs engine work on a connection of its own (cache builds run in parallel with catalog reads). */
+  private async withConnection<T>(task: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    const connection = await this.instance.connect();
+    try {
+      return await task(connection);
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  private referencedTables(sql: string): CatalogEntry[] {
     const viewSqlByName = new Map<string, string[]>();
-    for (const [name, text] of views) {
-      const list = viewSqlByName.get(String(name).toLowerCase()) ?? [];
-      list.push(String(text));
-      viewSqlByName.set(String(name).toLowerCase(), list);
+    for (const view of this.views.values()) {
+      const list = viewSqlByName.get(view.name) ?? [];
+      list.push(view.sql);
+      viewSqlByName.set(view.name, list);
     }
     const names = new Set<string>();
     const pending = [sql];
@@ -291,6 +396,7 @@ export class AthenaEngine {
   }
 
   async close(): Promise<void> {
+    this.sandboxes.close();
     this.admin.closeSync();
     this.instance.closeSync();
   }
@@ -298,10 +404,6 @@ export class AthenaEngine {
 
 function key(database: string, name: string): string {
   return `${database}\u0000${name}`;
-}
-
-function qualified(spec: Pick<TableSpec, 'database' | 'name'>): string {
-  return `${quoteIdent(spec.database)}.${quoteIdent(spec.name)}`;
 }
 
 async function transaction(connection: DuckDBConnection, body: () => Promise<void>): Promise<void> {

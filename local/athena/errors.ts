@@ -2,6 +2,7 @@
  * Errors in Athena's shapes: API exceptions (thrown by LocalAthena's methods, named like the AWS SDK
  * v3 exception classes) and query failures (a FAILED execution's StateChangeReason and AthenaError).
  */
+import { isAthenaFunction } from './athena-functions';
 import { lineColumn, SqlSyntaxError } from './sql-tokenizer';
 import { UnsupportedStatementError } from './statements';
 import { TableDefinitionError } from './tables';
@@ -96,6 +97,38 @@ export function resultWriteFailure(message: string): QueryFailure {
 /** Maps a position in the SQL DuckDB ran back to the SQL the user sent. */
 export type PositionMap = (offsetInEngineSql: number) => number | undefined;
 
+/** A failure already in Athena's shape (found by us, not thrown by DuckDB). */
+export class QueryFailedError extends Error {
+  constructor(readonly failure: QueryFailure) {
+    super(failure.reason);
+    this.name = 'QueryFailedError';
+  }
+}
+
+/** A query refused before it ran, at `position` in the user's text when known. */
+export class RejectedQueryError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly position: number | undefined,
+  ) {
+    super(message);
+    this.name = 'RejectedQueryError';
+  }
+}
+
+/** An engine error, with what is needed to turn its position into the user's line:column. */
+export class EngineError extends Error {
+  constructor(
+    readonly cause: unknown,
+    readonly engineSql: string,
+    readonly map: PositionMap,
+  ) {
+    super(messageOf(cause));
+    this.name = 'EngineError';
+  }
+}
+
 /**
  * Turns an error thrown while running a statement into Athena's failure shape. DuckDB's message is
  * kept as it is; what changes is the prefix: Athena starts reasons with an error name, and gives
@@ -117,6 +150,11 @@ export function failureFromError(
       },
     );
   }
+  if (error instanceof RejectedQueryError) {
+    const where = error.position === undefined ? undefined : lineColumn(context.userSql, error.position);
+    const at = where ? `line ${where.line}:${where.column}: ` : '';
+    return userFailure(error.code, `${at}${error.message}`, context);
+  }
   if (error instanceof UnsupportedStatementError) return userFailure('NOT_SUPPORTED', error.message, context);
   if (error instanceof TableDefinitionError)
     return userFailure('INVALID_TABLE_PROPERTY', error.message, { ddl: true });
@@ -126,12 +164,22 @@ export function failureFromError(
   const head = /^([A-Za-z ]+) Error: (.*)$/.exec(lines[0]);
   const kind = head ? head[1] : '';
   const message = head ? head[2] : lines[0];
-  const hints = lines
-    .slice(1)
-    .filter((l) => /^(Candidate bindings|Did you mean)/.test(l) && !/pg_|information_schema|duckdb_/.test(l));
-  const where = positionOf(lines, context);
-  const body = `${where ? `line ${where.line}:${where.column}: ` : ''}${message}${hints.length ? ` (${hints.join('; ')})` : ''}`;
+  const at = offsetOf(lines, context);
+  const where = at === undefined ? undefined : lineColumn(context.userSql, at);
   const { code, category, type, retryable } = classify(kind, message);
+  // A function DuckDB lacks is named as the user wrote it, never with DuckDB's suggestions.
+  const functionName = code === 'FUNCTION_NOT_FOUND' ? wordAt(context.userSql, at) : undefined;
+  const hints =
+    code === 'FUNCTION_NOT_FOUND'
+      ? []
+      : lines
+          .slice(1)
+          .filter(
+            (l) => /^(Candidate bindings|Did you mean)/.test(l) && !/pg_|information_schema|duckdb_/.test(l),
+          );
+  const said =
+    code === 'FUNCTION_NOT_FOUND' ? functionMessage(message, functionName, context.userSql) : message;
+  const body = `${where ? `line ${where.line}:${where.column}: ` : ''}${said}${hints.length ? ` (${hints.join('; ')})` : ''}`;
   const reason = `${code}: ${body}`;
   return {
     reason,
@@ -164,7 +212,8 @@ function classify(
       return user('GENERIC_USER_ERROR');
     case 'Binder':
       if (/^Referenced column|not found in FROM clause/.test(message)) return user('COLUMN_NOT_FOUND');
-      if (/No function matches/.test(message)) return user('FUNCTION_NOT_FOUND');
+      if (/No function matches|does not support the supplied arguments/.test(message))
+        return user('FUNCTION_NOT_FOUND');
       if (/Cannot compare|Cannot mix|type/.test(message)) return user('TYPE_MISMATCH');
       return user('GENERIC_USER_ERROR');
     case 'Conversion':
@@ -176,6 +225,9 @@ function classify(
       return user('INVALID_FUNCTION_ARGUMENT');
     case 'IO':
       return user('HIVE_CANNOT_OPEN_SPLIT', TYPE_DATA);
+    case 'Permission':
+      // The sandbox refused a file outside the tables (sandbox.ts).
+      return user('PERMISSION_DENIED');
     case 'Not implemented':
       return user('NOT_SUPPORTED');
     case 'Out of Memory':
@@ -200,11 +252,40 @@ function classify(
   }
 }
 
-/** Reads DuckDB's `LINE n: <text>` + caret lines and maps them to the user's text. */
-function positionOf(
+/**
+ * Trino's words for a function that does not exist, or not with these arguments, naming the function
+ * as the user wrote it (`written`, read at the error's position) and never a DuckDB-side name: a
+ * macro of trino-macros.ts is the Athena function of the same name, and an internal function DuckDB
+ * names inside a macro is not named at all.
+ */
+function functionMessage(message: string, written: string | undefined, userSql: string): string {
+  const macro = /^Macro __athena_(\w+)\(\) does not support the supplied arguments/.exec(message);
+  if (macro) return `Unexpected parameters for function ${written ?? macro[1]}`;
+  const types = /argument types '([^(]*)\((.*)\)'/.exec(message);
+  const named = types?.[1] ?? /Function with name "?(\w+)"?/.exec(message)?.[1];
+  const wrote = (fn: string) => new RegExp(`\\b${fn}\\s*\\(`, 'i').test(userSql);
+  const name = written ?? (named && wrote(named) ? named.toLowerCase() : undefined);
+  if (types) {
+    return `Unexpected parameters (${types[2].toLowerCase()}) ${name ? `for function ${name}` : 'in a function call'}`;
+  }
+  if (!name) return 'A function of the query is not supported by the local Athena engine';
+  return isAthenaFunction(name)
+    ? `Function '${name}' is not supported by the local Athena engine (it runs on Athena)`
+    : `Function '${name}' not registered`;
+}
+
+/** The identifier starting at `offset` of `sql`, lower case. */
+function wordAt(sql: string, offset: number | undefined): string | undefined {
+  if (offset === undefined) return undefined;
+  const match = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(offset));
+  return match ? match[0].toLowerCase() : undefined;
+}
+
+/** Reads DuckDB's `LINE n: <text>` + caret lines and maps them to an offset in the user's text. */
+function offsetOf(
   lines: string[],
   context: { userSql: string; engineSql?: string; map?: PositionMap },
-): { line: number; column: number } | undefined {
+): number | undefined {
   const at = lines.findIndex((l) => /^LINE \d+: /.test(l));
   if (at < 0 || !context.engineSql || !context.map) return undefined;
   const header = /^LINE (\d+): /.exec(lines[at]);
@@ -227,8 +308,7 @@ function positionOf(
   if (windowStart < 0) return undefined;
   const offset =
     engineLines.slice(0, lineNo - 1).reduce((sum, l) => sum + l.length + 1, 0) + windowStart + column;
-  const userOffset = context.map(offset);
-  return userOffset === undefined ? undefined : lineColumn(context.userSql, userOffset);
+  return context.map(offset);
 }
 
 /** An error's message; errors thrown by native modules may come from another realm (not `instanceof Error`). */

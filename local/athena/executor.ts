@@ -3,17 +3,25 @@
  * thrown as they come (the runner turns them into Athena failures); the scan limit is checked on
  * the bytes the profiler says were read.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+import { type DuckDBPreparedStatement, type DuckDBType, StatementType } from '@duckdb/node-api';
 import { bytesScanned, scansInProfile } from './data-scanned';
 import type { AthenaEngine } from './engine';
-import { failureFromError, messageOf, type PositionMap, type QueryFailure, userFailure } from './errors';
+import {
+  EngineError,
+  failureFromError,
+  type PositionMap,
+  QueryFailedError,
+  type QueryFailure,
+  userFailure,
+} from './errors';
 import { hasVisibleFile, visibleFiles } from './files';
 import { duckDbToHive, hiveToDuckDb, hiveTypeText, quoteIdent, quoteLiteral } from './hive-types';
 import { ResultFileWriter } from './result-files';
 import { type AthenaColumnInfo, columnInfo, formatValue, stringColumnInfo } from './result-format';
 import { asPrefix, s3UriToLocalPath } from './s3-paths';
+import type { Sandbox } from './sandbox';
 import { TokenCursor, tokenize } from './sql-tokenizer';
 import {
   type AthenaStatement,
@@ -30,6 +38,7 @@ import {
   type TableSpec,
 } from './tables';
 import { shiftMap, translateQuery } from './translate';
+import { prepareUserQuery, prepareWrapped } from './user-sql';
 
 export interface RunContext {
   readonly id: string;
@@ -38,11 +47,16 @@ export interface RunContext {
   readonly parameters: readonly string[];
   readonly database: string;
   readonly engine: AthenaEngine;
-  readonly connection: DuckDBConnection;
+  /**
+   * The sandbox the statement's SQL runs in (one per statement, given back by the caller);
+   * `writableDirs` asks for one that may also write there (a CTAS's new location).
+   */
+  readonly sandbox: (writableDirs?: readonly string[]) => Promise<Sandbox>;
+  /** Where query results are written: no table may be created over them. */
+  readonly resultLocations: readonly string[];
   /** Output prefix (s3://.../) and the local file the result goes to (`<id>.csv` or `<id>.txt`). */
   readonly outputLocation: string;
   readonly resultPath: string;
-  readonly profilePath: string;
   readonly bytesScannedCutoff?: number;
   /** Called when planning ends and the engine starts executing; throws once the query is stopped. */
   readonly onEngineStart: () => void;
@@ -56,26 +70,6 @@ export interface RunOutcome {
   readonly columns: AthenaColumnInfo[];
   readonly dataScannedBytes: number;
   readonly updateCount?: number;
-}
-
-/** A failure already in Athena's shape (found by us, not thrown by DuckDB). */
-export class QueryFailedError extends Error {
-  constructor(readonly failure: QueryFailure) {
-    super(failure.reason);
-    this.name = 'QueryFailedError';
-  }
-}
-
-/** An engine error, with what is needed to turn its position into the user's line:column. */
-export class EngineError extends Error {
-  constructor(
-    readonly cause: unknown,
-    readonly engineSql: string,
-    readonly map: PositionMap,
-  ) {
-    super(messageOf(cause));
-    this.name = 'EngineError';
-  }
 }
 
 /** The query read more than the workgroup's BytesScannedCutoffPerQuery. */
@@ -103,12 +97,13 @@ export async function runStatement(ctx: RunContext): Promise<RunOutcome> {
       const database = s.table.database ?? ctx.database;
       await requireDatabase(ctx, database, true);
       const spec = specFromCreate(s, database);
+      refuseResultsLocation(ctx, spec.location, true);
       await ctx.engine.exclusive(async () => {
         if (await relationExists(ctx, database, spec.name)) {
           if (s.ifNotExists) return;
           throw fail('ALREADY_EXISTS', `Table ${database}.${spec.name} already exists`, true);
         }
-        await ctx.engine.registerTable(ctx.connection, spec);
+        await ctx.engine.registerTable(spec);
       });
       return ddlOutcome(ctx);
     }
@@ -119,7 +114,7 @@ export async function runStatement(ctx: RunContext): Promise<RunOutcome> {
           if (s.ifNotExists) return;
           throw fail('ALREADY_EXISTS', `Database ${s.name} already exists`, true);
         }
-        await ctx.connection.run(`CREATE SCHEMA ${quoteIdent(s.name)}`);
+        await ctx.engine.createDatabase(s.name);
       });
       return ddlOutcome(ctx);
     case 'dropDatabase':
@@ -133,7 +128,7 @@ export async function runStatement(ctx: RunContext): Promise<RunOutcome> {
         if (!s.cascade && (await ctx.engine.relations(s.name)).length > 0) {
           throw fail('INVALID_INPUT', `Database ${s.name} is not empty. One or more tables exist.`, true);
         }
-        await ctx.engine.dropDatabase(ctx.connection, s.name);
+        await ctx.engine.dropDatabase(s.name);
       });
       return ddlOutcome(ctx);
     case 'dropTable': {
@@ -141,8 +136,8 @@ export async function runStatement(ctx: RunContext): Promise<RunOutcome> {
       const database = s.table.database ?? ctx.database;
       await ctx.engine.exclusive(async () => {
         if (ctx.engine.table(database, s.table.name)) {
-          await ctx.engine.dropTable(ctx.connection, database, s.table.name);
-        } else if (await ctx.engine.viewDefinition(database, s.table.name)) {
+          await ctx.engine.dropTable(database, s.table.name);
+        } else if (ctx.engine.view(database, s.table.name)) {
           throw fail(
             'INVALID_INPUT',
             `Cannot drop a view with DROP TABLE: use DROP VIEW ${s.table.name}`,
@@ -205,9 +200,9 @@ export async function runStatement(ctx: RunContext): Promise<RunOutcome> {
       ctx.onEngineStart();
       const database = s.table.database ?? ctx.database;
       const spec = ctx.engine.table(database, s.table.name);
-      const view = spec ? undefined : await ctx.engine.viewDefinition(database, s.table.name);
+      const view = spec ? undefined : ctx.engine.view(database, s.table.name);
       if (!spec && !view) throw fail('TABLE_NOT_FOUND', `Table ${database}.${s.table.name} does not exist`);
-      const text = spec ? showCreateTable(spec) : view!.replace(/;\s*$/, '');
+      const text = spec ? showCreateTable(spec) : view!.text;
       return utilityOutcome(ctx, 'createtab_stmt', text.split('\n'));
     }
     case 'showPartitions': {
@@ -236,15 +231,17 @@ export async function runStatement(ctx: RunContext): Promise<RunOutcome> {
 
 async function runQuery(ctx: RunContext, sql: string): Promise<RunOutcome> {
   const translation = translateQuery(sql, ctx.parameters);
-  const { regexCaches } = await ctx.engine.prepareTables(ctx.connection, translation.sql);
-  await startProfiling(ctx);
-  ctx.onEngineStart();
+  const { regexCaches } = await ctx.engine.prepareTables(translation.sql);
+  const box = await openSandbox(ctx);
+  const prepared = await prepareUserQuery(box, { ...translation, userSql: ctx.userSql });
   const resultFile = ctx.resultPath;
   const writer = new ResultFileWriter(resultFile, 'csv');
   try {
-    let result: Awaited<ReturnType<DuckDBConnection['stream']>>;
+    ctx.onEngineStart();
+    box.clearProfile();
+    let result: Awaited<ReturnType<DuckDBPreparedStatement['stream']>>;
     try {
-      result = await ctx.connection.stream(translation.sql);
+      result = await prepared.stream();
     } catch (error) {
       throw new EngineError(error, translation.sql, translation.map);
     }
@@ -262,7 +259,7 @@ async function runQuery(ctx: RunContext, sql: string): Promise<RunOutcome> {
       throw new EngineError(error, translation.sql, translation.map);
     }
     await writer.close();
-    const bytes = await finishProfiling(ctx, regexCaches);
+    const bytes = await finishProfiling(ctx, box, regexCaches);
     if (ctx.bytesScannedCutoff !== undefined && bytes > ctx.bytesScannedCutoff)
       throw new BytesLimitExceededError(bytes);
     return {
@@ -275,7 +272,16 @@ async function runQuery(ctx: RunContext, sql: string): Promise<RunOutcome> {
     await writer.close().catch(() => undefined);
     rmSync(resultFile, { force: true });
     throw error;
+  } finally {
+    prepared.destroySync();
   }
+}
+
+/** The statement's sandbox, resolving unqualified names in the query's database. */
+async function openSandbox(ctx: RunContext, writableDirs?: readonly string[]): Promise<Sandbox> {
+  const box = await ctx.sandbox(writableDirs);
+  await box.useDatabase(ctx.database);
+  return box;
 }
 
 /**
@@ -302,69 +308,77 @@ function athenaColumnNames(names: readonly string[], sql: string): string[] {
   });
 }
 
-async function startProfiling(ctx: RunContext): Promise<void> {
-  ctx.signal.throwIfAborted();
-  rmSync(ctx.profilePath, { force: true });
-  await ctx.connection.run("PRAGMA enable_profiling = 'json'");
-  await ctx.connection.run(`SET profiling_output = ${quoteLiteral(ctx.profilePath)}`);
-  await ctx.connection.run(
-    `SET custom_profiling_settings = '{"EXTRA_INFO": "true", "OPERATOR_TYPE": "true", "OPERATOR_NAME": "true"}'`,
-  );
-}
-
 /**
- * Stops profiling and returns the bytes the profiled statement read (see data-scanned.ts).
+ * The bytes the statement just run in `box` read, from its profile (see data-scanned.ts).
  * `regexCaches`: the parse caches of the RegexSerDe tables the statement names. DuckDB may answer
  * from Parquet statistics alone (no scan at all), where Athena reads the log text: such a table is
  * billed its log files.
  */
-async function finishProfiling(ctx: RunContext, regexCaches: readonly string[] = []): Promise<number> {
-  let profile: unknown;
-  try {
-    profile = JSON.parse(readFileSync(ctx.profilePath, 'utf8'));
-  } catch {
-    profile = undefined;
-  }
-  await ctx.connection.run('PRAGMA disable_profiling');
-  rmSync(ctx.profilePath, { force: true });
-  const scans = scansInProfile(profile);
+async function finishProfiling(
+  ctx: RunContext,
+  box: Sandbox,
+  regexCaches: readonly string[],
+): Promise<number> {
+  const scans = scansInProfile(box.takeProfile());
   for (const dir of regexCaches) {
     if (!scans.some((scan) => scan.patterns.some((p) => p.startsWith(dir)))) {
       scans.push({ reader: 'READ_PARQUET', patterns: [`${dir}/`], columns: [], filters: '' });
     }
   }
-  return bytesScanned(ctx.connection, scans, (pattern) => ctx.engine.billedScan(pattern));
+  return bytesScanned(box.helper, scans, (pattern) => ctx.engine.billedScan(pattern));
 }
 
+/** CREATE [OR REPLACE] VIEW and DROP VIEW: views are stored in the catalog and built in every sandbox. */
 async function runViewDdl(ctx: RunContext, sql: string): Promise<RunOutcome> {
-  const translation = translateQuery(sql);
-  const cursor = new TokenCursor(translation.sql, tokenize(translation.sql));
+  const cursor = new TokenCursor(sql, tokenize(sql));
   const creating = cursor.acceptWords('CREATE');
-  if (creating) cursor.acceptWords('OR', 'REPLACE');
-  else cursor.expectWords('DROP');
+  const replace = creating && cursor.acceptWords('OR', 'REPLACE');
+  if (!creating) cursor.expectWords('DROP');
   cursor.expectWords('VIEW');
-  if (!creating) cursor.acceptWords('IF', 'EXISTS');
-  const first = cursor.expectIdentifier('a view name').toLowerCase();
-  const second = cursor.acceptPunct('.') ? cursor.expectIdentifier('a view name').toLowerCase() : undefined;
-  const database = second ? first : ctx.database;
-  const name = second ?? first;
-  ctx.onEngineStart();
+  const ifExists = !creating && cursor.acceptWords('IF', 'EXISTS');
+  const parts = [cursor.expectIdentifier('a view name').toLowerCase()];
+  while (cursor.acceptPunct('.')) parts.push(cursor.expectIdentifier('a view name').toLowerCase());
+  if (parts.length === 3 && parts[0] === 'awsdatacatalog') parts.shift();
+  if (parts.length > 2) throw fail('SYNTAX_ERROR', `Too many parts in view name ${parts.join('.')}`, true);
+  const database = parts.length === 2 ? parts[0] : ctx.database;
+  const name = parts[parts.length - 1];
   await requireDatabase(ctx, database, true);
+  if (!creating) {
+    cursor.expectEnd();
+    ctx.onEngineStart();
+    await ctx.engine.exclusive(async () => {
+      if (ctx.engine.table(database, name))
+        throw fail('INVALID_INPUT', `${database}.${name} is a table: use DROP TABLE`, true);
+      if (!ctx.engine.view(database, name)) {
+        if (ifExists) return;
+        throw fail('TABLE_NOT_FOUND', `View ${database}.${name} does not exist`, true);
+      }
+      await ctx.engine.dropView(database, name);
+    });
+    return ddlOutcome(ctx);
+  }
+  // Trino's COMMENT and SECURITY clauses have no local effect.
+  if (cursor.acceptWords('COMMENT')) cursor.next();
+  if (cursor.acceptWords('SECURITY')) cursor.next();
+  cursor.expectWords('AS');
+  const queryOffset = cursor.position;
+  const translation = translateQuery(sql.slice(queryOffset), [], queryOffset);
+  // The query passes the checks of any query (and binds) before it is stored.
+  const box = await openSandbox(ctx);
+  const prepared = await prepareUserQuery(box, { ...translation, userSql: ctx.userSql });
+  prepared.destroySync();
+  ctx.onEngineStart();
   await ctx.engine.exclusive(async () => {
-    if (ctx.engine.table(database, name)) {
-      throw fail(
-        'INVALID_INPUT',
-        creating
-          ? `Table ${database}.${name} already exists`
-          : `${database}.${name} is a table: use DROP TABLE`,
-        true,
-      );
-    }
-    try {
-      await ctx.connection.run(translation.sql);
-    } catch (error) {
-      throw new EngineError(error, translation.sql, translation.map);
-    }
+    if (ctx.engine.table(database, name))
+      throw fail('INVALID_INPUT', `Table ${database}.${name} already exists`, true);
+    if (ctx.engine.view(database, name) && !replace)
+      throw fail('ALREADY_EXISTS', `View ${database}.${name} already exists`, true);
+    await ctx.engine.saveView({
+      database,
+      name,
+      sql: `CREATE VIEW ${quoteIdent(database)}.${quoteIdent(name)} AS\n${translation.sql}`,
+      text: ctx.userSql.trim().replace(/;\s*$/, ''),
+    });
   });
   return ddlOutcome(ctx);
 }
@@ -406,24 +420,20 @@ function extension(plan: WritePlan): string {
       : compressed || '.txt';
 }
 
+/** Checks a user query in `box` and returns its result columns (for CTAS and INSERT). */
 async function describeQuery(
-  ctx: RunContext,
-  engineSql: string,
-  map: PositionMap,
+  box: Sandbox,
+  query: { sql: string; map: PositionMap; userSql: string },
 ): Promise<{ names: string[]; types: DuckDBType[] }> {
-  try {
-    const prepared = await ctx.connection.prepare(engineSql);
-    const names: string[] = [];
-    const types: DuckDBType[] = [];
-    for (let i = 0; i < prepared.columnCount; i++) {
-      names.push(prepared.columnName(i));
-      types.push(prepared.columnType(i));
-    }
-    prepared.destroySync();
-    return { names, types };
-  } catch (error) {
-    throw new EngineError(error, engineSql, map);
+  const prepared = await prepareUserQuery(box, query);
+  const names: string[] = [];
+  const types: DuckDBType[] = [];
+  for (let i = 0; i < prepared.columnCount; i++) {
+    names.push(prepared.columnName(i));
+    types.push(prepared.columnType(i));
   }
+  prepared.destroySync();
+  return { names, types };
 }
 
 async function runCtas(ctx: RunContext, s: CreateTableAsSelect): Promise<RunOutcome> {
@@ -462,7 +472,9 @@ async function runCtas(ctx: RunContext, s: CreateTableAsSelect): Promise<RunOutc
     fieldDelimiter: prop('field_delimiter') ?? '\u0001',
     compression: compression === 'none' ? 'uncompressed' : compression,
   };
-  const location = asPrefix(prop('external_location') ?? `${ctx.outputLocation}tables/${ctx.id}/`);
+  const external = prop('external_location');
+  const location = asPrefix(external ?? `${ctx.outputLocation}tables/${ctx.id}/`);
+  if (external) refuseResultsLocation(ctx, location, false);
   const localDir = s3UriToLocalPath(ctx.engine.s3Root, location);
   if (hasVisibleFile(localDir)) {
     throw fail(
@@ -472,8 +484,10 @@ async function runCtas(ctx: RunContext, s: CreateTableAsSelect): Promise<RunOutc
   }
   const partitioned =
     (s.properties.partitioned_by as readonly string[] | undefined)?.map((p) => p.toLowerCase()) ?? [];
-  const { regexCaches } = await ctx.engine.prepareTables(ctx.connection, translation.sql);
-  const described = await describeQuery(ctx, translation.sql, translation.map);
+  const { regexCaches } = await ctx.engine.prepareTables(translation.sql);
+  // The only sandbox that may write: to this table's new location.
+  const box = await openSandbox(ctx, [localDir]);
+  const described = await describeQuery(box, { ...translation, userSql: ctx.userSql });
   const names = described.names.map((n) => n.toLowerCase());
   const tail = names.slice(names.length - partitioned.length);
   if (partitioned.length > 0 && tail.join(',') !== partitioned.join(',')) {
@@ -489,9 +503,15 @@ async function runCtas(ctx: RunContext, s: CreateTableAsSelect): Promise<RunOutc
   try {
     if (s.withData) {
       const target = partitioned.length > 0 ? localDir : join(localDir, `${ctx.id}_00000${extension(plan)}`);
-      const prefix = 'COPY (';
-      const copy = `${prefix}${translation.sql}) TO ${quoteLiteral(target)} (${copyOptions(plan, partitioned, `${ctx.id}_{i}`)})`;
-      ({ rows, bytes } = await runCopy(ctx, copy, shiftMap(translation.map, prefix.length), regexCaches));
+      const prefix = 'COPY (\n';
+      const copy = `${prefix}${translation.sql}\n) TO ${quoteLiteral(target)} (${copyOptions(plan, partitioned, `${ctx.id}_{i}`)})`;
+      ({ rows, bytes } = await runCopy(
+        ctx,
+        box,
+        copy,
+        shiftMap(translation.map, prefix.length),
+        regexCaches,
+      ));
     } else {
       ctx.onEngineStart();
     }
@@ -508,7 +528,7 @@ async function runCtas(ctx: RunContext, s: CreateTableAsSelect): Promise<RunOutc
       if (await relationExists(ctx, database, s.table.name)) {
         throw fail('ALREADY_EXISTS', `Table ${database}.${s.table.name} already exists`);
       }
-      await ctx.engine.registerTable(ctx.connection, spec);
+      await ctx.engine.registerTable(spec);
     });
   } catch (error) {
     removeWrittenFiles(localDir, ctx.id);
@@ -533,8 +553,10 @@ async function runInsert(ctx: RunContext, s: InsertInto): Promise<RunOutcome> {
   }
   const format = spec.format;
   const translation = translateQuery(s.query, ctx.parameters, s.queryOffset);
-  const { regexCaches } = await ctx.engine.prepareTables(ctx.connection, translation.sql);
-  const described = await describeQuery(ctx, translation.sql, translation.map);
+  const { regexCaches } = await ctx.engine.prepareTables(translation.sql);
+  // The table's location is one the sandbox may read, and so write.
+  const box = await openSandbox(ctx);
+  const described = await describeQuery(box, { ...translation, userSql: ctx.userSql });
   const all = [...spec.columns, ...spec.partitionColumns];
   const targets = s.columns ?? all.map((c) => c.name);
   for (const name of targets) {
@@ -565,13 +587,13 @@ async function runInsert(ctx: RunContext, s: InsertInto): Promise<RunOutcome> {
   const localDir = ctx.engine.localDir(spec);
   const partitions = spec.partitionColumns.map((c) => c.name);
   const target = partitions.length > 0 ? localDir : join(localDir, `${ctx.id}_00000${extension(plan)}`);
-  const prefix = `COPY (SELECT ${select} FROM (`;
-  const copy = `${prefix}${translation.sql}) AS __q(${aliases.join(', ')})) TO ${quoteLiteral(target)} (${copyOptions(plan, partitions, `${ctx.id}_{i}`)})`;
+  const prefix = `COPY (SELECT ${select} FROM (\n`;
+  const copy = `${prefix}${translation.sql}\n) AS __q(${aliases.join(', ')})) TO ${quoteLiteral(target)} (${copyOptions(plan, partitions, `${ctx.id}_{i}`)})`;
   mkdirSync(localDir, { recursive: true });
   let rows: number;
   let bytes: number;
   try {
-    ({ rows, bytes } = await runCopy(ctx, copy, shiftMap(translation.map, prefix.length), regexCaches));
+    ({ rows, bytes } = await runCopy(ctx, box, copy, shiftMap(translation.map, prefix.length), regexCaches));
   } catch (error) {
     removeWrittenFiles(localDir, ctx.id);
     throw error;
@@ -580,24 +602,29 @@ async function runInsert(ctx: RunContext, s: InsertInto): Promise<RunOutcome> {
 }
 
 /**
- * Runs the COPY of a CTAS or INSERT under the profiler: the rows written and the bytes scanned, or the
- * engine's error mapped back to the user's SQL, or the scan cutoff passed.
+ * Runs the COPY of a CTAS or INSERT (the engine's wrapping of a checked query) under the profiler:
+ * the rows written and the bytes scanned, or the engine's error mapped back to the user's SQL, or
+ * the scan cutoff passed.
  */
 async function runCopy(
-  ctx: Parameters<typeof startProfiling>[0],
+  ctx: RunContext,
+  box: Sandbox,
   copy: string,
-  map: Parameters<typeof shiftMap>[0],
-  regexCaches: Parameters<typeof finishProfiling>[1],
+  map: PositionMap,
+  regexCaches: readonly string[],
 ): Promise<{ rows: number; bytes: number }> {
-  await startProfiling(ctx);
-  ctx.onEngineStart();
+  const prepared = await prepareWrapped(box, { sql: copy, map, userSql: ctx.userSql }, StatementType.COPY);
   let rows: number;
   try {
-    rows = Number((await ctx.connection.runAndReadAll(copy)).getRows()[0]?.[0] ?? 0);
+    ctx.onEngineStart();
+    box.clearProfile();
+    rows = Number((await prepared.runAndReadAll()).getRows()[0]?.[0] ?? 0);
   } catch (error) {
     throw new EngineError(error, copy, map);
+  } finally {
+    prepared.destroySync();
   }
-  const bytes = await finishProfiling(ctx, regexCaches);
+  const bytes = await finishProfiling(ctx, box, regexCaches);
   if (ctx.bytesScannedCutoff !== undefined && bytes > ctx.bytesScannedCutoff)
     throw new BytesLimitExceededError(bytes);
   return { rows, bytes };
@@ -677,10 +704,11 @@ async function describeColumns(
     });
     return [...spec.columns.map(column(false)), ...spec.partitionColumns.map(column(true))];
   }
-  if (!(await ctx.engine.viewDefinition(database, table.name))) {
+  if (!ctx.engine.view(database, table.name)) {
     throw fail('TABLE_NOT_FOUND', `Table ${database}.${table.name} does not exist`);
   }
-  const prepared = await ctx.connection.prepare(
+  const box = await openSandbox(ctx);
+  const prepared = await box.helper.prepare(
     `SELECT * FROM ${quoteIdent(database)}.${quoteIdent(table.name)} LIMIT 0`,
   );
   const columns = [];
@@ -694,6 +722,22 @@ async function describeColumns(
   }
   prepared.destroySync();
   return columns;
+}
+
+/**
+ * A table over a location that holds query results would let its readers read other queries'
+ * results (on AWS, a class's IAM policy allows its own results prefix only).
+ */
+function refuseResultsLocation(ctx: RunContext, location: string, ddl: boolean): void {
+  const prefix = asPrefix(location);
+  const results = ctx.resultLocations.find((r) => asPrefix(r).startsWith(prefix));
+  if (results) {
+    throw fail(
+      'INVALID_TABLE_PROPERTY',
+      `LOCATION ${location} holds query results (${results}): choose a location outside the query result locations`,
+      ddl,
+    );
+  }
 }
 
 /** Converts whatever runStatement threw into Athena's failure shape. */

@@ -10,12 +10,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { QueryExecution } from '@aws-sdk/client-athena';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { AthenaEngine } from './engine';
-import { AthenaServiceError, invalidRequest, tooManyRequests, userFailure } from './errors';
+import { AthenaServiceError, invalidRequest, QueryFailedError, tooManyRequests, userFailure } from './errors';
 import { type ExecutionRecord, ExecutionStore, isTerminal, type QueryState } from './execution-store';
-import { BytesLimitExceededError, QueryFailedError, runStatement, toFailure } from './executor';
+import { BytesLimitExceededError, runStatement, toFailure } from './executor';
 import { readResultPage } from './result-files';
 import { asPrefix, parseS3Uri, s3UriToLocalPath } from './s3-paths';
+import type { Sandbox } from './sandbox';
 import { classifyStatement, parseStatement, type StatementType } from './statements';
+import { initTranspiler } from './trino-to-duckdb';
 
 /** Settings of one workgroup. */
 export interface LocalWorkGroup {
@@ -40,8 +42,10 @@ export interface LocalAthenaOptions {
   readonly engineConcurrency?: number;
   /** The account's active DDL query quota (DDL and utility statements count here, not in the DML one). @default 20 */
   readonly activeDdlQueryQuota?: number;
-  /** DuckDB worker threads. @default DuckDB's default (one per core) */
+  /** DuckDB worker threads of one query. @default DuckDB's default (one per core) */
   readonly engineThreads?: number;
+  /** Memory one query may use, in MiB (DuckDB's memory_limit of its sandbox). @default 2048 */
+  readonly queryMemoryLimitMb?: number;
 }
 
 export interface StartQueryExecutionInput {
@@ -68,6 +72,7 @@ export interface GetQueryResultsOutput {
 }
 
 const MAX_RESULTS = 1000;
+const DEFAULT_QUERY_MEMORY_MB = 2048;
 const MAX_QUERY_BYTES = 262_144;
 const DEFAULT_RESULTS_BUCKET = 'athena-wlm-local-results';
 const CANCELLED_BY_USER = 'Query cancelled by user';
@@ -130,7 +135,6 @@ export class LocalAthena {
     private readonly options: LocalAthenaOptions,
     private readonly store: ExecutionStore,
     private readonly engine: AthenaEngine,
-    private readonly dataDir: string,
     readonly s3Root: string,
   ) {
     this.slots = new EngineSlots(Math.max(1, options.engineConcurrency ?? 4));
@@ -148,6 +152,7 @@ export class LocalAthena {
         );
       }
     }
+    await initTranspiler();
     const dataDir = resolve(options.dataDir);
     const s3Root = resolve(options.s3Root ?? join(dataDir, 's3'));
     mkdirSync(join(dataDir, 'tmp'), { recursive: true });
@@ -155,12 +160,20 @@ export class LocalAthena {
     const store = new ExecutionStore(join(dataDir, 'executions.sqlite'));
     let engine: AthenaEngine;
     try {
-      engine = await AthenaEngine.open(dataDir, s3Root, options.engineThreads);
+      engine = await AthenaEngine.open({
+        dataDir,
+        s3Root,
+        limits: {
+          memoryLimitMb: options.queryMemoryLimitMb ?? DEFAULT_QUERY_MEMORY_MB,
+          threads: options.engineThreads,
+        },
+        maxIdleSandboxes: Math.max(1, options.engineConcurrency ?? 4),
+      });
     } catch (error) {
       store.close();
       throw error;
     }
-    const athena = new LocalAthena(options, store, engine, dataDir, s3Root);
+    const athena = new LocalAthena(options, store, engine, s3Root);
     for (const record of store.unfinished()) {
       // Athena keeps running a query when its client dies; here the process died, so the query
       // runs again under the same id: one QueryExecutionId, never a duplicate execution.
@@ -343,6 +356,14 @@ export class LocalAthena {
     this.store.close();
   }
 
+  /** Every prefix query results go to: the workgroups' output locations and the default bucket. */
+  private resultLocations(): string[] {
+    return [
+      `s3://${DEFAULT_RESULTS_BUCKET}/`,
+      ...Object.values(this.options.workgroups).flatMap((w) => (w.outputLocation ? [w.outputLocation] : [])),
+    ];
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new Error('LocalAthena is closed');
   }
@@ -400,7 +421,7 @@ export class LocalAthena {
     } catch {
       return; // stopped (already CANCELLED) or closed (stays QUEUED for the next open) while queued
     }
-    let connection: DuckDBConnection | undefined;
+    let sandbox: Sandbox | undefined;
     const ddl = record.statementType !== 'DML';
     try {
       record.state = 'RUNNING';
@@ -425,9 +446,6 @@ export class LocalAthena {
           ),
         );
       }
-      connection = await this.engine.connect(record.database);
-      active.connection = connection;
-      if (signal.aborted) connection.interrupt();
       if (latency.planningMs > 0) await sleep(latency.planningMs, undefined, { signal });
       const outputDir = s3UriToLocalPath(this.s3Root, record.outputLocation);
       mkdirSync(outputDir, { recursive: true });
@@ -440,10 +458,16 @@ export class LocalAthena {
         parameters: record.executionParameters ?? [],
         database: record.database,
         engine: this.engine,
-        connection,
+        sandbox: async (writableDirs) => {
+          if (sandbox) throw new Error('a statement runs in one sandbox');
+          sandbox = await this.engine.sandboxes.acquire(writableDirs);
+          active.connection = sandbox.connection;
+          signal.throwIfAborted();
+          return sandbox;
+        },
+        resultLocations: this.resultLocations(),
         outputLocation: record.outputLocation,
         resultPath: resultFile,
-        profilePath: join(this.dataDir, 'tmp', `${record.id}.profile.json`),
         bytesScannedCutoff: settings.bytesScannedCutoffPerQuery,
         signal,
         onEngineStart: () => {
@@ -469,11 +493,8 @@ export class LocalAthena {
         this.finish(record, 'FAILED', { reason: failure.reason, error: failure.error });
       }
     } finally {
-      try {
-        connection?.closeSync();
-      } catch {
-        // A connection interrupted mid-query still closes; nothing to keep.
-      }
+      // A sandbox whose query was interrupted is not reused.
+      if (sandbox) this.engine.sandboxes.release(sandbox, !signal.aborted);
       this.slots.release();
     }
   }

@@ -21,7 +21,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { visibleFiles } from './files';
 import { quoteLiteral } from './hive-types';
 import { regexParseSql, type TableSpec } from './tables';
@@ -64,12 +63,15 @@ export class RegexTableCache {
     return { bytes, cacheFiles };
   }
 
-  /** Brings the cache up to date with the files under the table location (one build at a time). */
-  async refresh(connection: DuckDBConnection): Promise<void> {
+  /**
+   * Brings the cache up to date with the files under the table location (one build at a time).
+   * `run` runs the engine's COPY that parses the files.
+   */
+  async refresh(run: (sql: string) => Promise<unknown>): Promise<void> {
     while (this.building) await this.building.catch(() => undefined);
     const { changed, removed, current } = this.diff();
     if (changed.length === 0 && removed.length === 0) return;
-    this.building = this.build(connection, changed, removed, current);
+    this.building = this.build(run, changed, removed, current);
     try {
       await this.building;
     } finally {
@@ -102,7 +104,7 @@ export class RegexTableCache {
   }
 
   private async build(
-    connection: DuckDBConnection,
+    run: (sql: string) => Promise<unknown>,
     changed: string[],
     removed: string[],
     current: Map<string, { size: number; mtimeMs: number }>,
@@ -110,7 +112,7 @@ export class RegexTableCache {
     const staging = join(this.dir, `_build-${randomUUID()}`);
     try {
       if (changed.length > 0) {
-        await connection.run(
+        await run(
           `COPY (${regexParseSql(this.spec, changed)}) TO ${quoteLiteral(staging)} ` +
             '(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (__src))',
         );

@@ -49,9 +49,10 @@ export function athenaType(type: DuckDBType): { name: string; precision: number;
       return { name: 'integer', precision: 10, scale: 0 };
     case DuckDBTypeId.BIGINT:
     case DuckDBTypeId.UINTEGER:
-      return { name: 'bigint', precision: 19, scale: 0 };
-    case DuckDBTypeId.UBIGINT:
+    // DuckDB sums integers (and counts with count_if) into HUGEINT where Trino answers bigint.
     case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UBIGINT:
+      return { name: 'bigint', precision: 19, scale: 0 };
     case DuckDBTypeId.UHUGEINT:
     case DuckDBTypeId.BIGNUM:
       return { name: 'decimal', precision: 38, scale: 0 };

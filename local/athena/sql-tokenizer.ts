@@ -57,7 +57,8 @@ export function tokenize(sql: string, options: TokenizeOptions = {}): Token[] {
       while (i < sql.length && /\s/.test(sql[i])) i++;
       push('space', start, i);
     } else if (ch === '-' && sql[i + 1] === '-') {
-      while (i < sql.length && sql[i] !== '\n') i++;
+      // Trino's lexer ends a line comment at \r or \n (so does DuckDB's).
+      while (i < sql.length && sql[i] !== '\n' && sql[i] !== '\r') i++;
       push('comment', start, i);
     } else if (ch === '/' && sql[i + 1] === '*') {
       const close = sql.indexOf('*/', i + 2);
@@ -320,4 +321,29 @@ export function leadingWords(sql: string, count: number): string[] {
     match = pattern.exec(sql);
   }
   return words;
+}
+
+/**
+ * `EXPLAIN [ANALYZE] [VERBOSE] [(options)]` in front of a statement: whether it says ANALYZE, and the
+ * offset where the explained statement starts. Undefined when the text is not an EXPLAIN.
+ */
+export function explainPrefix(sql: string): { analyze: boolean; length: number } | undefined {
+  let cursor: TokenCursor;
+  try {
+    cursor = new TokenCursor(sql, tokenize(sql));
+    if (!cursor.acceptWords('EXPLAIN')) return undefined;
+    const analyze = cursor.acceptWords('ANALYZE');
+    cursor.acceptWords('VERBOSE');
+    if (cursor.isPunct('(')) {
+      let depth = 0;
+      do {
+        const token = cursor.next();
+        if (token.kind === 'punct' && token.text === '(') depth++;
+        if (token.kind === 'punct' && token.text === ')') depth--;
+      } while (depth > 0);
+    }
+    return { analyze, length: cursor.position };
+  } catch {
+    return undefined;
+  }
 }

@@ -180,8 +180,9 @@ describe('athena-wlm against the local runtime', () => {
     expect(table.code).toBe(0);
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^\s*n\s+label$/);
-    expect(lines[1]).toMatch(/^-+\s+-+$/);
-    expect(lines.slice(2).map((l) => l.trim().split(/\s{2,}/))).toEqual(api.rows);
+    expect(lines[1]).toMatch(/^integer\s+varchar$/);
+    expect(lines[2]).toMatch(/^-+\s+-+$/);
+    expect(lines.slice(3).map((l) => l.trim().split(/\s{2,}/))).toEqual(api.rows);
     expect(table.stderr).toContain('(3 rows)');
   });
 

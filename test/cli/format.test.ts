@@ -58,19 +58,39 @@ describe('renderJson', () => {
 });
 
 describe('renderTable', () => {
-  it('aligns columns under a rule, numbers to the right, NULL spelled out, newlines escaped', () => {
+  it('aligns columns under their types and a rule, numbers to the right, NULL spelled out, newlines escaped', () => {
     expect(renderTable(columns, rows)).toBe(
       [
-        '  n  label',
-        '---  ----------',
-        '  1  plain',
-        ' 22  has, comma',
-        '333  says "hi"',
-        '  4  two\\nlines',
-        '  5  NULL',
+        '      n  label',
+        'integer  varchar',
+        '-------  ----------',
+        '      1  plain',
+        '     22  has, comma',
+        '    333  says "hi"',
+        '      4  two\\nlines',
+        '      5  NULL',
         '',
       ].join('\n'),
     );
+  });
+
+  it.each([
+    ['bigint', '42', 'right'],
+    ['double', '0.5', 'right'],
+    ['decimal', '12.50', 'right'],
+    ['varchar', 'text', 'left'],
+    ['boolean', 'true', 'left'],
+    ['timestamp', '2024-05-01 13:04:05.321', 'left'],
+    ['date', '2024-05-01', 'left'],
+    ['array', '[1, 2]', 'left'],
+    ['map', '{a=1}', 'left'],
+    ['row', '{x=1, y=z}', 'left'],
+  ])('shows a %s column with its Athena type, aligned %s', (type, value, side) => {
+    const wide = 'a_column_name_wider_than_any_value';
+    const lines = renderTable([{ name: wide, type }], [[value]]).split('\n');
+    expect(lines[1].trimEnd()).toBe(side === 'right' ? type.padStart(wide.length) : type);
+    expect(lines[2]).toBe('-'.repeat(wide.length));
+    expect(lines[3]).toBe(side === 'right' ? value.padStart(wide.length) : value);
   });
 
   it('shows just the header for no rows', () => {

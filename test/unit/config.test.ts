@@ -69,6 +69,15 @@ describe('config', () => {
     expect(limitWithBuffer(config.classes.long.dailyDataLimit!)).toBe(10_000_000_000_000);
   });
 
+  it('gives each local query 2 GiB by default and refuses a memory limit below 64 MiB', () => {
+    expect(parseConfig(DEFAULT_CONFIG).localEngine).toEqual({ queryMemoryMb: 2048 });
+    const config = parseConfig({ ...DEFAULT_CONFIG, localEngine: { queryMemoryMb: 512, queryThreads: 2 } });
+    expect(config.localEngine).toEqual({ queryMemoryMb: 512, queryThreads: 2 });
+    expect(errorOf({ ...DEFAULT_CONFIG, localEngine: { queryMemoryMb: 10 } }).issues).toEqual([
+      expect.stringMatching(/^config\.localEngine\.queryMemoryMb: /),
+    ]);
+  });
+
   it('names the key of every error', () => {
     const error = errorOf({
       defaultClass: 'missing',

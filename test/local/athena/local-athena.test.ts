@@ -4,7 +4,8 @@ import { AthenaServiceError, type LocalAthena } from '../../../local/athena';
 import { openAthena, putObject, rows, run, tempDataDir, waitForState } from './helpers';
 
 const TOKEN = 'c0ffee00-1111-4222-8333-444455556666';
-const LONG_QUERY = 'SELECT count(*) FROM range(2000000000) a, range(1000) b WHERE a.range + b.range = 7';
+const LONG_QUERY =
+  'SELECT count(*) FROM UNNEST(sequence(1, 1000000)) AS a(x) CROSS JOIN UNNEST(sequence(1, 100000)) AS b(y) WHERE a.x + b.y = 7';
 
 /** 2,500 rows of `id,name,score,day` as delimited text, split over two files. */
 function readingsCsv(from: number, to: number): string {
@@ -386,11 +387,45 @@ describe('LocalAthena', () => {
     expect(missing.Status?.StateChangeReason).toMatch(/^SCHEMA_NOT_FOUND: Database nowhere does not exist/);
   });
 
+  it.each([
+    ['bigint', 'SELECT CAST(42 AS BIGINT) AS v', '42', 19, 0],
+    ['integer', 'SELECT 42 AS v', '42', 10, 0],
+    ['double', 'SELECT 0.5e0 AS v', '0.5', 17, 0],
+    ['varchar', "SELECT 'text' AS v", 'text', 2147483647, 0],
+    ['boolean', 'SELECT 1 < 2 AS v', 'true', 0, 0],
+    ['timestamp', "SELECT TIMESTAMP '2024-05-01 13:04:05.321' AS v", '2024-05-01 13:04:05.321', 3, 0],
+    ['timestamp with time zone', 'SELECT from_unixtime(0) AS v', '1970-01-01 00:00:00.000 UTC', 3, 0],
+    ['date', "SELECT DATE '2024-05-01' AS v", '2024-05-01', 0, 0],
+    ['decimal', 'SELECT CAST(12.5 AS DECIMAL(10, 2)) AS v', '12.50', 10, 2],
+    ['array', 'SELECT ARRAY[1, 2] AS v', '[1, 2]', 0, 0],
+    ['map', "SELECT MAP(ARRAY['a'], ARRAY[1]) AS v", '{a=1}', 0, 0],
+    ['row', "SELECT CAST(ROW(1, 'z') AS ROW(x INTEGER, y VARCHAR)) AS v", '{x=1, y=z}', 0, 0],
+  ])('types a %s column as Athena does in GetQueryResults', async (type, sql, value, precision, scale) => {
+    const execution = await run(athena, sql);
+    expect(execution.Status?.State).toBe('SUCCEEDED');
+    const page = await athena.getQueryResults({ QueryExecutionId: execution.QueryExecutionId! });
+    expect(page.ResultSet.ResultSetMetadata.ColumnInfo).toEqual([
+      expect.objectContaining({ Name: 'v', Type: type, Precision: precision, Scale: scale }),
+    ]);
+    expect(page.ResultSet.Rows[1]).toEqual({ Data: [{ VarCharValue: value }] });
+  });
+
+  it('types sums and counts as bigint (DuckDB sums integers into HUGEINT)', async () => {
+    const execution = await run(
+      athena,
+      'SELECT sum(x) AS s, count_if(x > 1) AS c FROM UNNEST(ARRAY[1, 2]) AS t(x)',
+    );
+    const page = await athena.getQueryResults({ QueryExecutionId: execution.QueryExecutionId! });
+    expect(page.ResultSet.ResultSetMetadata.ColumnInfo.map((c) => c.Type)).toEqual(['bigint', 'bigint']);
+    expect(page.ResultSet.Rows[1]).toEqual({ Data: [{ VarCharValue: '3' }, { VarCharValue: '1' }] });
+  });
+
   it('renders values as Athena does: Java doubles, millisecond timestamps, arrays, maps and rows', async () => {
     const result = await rows(
       athena,
-      `SELECT 1e20::DOUBLE AS big, 0.1::REAL AS f, TIMESTAMP '2024-05-01 10:11:12.345678' AS ts, [1, 2] AS arr,
-              MAP {'a': 1} AS m, {'x': 1, 'y': 'z'} AS r, NULL::VARCHAR AS nothing, '' AS empty, 12.50::DECIMAL(5,2) AS d`,
+      `SELECT CAST(1e20 AS DOUBLE) AS big, CAST(0.1 AS REAL) AS f, TIMESTAMP '2024-05-01 10:11:12.345678' AS ts,
+              ARRAY[1, 2] AS arr, MAP(ARRAY['a'], ARRAY[1]) AS m, CAST(ROW(1, 'z') AS ROW(x INTEGER, y VARCHAR)) AS r,
+              CAST(NULL AS VARCHAR) AS nothing, '' AS empty, CAST(12.50 AS DECIMAL(5,2)) AS d`,
     );
     expect(result[1]).toEqual([
       '1.0E20',

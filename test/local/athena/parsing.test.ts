@@ -12,7 +12,8 @@ import {
 } from '../../../local/athena/sql-tokenizer';
 import { classifyStatement, parseStatement } from '../../../local/athena/statements';
 import { countCaptureGroups } from '../../../local/athena/tables';
-import { translateQuery } from '../../../local/athena/translate';
+import { bindTokens, translateQuery } from '../../../local/athena/translate';
+import { initTranspiler } from '../../../local/athena/trino-to-duckdb';
 import { tempDataDir } from './helpers';
 
 describe('Athena SQL parsing', () => {
@@ -103,13 +104,15 @@ describe('Athena SQL parsing', () => {
     expect(countCaptureGroups('(a)(?:b)(c\\(d\\))[(x)](?<name>e)(?=f)')).toBe(3);
   });
 
-  it('quotes default when it qualifies a name, binds parameters, and maps positions back to the user text', () => {
-    const translation = translateQuery("SELECT ?, 'default.x' FROM default.t WHERE a = ?", ["'it''s'", '42']);
-    expect(translation.sql).toBe(`SELECT ('it''s'), 'default.x' FROM "default".t WHERE a = (42)`);
-    const engineOffset = translation.sql.indexOf('WHERE');
-    expect(translation.map(engineOffset)).toBe(
-      "SELECT ?, 'default.x' FROM default.t WHERE a = ?".indexOf('WHERE'),
+  it('quotes default when it qualifies a name, binds parameters, and maps positions back to the user text', async () => {
+    await initTranspiler();
+    const sql = "SELECT ?, 'default.x' FROM default.t WHERE a = ?";
+    expect(bindTokens(sql, ["'it''s'", '42']).sql).toBe(
+      `SELECT ('it''s'), 'default.x' FROM "default".t WHERE a = (42)`,
     );
+    const translation = translateQuery(sql, ["'it''s'", '42']);
+    expect(translation.map(translation.sql.indexOf('WHERE'))).toBe(sql.indexOf('WHERE'));
+    expect(translation.map(translation.sql.lastIndexOf('a'))).toBe(sql.lastIndexOf('a'));
     expect(() => translateQuery('SELECT ?', [])).toThrow(
       'Incorrect number of parameters: expected 1 but found 0',
     );

@@ -9,13 +9,12 @@ const REFERENCE_QUERY =
   'SELECT COUNT(request_verb) AS count, request_verb, client_ip FROM alb_logs GROUP BY request_verb, client_ip;';
 const ALB_ROOT = 's3://athena-wlm-sample/alb-logs/AWSLogs/123456789012/elasticloadbalancing/us-east-1/';
 
-/** The reference sample's CREATE TABLE, as its README prints it. */
+/**
+ * The reference sample's CREATE TABLE, exactly as its README prints it ("Creating the table for ALB
+ * logs"), vendored so that the test needs nothing outside the repository.
+ */
 function referenceStatement(): string {
-  const readme = readFileSync(join(__dirname, '../../../../shared/mission/seed-athena-sqs-apigw.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('### Creating the table for ALB logs'));
-  const match = /```sql\n([\s\S]*?)\n\s*```/.exec(section);
-  if (!match) throw new Error('reference statement not found');
-  return match[1];
+  return readFileSync(join(__dirname, '../../fixtures/reference-alb-logs.sql'), 'utf8');
 }
 
 /** Counts per (verb, client ip) parsed independently of the table: split on spaces and quotes. */

@@ -191,7 +191,7 @@ describe('LocalAthena table DDL', () => {
     const ctas = await run(
       athena,
       `CREATE TABLE daily WITH (format = 'PARQUET', external_location = 's3://lake/daily/', partitioned_by = ARRAY['dt'])
-       AS SELECT range AS n, 'x' || range AS label, '2024-05-0' || (1 + range % 2) AS dt FROM range(10)`,
+       AS SELECT n, 'x' || CAST(n AS varchar) AS label, '2024-05-0' || CAST(1 + n % 2 AS varchar) AS dt FROM UNNEST(sequence(0, 9)) AS t(n)`,
     );
     expect(ctas.Status?.State).toBe('SUCCEEDED');
     expect(ctas.StatementType).toBe('DML');

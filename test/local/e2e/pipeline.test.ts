@@ -31,7 +31,8 @@ const JMETER_BODY =
 const JMETER = JSON.parse(JMETER_BODY) as { userId: string; queryId: string; query: string };
 
 /** A query that keeps DuckDB busy until it is stopped. */
-const LONG_QUERY = 'SELECT count(*) AS n FROM range(100000000000) AS t(i) WHERE i % 7 = 3';
+const LONG_QUERY =
+  'SELECT count(*) AS n FROM UNNEST(sequence(1, 1000000)) AS a(i) CROSS JOIN UNNEST(sequence(1, 100000)) AS b(j) WHERE (i + j) % 7 = 3';
 
 const CONFIG = {
   quota: { activeDmlQueries: 10, headroom: 0 },
@@ -268,7 +269,7 @@ describe('failures Athena decides', () => {
     // About 12.8 MB of uncompressed text: billed by its size on disk, as Athena bills text.
     const { QueryExecutionId } = await t.runtime.athena.startQueryExecution({
       QueryString:
-        "CREATE TABLE wide_text WITH (format = 'TEXTFILE', write_compression = 'NONE') AS SELECT i, repeat('x', 100) AS pad FROM range(120000) AS t(i)",
+        "CREATE TABLE wide_text WITH (format = 'TEXTFILE', write_compression = 'NONE') AS SELECT i, lpad('', 100, 'x') AS pad FROM UNNEST(sequence(1, 120000)) AS t(i)",
       WorkGroup: 'primary',
     });
     const created = await t.runtime.athena.waitForQueryExecution(QueryExecutionId);
