@@ -13,6 +13,7 @@ import { type ConsoleHistoryEvent, executionPath, historyRows } from '../../../l
 import { stateGraphOf } from '../../../local/console/state-graph';
 import { type RouteResponse, Router } from '../../../local/http/router';
 import { RUN_QUERY_ASL_PATH, runQueryDefinition } from '../../../state-machines/run-query';
+import { LONG_QUERY } from '../e2e/support';
 import { FakeAthena } from '../stepfunctions/fake-athena';
 import { localRuntime } from '../stepfunctions/harness';
 
@@ -787,7 +788,7 @@ describe('console in Chromium', () => {
           body: JSON.stringify(body),
         }).then((r) => r.json() as Promise<{ queryId: string }>);
       const blocker = await post({
-        query: 'SELECT count(*) AS n FROM range(100000000000) AS t(i) WHERE i % 7 = 3',
+        query: LONG_QUERY,
       });
       const waiting = await post({ query: 'SELECT 2 AS two' });
       const waitingRow = page.locator(`#queries-table tr[data-query-id="${waiting.queryId}"]`);

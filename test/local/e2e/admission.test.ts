@@ -13,6 +13,7 @@ import {
   getQuery,
   heldSlots,
   http,
+  LONG_QUERY,
   readAllResults,
   sleep,
   startQueryRetries,
@@ -221,9 +222,6 @@ describe('waiting in line: cancel and the queue-wait limit', () => {
   afterAll(async () => {
     await t?.close();
   });
-
-  /** A query that keeps DuckDB busy until it is stopped, holding solo's one slot. */
-  const LONG_QUERY = 'SELECT count(*) AS n FROM range(100000000000) AS t(i) WHERE i % 7 = 3';
 
   it('ends the waiting execution when its query is cancelled, and lets the next one take its place', async () => {
     const blocker = await submit(t.url, { queryId: 'cancel-blocker', query: LONG_QUERY });

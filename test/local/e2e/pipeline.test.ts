@@ -13,6 +13,7 @@ import {
   getQuery,
   heldSlots,
   http,
+  LONG_QUERY,
   readAllResults,
   SMALL_SAMPLE,
   startQueryAttempts,
@@ -29,10 +30,6 @@ import {
 const JMETER_BODY =
   '{"userId":"e586fd16-61bc-4f21-b2b9-1b8b69066510","queryId":"79a9aac3-e82b-4ed9-9fd5-eda242a4ad72","query":"SELECT COUNT(request_verb) AS count, request_verb, client_ip FROM alb_logs GROUP BY request_verb, client_ip;"}';
 const JMETER = JSON.parse(JMETER_BODY) as { userId: string; queryId: string; query: string };
-
-/** A query that keeps DuckDB busy until it is stopped. */
-const LONG_QUERY =
-  'SELECT count(*) AS n FROM UNNEST(sequence(1, 1000000)) AS a(i) CROSS JOIN UNNEST(sequence(1, 100000)) AS b(j) WHERE (i + j) % 7 = 3';
 
 const CONFIG = {
   quota: { activeDmlQueries: 10, headroom: 0 },

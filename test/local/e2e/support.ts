@@ -25,6 +25,10 @@ export const ROOT = join(__dirname, '..', '..', '..');
 /** Small sample tables: enough rows for real GROUP BYs, generated in about a second. */
 export const SMALL_SAMPLE = { albLogLines: 5000, sensorReadings: 2000 } as const;
 
+/** Athena SQL that keeps the local engine busy (about 10^11 rows) until the query is stopped. */
+export const LONG_QUERY =
+  'SELECT count(*) AS n FROM UNNEST(sequence(1, 1000000)) AS a(i) CROSS JOIN UNNEST(sequence(1, 100000)) AS b(j) WHERE (i + j) % 7 = 3';
+
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `athena-wlm-e2e-${prefix}-`));
 }
