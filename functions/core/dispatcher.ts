@@ -13,7 +13,6 @@ import type {
   SlotHolder,
   TaskTokens,
 } from './ports';
-import { isTerminal } from './query-record';
 import { runQueryInputFor } from './run-query-input';
 import type { StartRate } from './start-rate';
 import {
@@ -53,14 +52,23 @@ export interface DispatchSummary {
 
 /** Times a plan is made again when a pre-emption finds its victim already gone. */
 const MAX_PLANS = 3;
+/** Admissions whose AWS calls (slot, token, line) run at once. */
+const ADMIT_CONCURRENCY = 10;
+/**
+ * How long past its wait limit a line entry stays for its execution's own leave message (the timeout
+ * path sends one); after that the dispatcher drops it, so stale entries never hide a line.
+ */
+export const STALE_ENTRY_GRACE_MS = 60_000;
+
+type Waiting = WaitingQuery & { readonly entry: LineEntry };
 
 /**
  * One pass of the dispatcher, the one writer of the slots and lines. It applies the events (joins,
- * releases, cancels), then starts whatever now fits: it reads the slots held and the head of each
- * class's line, asks `planDispatch` which queries start, pre-empts where the plan says (ledger first,
- * then StopExecution, then a re-run first in line), and gives each admitted query its slot before
- * completing the task token its execution waits on. Idempotent: an event seen twice, or a pass cut
- * short by a crash, leaves the state right for the next pass.
+ * releases, cancels), finishes any pre-emption a crashed pass left half done, then starts whatever now
+ * fits: it reads the slots held and the head of each class's line, asks `planDispatch` which queries
+ * start, pre-empts where the plan says, and gives each admitted query its slot before completing the
+ * task token its execution waits on. Idempotent: an event seen twice, or a pass cut short by a crash at
+ * any point, leaves the state right for the next pass.
  */
 export async function runDispatcher(
   events: readonly unknown[],
@@ -74,8 +82,7 @@ export async function runDispatcher(
       invalid++;
       continue;
     }
-    const event = parsed.data;
-    const entry = await applyEvent(event, deps);
+    const entry = await applyEvent(parsed.data, deps);
     if (entry) entered.set(entry.queryId, entry);
   }
 
@@ -83,37 +90,60 @@ export async function runDispatcher(
   const nowMs = now.getTime();
   const policy = admissionPolicy(deps.config, deps.liveQuota ? await deps.liveQuota() : undefined);
   let holders = [...(await deps.store.holders())];
+  let preempted = 0;
+  for (const holder of holders.filter((h) => h.preempting)) {
+    if (await preempt(holder, deps, now)) {
+      preempted++;
+      holders = holders.filter((h) => h.queryId !== holder.queryId);
+    }
+  }
   const held = new Map(holders.map((h) => [h.queryId, h]));
+
   // A pass starts at most as many queries as the start rate allows: more heads are never needed.
   const headLimit = Math.min(policy.capacity, deps.rate.available(nowMs)) + 1;
-  const lines: Record<string, (WaitingQuery & { entry: LineEntry })[]> = {};
+  const lines: Record<string, Waiting[]> = {};
   let admitted = 0;
   for (const className of new Set([...Object.keys(deps.config.classes), ...(await waitingClasses(deps))])) {
-    const heads = await deps.store.heads(className, headLimit);
-    const waiting: (WaitingQuery & { entry: LineEntry })[] = [];
-    for (const entry of heads) {
-      const holder = held.get(entry.queryId);
-      if (holder && holder.executionArn === entry.executionArn) {
-        // Given its slot before a crash cut the pass short: give it again.
-        if (await admit(entry, holder, deps, nowMs)) admitted++;
-        continue;
+    let waiting: Waiting[] = [];
+    let limit = headLimit;
+    for (let read = 0; read < 3; read++) {
+      const heads = await deps.store.heads(className, limit);
+      waiting = [];
+      let skipped = 0;
+      for (const entry of heads) {
+        const holder = held.get(entry.queryId);
+        if (holder && holder.executionArn === entry.executionArn) {
+          // Given its slot before a crash or a retried batch: complete its token again.
+          deps.rate.take(nowMs);
+          if (await admit(entry, holder, deps, nowMs, { fresh: false })) admitted++;
+          skipped++;
+          continue;
+        }
+        const waitUntil = Date.parse(entry.waitUntil);
+        if (waitUntil <= nowMs) {
+          // Its execution times out now and says so; one whose leave never came is dropped here.
+          if (waitUntil + STALE_ENTRY_GRACE_MS <= nowMs) await deps.store.leave(entry);
+          skipped++;
+          continue;
+        }
+        waiting.push({
+          queryId: entry.queryId,
+          className,
+          submittedAtMs: Date.parse(entry.submittedAt),
+          entry,
+        });
       }
-      // Its execution times out now and says so; it no longer takes a slot.
-      if (Date.parse(entry.waitUntil) <= nowMs) continue;
-      waiting.push({
-        queryId: entry.queryId,
-        className,
-        submittedAtMs: Date.parse(entry.submittedAt),
-        entry,
-      });
+      // Entries skipped at the front must not hide the ones behind them: read past them.
+      if (waiting.length >= headLimit || heads.length < limit) break;
+      limit = headLimit + skipped;
     }
     lines[className] = waiting;
   }
 
-  // Pre-emptions go first; one whose victim already moved on is planned again without it.
-  let preempted = 0;
-  const protect = new Set<string>();
-  const plan = async (): Promise<DispatchPlan<WaitingQuery & { entry: LineEntry }>> => {
+  // Pre-emptions go first; one whose victim already moved on is planned again without it. A query
+  // that already ran once (pre-empted or deferred before) is never pre-empted again.
+  const protect = new Set(holders.filter((h) => (h.attempt ?? 1) > 1).map((h) => h.queryId));
+  const plan = async (): Promise<DispatchPlan<Waiting>> => {
     for (let round = 0; round < MAX_PLANS; round++) {
       const candidate = planDispatch(policy, runningOf(holders), lines, {
         maxStarts: deps.rate.available(nowMs),
@@ -139,18 +169,22 @@ export async function runDispatcher(
     });
   };
   const chosen = await plan();
-  for (const query of chosen.admit) {
-    const entry = query.entry;
-    deps.rate.take(nowMs);
-    const holder: SlotHolder = {
-      queryId: entry.queryId,
-      className: entry.className,
-      acquiredAt: now.toISOString(),
-      executionArn: entry.executionArn,
-      attempt: entry.attempt,
-    };
-    await deps.store.hold(holder);
-    if (await admit(entry, holder, deps, nowMs)) admitted++;
+  deps.rate.take(nowMs, chosen.admit.length);
+  for (let i = 0; i < chosen.admit.length; i += ADMIT_CONCURRENCY) {
+    const results = await Promise.all(
+      chosen.admit.slice(i, i + ADMIT_CONCURRENCY).map(async ({ entry }) => {
+        const holder: SlotHolder = {
+          queryId: entry.queryId,
+          className: entry.className,
+          acquiredAt: now.toISOString(),
+          executionArn: entry.executionArn,
+          attempt: entry.attempt,
+        };
+        await deps.store.hold(holder);
+        return admit(entry, holder, deps, nowMs, { fresh: true });
+      }),
+    );
+    admitted += results.filter(Boolean).length;
   }
   for (const query of chosen.reject) {
     const reason = `The query's workload class '${query.className}' is no longer in the config; submit it to another class.`;
@@ -225,20 +259,23 @@ async function applyEvent(event: WakeEvent, deps: DispatcherDeps): Promise<LineE
 }
 
 /**
- * Completes the token of a query given its slot, then takes it out of its line. An execution that no
- * longer waits (stopped or timed out meanwhile) gives the slot back at once.
+ * Completes the token of a query given its slot, then takes it out of its line. A token that is gone on
+ * a fresh admission means the execution stopped waiting (stopped, timed out) before it got the slot,
+ * which is then given back at once; on a repeated admission (a retried batch) it means the token was
+ * completed before, and the execution that runs keeps its slot until its own release.
  */
 async function admit(
   entry: LineEntry,
   holder: SlotHolder,
   deps: DispatcherDeps,
   nowMs: number,
+  how: { readonly fresh: boolean },
 ): Promise<boolean> {
   const result = await deps.tokens.succeed(entry.taskToken, {
     admittedAt: holder.acquiredAt,
     className: entry.className,
   });
-  if (result === 'gone') await deps.store.free(entry.queryId, entry.executionArn);
+  if (result === 'gone' && how.fresh) await deps.store.free(entry.queryId, entry.executionArn);
   await deps.store.leave(entry);
   if (result === 'gone') return false;
   deps.metrics.count('QueryAdmittedCount', 1, { workgroup: entry.className });
@@ -249,35 +286,48 @@ async function admit(
 }
 
 /**
- * Stops a borrower so that a lender gets its slot back: the ledger says QUEUED with the reason first
- * (so the stopped execution's end is not taken for a failure), then the execution stops (and with it
- * its Athena query), the slot is freed, and the next attempt starts, which joins the line at its
- * original place, the front. False when the query already moved on (it just ended, or was cancelled).
+ * Stops a borrower so that a lender gets its slot back, in steps a crash may cut anywhere: the slot is
+ * marked as being pre-empted (a later pass finishes the job), the ledger says QUEUED with the reason
+ * (so the stopped execution's end is not taken for a failure), the execution stops (and with it its
+ * Athena query), the next attempt starts (its name makes that idempotent; it joins the line at its
+ * original place, the front), and only then is the slot freed. False when the query moved on first
+ * (it just ended, or was cancelled): the slot is then left to that query's own release.
  */
 async function preempt(holder: SlotHolder, deps: DispatcherDeps, now: Date): Promise<boolean> {
   const record = await deps.ledger.get(holder.queryId);
-  if (!record || isTerminal(record.status) || record.status !== 'RUNNING' || !record.executionArn)
+  const sameRun =
+    !!record?.executionArn && (!holder.executionArn || record.executionArn === holder.executionArn);
+  const running = record?.status === 'RUNNING' && sameRun;
+  const begun = record?.status === 'QUEUED' && sameRun && (record.preemptions ?? 0) > 0 && holder.preempting;
+  if (!record || !record.executionArn || !(running || begun)) {
+    if (holder.preempting) await deps.store.hold({ ...holder, preempting: undefined });
     return false;
-  if (holder.executionArn && record.executionArn !== holder.executionArn) return false;
-  const preemptions = (record.preemptions ?? 0) + 1;
+  }
+  if (!holder.preempting) await deps.store.hold({ ...holder, preempting: true });
+  const preemptions = running ? (record.preemptions ?? 0) + 1 : (record.preemptions as number);
   const reason =
     `Pre-empted after ${Math.round((now.getTime() - Date.parse(holder.acquiredAt)) / 1000)} s on a slot ` +
     `borrowed from another class's idle guarantee, which that class needed back; it runs again first in ` +
     `${holder.className}'s line (pre-emption ${preemptions}).`;
-  const marked = await deps.ledger.update(
-    holder.queryId,
-    { status: 'QUEUED', reason, preemptions },
-    { statuses: ['RUNNING'], executionArn: record.executionArn },
-  );
-  if (!marked) return false;
+  if (running) {
+    const marked = await deps.ledger.update(
+      holder.queryId,
+      { status: 'QUEUED', reason, preemptions },
+      { statuses: ['RUNNING'], executionArn: record.executionArn },
+    );
+    if (!marked) {
+      await deps.store.hold({ ...holder, preempting: undefined });
+      return false;
+    }
+  }
   await deps.executions.stop(record.executionArn, reason, PREEMPTED_STOP_ERROR);
-  await deps.store.free(holder.queryId, holder.executionArn);
   const attempt = Math.max(record.attempts, holder.attempt ?? 1) + 1;
   await deps.executions.start(
     executionName(holder.queryId, attempt),
     runQueryInputFor(record, attempt, deps.config, now, { freshWait: true }),
   );
-  deps.metrics.count('PreemptedQueryCount', 1, { workgroup: holder.className });
+  await deps.store.free(holder.queryId, holder.executionArn);
+  if (running) deps.metrics.count('PreemptedQueryCount', 1, { workgroup: holder.className });
   return true;
 }
 

@@ -39,6 +39,8 @@ export interface SlotHolder {
   /** The execution the slot was given to (a release names it, so an old attempt never frees a new one's). */
   readonly executionArn?: string;
   readonly attempt?: number;
+  /** Set while the dispatcher pre-empts the query, so a pass cut short is finished by the next one. */
+  readonly preempting?: true;
 }
 
 /** A query waiting in its class's line, with the task token its execution waits on. */

@@ -188,7 +188,9 @@ describe('run-query.asl.json', () => {
     ]);
     // The enter event is one the dispatcher accepts: the query's place in line, its wait limit, its token.
     const [enter] = callsTo('EnterLine');
-    expect(enter.MessageDeduplicationId).toBe('q1:enter');
+    // No deduplication id of its own: a retried send carries a new token, which the queue must not drop.
+    expect(enter.MessageDeduplicationId).toBeUndefined();
+    expect(enter.MessageGroupId).toBe('dispatch');
     expect(wakeEventOf(enter)).toEqual({
       type: 'enter',
       queryId: 'q1',

@@ -306,6 +306,90 @@ describe('runDispatcher', () => {
     expect(deps.executions.stopped.map((s) => s.arn)).toEqual([arn('s0')]);
   });
 
+  it('keeps the slot of a running query when a retried batch finds its token already completed', async () => {
+    const { deps } = setup();
+    const event = await enter(deps, 'e1', 'etl');
+    // The first pass took the slot and completed the token, then failed before leaving the line.
+    await deps.store.join({
+      ...(event as Extract<WakeEvent, { type: 'enter' }>),
+      enteredAt: deps.clock().toISOString(),
+    });
+    await deps.store.hold({
+      queryId: 'e1',
+      className: 'etl',
+      acquiredAt: deps.clock().toISOString(),
+      executionArn: arn('e1'),
+    });
+    deps.tokens.gone.add('token-e1');
+
+    await runDispatcher([event], deps);
+
+    expect((await deps.store.holders()).map((h) => h.queryId)).toEqual(['e1']);
+    expect(deps.store.waiting('etl')).toBe(0);
+  });
+
+  it('finishes a pre-emption that a failed pass left half done: stopped once, run again once, slot freed', async () => {
+    const { deps, advance } = setup();
+    for (let i = 0; i < 4; i++) {
+      await runDispatcher([await enter(deps, `s${i}`, 'science')], deps);
+      await markRunning(deps, `s${i}`);
+      advance(1000);
+    }
+    const start = deps.executions.start.bind(deps.executions);
+    let failures = 1;
+    deps.executions.start = async (name, input) => {
+      if (failures-- > 0) throw new Error('ThrottlingException');
+      return start(name, input);
+    };
+    const etl = await enter(deps, 'e1', 'etl');
+    await expect(runDispatcher([etl], deps)).rejects.toThrow('ThrottlingException');
+    expect(deps.ledger.records.get('s3')?.status).toBe('QUEUED');
+
+    // The batch comes back: the pass finishes the pre-emption before it plans anything.
+    await runDispatcher([etl], deps);
+
+    expect(deps.executions.started.map((s) => s.name)).toEqual(['s3__r1']);
+    expect((await deps.store.holders()).map((h) => h.queryId).sort()).toEqual(['e1', 's0', 's1', 's2']);
+    expect(deps.ledger.records.get('s3')?.preemptions).toBe(1);
+    expect(deps.tokens.succeeded.at(-1)).toBe('token-e1');
+  });
+
+  it('never pre-empts a query that already ran again once', async () => {
+    const { deps } = setup();
+    for (let i = 0; i < 4; i++) {
+      const event = {
+        ...((await enter(deps, `s${i}`, 'science')) as Extract<WakeEvent, { type: 'enter' }>),
+        attempt: 2,
+      };
+      await runDispatcher([event], deps);
+      await markRunning(deps, `s${i}`);
+    }
+
+    const summary = await runDispatcher([await enter(deps, 'e1', 'etl')], deps);
+
+    expect(summary).toMatchObject({ admitted: 0, preempted: 0 });
+    expect(deps.executions.stopped).toEqual([]);
+  });
+
+  it('drops entries whose wait ran out long ago, so they never hide the queries behind them', async () => {
+    const { deps } = setup();
+    deps.rate.take(deps.clock().getTime(), 9); // one start left: a pass reads two heads per class
+    for (let i = 0; i < 3; i++) {
+      const stale = {
+        ...((await enter(deps, `old${i}`, 'etl')) as Extract<WakeEvent, { type: 'enter' }>),
+        waitUntil: '2026-12-01T09:58:00.000Z',
+      };
+      await deps.store.join({ ...stale, enteredAt: deps.clock().toISOString() });
+    }
+    const fresh = await enter(deps, 'new', 'etl');
+
+    const summary = await runDispatcher([fresh], deps);
+
+    expect(summary.admitted).toBe(1);
+    expect(deps.tokens.succeeded).toEqual(['token-new']);
+    expect(deps.store.waiting('etl')).toBe(0);
+  });
+
   it('drops what is not a wake event and counts it', async () => {
     const { deps } = setup();
 

@@ -27,6 +27,24 @@ describe('run-query on the real ASL in the local Step Functions', () => {
   let runtime: Awaited<ReturnType<typeof localRuntime>>;
   afterEach(async () => runtime.close());
 
+  it('keeps the result of a query that ends just as a pre-emption marks it QUEUED (no second run)', async () => {
+    const athena = new FakeAthena(() => ({ kind: 'hang' }));
+    runtime = await localRuntime(athena);
+    const arn = await runtime.submit('q-race');
+    await until('athena run', () => athena.runs.length === 1);
+    // The dispatcher's pre-emption has written the ledger; the query ends before the stop arrives.
+    expect(
+      await runtime.parts.ledger.update('q-race', { status: 'QUEUED', preemptions: 1 }, ['RUNNING']),
+    ).toBe(true);
+    athena.finish('athena-1', 'SUCCEEDED');
+
+    expect(await runtime.finished(arn)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await runtime.record('q-race')).toMatchObject({
+      status: 'SUCCEEDED',
+      athenaQueryExecutionId: 'athena-1',
+    });
+  });
+
   it('runs a query to SUCCEEDED: ledger filled from Athena, slot released, metrics counted', async () => {
     const athena = new FakeAthena();
     runtime = await localRuntime(athena);
