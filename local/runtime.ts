@@ -14,7 +14,7 @@ import { addConsoleRoutes } from './console/console-routes';
 import { LocalDynamoDb } from './dynamodb/local-dynamodb';
 import { addApiRoutes } from './http/api-routes';
 import { Router } from './http/router';
-import { type HttpServer, serve } from './http/server';
+import { type HttpServer, type HttpTimeouts, serve } from './http/server';
 import { LocalResultsReader } from './local-results-reader';
 import { PeriodicTask } from './periodic-task';
 import { StarterWorker } from './starter-worker';
@@ -64,6 +64,8 @@ export interface LocalRuntimeOptions {
    * @default the config's quota.activeDmlQueries, or LOCAL_DEFAULT_QUOTA when it says 'service-quotas'
    */
   readonly athenaQuota?: number;
+  /** Header, request and idle timeouts of the HTTP server. @default DEFAULT_TIMEOUTS (10 s, 30 s, 60 s) */
+  readonly httpTimeouts?: HttpTimeouts;
   readonly clock?: Clock;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
 }
@@ -236,6 +238,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     server = await serve(router, {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 8787,
+      ...(options.httpTimeouts ? { timeouts: options.httpTimeouts } : {}),
       onError: (error) => log('request failed', { error: (error as Error).stack }),
     });
   } catch (error) {

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 
 /** A parsed request as route handlers see it. */
 export interface RouteRequest {
@@ -6,6 +6,7 @@ export interface RouteRequest {
   readonly path: string;
   readonly params: Readonly<Record<string, string>>;
   readonly query: Readonly<Record<string, string | undefined>>;
+  readonly headers: Readonly<IncomingHttpHeaders>;
   readonly body: unknown;
   readonly requestId: string;
   readonly remoteAddress: string;
@@ -69,9 +70,21 @@ export class Router {
         body: { message: `${method} is not allowed on ${path}; use ${allowed}.` },
       };
     }
-    const params = Object.fromEntries(
-      found.route.names.map((name, i) => [name, decodeURIComponent(found.match[i + 1])]),
-    );
+    const params: Record<string, string> = {};
+    for (const [i, name] of found.route.names.entries()) {
+      const raw = found.match[i + 1];
+      try {
+        params[name] = decodeURIComponent(raw);
+      } catch {
+        return {
+          statusCode: 400,
+          body: {
+            message: `${name}: '${raw.slice(0, 100)}' is not valid percent-encoding (each %XX must spell UTF-8 bytes); encode the value with encodeURIComponent.`,
+            field: name,
+          },
+        };
+      }
+    }
     return { handler: found.route.handler, params };
   }
 }
@@ -80,15 +93,20 @@ export class Router {
 export async function readJsonBody(request: IncomingMessage): Promise<{ body: unknown } | RouteResponse> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      return {
-        statusCode: 413,
-        body: { message: `The request body is larger than ${MAX_BODY_BYTES} bytes.` },
-      };
+  try {
+    for await (const chunk of request) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) {
+        return {
+          statusCode: 413,
+          body: { message: `The request body is larger than ${MAX_BODY_BYTES} bytes.` },
+        };
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch {
+    // The client went away (or the request timed out) before the body was complete.
+    return { statusCode: 400, body: { message: 'The request body was cut off before its end.' } };
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return { body: undefined };
