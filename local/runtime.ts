@@ -13,6 +13,7 @@ import { consoleDepsOf } from './console/console-deps';
 import { addConsoleRoutes } from './console/console-routes';
 import { LocalDynamoDb } from './dynamodb/local-dynamodb';
 import { addApiRoutes } from './http/api-routes';
+import { hostGuard } from './http/request-guard';
 import { Router } from './http/router';
 import { type HttpServer, type HttpTimeouts, serve } from './http/server';
 import { LocalResultsReader } from './local-results-reader';
@@ -64,6 +65,14 @@ export interface LocalRuntimeOptions {
    * @default the config's quota.activeDmlQueries, or LOCAL_DEFAULT_QUOTA when it says 'service-quotas'
    */
   readonly athenaQuota?: number;
+  /**
+   * Host names the API answers to besides the loopback names (and the `host` it listens on): a request
+   * naming another Host is refused, so that a web page cannot reach the API by DNS rebinding.
+   * @default none
+   */
+  readonly allowedHosts?: readonly string[];
+  /** Origins whose pages may call the API besides its own console. @default none */
+  readonly allowedOrigins?: readonly string[];
   /** Header, request and idle timeouts of the HTTP server. @default DEFAULT_TIMEOUTS (10 s, 30 s, 60 s) */
   readonly httpTimeouts?: HttpTimeouts;
   readonly clock?: Clock;
@@ -234,9 +243,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   addConsoleRoutes(router, consoleDepsOf({ stepFunctions, metrics, athena, config, clock, quota }));
 
+  const listenHost = options.host ?? '127.0.0.1';
   try {
     server = await serve(router, {
-      host: options.host ?? '127.0.0.1',
+      host: listenHost,
+      guard: hostGuard({
+        // The address it listens on is a name it answers to, unless that is every address.
+        allowedHosts: [...(options.allowedHosts ?? []), ...(isWildcard(listenHost) ? [] : [listenHost])],
+        ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+      }),
       port: options.port ?? 8787,
       ...(options.httpTimeouts ? { timeouts: options.httpTimeouts } : {}),
       onError: (error) => log('request failed', { error: (error as Error).stack }),
@@ -282,4 +297,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       db.close();
     },
   };
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
 }
