@@ -7,7 +7,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ENV } from '../functions/adapters/aws/environment';
-import { submissionBodyJsonSchema } from '../functions/core/submission';
+import { MAX_QUERY_BYTES, submissionBodyJsonSchema } from '../functions/core/submission';
 import type { WlmConfig } from './config';
 import { acknowledgeNag } from './nag-acknowledgements';
 import type { QueryLedger } from './query-ledger';
@@ -326,8 +326,7 @@ export class QueryApi extends Construct {
       statusCode: '400',
       responseHeaders: headers,
       templates: json({
-        message:
-          'The request body is not a valid submission: send JSON with "query" (1 to 262144 characters) and optionally "queryId", "database", "catalog", "userId", "executionParameters"; no other fields. Nothing was enqueued.',
+        message: `The request body is not a valid submission: send JSON with "query" (a SQL statement, up to ${MAX_QUERY_BYTES} characters, no NUL) and optionally "queryId", "database", "catalog", "userId", "executionParameters"; no other fields. Nothing was enqueued.`,
         errors: '$context.error.validationErrorString',
       }),
     });

@@ -6,13 +6,12 @@ import type { Clock, ExecutionStarter, Ledger, Metrics, SlotStore } from './port
 import type { QueryRecord } from './query-record';
 import { isTerminal } from './query-record';
 import { isSameSubmission, newQueryRecord } from './query-records';
-import { buildRunQueryInput } from './run-query-input';
+import { buildRunQueryInput, MAX_EXECUTION_INPUT_BYTES } from './run-query-input';
 import { ticketTtlMs } from './slot-queue';
 import { slotWaitSeconds } from './slot-wait';
 import { type QueryMessage, queryMessageSchema } from './submission';
 
-/** Step Functions' limit on execution input, in bytes. */
-export const MAX_EXECUTION_INPUT_BYTES = 262_144;
+export { MAX_EXECUTION_INPUT_BYTES } from './run-query-input';
 
 export interface StartQueryDeps {
   readonly config: WlmConfig;

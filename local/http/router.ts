@@ -89,6 +89,26 @@ export class Router {
   }
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Offset of the first byte that breaks UTF-8 (the decoder only says that one does). */
+function firstInvalidUtf8(bytes: Buffer): number {
+  let good = 0;
+  let bad = bytes.length;
+  // The longest valid prefix, by bisection: a prefix that decodes (or ends inside a character) is good.
+  while (bad - good > 1) {
+    const mid = (good + bad) >> 1;
+    const prefix = new TextDecoder('utf-8', { fatal: true });
+    try {
+      prefix.decode(bytes.subarray(0, mid), { stream: true });
+      good = mid;
+    } catch {
+      bad = mid;
+    }
+  }
+  return good;
+}
+
 /** Whether a Content-Type is JSON in UTF-8 (the only charset JSON has). */
 function isJson(contentType: string): boolean {
   const [type, ...params] = contentType.split(';').map((part) => part.trim().toLowerCase());
@@ -134,7 +154,20 @@ export async function readJsonBody(request: IncomingMessage): Promise<{ body: un
     // The client went away (or the request timed out) before the body was complete.
     return { statusCode: 400, body: { message: 'The request body was cut off before its end.' } };
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const bytes = Buffer.concat(chunks);
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    // Decoding with replacement would run a query the client never wrote (each bad byte a U+FFFD).
+    return {
+      statusCode: 400,
+      body: {
+        message: `The request body is not valid UTF-8 (first bad byte at offset ${firstInvalidUtf8(bytes)}); send JSON as UTF-8 text.`,
+        field: 'body',
+      },
+    };
+  }
   if (text.trim() === '') return { body: undefined };
   try {
     return { body: JSON.parse(text) };
