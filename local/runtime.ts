@@ -1,6 +1,5 @@
 import './polyfills';
 import { mkdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openApiDocument } from '../functions/core/openapi';
 import type { Clock } from '../functions/core/ports';
@@ -18,6 +17,7 @@ import { Router } from './http/router';
 import { type HttpServer, type HttpTimeouts, serve } from './http/server';
 import { LocalResultsReader } from './local-results-reader';
 import { PeriodicTask } from './periodic-task';
+import { resultsCsvRoute } from './results-csv-route';
 import { StarterWorker } from './starter-worker';
 import {
   executionControlOf,
@@ -229,17 +229,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }))
     // The template is written out: resultsCsvPath() URL-encodes its argument, which turned `{queryId}`
     // into a literal path that no request matched.
-    .add('GET', '/queries/{queryId}/results.csv', async (request) => {
-      const record = await ledger.get(request.params.queryId);
-      if (!record?.outputLocation || record.status !== 'SUCCEEDED') {
-        return { statusCode: 404, body: { message: `Query ${request.params.queryId} has no results file.` } };
-      }
-      return {
-        statusCode: 200,
-        headers: { 'content-type': 'text/csv; charset=utf-8' },
-        raw: await readFile(athena.localPath(record.outputLocation)),
-      };
-    });
+    .add(
+      'GET',
+      '/queries/{queryId}/results.csv',
+      resultsCsvRoute({ ledger, localPath: (uri) => athena.localPath(uri) }),
+    );
 
   addConsoleRoutes(router, consoleDepsOf({ stepFunctions, metrics, athena, config, clock, quota }));
 

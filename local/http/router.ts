@@ -1,4 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /** A parsed request as route handlers see it. */
 export interface RouteRequest {
@@ -16,8 +18,10 @@ export interface RouteResponse {
   readonly statusCode: number;
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
-  /** Raw bytes (static files, CSV) instead of a JSON body. */
+  /** Raw bytes (static files) instead of a JSON body. */
   readonly raw?: Buffer | string;
+  /** A body streamed as it is read (result files), instead of one held in memory. */
+  readonly stream?: Readable;
 }
 
 export type RouteHandler = (request: RouteRequest) => Promise<RouteResponse> | RouteResponse;
@@ -178,6 +182,12 @@ export async function readJsonBody(request: IncomingMessage): Promise<{ body: un
 
 export function send(response: ServerResponse, result: RouteResponse): void {
   const headers: Record<string, string> = { 'cache-control': 'no-store', ...result.headers };
+  if (result.stream) {
+    response.writeHead(result.statusCode, headers);
+    // A client that goes away ends the pipeline, which closes the file; there is no one left to answer.
+    pipeline(result.stream, response).catch(() => undefined);
+    return;
+  }
   if (result.raw !== undefined) {
     response.writeHead(result.statusCode, headers);
     response.end(result.raw);
