@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../lib/config';
 import { PortInUseError } from './http/server';
 import { startLocalRuntime } from './runtime';
+import { DataFileError } from './sqlite-file';
 
 const USAGE = `Usage: npm start -- [--port 8787] [--host 127.0.0.1] [--data-dir DIR] [--config FILE] [--no-sample-data] [--latency-ms N]
        [--allowed-hosts NAME,...] [--allowed-origins ORIGIN,...] [--visibility-timeout S]
@@ -106,11 +107,16 @@ function listOption(value: string | undefined): string[] | undefined {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof PortInUseError || error instanceof UsageError) {
+  const known = [ConfigError, PortInUseError, UsageError, DataFileError].some(
+    (type) => error instanceof type,
+  );
+  if (known) {
     console.error(`athena-wlm: ${(error as Error).message}`);
     if (error instanceof UsageError) console.error(USAGE);
   } else {
-    console.error('athena-wlm: could not start:', error);
+    // A user needs what went wrong, not where in our code; ATHENA_WLM_DEBUG=1 shows the stack.
+    console.error(`athena-wlm: could not start: ${(error as Error).message ?? String(error)}`);
+    if (process.env.ATHENA_WLM_DEBUG) console.error((error as Error).stack);
   }
   process.exit(1);
 });

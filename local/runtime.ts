@@ -14,7 +14,7 @@ import { LocalDynamoDb } from './dynamodb/local-dynamodb';
 import { addApiRoutes } from './http/api-routes';
 import { hostGuard } from './http/request-guard';
 import { Router } from './http/router';
-import { type HttpServer, type HttpTimeouts, serve } from './http/server';
+import { type HttpTimeouts, type ListeningServer, listen } from './http/server';
 import { LocalResultsReader } from './local-results-reader';
 import { PeriodicTask } from './periodic-task';
 import { resultsCsvRoute } from './results-csv-route';
@@ -106,11 +106,46 @@ export interface LocalRuntime {
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const config = options.config ?? loadConfig();
+  const log = options.log ?? (() => {});
+  // The port first: a start that cannot serve fails before it opens the data dir, so it never runs
+  // again what a previous process left running (executions, Athena queries) only to stop at once.
+  const listenHost = options.host ?? '127.0.0.1';
+  const server = await listen({
+    host: listenHost,
+    port: options.port ?? 8787,
+    guard: hostGuard({
+      // The address it listens on is a name it answers to, unless that is every address.
+      allowedHosts: [...(options.allowedHosts ?? []), ...(isWildcard(listenHost) ? [] : [listenHost])],
+      ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+    }),
+    ...(options.httpTimeouts ? { timeouts: options.httpTimeouts } : {}),
+    onError: (error) => log('request failed', { error: (error as Error).stack }),
+  });
+  // What was opened so far, closed in reverse when the start fails midway.
+  const opened: (() => unknown)[] = [() => server.close()];
+  try {
+    return await openRuntime(options, config, server, opened);
+  } catch (error) {
+    for (const close of opened.reverse())
+      await Promise.resolve()
+        .then(close)
+        .catch(() => undefined);
+    throw error;
+  }
+}
+
+async function openRuntime(
+  options: LocalRuntimeOptions,
+  config: WlmConfig,
+  server: ListeningServer,
+  opened: (() => unknown)[],
+): Promise<LocalRuntime> {
   const clock = options.clock ?? (() => new Date());
   const log = options.log ?? (() => {});
   mkdirSync(options.dataDir, { recursive: true });
 
   const db = openDatabase(options.dataDir);
+  opened.push(() => db.close());
   const dynamodb = new LocalDynamoDb(db, LOCAL_TABLE_SCHEMAS);
   const ledger = new LocalLedger(dynamodb, { clock });
   const slots = new LocalSlotStore(dynamodb, { clock });
@@ -148,6 +183,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ),
     ...(options.latency ? { latency: options.latency } : {}),
   });
+  opened.push(() => athena.close());
 
   const runner = new RunQueryRunner({
     config,
@@ -161,7 +197,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
   // The local twin of the Step Functions status-change rule: an execution that ended without recording
   // its result (aborted, timed out, failed outside the Catch) gets its slot freed and its record closed.
-  const stepFunctions = LocalStepFunctions.open({
+  // Made with `new`: what a previous process left running resumes once the routes are served.
+  const stepFunctions = new LocalStepFunctions({
     db,
     runner,
     clock,
@@ -171,6 +208,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       starter.poke();
     },
   });
+  opened.push(() => stepFunctions.close());
   const executions = executionControlOf(stepFunctions);
   const liveQuota = async () => quota;
 
@@ -207,8 +245,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     (error) => log('slot reconciler failed', { error: (error as Error).message }),
   );
 
-  let server: HttpServer | undefined;
-  const baseUrl = () => server?.url ?? '';
+  const baseUrl = () => server.url;
   const results = new LocalResultsReader(athena, baseUrl);
   const router = addApiRoutes(new Router(), {
     config,
@@ -237,36 +274,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   addConsoleRoutes(router, consoleDepsOf({ stepFunctions, metrics, athena, config, clock, quota }));
 
-  const listenHost = options.host ?? '127.0.0.1';
-  try {
-    server = await serve(router, {
-      host: listenHost,
-      guard: hostGuard({
-        // The address it listens on is a name it answers to, unless that is every address.
-        allowedHosts: [...(options.allowedHosts ?? []), ...(isWildcard(listenHost) ? [] : [listenHost])],
-        ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
-      }),
-      port: options.port ?? 8787,
-      ...(options.httpTimeouts ? { timeouts: options.httpTimeouts } : {}),
-      onError: (error) => log('request failed', { error: (error as Error).stack }),
-    });
-  } catch (error) {
-    await stepFunctions.close();
-    await athena.close();
-    db.close();
-    throw error;
-  }
+  server.route(router);
+  stepFunctions.resumeInterrupted();
   // Sample data comes once the port is ours: a port in use fails in seconds, not after a first start's
   // generation. Submissions meanwhile wait in the queue, as the starter starts only after the tables exist.
-  try {
-    if (options.sampleData !== false) await ensureSampleData(athena, options.sampleData ?? {});
-  } catch (error) {
-    await server.close();
-    await stepFunctions.close();
-    await athena.close();
-    db.close();
-    throw error;
-  }
+  if (options.sampleData !== false) await ensureSampleData(athena, options.sampleData ?? {});
   starter.start();
   redrive.start();
   reconciler.start();
@@ -284,7 +296,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     redriveNow: () => redrive.runNow(),
     reconcileNow: () => reconciler.runNow(),
     async close() {
-      await server?.close();
+      await server.close();
       await Promise.all([starter.stop(), redrive.stop(), reconciler.stop()]);
       await stepFunctions.close();
       await athena.close();
