@@ -12,6 +12,7 @@ import { consoleDepsOf } from './console/console-deps';
 import { addConsoleRoutes } from './console/console-routes';
 import { LocalDynamoDb } from './dynamodb/local-dynamodb';
 import { addApiRoutes } from './http/api-routes';
+import { adminsOnly } from './http/local-caller';
 import { hostGuard } from './http/request-guard';
 import { Router } from './http/router';
 import { type HttpTimeouts, type ListeningServer, listen } from './http/server';
@@ -31,6 +32,7 @@ import { LocalLedger } from './store/local-ledger';
 import { LocalMetrics } from './store/local-metrics';
 import { LOCAL_QUEUES, LOCAL_TABLE_SCHEMAS } from './store/local-names';
 import { LocalSlotStore } from './store/local-slot-store';
+import { LocalSubmissions } from './store/local-submissions';
 import { messageQueueOf, SqliteQueue } from './store/sqlite-queue';
 
 /** Where local Athena results go, per class: `s3://<bucket>/results/<class>/`, as on AWS. */
@@ -255,10 +257,7 @@ async function openRuntime(
     executions,
     results,
     baseUrl,
-    enqueue: async (message) => {
-      queries.send(JSON.stringify(message));
-      starter.poke();
-    },
+    submissions: new LocalSubmissions(db, ledger, queries, () => starter.poke()),
   })
     .add('GET', '/openapi.json', () => ({
       statusCode: 200,
@@ -269,10 +268,11 @@ async function openRuntime(
     .add(
       'GET',
       '/queries/{queryId}/results.csv',
-      resultsCsvRoute({ ledger, localPath: (uri) => athena.localPath(uri) }),
+      resultsCsvRoute({ config, ledger, localPath: (uri) => athena.localPath(uri) }),
     );
 
   addConsoleRoutes(router, consoleDepsOf({ stepFunctions, metrics, athena, config, clock, quota }));
+  router.protect('/console/api/', adminsOnly(config));
 
   server.route(router);
   stepFunctions.resumeInterrupted();

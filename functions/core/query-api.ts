@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { WlmConfig } from '../../lib/config';
 import { limitWithBuffer, workgroupNameOf } from '../../lib/config';
+import { type AccessConfig, type Caller, mayAccess, visibilityOf } from './access';
 import { usageOf } from './admission';
 import { admissionPolicy } from './admission-policy';
 import { CancelConflictError, type CancelQueryDeps, cancelQuery } from './cancel-query';
@@ -59,15 +60,16 @@ export function checkQueryId(queryId: string | undefined): ApiResponse | undefin
   return undefined;
 }
 
-/** `GET /queries/{queryId}`. */
+/** `GET /queries/{queryId}`: 404 for a query the caller may not see, as for one that does not exist. */
 export async function getQueryApi(
   queryId: string | undefined,
-  deps: { readonly ledger: Ledger; readonly clock: Clock },
+  caller: Caller,
+  deps: { readonly config: AccessConfig; readonly ledger: Ledger; readonly clock: Clock },
 ): Promise<ApiResponse> {
   const invalid = checkQueryId(queryId);
   if (invalid || !queryId) return invalid ?? badRequest('queryId', 'missing');
   const record = await deps.ledger.get(queryId);
-  if (!record) return queryNotFound(queryId);
+  if (!record || !mayAccess(record, caller, deps.config)) return queryNotFound(queryId);
   return { statusCode: 200, body: toQueryView(record, deps.clock()) };
 }
 
@@ -85,14 +87,15 @@ export const resultsParams = z.object({
 export async function getResultsApi(
   queryId: string | undefined,
   params: QueryParams,
-  deps: { readonly ledger: Ledger; readonly results: QueryResultsReader },
+  caller: Caller,
+  deps: { readonly config: AccessConfig; readonly ledger: Ledger; readonly results: QueryResultsReader },
 ): Promise<ApiResponse> {
   const invalid = checkQueryId(queryId);
   if (invalid || !queryId) return invalid ?? badRequest('queryId', 'missing');
   const parsed = parseParams(resultsParams, params);
   if ('statusCode' in parsed) return parsed;
   const record = await deps.ledger.get(queryId);
-  if (!record) return queryNotFound(queryId);
+  if (!record || !mayAccess(record, caller, deps.config)) return queryNotFound(queryId);
   if (record.status !== 'SUCCEEDED') {
     const why = record.reason ? ` ${record.reason}` : '';
     const next =
@@ -124,14 +127,16 @@ export async function getResultsApi(
 /** `DELETE /queries/{queryId}`: cancels wherever the query is; 409 when it already ended. */
 export async function cancelQueryApi(
   queryId: string | undefined,
-  caller: string,
-  deps: CancelQueryDeps,
+  caller: Caller,
+  deps: CancelQueryDeps & { readonly config: AccessConfig },
 ): Promise<ApiResponse> {
   const invalid = checkQueryId(queryId);
   if (invalid || !queryId) return invalid ?? badRequest('queryId', 'missing');
   let outcome: Awaited<ReturnType<typeof cancelQuery>>;
   try {
-    outcome = await cancelQuery(queryId, caller, deps);
+    outcome = await cancelQuery(queryId, caller.principal, deps, (record) =>
+      mayAccess(record, caller, deps.config),
+    );
   } catch (error) {
     if (error instanceof CancelConflictError)
       return { statusCode: 409, body: { message: error.message, queryId } };
@@ -188,15 +193,17 @@ export function listParams(config: WlmConfig) {
   });
 }
 
-/** `GET /queries?workgroup=&status=&userId=&limit=&nextToken=`: newest first, paged. */
+/** `GET /queries?workgroup=&status=&userId=&limit=&nextToken=`: newest first, paged; only what the caller may see. */
 export async function listQueriesApi(
   params: QueryParams,
+  caller: Caller,
   deps: { readonly config: WlmConfig; readonly ledger: LedgerQueries; readonly clock: Clock },
 ): Promise<ApiResponse> {
   const parsed = parseParams(listParams(deps.config), params);
   if ('statusCode' in parsed) return parsed;
+  const visibleTo = visibilityOf(caller, deps.config);
   try {
-    const page = await deps.ledger.list(parsed);
+    const page = await deps.ledger.list({ ...parsed, ...(visibleTo ? { visibleTo } : {}) });
     const now = deps.clock();
     return {
       statusCode: 200,

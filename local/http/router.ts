@@ -26,6 +26,9 @@ export interface RouteResponse {
 
 export type RouteHandler = (request: RouteRequest) => Promise<RouteResponse> | RouteResponse;
 
+/** A check before a handler: an answer refuses the request, undefined lets it through. */
+export type RouteGuard = (request: RouteRequest) => RouteResponse | undefined;
+
 interface Route {
   readonly method: string;
   readonly template: string;
@@ -40,6 +43,13 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** A small method + path router: `/queries/{queryId}` style templates, JSON in and out. */
 export class Router {
   private readonly routes: Route[] = [];
+  private readonly guards: { readonly prefix: string; readonly check: RouteGuard }[] = [];
+
+  /** Runs `check` before the handler of every route under `prefix`; an answer refuses the request. */
+  protect(prefix: string, check: RouteGuard): this {
+    this.guards.push({ prefix, check });
+    return this;
+  }
 
   add(method: string, template: string, handler: RouteHandler): this {
     const names: string[] = [];
@@ -89,7 +99,19 @@ export class Router {
         };
       }
     }
-    return { handler: found.route.handler, params };
+    const guards = this.guards.filter((g) => found.route.template.startsWith(g.prefix));
+    const { handler } = found.route;
+    if (guards.length === 0) return { handler, params };
+    return {
+      handler: (request) => {
+        for (const guard of guards) {
+          const refused = guard.check(request);
+          if (refused) return refused;
+        }
+        return handler(request);
+      },
+      params,
+    };
   }
 }
 

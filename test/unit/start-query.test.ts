@@ -140,6 +140,21 @@ describe('startQuery', () => {
     expect(deps.executions.started).toHaveLength(1);
   });
 
+  it('refuses a reused queryId from another submitter even with the same SQL (on AWS the edge cannot)', async () => {
+    const deps = setup();
+    await startQuery(submission('q1'), 1, deps);
+
+    const outcome = await startQuery(
+      submission('q1', { submittedBy: 'arn:aws:iam::123456789012:user/mallory' }),
+      1,
+      deps,
+    );
+
+    expect(outcome).toMatchObject({ kind: 'parked', queryId: 'q1' });
+    expect(deps.ledger.records.get('q1')?.submittedBy).toBe('arn:aws:iam::123456789012:role/etl');
+    expect(deps.executions.started).toHaveLength(1);
+  });
+
   it('leaves a query waiting for a slot with the reason on its record and a growing delay', async () => {
     const deps = setup();
     await startQuery(submission('a1', { workgroup: 'adhoc' }), 1, deps);

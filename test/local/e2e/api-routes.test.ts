@@ -26,7 +26,7 @@ describe('the API routes the server serves', () => {
       slots: never as never,
       executions: never as never,
       results: never as never,
-      enqueue: never,
+      submissions: never as never,
       baseUrl: () => '',
     })
       .list()

@@ -89,8 +89,9 @@ it(`keeps memory flat while ${DOWNLOADS} clients download a ${FILE_MB} MB result
 
   expect(sizes).toEqual(Array(DOWNLOADS).fill(FILE_MB << 20));
   const grewMb = (peak - baseline) / (1 << 20);
-  // Reading the file whole would hold DOWNLOADS x FILE_MB (384 MB) at once.
-  expect(grewMb).toBeLessThan(16);
+  // Reading the file whole holds DOWNLOADS x FILE_MB (390 MB measured) at once; streamed, 7 to 25 MB
+  // (socket and client buffers, more when the machine is busy).
+  expect(grewMb).toBeLessThan(64);
 }, 60_000);
 
 it('answers 410 in JSON when the result file is gone, and 404 for a query without one', async () => {
