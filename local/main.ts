@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../lib/config';
-import { PortInUseError } from './http/server';
+import { DEFAULT_TIMEOUTS, PortInUseError } from './http/server';
 import { startLocalRuntime } from './runtime';
 import { DataFileError } from './sqlite-file';
 
 const USAGE = `Usage: npm start -- [--port 8787] [--host 127.0.0.1] [--data-dir DIR] [--config FILE] [--no-sample-data] [--latency-ms N]
-       [--allowed-hosts NAME,...] [--allowed-origins ORIGIN,...] [--visibility-timeout S]
+       [--allowed-hosts NAME,...] [--allowed-origins ORIGIN,...] [--visibility-timeout S] [--request-timeout S]
 
 Runs athena-wlm on this machine with no AWS account: the same API and state machine, with DuckDB for Athena.
   --port         port of the API and console (env PORT; 0 picks a free one)            default 8787
@@ -17,7 +17,8 @@ Runs athena-wlm on this machine with no AWS account: the same API and state mach
   --latency-ms   artificial Athena queue and planning time per query, so quota effects show  default 0
   --visibility-timeout  seconds before a query message taken by a process that died is handled again  default 30
   --allowed-hosts    Host names answered besides localhost, 127.0.0.1, [::1] and --host (DNS rebinding guard)
-  --allowed-origins  origins (http://name:port) whose web pages may call the API besides the console`;
+  --allowed-origins  origins (http://name:port) whose web pages may call the API besides the console
+  --request-timeout  seconds a client has to send a whole request (headers within 10 s at most)  default 30`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
       'visibility-timeout': { type: 'string' },
       'allowed-hosts': { type: 'string' },
       'allowed-origins': { type: 'string' },
+      'request-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -59,6 +61,10 @@ async function main(): Promise<void> {
       throw new UsageError(`--allowed-origins takes origins such as http://localhost:3000, not ${origin}`);
   }
   const allowedHosts = listOption(values['allowed-hosts']);
+  const requestTimeout =
+    values['request-timeout'] === undefined ? undefined : Number(values['request-timeout']);
+  if (requestTimeout !== undefined && !(requestTimeout >= 0.1 && requestTimeout <= 3600))
+    throw new UsageError(`--request-timeout must be 0.1 to 3600 seconds, not ${values['request-timeout']}`);
   const dataDir = values['data-dir'] ?? process.env.ATHENA_WLM_DATA_DIR ?? join(__dirname, '..', '.data');
 
   const config = loadConfig(values.config ?? process.env.ATHENA_WLM_CONFIG);
@@ -72,6 +78,14 @@ async function main(): Promise<void> {
     ...(values.host ? { host: values.host } : {}),
     ...(values['no-sample-data'] ? { sampleData: false as const } : {}),
     ...(allowedHosts ? { allowedHosts } : {}),
+    ...(requestTimeout !== undefined
+      ? {
+          httpTimeouts: {
+            requestMs: requestTimeout * 1000,
+            headersMs: Math.min(DEFAULT_TIMEOUTS.headersMs, requestTimeout * 1000),
+          },
+        }
+      : {}),
     ...(allowedOrigins ? { allowedOrigins } : {}),
     ...(visibilityTimeout !== undefined ? { visibilityTimeoutSeconds: visibilityTimeout } : {}),
     ...(latencyMs > 0 ? { latency: { queueMs: latencyMs / 2, planningMs: latencyMs / 2 } } : {}),

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RouteResponse, type Router, readJsonBody, send } from './router';
@@ -199,6 +205,15 @@ export async function listen(options: ServeOptions): Promise<ListeningServer> {
       return;
     }
     socket.end(rawAnswer(clientErrorAnswer(error, timeouts)));
+  });
+  // An Expect other than 100-continue: node's own 417 has no body.
+  server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
+    send(response, {
+      statusCode: 417,
+      body: {
+        message: 'Only Expect: 100-continue is understood; send the request without that Expect header.',
+      },
+    });
   });
   server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
     socket.end(

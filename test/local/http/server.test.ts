@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Router } from '../../../local/http/router';
 import { type HttpServer, serve } from '../../../local/http/server';
 import { type RawAnswer, rawExchange, rawRequest } from '../../support/raw-http';
@@ -91,11 +92,27 @@ describe('the local HTTP server', () => {
     expectJsonError(answer, 408);
   });
 
-  it('closes a connection that sends nothing once the idle timeout passes', async () => {
+  it('answers 408 in JSON to a connection that sends nothing, once the headers timeout passes', async () => {
     const started = Date.now();
     const answer = await rawExchange(port, '', { timeoutMs: 5000 });
-    expect(answer.closed).toBe(true);
+    expectJsonError(answer, 408);
     expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  it('closes a kept-alive connection that stays idle past the idle timeout', async () => {
+    const started = Date.now();
+    const answer = await new Promise<{ closedAfterMs: number; first: string }>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.write('GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n'),
+      );
+      let first = '';
+      socket.on('data', (chunk: Buffer) => {
+        first ||= chunk.toString('latin1');
+      });
+      socket.on('close', () => resolve({ closedAfterMs: Date.now() - started, first }));
+    });
+    expect(answer.first).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer.closedAfterMs).toBeLessThan(4000);
   });
 
   it('answers headers over 16 KiB with a 431 in JSON', async () => {
