@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { type Exchange, FUZZ_CONFIG, FuzzTarget, problemWith } from './harness';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 15);
-const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
+/** Printed with the summary, so that a run can be replayed exactly. */
+const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const CLASSES = Object.keys(FUZZ_CONFIG.classes);
 
 let target: FuzzTarget;
@@ -21,7 +22,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (target) {
-    if (process.env.FUZZ_RUNS) console.log(`fuzz: ${RUNS} runs per property, ${target.summary()}`);
+    if (process.env.FUZZ_RUNS)
+      console.log(`fuzz: seed ${SEED}, ${RUNS} runs per property, ${target.summary()}`);
     await target.stop();
   }
 });
@@ -268,10 +270,7 @@ async function check(parts: RequestParts | Buffer): Promise<Exchange> {
 }
 
 const property = <T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>) =>
-  fc.assert(fc.asyncProperty(arbitrary, predicate), {
-    numRuns: RUNS,
-    ...(SEED !== undefined ? { seed: SEED } : {}),
-  });
+  fc.assert(fc.asyncProperty(arbitrary, predicate), { numRuns: RUNS, seed: SEED });
 
 // ---------- the properties ----------
 
