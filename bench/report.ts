@@ -1,148 +1,175 @@
-import { PRICE_PER_TRANSITION, type QueryOutcome, type SimResult, type StrategyName } from './simulator';
+import type { Trace } from './scenarios';
+import type { QueryOutcome, SimResult, StrategyName } from './simulator';
 
-export interface WaitStats {
-  readonly count: number;
-  /** Seconds; Infinity when that rank never started within the horizon. */
-  readonly p50: number;
-  readonly p95: number;
-  readonly max: number;
-}
+/** List prices, us-east-1, used to put a price on 1,000 queries (check the AWS pricing pages for yours). */
+export const PRICES = {
+  /** Step Functions Standard, per state transition. */
+  transition: 0.025 / 1000,
+  /** Lambda, per request, plus 100 ms at 512 MB arm64 per run. */
+  lambdaRun: 0.2 / 1e6 + 0.1 * 0.5 * 0.0000133334,
+  /** DynamoDB on demand, per write and per read request unit. */
+  dynamodbWrite: 0.625 / 1e6,
+  dynamodbRead: 0.125 / 1e6,
+  /** SQS per request: standard and FIFO. */
+  sqsStandard: 0.4 / 1e6,
+  sqsFifo: 0.5 / 1e6,
+} as const;
 
+/** The figures of one strategy in one scenario, as `bench/results.json` holds them. */
 export interface Figures {
   readonly strategy: StrategyName;
   readonly arrivals: number;
   readonly completed: number;
-  /** Ended FAILED (past the redrive cap, parked, or waited past its class's limit): lost unless resubmitted. */
   readonly failed: number;
-  /** Of those, ended by the starter's queue-wait limit (`maxQueueWaitMinutes`, QueueWaitExceeded). */
-  readonly queueWaitExceeded: number;
-  /** Still queued, waiting, deferred, starting or running when the horizon ended. */
-  readonly unfinished: number;
-  readonly startAttempts: number;
-  readonly throttledAttempts: number;
-  readonly wastedPerCompleted: number;
-  readonly predictableWait: WaitStats;
-  readonly exploratoryWait: WaitStats;
-  readonly allWait: WaitStats;
-  /** First arrival to last completion, seconds. */
-  readonly makespan: number;
-  readonly peakOwnConcurrent: number;
-  readonly peakTotalConcurrent: number;
-  readonly peakSlotsHeld: number;
-  readonly peakSlotsByClass: Readonly<Record<string, number>>;
-  readonly meanOwnActiveWhileBacklogged: number;
-  readonly backloggedSeconds: number;
-  readonly quota: number;
+  /** First arrival to last completion. */
+  readonly makespanSeconds: number;
+  /** max(total work / usable slots, longest query, last arrival plus its duration), from the first arrival. */
+  readonly boundSeconds: number;
+  /** Mean own queries running while at least one of ours waited to start. */
+  readonly busySlotsWhileWaiting: number;
+  /** Slots athena-wlm may use: the quota minus headroom. */
   readonly capacity: number;
-  readonly sfnTransitions: number;
-  readonly sfnCostUsd: number;
-  readonly executions: number;
-  readonly redrives: number;
-  readonly slotWaitLooks: number;
-  readonly slotItemWrites: number;
-  readonly peakWaitingTickets: number;
-  /** athena-wlm: newer queries admitted while an older one of their class waited, and those that cost it a look. */
-  readonly linePasses: { readonly passes: number; readonly costly: number };
-  readonly outsideSubmitted: number;
+  readonly quota: number;
+  /** TooManyRequests answers to our own StartQueryExecution calls. */
+  readonly throttledStarts: number;
+  readonly lost: number;
+  readonly unfinished: number;
+  /** Arrival to the start of the run that finished, p95 per class and for all. */
+  readonly waitP95Seconds: Readonly<Record<string, number>>;
+  /** The same, mean (of the queries that started). */
+  readonly waitMeanSeconds: Readonly<Record<string, number>>;
+  /** Queries that waited more than a second to start. */
+  readonly waitedOverOneSecond: number;
+  /** Most StartQueryExecution calls in any one second (Athena's rate quota is 20/s, burst 80). */
+  readonly peakStartsPerSecond: number;
+  /**
+   * Starter and dispatcher invocations the queries caused (the runs of the one-minute safety sweep, 60
+   * an hour busy or idle, are counted apart), per query.
+   */
+  readonly lambdaRunsPerQuery: number;
+  /** Dispatcher invocations with only the schedule's sweep to apply, per hour of the workload. */
+  readonly sweepRunsPerHour: number;
+  readonly transitionsPerQuery: number;
+  readonly preemptions: number;
+  /** Athena work thrown away by pre-emptions, in slot-seconds (billed, and run again). */
+  readonly preemptedWorkSeconds: number;
+  /** AWS requests and their price per 1,000 queries (athena-wlm and retry-only; the sample runs no state machine). */
+  readonly per1000: {
+    readonly lambdaRuns: number;
+    readonly dynamodbReads: number;
+    readonly dynamodbWrites: number;
+    readonly sqsRequests: number;
+    readonly stepFunctionsApiCalls: number;
+    readonly transitions: number;
+    readonly costUsd: number;
+  };
   readonly outsideRejected: number;
+  readonly outsideSubmitted: number;
 }
 
-/** Nearest-rank percentile; queries that never started count as an infinite wait. */
+/** Nearest-rank percentile of sorted values. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1];
+  return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1];
 }
 
-export function waitStats(queries: readonly QueryOutcome[]): WaitStats {
+/** p95 wait, in seconds; a query that never started counts as an infinite wait. */
+export function waitP95(queries: readonly QueryOutcome[]): number {
   const waits = queries
     .map((q) => (q.startedAt === undefined ? Number.POSITIVE_INFINITY : q.startedAt - q.arrivedAt))
     .sort((a, b) => a - b);
-  return {
-    count: waits.length,
-    p50: percentile(waits, 50),
-    p95: percentile(waits, 95),
-    max: waits.length ? waits[waits.length - 1] : Number.NaN,
-  };
+  return round(percentile(waits, 95));
 }
 
-/**
- * How well a class's first-come line held: `passes` counts pairs (older A, newer B) of one class where B
- * took a slot while A was already waiting in line for one (refused at least once, not yet admitted or
- * given up); `costly` counts those after which A was refused again, i.e. B's slot was one A then missed.
- * The line allows a pass when the class has room for B and every older waiting query (A takes its room
- * at its next look), so passes alone are no fault; a costly pass is. First attempts only.
- */
-export function linePasses(queries: readonly QueryOutcome[]): { passes: number; costly: number } {
-  let passes = 0;
-  let costly = 0;
-  const byClass = new Map<string, QueryOutcome[]>();
-  for (const q of queries) {
-    const list = byClass.get(q.className);
-    if (list) list.push(q);
-    else byClass.set(q.className, [q]);
+const round = (n: number, places = 1) => (Number.isFinite(n) ? Number(n.toFixed(places)) : n);
+
+/** Most events in any window of one second. */
+export function peakPerSecond(times: readonly number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let peak = 0;
+  let from = 0;
+  for (let to = 0; to < sorted.length; to++) {
+    while (sorted[to] - sorted[from] >= 1) from++;
+    peak = Math.max(peak, to - from + 1);
   }
-  for (const list of byClass.values()) {
-    // Ids are arrival order, which is also the line's order (submittedAt, then queryId).
-    const sorted = [...list].sort((a, b) => a.id - b.id);
-    const waited = sorted.filter((q) => q.lineSince !== undefined);
-    for (const b of sorted) {
-      const admittedAt = b.admittedAt;
-      if (admittedAt === undefined) continue;
-      for (const a of waited) {
-        if (a.id >= b.id) break;
-        const leftLine = a.admittedAt ?? (a.status === 'failed' ? a.finishedAt : undefined) ?? Infinity;
-        if ((a.lineSince as number) >= admittedAt || leftLine <= admittedAt) continue;
-        passes++;
-        if ((a.lastRefusedAt as number) > admittedAt) costly++;
-      }
-    }
-  }
-  return { passes, costly };
+  return peak;
 }
 
-export function figuresOf(result: SimResult): Figures {
+/** Mean wait, in seconds, of the queries that started. */
+export function waitMean(queries: readonly QueryOutcome[]): number {
+  const started = queries.filter((q) => q.startedAt !== undefined);
+  return round(
+    started.reduce((sum, q) => sum + ((q.startedAt as number) - q.arrivedAt), 0) /
+      Math.max(1, started.length),
+  );
+}
+
+export function figuresOf(result: SimResult, trace: Trace): Figures {
   const q = result.queries;
   const completed = q.filter((x) => x.status === 'completed');
-  const failed = q.filter((x) => x.status === 'failed').length;
   const firstArrival = q.length ? Math.min(...q.map((x) => x.arrivedAt)) : 0;
   const lastFinish = completed.length ? Math.max(...completed.map((x) => x.finishedAt ?? 0)) : firstArrival;
+  const work = trace.arrivals.reduce((sum, a) => sum + a.runtime, 0);
+  const longest = Math.max(0, ...trace.arrivals.map((a) => a.runtime));
+  const lastEnd = Math.max(0, ...trace.arrivals.map((a) => a.at + a.runtime));
+  const bound = Math.max(work / result.capacity, longest, lastEnd - firstArrival);
+  const classes = [...new Set(q.map((x) => x.className))];
+  const r = result.requests;
+  const runs = r.runTimes.length;
+  const span = Math.max(1, lastFinish - firstArrival);
+  const sweeps = r.sweepRunTimes.filter((t) => t >= firstArrival * 1000 && t <= lastFinish * 1000).length;
+  const per = (n: number) => round((n / Math.max(1, q.length)) * 1000, 0);
+  const cost =
+    r.transitions * PRICES.transition +
+    (r.lambdaRuns.starter + r.lambdaRuns.dispatcher + r.lambdaRuns.redrive) * PRICES.lambdaRun +
+    r.dynamodbWrites * PRICES.dynamodbWrite +
+    r.dynamodbReads * PRICES.dynamodbRead +
+    r.sqsStandard * PRICES.sqsStandard +
+    r.sqsFifo * PRICES.sqsFifo;
   return {
     strategy: result.strategy,
     arrivals: q.length,
     completed: completed.length,
-    failed,
-    queueWaitExceeded: q.filter((x) => x.failureCode === 'QueueWaitExceeded').length,
-    unfinished: q.length - completed.length - failed,
-    startAttempts: result.startAttempts,
-    throttledAttempts: result.throttledAttempts,
-    wastedPerCompleted: completed.length ? result.throttledAttempts / completed.length : Number.NaN,
-    predictableWait: waitStats(q.filter((x) => x.className === 'predictable')),
-    exploratoryWait: waitStats(q.filter((x) => x.className === 'exploratory')),
-    allWait: waitStats(q),
-    makespan: lastFinish - firstArrival,
-    peakOwnConcurrent: result.peakOwnConcurrent,
-    peakTotalConcurrent: result.peakTotalConcurrent,
-    peakSlotsHeld: result.peakSlotsHeld,
-    peakSlotsByClass: result.peakSlotsByClass,
-    meanOwnActiveWhileBacklogged: result.meanOwnActiveWhileBacklogged,
-    backloggedSeconds: result.backloggedSeconds,
-    quota: result.quota,
+    failed: q.filter((x) => x.status === 'failed').length,
+    makespanSeconds: round(lastFinish - firstArrival),
+    boundSeconds: round(bound),
+    busySlotsWhileWaiting: round(result.busyWhileWaiting, 2),
     capacity: result.capacity,
-    sfnTransitions: result.sfnTransitions,
-    sfnCostUsd: result.sfnTransitions * PRICE_PER_TRANSITION,
-    executions: result.executions,
-    redrives: result.redrives,
-    slotWaitLooks: result.slotWaitLooks,
-    slotItemWrites: result.slotItemWrites,
-    peakWaitingTickets: result.peakWaitingTickets,
-    linePasses: result.strategy === 'athena-wlm' ? linePasses(q) : { passes: 0, costly: 0 },
-    outsideSubmitted: result.outsideSubmitted,
+    quota: result.quota,
+    throttledStarts: result.throttledAttempts,
+    lost: result.lost,
+    unfinished: q.filter((x) => x.status === 'waiting' || x.status === 'running').length,
+    waitP95Seconds: {
+      ...Object.fromEntries(classes.map((c) => [c, waitP95(q.filter((x) => x.className === c))])),
+      all: waitP95(q),
+    },
+    waitMeanSeconds: {
+      ...Object.fromEntries(classes.map((c) => [c, waitMean(q.filter((x) => x.className === c))])),
+      all: waitMean(q),
+    },
+    waitedOverOneSecond: q.filter((x) => x.startedAt === undefined || x.startedAt - x.arrivedAt > 1).length,
+    peakStartsPerSecond: peakPerSecond(q.flatMap((x) => x.startCalls)),
+    lambdaRunsPerQuery: round(runs / Math.max(1, q.length), 2),
+    sweepRunsPerHour: round((sweeps / span) * 3600, 0),
+    transitionsPerQuery: round(r.transitions / Math.max(1, q.length), 2),
+    preemptions: result.preemptions,
+    preemptedWorkSeconds: round(
+      q.reduce((sum, x) => sum + x.lostWorkSeconds, 0),
+      0,
+    ),
+    per1000: {
+      lambdaRuns: per(r.lambdaRuns.starter + r.lambdaRuns.dispatcher + r.lambdaRuns.redrive),
+      dynamodbReads: per(r.dynamodbReads),
+      dynamodbWrites: per(r.dynamodbWrites),
+      sqsRequests: per(r.sqsStandard + r.sqsFifo),
+      stepFunctionsApiCalls: per(r.stepFunctionsApi),
+      transitions: per(r.transitions),
+      costUsd: round((cost / Math.max(1, q.length)) * 1000, 4),
+    },
     outsideRejected: result.outsideRejected,
+    outsideSubmitted: result.outsideSubmitted,
   };
 }
-
-const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
 
 /** Seconds for people: "3.2 s", "412 s", "31.4 min", "2.1 h", "never". */
 export function duration(seconds: number): string {
@@ -154,60 +181,41 @@ export function duration(seconds: number): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-export const waits = (w: WaitStats) =>
-  w.count === 0 ? 'n/a' : `${duration(w.p50)} / ${duration(w.p95)} / ${duration(w.max)}`;
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
 
-/** Rows of the per-scenario table: a metric per row, a strategy per column. */
+/** Rows of a scenario's table: a metric per row, a strategy per column. */
 const ROWS: readonly (readonly [string, (f: Figures) => string])[] = [
-  ['Queries submitted', (f) => int(f.arrivals)],
-  ['Completed within the horizon', (f) => int(f.completed)],
-  ['Lost (FAILED: redrive cap, parked or queue-wait limit)', (f) => int(f.failed)],
   [
-    'Of which waited past `maxQueueWaitMinutes`',
-    (f) => (f.strategy === 'athena-wlm' ? int(f.queueWaitExceeded) : '-'),
+    'Queries submitted / completed / failed',
+    (f) => `${int(f.arrivals)} / ${int(f.completed)} / ${int(f.failed)}`,
   ],
-  ['Unfinished at the horizon', (f) => int(f.unfinished)],
-  ['StartQueryExecution calls', (f) => int(f.startAttempts)],
-  ['Throttled starts (`ThrottlingErrorCount`)', (f) => int(f.throttledAttempts)],
-  ['Wasted attempts per completed query', (f) => f.wastedPerCompleted.toFixed(2)],
-  ['ETL (predictable) wait p50 / p95 / max', (f) => waits(f.predictableWait)],
-  ['Exploratory wait p50 / p95 / max', (f) => waits(f.exploratoryWait)],
-  ['All classes wait p50 / p95 / max', (f) => waits(f.allWait)],
-  ['Makespan (first arrival to last completion)', (f) => duration(f.makespan)],
-  ['Peak own concurrent queries / quota', (f) => `${f.peakOwnConcurrent} / ${f.quota}`],
-  ['Peak account concurrent (own + outside) / quota', (f) => `${f.peakTotalConcurrent} / ${f.quota}`],
+  ['Lost / unfinished at the horizon', (f) => `${int(f.lost)} / ${int(f.unfinished)}`],
   [
-    'Mean own queries running while some wait to start',
+    'Makespan / bound',
     (f) =>
-      f.backloggedSeconds > 0
-        ? `${f.meanOwnActiveWhileBacklogged.toFixed(1)} (over ${duration(f.backloggedSeconds)})`
-        : 'nobody waited',
+      `${duration(f.makespanSeconds)} / ${duration(f.boundSeconds)} (${(f.makespanSeconds / f.boundSeconds).toFixed(2)}x)`,
   ],
   [
-    'Peak slots held / capacity (quota - headroom)',
-    (f) => (f.strategy === 'athena-wlm' ? `${f.peakSlotsHeld} / ${f.capacity}` : 'no admission'),
+    'Own queries running while some wait / capacity',
+    (f) => `${f.busySlotsWhileWaiting.toFixed(1)} / ${f.capacity}`,
+  ],
+  ['Throttled starts (`ThrottlingErrorCount`)', (f) => int(f.throttledStarts)],
+  ['Most StartQueryExecution calls in one second', (f) => int(f.peakStartsPerSecond)],
+  ['Wait p95: all', (f) => duration(f.waitP95Seconds.all)],
+  ['Wait p95: predictable (ETL)', (f) => duration(f.waitP95Seconds.predictable ?? Number.NaN)],
+  ['Wait p95: exploratory', (f) => duration(f.waitP95Seconds.exploratory ?? Number.NaN)],
+  ['Pre-emptions / work thrown away', (f) => `${int(f.preemptions)} / ${duration(f.preemptedWorkSeconds)}`],
+  [
+    'Lambda runs per query (starter + dispatcher) / sweep runs an hour',
+    (f) => (f.strategy === 'athena-wlm' ? `${f.lambdaRunsPerQuery.toFixed(2)} / ${f.sweepRunsPerHour}` : '-'),
   ],
   [
-    'Slot-wait looks (starter Lambda runs)',
-    (f) => (f.strategy === 'athena-wlm' ? int(f.slotWaitLooks) : '-'),
+    'State transitions per query',
+    (f) => (f.strategy === 'reference-sample' ? 'none' : f.transitionsPerQuery.toFixed(1)),
   ],
   [
-    'Newer query admitted while an older one of its class waited / the older then refused again',
-    (f) => (f.strategy === 'athena-wlm' ? `${int(f.linePasses.passes)} / ${int(f.linePasses.costly)}` : '-'),
-  ],
-  [
-    'Slot-item writes by acquires / longest line (waiting tickets)',
-    (f) => (f.strategy === 'athena-wlm' ? `${int(f.slotItemWrites)} / ${int(f.peakWaitingTickets)}` : '-'),
-  ],
-  ['Redrives (`RestartQueryCount`)', (f) => int(f.redrives)],
-  [
-    'Step Functions executions / transitions',
-    (f) =>
-      f.strategy === 'reference-sample' ? 'none (Lambda)' : `${int(f.executions)} / ${int(f.sfnTransitions)}`,
-  ],
-  [
-    'Step Functions cost ($0.025 / 1,000)',
-    (f) => (f.strategy === 'reference-sample' ? '-' : `$${f.sfnCostUsd.toFixed(4)}`),
+    'Cost per 1,000 queries (transitions, Lambda, DynamoDB, SQS)',
+    (f) => (f.strategy === 'reference-sample' ? '-' : `$${f.per1000.costUsd.toFixed(3)}`),
   ],
   [
     'Console queries rejected / submitted',
@@ -222,53 +230,14 @@ export function table(figures: readonly Figures[]): string {
   return [header, rule, ...rows].join('\n');
 }
 
-/** "412 s -> 3 s (137x better)": lower is better for every figure compared here. */
-export function comparison(before: number, after: number, format: (n: number) => string): string {
-  const arrow = `${format(before)} -> ${format(after)}`;
-  if (Number.isNaN(before) || Number.isNaN(after)) return `${arrow}`;
-  if (before === after) return `${arrow} (same)`;
-  if (!Number.isFinite(before)) return `${arrow} (from never to done)`;
-  if (!Number.isFinite(after)) return `${arrow} (worse: some never started)`;
-  if (after === 0) return `${arrow} (eliminated)`;
-  if (before === 0) return `${arrow} (worse: from none)`;
-  const ratio = before / after;
-  if (ratio > 1 / 1.05 && ratio < 1.05) return `${arrow} (about the same)`;
-  const shown = (r: number) => (r >= 10 ? Math.round(r).toLocaleString('en-US') : r.toFixed(1));
-  return ratio >= 1 ? `${arrow} (${shown(ratio)}x better)` : `${arrow} (${shown(1 / ratio)}x worse)`;
-}
-
-const count = (n: number) => int(n);
-
-/** Key ratios of athena-wlm against the reference sample (and against retry-only for Step Functions). */
-export function ratios(figures: readonly Figures[]): string[] {
-  const by = (s: StrategyName) => figures.find((f) => f.strategy === s);
-  const ref = by('reference-sample');
-  const wlm = by('athena-wlm');
-  const retry = by('retry-only');
-  if (!ref || !wlm) return [];
-  const lines = [
-    `ETL p95 wait: ${comparison(ref.predictableWait.p95, wlm.predictableWait.p95, duration)}`,
-    `ETL max wait: ${comparison(ref.predictableWait.max, wlm.predictableWait.max, duration)}`,
-  ];
-  if (wlm.exploratoryWait.count > 0) {
-    lines.push(
-      `Exploratory p95 wait: ${comparison(ref.exploratoryWait.p95, wlm.exploratoryWait.p95, duration)}`,
-    );
-  }
-  lines.push(
-    `Throttled starts: ${comparison(ref.throttledAttempts, wlm.throttledAttempts, count)}`,
-    `Wasted attempts per completed query: ${comparison(ref.wastedPerCompleted, wlm.wastedPerCompleted, (n) => n.toFixed(2))}`,
-    `Makespan: ${comparison(ref.makespan, wlm.makespan, duration)}`,
-    `Lost or unfinished: ${comparison(ref.failed + ref.unfinished, wlm.failed + wlm.unfinished, count)}`,
-  );
-  if (ref.outsideSubmitted > 0) {
-    lines.push(`Console queries rejected: ${comparison(ref.outsideRejected, wlm.outsideRejected, count)}`);
-  }
-  if (retry) {
-    lines.push(
-      `Step Functions transitions, retry-only -> athena-wlm: ${comparison(retry.sfnTransitions, wlm.sfnTransitions, count)}`,
-      `ETL p95 wait, retry-only -> athena-wlm: ${comparison(retry.predictableWait.p95, wlm.predictableWait.p95, duration)}`,
-    );
-  }
-  return lines;
+/** The AWS requests athena-wlm makes per 1,000 queries, and what they cost. */
+export function requestsTable(rows: readonly { scenario: string; figures: Figures }[]): string {
+  return [
+    '| Scenario | Lambda runs | DynamoDB reads | DynamoDB writes | SQS requests | Step Functions API calls | State transitions | Cost |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      ({ scenario, figures: { per1000: p } }) =>
+        `| ${scenario} | ${int(p.lambdaRuns)} | ${int(p.dynamodbReads)} | ${int(p.dynamodbWrites)} | ${int(p.sqsRequests)} | ${int(p.stepFunctionsApiCalls)} | ${int(p.transitions)} | $${p.costUsd.toFixed(3)} |`,
+    ),
+  ].join('\n');
 }

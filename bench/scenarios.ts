@@ -92,6 +92,8 @@ export interface OutsideLevel {
 export interface ScenarioSpec {
   readonly name: string;
   readonly description: string;
+  /** The account's Active DML quota in this scenario. @default SCENARIO_QUOTA */
+  readonly quota?: number;
   /** The simulation stops here; whatever has not finished by then is reported as unfinished. */
   readonly horizonSeconds: number;
   readonly streams: readonly Stream[];
@@ -128,6 +130,11 @@ const OVERLOAD_MIX: Readonly<Record<string, number>> = {
 export const OVERLOAD_SERVICE_RATE =
   SCENARIO_QUOTA /
   Object.entries(OVERLOAD_MIX).reduce((sum, [name, share]) => sum + share * RUNTIMES[name].meanSeconds, 0);
+
+/** The scale scenario's quota: five times the largest default quota the reference sample lists. */
+export const SCALE_QUOTA = 1000;
+/** Queries of the scale scenario, all submitted within its first ten minutes. */
+export const SCALE_QUERIES = 100_000;
 
 export const SCENARIOS: readonly ScenarioSpec[] = [
   {
@@ -175,6 +182,20 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
       from: 0,
       to: 10 * MINUTE,
       queriesPerSecond: 2 * OVERLOAD_SERVICE_RATE * share,
+    })),
+    bursts: [],
+    outside: [],
+  },
+  {
+    name: 'scale-1000',
+    description: `${SCALE_QUERIES.toLocaleString('en-US')} queries of the overload mix within 10 min at a quota of ${SCALE_QUOTA}: a line of tens of thousands, drained at Athena's StartQueryExecution rate.`,
+    quota: SCALE_QUOTA,
+    horizonSeconds: 6 * HOUR,
+    streams: Object.entries(OVERLOAD_MIX).map(([className, share]) => ({
+      className,
+      from: 0,
+      to: 10 * MINUTE,
+      queriesPerSecond: (SCALE_QUERIES / (10 * MINUTE)) * share,
     })),
     bursts: [],
     outside: [],

@@ -1,106 +1,106 @@
 /**
- * A deterministic discrete-event model of Athena's concurrent-query quota and of three ways to feed it:
- * the reference sample, athena-wlm's retry path alone, and athena-wlm with admission. Admission is the
- * product's own first-come line per class (`admitInLine`, `applySlotChanges`, `ticketTtlMs`, written
- * through the slot stores' `planSlotWrite`), the starter's queue-wait limit and `slotWaitSeconds`;
- * only Athena, SQS and Step Functions are modelled.
+ * A deterministic discrete-event model of Athena's concurrent-query quota and of three ways to feed it.
+ * For `athena-wlm` it runs the shipped code, not a model of it: the starter (`startQuery`), the
+ * dispatcher (`dispatchInvocation`, the invocation loop the Lambda handler runs), the redrive
+ * (`redriveDeferred`), the in-memory dispatch store and ledger, and the throttling retry read from
+ * run-query.asl.json, all on a virtual clock. Only Athena, SQS delivery, Lambda and Step Functions
+ * latencies are modelled.
  */
-import { planSlotWrite, type SlotItem } from '../functions/adapters/slot-item';
-import { type AdmissionPolicy, decideAdmission, usageOf } from '../functions/core/admission';
+import { InMemoryDispatchStore } from '../functions/adapters/memory/in-memory-dispatch-store';
+import { InMemoryLedger } from '../functions/adapters/memory/in-memory-ledger';
 import { admissionPolicy } from '../functions/core/admission-policy';
-import {
-  admitInLine,
-  applySlotChanges,
-  type SlotChanges,
-  type SlotState,
-  ticketTtlMs,
-} from '../functions/core/slot-queue';
-import { slotWaitSeconds } from '../functions/core/slot-wait';
+import { type DispatcherDeps, dispatchInvocation, INVOCATION_BUDGET_MS } from '../functions/core/dispatcher';
+import type {
+  MessageQueue,
+  MetricName,
+  Metrics,
+  ReceivedMessage,
+  StartExecutionResult,
+  TaskTokens,
+} from '../functions/core/ports';
+import { redriveDeferred } from '../functions/core/redrive';
+import type { RunQueryInput } from '../functions/core/run-query-input';
+import { startQuery } from '../functions/core/start-query';
+import { StartRate } from '../functions/core/start-rate';
+import type { WakeEvent } from '../functions/core/wake-event';
 import type { WlmConfig } from '../lib/config';
+import {
+  RunQueryStates,
+  runQueryDefinition,
+  runQueryTuning,
+  THROTTLING_ERRORS,
+} from '../state-machines/run-query';
 import { deriveSeed, mulberry32, type Random } from './random';
-import type { Arrival, Trace } from './scenarios';
+import type { Trace } from './scenarios';
+import { VirtualClock } from './virtual-clock';
 
 export const STRATEGIES = ['reference-sample', 'retry-only', 'athena-wlm'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
-/** Step Functions Standard price per state transition (us-east-1). */
-export const PRICE_PER_TRANSITION = 0.025 / 1000;
-
-/**
- * Billed state transitions of the run-query state machine (state-machines/run-query.asl.json), counted as
- * states entered; each retry of StartQuery is one more.
- *   started:   MarkRunning, StartQuery (+1 per retry)
- *   succeeded: QuerySucceeded, ReleaseSlot, RouteOutcome, RecordSucceeded, Succeeded
- *   deferred:  ThrottledTooLong, ReleaseSlot, RouteOutcome, SendToDeferredQueue, RecordDeferred, Deferred
- */
-export const TRANSITIONS = { markRunning: 1, startQueryEntry: 1, succeededTail: 5, deferredTail: 6 } as const;
-
-export type QueryStatus =
-  | 'queued' // a message on the queue, about to be looked at
-  | 'waiting-for-slot' // athena-wlm: refused by admission, back on the queue after a slot wait
-  | 'starting' // an execution is retrying a throttled start
-  | 'deferred' // throttled too long: on the deferred queue (or the sample's "dead letter" queue)
-  | 'running'
-  | 'completed'
-  | 'failed'; // given up: past the redrive cap, parked after too many slot waits, or waited past its limit
-
-/** Why a query ended FAILED without running. */
-export type FailureCode =
-  /** Throttled on more executions than the redrive cap allows. */
-  | 'RedriveCapExceeded'
-  /** athena-wlm: its message was received more than `admission.maxReceives` times (SQS parks it). */
-  | 'Parked'
-  /** athena-wlm: the starter found it waited longer than its class's `maxQueueWaitMinutes`. */
-  | 'QueueWaitExceeded';
-
-/** Simulated wall clock: second 0 of a run is this instant (the slot line orders by ISO timestamps). */
+/** Second 0 of a run, as wall-clock time for the ledger's ISO timestamps. */
 export const SIM_EPOCH_MS = Date.UTC(2026, 0, 1);
 
-/** The queryId athena-wlm's slot store sees: zero-padded so that string order is arrival order. */
-export const queryIdOf = (id: number) => `q${String(id).padStart(7, '0')}`;
+/** Modelled latencies (ms): SQS to a Lambda event source, one Step Functions state, one AWS call. */
+export const LATENCY = {
+  eventSource: 20,
+  stateTransition: 20,
+  awsCall: 8,
+} as const;
+
+/** The starter event source's batching window in ms: none (lib/query-starter.ts). */
+export const STARTER_WINDOW_MS = 0;
+
+/** The starter's event source: up to this many concurrent batches (the stack's default). */
+export const STARTER_CONCURRENCY = 5;
+/** Messages per Lambda batch (SQS's largest without a batching window). */
+export const BATCH_SIZE = 10;
+
+export type QueryStatus = 'waiting' | 'running' | 'completed' | 'failed';
 
 export interface QueryOutcome {
   readonly id: number;
+  readonly queryId: string;
   readonly className: string;
+  /** Seconds since the start of the run. */
   readonly arrivedAt: number;
+  readonly runtime: number;
   status: QueryStatus;
-  /** When Athena accepted the start that ran (undefined if it never started). */
+  /** When Athena accepted the start that ran to the end. */
   startedAt?: number;
   finishedAt?: number;
-  /** StartQueryExecution calls made for this query (billed Athena API attempts). */
   startAttempts: number;
-  /** Of those, rejected with TooManyRequestsException. */
   throttled: number;
-  /** Step Functions executions (athena-wlm and retry-only), or DLQ round trips (the sample). */
+  /** When each StartQueryExecution call was made (s), accepted or not. */
+  readonly startCalls: number[];
   executions: number;
   redrives: number;
-  /** athena-wlm: times the starter found no slot for it. */
-  slotWaits: number;
-  failureReason?: string;
-  failureCode?: FailureCode;
-  /** athena-wlm: when it first took a slot (undefined if never). */
-  admittedAt?: number;
-  /** athena-wlm: when its first attempt was first refused a slot, i.e. joined its class's line. */
-  lineSince?: number;
-  /** athena-wlm: when its first attempt was last refused a slot. */
-  lastRefusedAt?: number;
-  /** Internal: the attempt number carried by its message (1, then +1 per deferral). */
-  attempt: number;
-  holdsSlot: boolean;
+  preemptions: number;
+  /** Seconds of Athena work thrown away by pre-emptions (and billed). */
+  lostWorkSeconds: number;
+  failureCode?: string;
 }
 
 export interface SimOptions {
   readonly config: WlmConfig;
+  /** The account's Active DML quota (the live value when the config says 'service-quotas'). */
+  readonly quota: number;
   readonly seed: number;
   readonly horizonSeconds: number;
-  /** Samples of own and total concurrency every this many seconds (0: none). */
-  readonly sampleEverySeconds?: number;
-  /**
-   * athena-wlm's admission: `line` (default) is the product's first-come line per class (`admitInLine`);
-   * `no-line` is the plain `decideAdmission` the product used before the benchmark, where any look may
-   * take a free slot, so a newcomer can pass older waiting queries.
-   */
-  readonly admission?: 'line' | 'no-line';
+}
+
+/** Requests to AWS services, to price the run. */
+export interface Requests {
+  lambdaRuns: { starter: number; dispatcher: number; redrive: number };
+  /** When each starter and dispatcher invocation began (ms), to count the runs a workload caused. */
+  runTimes: number[];
+  /** When each invocation that had only the schedule's sweep to apply began (ms). */
+  sweepRunTimes: number[];
+  dynamodbReads: number;
+  dynamodbWrites: number;
+  sqsStandard: number;
+  sqsFifo: number;
+  stepFunctionsApi: number;
+  transitions: number;
 }
 
 export interface SimResult {
@@ -110,168 +110,231 @@ export interface SimResult {
   readonly horizonSeconds: number;
   readonly queries: readonly QueryOutcome[];
   readonly startAttempts: number;
-  /** `ThrottlingErrorCount`: TooManyRequests responses to our own starts. */
+  /** TooManyRequests answers to our own starts (`ThrottlingErrorCount`). */
   readonly throttledAttempts: number;
-  readonly sfnTransitions: number;
   readonly executions: number;
-  /** `RestartQueryCount`: deferred queries moved back to the main queue. */
   readonly redrives: number;
-  /** athena-wlm: starter looks that found no slot (each an SQS receive + Lambda invocation). */
-  readonly slotWaitLooks: number;
-  /** athena-wlm: writes of the slot item by acquires (planSlotWrite said something changed). */
-  readonly slotItemWrites: number;
-  /** athena-wlm: most waiting tickets in the slot item at once. */
-  readonly peakWaitingTickets: number;
-  /** Most of our own queries active in Athena at once. */
-  readonly peakOwnConcurrent: number;
-  /** Most queries active in Athena at once, ours plus outside traffic (never above the quota). */
-  readonly peakTotalConcurrent: number;
-  /** athena-wlm: most slots held at once (admitted, starting or running). */
-  readonly peakSlotsHeld: number;
-  /** athena-wlm: most slots held at once per class. */
-  readonly peakSlotsByClass: Readonly<Record<string, number>>;
-  readonly outsideSubmitted: number;
-  /** Console queries Athena rejected because the quota was full. */
-  readonly outsideRejected: number;
-  /** Mean of our own queries active in Athena over the time when at least one of ours waited to start. */
-  readonly meanOwnActiveWhileBacklogged: number;
-  /** Seconds during which at least one of our queries had arrived and not started. */
+  readonly preemptions: number;
+  readonly requests: Requests;
+  /** Mean of our own queries running in Athena while at least one of ours waited to start. */
+  readonly busyWhileWaiting: number;
   readonly backloggedSeconds: number;
-  /** [time, own active, total active] samples. */
-  readonly samples: readonly (readonly [number, number, number])[];
+  readonly peakOwnConcurrent: number;
+  readonly peakTotalConcurrent: number;
+  readonly outsideSubmitted: number;
+  readonly outsideRejected: number;
+  /** Queries accepted that ended with no terminal status and nothing left to give them one. */
+  readonly lost: number;
 }
 
-type SimEvent =
-  | { readonly kind: 'arrive'; readonly query: QueryOutcome; readonly runtime: number }
-  | { readonly kind: 'receive'; readonly query: QueryOutcome; readonly receiveCount: number }
-  | { readonly kind: 'attempt'; readonly query: QueryOutcome; readonly retry: number }
-  | { readonly kind: 'finish'; readonly query: QueryOutcome }
-  | { readonly kind: 'redrive-tick' }
-  | { readonly kind: 'outside-arrive'; readonly runtime: number }
-  | { readonly kind: 'outside-finish' }
-  | { readonly kind: 'sample' };
+/** The queryId of a trace arrival: zero-padded so that string order is arrival order. */
+export const queryIdOf = (id: number) => `q${String(id).padStart(7, '0')}`;
 
-interface Scheduled {
-  readonly at: number;
-  readonly seq: number;
-  readonly event: SimEvent;
-}
-
-/** A binary min-heap on (time, insertion order): ties resolve in the order events were scheduled. */
-class EventQueue {
-  private readonly heap: Scheduled[] = [];
-  private seq = 0;
-
-  get size(): number {
-    return this.heap.length;
-  }
-
-  push(at: number, event: SimEvent): void {
-    const heap = this.heap;
-    heap.push({ at, seq: this.seq++, event });
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(heap[i], heap[parent])) break;
-      [heap[i], heap[parent]] = [heap[parent], heap[i]];
-      i = parent;
-    }
-  }
-
-  pop(): Scheduled | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (heap.length > 0 && last) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && before(heap[l], heap[m])) m = l;
-        if (r < heap.length && before(heap[r], heap[m])) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m], heap[i]];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-const before = (a: Scheduled, b: Scheduled) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
-
-/** Runs one strategy over one trace. Same trace, config and seed: same result, to the last figure. */
-export function simulate(strategy: StrategyName, trace: Trace, options: SimOptions): SimResult {
-  return withMemoizedDateParse(() => new Simulation(strategy, trace, options).run());
+/** The throttling retrier of run-query's StartQuery state, as the deployed definition has it. */
+export function throttleRetrier(config: WlmConfig): {
+  intervalSeconds: number;
+  backoffRate: number;
+  maxDelaySeconds: number;
+  maxAttempts: number;
+} {
+  const definition = JSON.parse(runQueryDefinition(runQueryTuning(config))) as {
+    States: Record<string, { Retry?: { ErrorEquals: string[]; [k: string]: unknown }[] }>;
+  };
+  const retrier = definition.States[RunQueryStates.startQuery].Retry?.find((r) =>
+    r.ErrorEquals.includes(THROTTLING_ERRORS[0]),
+  );
+  if (!retrier) throw new Error('run-query has no throttling retrier on StartQuery');
+  return {
+    intervalSeconds: Number(retrier.IntervalSeconds ?? 1),
+    backoffRate: Number(retrier.BackoffRate ?? 2),
+    maxDelaySeconds: Number(retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY),
+    maxAttempts: Number(retrier.MaxAttempts ?? 3),
+  };
 }
 
 /**
- * `admitInLine` parses every waiting ticket's `lastSeenAt` on every look, and `Date.parse` of an ISO
- * string costs about 0.5 us: with 200 tickets that was nine tenths of the simulator's time. While a
- * (synchronous) simulation runs, Date.parse answers repeated strings from a cache: the same values, faster.
+ * State transitions of run-query's paths, counted on the definition: each name must follow the one
+ * before it (Next, a Catch, a Choice), so a path that no longer exists in the file fails here.
  */
-function withMemoizedDateParse<T>(run: () => T): T {
-  const original = Date.parse;
-  const cache = new Map<string, number>();
-  Date.parse = (text: string) => {
-    let parsed = cache.get(text);
-    if (parsed === undefined) {
-      parsed = original(text);
-      cache.set(text, parsed);
+export function transitionsOf(path: readonly string[]): number {
+  const states = (JSON.parse(runQueryDefinition()) as { States: Record<string, Record<string, unknown>> })
+    .States;
+  for (let i = 1; i < path.length; i++) {
+    const from = states[path[i - 1]];
+    const targets = new Set<unknown>([
+      from?.Next,
+      from?.Default,
+      ...((from?.Catch as { Next: string }[] | undefined) ?? []).map((c) => c.Next),
+      ...((from?.Choices as { Next: string }[] | undefined) ?? []).map((c) => c.Next),
+    ]);
+    if (!states[path[i]] || !targets.has(path[i])) {
+      throw new Error(`run-query has no transition ${path[i - 1]} -> ${path[i]}`);
     }
-    return parsed;
-  };
-  try {
-    return run();
-  } finally {
-    Date.parse = original;
+  }
+  return path.length;
+}
+
+/** Paths of run-query (StartQuery once; each retry of it is one more transition). */
+export const PATHS = {
+  enter: ['EnterLine', 'MarkRunning', 'StartQuery'],
+  succeeded: ['StartQuery', 'QuerySucceeded', 'ReleaseSlot', 'RouteOutcome', 'RecordSucceeded', 'Succeeded'],
+  deferred: [
+    'StartQuery',
+    'QueryError',
+    'DescribeError',
+    'ThrottledTooLong',
+    'ReleaseSlot',
+    'RouteOutcome',
+    'SendToDeferredQueue',
+    'RecordDeferred',
+    'Deferred',
+  ],
+  waitedTooLong: ['EnterLine', 'WaitedTooLong', 'LeaveLine', 'RecordNotStarted', 'QueryDidNotSucceed'],
+  notStartable: ['MarkRunning', 'NotStartable', 'ReleaseSlot', 'RouteOutcome', 'Skipped'],
+} as const;
+
+/** Runs one strategy over one trace. Same trace, config and seed: same result, to the last figure. */
+export async function simulate(
+  strategy: StrategyName,
+  trace: Trace,
+  options: SimOptions,
+): Promise<SimResult> {
+  return new Simulation(strategy, trace, options).run();
+}
+
+type TokenAnswer = { readonly ok: true } | { readonly ok: false; readonly error: string };
+
+/** Task tokens of the simulated executions: EnterLine waits on one until the dispatcher completes it. */
+class SimTokens implements TaskTokens {
+  private readonly waiters = new Map<string, (answer: TokenAnswer) => void>();
+  constructor(private readonly requests: Requests) {}
+
+  wait(token: string): Promise<TokenAnswer> {
+    return new Promise((resolve) => this.waiters.set(token, resolve));
+  }
+
+  drop(token: string): void {
+    this.waiters.delete(token);
+  }
+
+  async succeed(token: string): Promise<'ok' | 'gone'> {
+    return this.answer(token, { ok: true });
+  }
+
+  async fail(token: string, error: string): Promise<'ok' | 'gone'> {
+    return this.answer(token, { ok: false, error });
+  }
+
+  private answer(token: string, answer: TokenAnswer): 'ok' | 'gone' {
+    this.requests.stepFunctionsApi++;
+    const waiter = this.waiters.get(token);
+    if (!waiter) return 'gone';
+    this.waiters.delete(token);
+    waiter(answer);
+    return 'ok';
   }
 }
 
+/** A FIFO message queue in memory (SQS), counting requests. */
+class SimQueue implements MessageQueue {
+  private readonly messages: { body: string; handle: string }[] = [];
+  private next = 0;
+  constructor(
+    private readonly requests: Requests,
+    private readonly onSend: (body: string) => void = () => {},
+  ) {}
+
+  get depth(): number {
+    return this.messages.length;
+  }
+
+  /** The query ids of the messages waiting in the queue. */
+  queryIds(): string[] {
+    return this.messages.map((m) => (JSON.parse(m.body) as { queryId: string }).queryId);
+  }
+
+  async receive(max: number): Promise<readonly ReceivedMessage[]> {
+    this.requests.sqsStandard++;
+    return this.take(max);
+  }
+
+  /** What an event source hands a batch (its receive is counted by the caller). */
+  take(max: number): ReceivedMessage[] {
+    return this.messages
+      .splice(0, max)
+      .map((m) => ({ body: m.body, receiptHandle: m.handle, receiveCount: 1 }));
+  }
+
+  async send(body: string): Promise<void> {
+    this.requests.sqsStandard++;
+    this.messages.push({ body, handle: `h${this.next++}` });
+    this.onSend(body);
+  }
+
+  async delete(): Promise<void> {
+    this.requests.sqsStandard++;
+  }
+}
+
+interface SimExecution {
+  readonly arn: string;
+  stopped: boolean;
+  stop: () => void;
+  readonly stoppedSignal: Promise<'stopped'>;
+}
+
 class Simulation {
-  private readonly events = new EventQueue();
+  private readonly clock = new VirtualClock();
   private readonly random: Random;
-  private readonly quota: number;
-  private readonly policy: AdmissionPolicy;
   private readonly queries: QueryOutcome[] = [];
-  private readonly runtimes = new Map<number, number>();
-  private readonly submittedAt = new Map<number, string>();
-  /** The sample's "dead letter" queue, or athena-wlm's `queries-deferred`: FIFO. */
-  private deferred: QueryOutcome[] = [];
-  /** athena-wlm: the slot item's holders and waiting tickets, as the slot stores keep them. */
-  private slotState: SlotState = { holders: [], waiting: [] };
-  /** The same, in the slot item's layout, kept in step with `slotState` for `planSlotWrite`. */
-  private readonly slotItem = { holders: {}, waiting: {}, version: 0 } satisfies SlotItem as {
-    holders: Record<string, { className: string; acquiredAt: string }>;
-    waiting: Record<string, { className: string; submittedAt: string; lastSeenAt: string }>;
-    version: number;
+  private readonly byQueryId = new Map<string, QueryOutcome>();
+  private readonly requests: Requests = {
+    lambdaRuns: { starter: 0, dispatcher: 0, redrive: 0 },
+    runTimes: [],
+    sweepRunTimes: [],
+    dynamodbReads: 0,
+    dynamodbWrites: 0,
+    sqsStandard: 0,
+    sqsFifo: 0,
+    stepFunctionsApi: 0,
+    transitions: 0,
   };
-  private readonly ticketTtlMs: number;
-  private readonly peakSlotsByClass: Record<string, number> = {};
-  private readonly samples: [number, number, number][] = [];
-  private now = 0;
+  private readonly capacity: number;
+  private readonly retrier: ReturnType<typeof throttleRetrier>;
   private ownActive = 0;
   private outsideActive = 0;
-  private slotsHeld = 0;
-  private startAttempts = 0;
-  private throttledAttempts = 0;
-  private sfnTransitions = 0;
-  private executions = 0;
-  private redrives = 0;
-  private slotWaitLooks = 0;
-  private slotItemWrites = 0;
-  private peakWaitingTickets = 0;
+  private waitingToStart = 0;
+  private lastMark = 0;
+  private busyArea = 0;
+  private backloggedMs = 0;
   private peakOwn = 0;
   private peakTotal = 0;
-  private peakSlots = 0;
+  private startAttempts = 0;
+  private throttledAttempts = 0;
+  private executionsStarted = 0;
+  private redrives = 0;
+  private preemptions = 0;
   private outsideSubmitted = 0;
   private outsideRejected = 0;
-  /** Arrived, neither started nor given up. */
-  private backlog = 0;
-  private backloggedSeconds = 0;
-  private backloggedArea = 0;
+  // athena-wlm's parts
+  private readonly ledger = new InMemoryLedger(() => this.now());
+  private readonly store = new InMemoryDispatchStore();
+  private readonly tokens: SimTokens;
+  private readonly executions = new Map<string, SimExecution>();
+  private readonly queriesQueue: SimQueue;
+  private readonly deferredQueue: SimQueue;
+  private readonly failedQueue: SimQueue;
+  private readonly wakeQueue: WakeEvent[] = [];
+  private starterBatches = 0;
+  private starterScheduled = false;
+  private starterTimer = 0;
+  private dispatcherBusy = false;
+  private dispatcherScheduled = false;
+  private readonly dispatcherDeps: DispatcherDeps;
+  /** The sample's "dead letter" queue. */
+  private sampleDlq: QueryOutcome[] = [];
+  /** Executions of each query still waiting or running. */
+  private readonly live = new Map<string, number>();
 
   constructor(
     private readonly strategy: StrategyName,
@@ -279,367 +342,561 @@ class Simulation {
     private readonly options: SimOptions,
   ) {
     this.random = mulberry32(deriveSeed(options.seed, 'strategy', strategy));
-    const quota = options.config.quota.activeDmlQueries;
-    if (typeof quota !== 'number') throw new Error('the simulator needs a numeric quota.activeDmlQueries');
-    this.quota = quota;
-    this.policy = admissionPolicy(options.config);
-    this.ticketTtlMs = ticketTtlMs(options.config.admission);
-  }
-
-  run(): SimResult {
-    const { horizonSeconds, config } = this.options;
-    for (const a of this.trace.arrivals) this.events.push(a.at, { kind: 'arrive', ...this.newQuery(a) });
-    for (const o of this.trace.outside)
-      this.events.push(o.at, { kind: 'outside-arrive', runtime: o.runtime });
-    const tickSeconds = this.strategy === 'reference-sample' ? 60 : config.redrive.everyMinutes * 60;
-    this.events.push(tickSeconds, { kind: 'redrive-tick' });
-    const sampleEvery = this.options.sampleEverySeconds ?? 0;
-    if (sampleEvery > 0) this.events.push(0, { kind: 'sample' });
-
-    for (let next = this.events.pop(); next && next.at <= horizonSeconds; next = this.events.pop()) {
-      if (this.backlog > 0) {
-        this.backloggedSeconds += next.at - this.now;
-        this.backloggedArea += this.ownActive * (next.at - this.now);
-      }
-      this.now = next.at;
-      const e = next.event;
-      switch (e.kind) {
-        case 'arrive':
-          this.runtimes.set(e.query.id, e.runtime);
-          this.queries.push(e.query);
-          this.backlog++;
-          this.receive(e.query, 1);
-          break;
-        case 'receive':
-          this.receive(e.query, e.receiveCount);
-          break;
-        case 'attempt':
-          this.attempt(e.query, e.retry);
-          break;
-        case 'finish':
-          this.finish(e.query);
-          break;
-        case 'redrive-tick':
-          this.redriveTick();
-          this.events.push(this.now + tickSeconds, { kind: 'redrive-tick' });
-          break;
-        case 'outside-arrive':
-          this.outsideSubmitted++;
-          if (this.ownActive + this.outsideActive >= this.quota) {
-            this.outsideRejected++;
-          } else {
-            this.outsideActive++;
-            this.notePeaks();
-            this.events.push(this.now + e.runtime, { kind: 'outside-finish' });
-          }
-          break;
-        case 'outside-finish':
-          this.outsideActive--;
-          break;
-        case 'sample':
-          this.samples.push([this.now, this.ownActive, this.ownActive + this.outsideActive]);
-          this.events.push(this.now + sampleEvery, { kind: 'sample' });
-          break;
-      }
-    }
-
-    return {
-      strategy: this.strategy,
-      quota: this.quota,
-      capacity: this.policy.capacity,
-      horizonSeconds,
-      queries: this.queries,
-      startAttempts: this.startAttempts,
-      throttledAttempts: this.throttledAttempts,
-      sfnTransitions: this.sfnTransitions,
-      executions: this.executions,
-      redrives: this.redrives,
-      slotWaitLooks: this.slotWaitLooks,
-      slotItemWrites: this.slotItemWrites,
-      peakWaitingTickets: this.peakWaitingTickets,
-      peakOwnConcurrent: this.peakOwn,
-      peakTotalConcurrent: this.peakTotal,
-      peakSlotsHeld: this.peakSlots,
-      peakSlotsByClass: this.peakSlotsByClass,
-      outsideSubmitted: this.outsideSubmitted,
-      outsideRejected: this.outsideRejected,
-      meanOwnActiveWhileBacklogged: this.backloggedSeconds ? this.backloggedArea / this.backloggedSeconds : 0,
-      backloggedSeconds: this.backloggedSeconds,
-      samples: this.samples,
+    this.capacity = admissionPolicy(options.config, options.quota).capacity;
+    this.retrier = throttleRetrier(options.config);
+    this.tokens = new SimTokens(this.requests);
+    this.queriesQueue = new SimQueue(this.requests, () => this.scheduleStarter());
+    this.deferredQueue = new SimQueue(this.requests);
+    // What is parked ends FAILED with its reason (the starter and the redrive wrote it to the ledger).
+    this.failedQueue = new SimQueue(this.requests, (body) => {
+      const query = this.byQueryId.get((JSON.parse(body) as { queryId?: string }).queryId ?? '');
+      if (query) this.fail(query, 'Parked');
+    });
+    this.dispatcherDeps = {
+      config: options.config,
+      store: this.store,
+      tokens: this.tokens,
+      ledger: this.countedLedger(),
+      executions: {
+        start: (name, input) => this.startExecution(name, input),
+        stop: async (arn) => this.stop(arn),
+      },
+      metrics: NO_METRICS,
+      clock: () => this.now(),
+      rate: new StartRate(options.config.admission.startsPerSecond),
+      liveQuota: async () => options.quota,
     };
   }
 
-  private newQuery(a: Arrival): { query: QueryOutcome; runtime: number } {
-    return {
-      query: {
+  private now(): Date {
+    return new Date(SIM_EPOCH_MS + this.clock.nowMs);
+  }
+
+  private get nowSeconds(): number {
+    return this.clock.nowMs / 1000;
+  }
+
+  async run(): Promise<SimResult> {
+    const { config, horizonSeconds } = this.options;
+    for (const a of this.trace.arrivals) {
+      const query: QueryOutcome = {
         id: a.id,
+        queryId: queryIdOf(a.id),
         className: a.className,
         arrivedAt: a.at,
-        status: 'queued',
+        runtime: a.runtime,
+        status: 'waiting',
         startAttempts: 0,
         throttled: 0,
+        startCalls: [],
         executions: 0,
         redrives: 0,
-        slotWaits: 0,
-        attempt: 1,
-        holdsSlot: false,
-      },
-      runtime: a.runtime,
-    };
+        preemptions: 0,
+        lostWorkSeconds: 0,
+      };
+      this.queries.push(query);
+      this.byQueryId.set(query.queryId, query);
+      this.clock.at(a.at * 1000, () => this.arrive(query));
+    }
+    for (const o of this.trace.outside) this.clock.at(o.at * 1000, () => this.outsideArrive(o.runtime));
+    if (this.strategy === 'reference-sample') {
+      this.every(60_000, () => this.sampleRedrive());
+    } else {
+      this.every(config.redrive.everyMinutes * 60_000, () => this.redriveTick());
+      if (this.strategy === 'athena-wlm')
+        this.every(60_000, () => this.wake({ type: 'sweep', why: 'schedule' }));
+    }
+    await this.clock.runUntil(horizonSeconds * 1000);
+    this.mark();
+    return this.result();
   }
 
-  /** A consumer looks at the query's message (SQS to Lambda is taken as instant). */
-  private receive(query: QueryOutcome, receiveCount: number): void {
+  private every(ms: number, tick: () => void): void {
+    const fire = () => {
+      tick();
+      this.clock.at(this.clock.nowMs + ms, fire);
+    };
+    this.clock.at(ms, fire);
+  }
+
+  /** Accounts busy-while-waiting time up to now; call before any change of the counts. */
+  private mark(): void {
+    const now = this.clock.nowMs;
+    if (this.waitingToStart > 0) {
+      this.busyArea += this.ownActive * (now - this.lastMark);
+      this.backloggedMs += now - this.lastMark;
+    }
+    this.lastMark = now;
+  }
+
+  private arrive(query: QueryOutcome): void {
+    this.mark();
+    this.waitingToStart++;
     switch (this.strategy) {
       case 'reference-sample':
-        // The executor Lambda calls StartQueryExecution once; any error sends the message to the DLQ.
-        query.executions++;
-        this.executions++;
-        if (!this.tryStart(query)) {
-          query.status = 'deferred';
-          this.deferred.push(query);
-        }
+        this.clock.at(this.clock.nowMs + LATENCY.eventSource, () => this.sampleExecute(query));
         return;
       case 'retry-only':
-        this.startExecution(query);
+        this.clock.at(
+          this.clock.nowMs + LATENCY.eventSource,
+          () => void this.runExecution(query, 1, { line: false }),
+        );
         return;
-      case 'athena-wlm': {
-        // SQS parks a message received more than maxReceiveCount times in `queries-failed`.
-        const { maxReceives } = this.options.config.admission;
-        if (receiveCount > maxReceives) {
-          this.fail(query, 'Parked', `parked after ${maxReceives} receives without a slot`);
-          return;
-        }
-        // The starter (functions/core/start-query.ts): a first attempt that waited past its class's
-        // maxQueueWaitMinutes ends FAILED (QueueWaitExceeded) before it asks for a slot.
-        const now = this.clock();
-        const limitMinutes = this.options.config.classes[query.className]?.maxQueueWaitMinutes ?? Infinity;
-        const waitedMs = now.getTime() - Date.parse(this.submittedAtOf(query));
-        if (waitedMs > limitMinutes * 60_000 && query.attempt === 1) {
-          this.fail(
-            query,
-            'QueueWaitExceeded',
-            `waited ${Math.round(waitedMs / 60_000)} minutes for a slot, longer than maxQueueWaitMinutes (${limitMinutes})`,
-          );
-          return;
-        }
-        if (this.acquireSlot(query, now)) {
-          query.holdsSlot = true;
-          query.admittedAt ??= this.now;
-          this.slotsHeld++;
-          this.peakSlots = Math.max(this.peakSlots, this.slotsHeld);
-          const mine = this.slotState.holders.filter((h) => h.className === query.className).length;
-          this.peakSlotsByClass[query.className] = Math.max(
-            this.peakSlotsByClass[query.className] ?? 0,
-            mine,
-          );
-          this.startExecution(query);
-          return;
-        }
-        this.slotWaitLooks++;
-        query.slotWaits++;
-        if (query.attempt === 1) {
-          query.lineSince ??= this.now;
-          query.lastRefusedAt = this.now;
-        }
-        query.status = 'waiting-for-slot';
-        const delay = slotWaitSeconds(receiveCount, this.options.config.admission, this.random);
-        this.events.push(this.now + delay, { kind: 'receive', query, receiveCount: receiveCount + 1 });
+      case 'athena-wlm':
+        // API Gateway's SendMessage, with the body its mapping template builds.
+        void this.queriesQueue.send(
+          JSON.stringify({
+            workgroup: query.className,
+            queryId: query.queryId,
+            submittedAt: Math.round(SIM_EPOCH_MS + query.arrivedAt * 1000),
+            body: { query: `SELECT ${query.id}` },
+          }),
+        );
         return;
-      }
     }
   }
 
-  /** The simulated wall clock (whole milliseconds, as the slot item's ISO timestamps). */
-  private clock(): Date {
-    return new Date(SIM_EPOCH_MS + this.now * 1000);
-  }
-
-  /** The ledger's `submittedAt` of a query: the order of its class's line. */
-  private submittedAtOf(query: QueryOutcome): string {
-    let submittedAt = this.submittedAt.get(query.id);
-    if (submittedAt === undefined) {
-      submittedAt = new Date(SIM_EPOCH_MS + query.arrivedAt * 1000).toISOString();
-      this.submittedAt.set(query.id, submittedAt);
-    }
-    return submittedAt;
-  }
-
-  /**
-   * `slots.acquire(queryId, class, policy, {submittedAt, ticketTtlMs})` as the slot stores do it: read the
-   * item, decide with `admitInLine`, write what `planSlotWrite` says needs writing (a ticket renewed within
-   * half its TTL is not rewritten; a line of MAX_WAITING_TICKETS takes no more), and apply it.
-   */
-  private acquireSlot(query: QueryOutcome, now: Date): boolean {
-    const queryId = queryIdOf(query.id);
-    if (this.options.admission === 'no-line') {
-      if (!decideAdmission(this.policy, usageOf(this.slotState.holders), query.className).admitted)
-        return false;
-      const holder = { queryId, className: query.className, acquiredAt: now.toISOString() };
-      this.slotState = { ...this.slotState, holders: [...this.slotState.holders, holder] };
-      this.slotItem.holders[queryId] = { className: holder.className, acquiredAt: holder.acquiredAt };
-      return true;
-    }
-    const request = { queryId, className: query.className, submittedAt: this.submittedAtOf(query) };
-    const { decision, changes } = admitInLine(this.slotState, request, this.policy, now, this.ticketTtlMs);
-    const write = planSlotWrite(this.slotItem, changes, now, this.ticketTtlMs);
-    if (write) {
-      // The simulated item always exists, so the write is an update; apply exactly what it writes.
-      const applied = written(changes, write.kind === 'update' ? write : undefined);
-      this.slotItemWrites++;
-      this.slotState = applySlotChanges(this.slotState, applied);
-      const item = this.slotItem;
-      item.version++;
-      if (applied.addHolder) {
-        const { queryId: id, className, acquiredAt } = applied.addHolder;
-        item.holders[id] = { className, acquiredAt };
-      }
-      for (const id of applied.removeTickets) delete item.waiting[id];
-      if (applied.putTicket) {
-        const { queryId: id, className, submittedAt, lastSeenAt } = applied.putTicket;
-        item.waiting[id] = { className, submittedAt, lastSeenAt };
-      }
-      this.peakWaitingTickets = Math.max(this.peakWaitingTickets, this.slotState.waiting.length);
-    }
-    return decision.admitted;
-  }
-
-  private startExecution(query: QueryOutcome): void {
-    query.executions++;
-    this.executions++;
-    query.status = 'starting';
-    this.sfnTransitions += TRANSITIONS.markRunning;
-    this.attempt(query, 0);
-  }
-
-  /** The StartQuery task state: one call, and on throttling a retry with backoff and full jitter. */
-  private attempt(query: QueryOutcome, retry: number): void {
-    this.sfnTransitions += TRANSITIONS.startQueryEntry;
-    if (this.tryStart(query)) return;
-    const { intervalSeconds, backoffRate, maxDelaySeconds, maxAttempts } = this.options.config.throttleRetry;
-    if (retry < maxAttempts) {
-      const ceiling = Math.min(maxDelaySeconds, intervalSeconds * backoffRate ** retry);
-      this.events.push(this.now + this.random() * ceiling, { kind: 'attempt', query, retry: retry + 1 });
-      return;
-    }
-    this.sfnTransitions += TRANSITIONS.deferredTail;
-    this.releaseSlot(query);
-    query.status = 'deferred';
-    query.attempt++;
-    this.deferred.push(query);
-  }
+  // --- Athena ------------------------------------------------------------------------------------
 
   /** StartQueryExecution: accepted while running + queued is below the quota, else TooManyRequests. */
   private tryStart(query: QueryOutcome): boolean {
     query.startAttempts++;
+    query.startCalls.push(this.nowSeconds);
     this.startAttempts++;
-    if (this.ownActive + this.outsideActive >= this.quota) {
+    if (this.ownActive + this.outsideActive >= this.options.quota) {
       query.throttled++;
       this.throttledAttempts++;
       return false;
     }
+    this.mark();
     this.ownActive++;
-    this.backlog--;
-    this.notePeaks();
+    if (query.startedAt === undefined) this.waitingToStart--;
+    query.startedAt = this.nowSeconds;
     query.status = 'running';
-    query.startedAt = this.now;
-    this.events.push(this.now + (this.runtimes.get(query.id) ?? 0), { kind: 'finish', query });
+    this.peakOwn = Math.max(this.peakOwn, this.ownActive);
+    this.peakTotal = Math.max(this.peakTotal, this.ownActive + this.outsideActive);
     return true;
   }
 
-  private finish(query: QueryOutcome): void {
+  private athenaEnded(): void {
+    this.mark();
     this.ownActive--;
+  }
+
+  private outsideArrive(runtime: number): void {
+    this.outsideSubmitted++;
+    if (this.ownActive + this.outsideActive >= this.options.quota) {
+      this.outsideRejected++;
+      return;
+    }
+    this.outsideActive++;
+    this.peakTotal = Math.max(this.peakTotal, this.ownActive + this.outsideActive);
+    this.clock.at(this.clock.nowMs + runtime * 1000, () => {
+      this.outsideActive--;
+    });
+  }
+
+  private complete(query: QueryOutcome): void {
     query.status = 'completed';
-    query.finishedAt = this.now;
-    if (this.strategy !== 'reference-sample') this.sfnTransitions += TRANSITIONS.succeededTail;
-    this.releaseSlot(query);
+    query.finishedAt = this.nowSeconds;
   }
 
-  /** The state machine's ReleaseSlot: `REMOVE holders.<queryId>` (tickets are left alone). */
-  private releaseSlot(query: QueryOutcome): void {
-    if (!query.holdsSlot) return;
-    query.holdsSlot = false;
-    const queryId = queryIdOf(query.id);
-    this.slotState = {
-      ...this.slotState,
-      holders: this.slotState.holders.filter((h) => h.queryId !== queryId),
-    };
-    delete this.slotItem.holders[queryId];
-    this.slotsHeld--;
-  }
-
-  /** Ends a query FAILED. A waiting ticket it leaves stays in the line until its TTL drops it, as on AWS. */
-  private fail(query: QueryOutcome, code: FailureCode, reason: string): void {
+  private fail(query: QueryOutcome, code: string): void {
+    if (query.status === 'completed' || query.status === 'failed') return;
+    this.mark();
+    if (query.startedAt === undefined) this.waitingToStart--;
     query.status = 'failed';
-    this.backlog--; // it never started, and no longer waits
     query.failureCode = code;
-    query.failureReason = reason;
-    query.finishedAt = this.now;
+    query.finishedAt = this.nowSeconds;
+  }
+
+  // --- the reference sample ----------------------------------------------------------------------
+
+  /** Its executor Lambda calls StartQueryExecution once; any error sends the message to the "DLQ". */
+  private sampleExecute(query: QueryOutcome): void {
+    query.executions++;
+    this.executionsStarted++;
+    if (!this.tryStart(query)) {
+      this.sampleDlq.push(query);
+      return;
+    }
+    this.clock.at(this.clock.nowMs + query.runtime * 1000, () => {
+      this.athenaEnded();
+      this.complete(query);
+    });
+  }
+
+  /** Every minute, the whole DLQ goes back at once and is tried at once, forever. */
+  private sampleRedrive(): void {
+    const batch = this.sampleDlq;
+    this.sampleDlq = [];
+    for (const query of batch) {
+      query.redrives++;
+      this.redrives++;
+      this.sampleExecute(query);
+    }
+  }
+
+  // --- athena-wlm: the starter, the dispatcher, the redrive ----------------------------------------
+
+  /**
+   * The event source gathers a batch for up to its window after the first message, and invokes at once
+   * when the batch is full.
+   */
+  private scheduleStarter(): void {
+    if (this.starterBatches >= STARTER_CONCURRENCY) return;
+    if (this.queriesQueue.depth >= BATCH_SIZE) {
+      this.starterScheduled = false;
+      this.starterTimer++;
+      void this.starterInvocation();
+      return;
+    }
+    if (this.starterScheduled) return;
+    this.starterScheduled = true;
+    const timer = ++this.starterTimer;
+    this.clock.at(this.clock.nowMs + STARTER_WINDOW_MS, () => {
+      if (timer === this.starterTimer) void this.starterInvocation();
+    });
+  }
+
+  /** One starter Lambda invocation: a batch of `queries`, each through the real `startQuery`. */
+  private async starterInvocation(): Promise<void> {
+    this.starterScheduled = false;
+    const batch = this.queriesQueue.take(BATCH_SIZE);
+    if (batch.length === 0) return;
+    this.starterBatches++;
+    this.requests.lambdaRuns.starter++;
+    this.requests.runTimes.push(this.clock.nowMs);
+    this.requests.sqsStandard += 2; // the event source's receive and batch delete
+    this.scheduleStarter(); // more batches may run alongside, up to the event source's concurrency
+    for (const message of batch) {
+      await this.clock.sleep(LATENCY.awsCall * 2); // the ledger write and StartExecution
+      const outcome = await startQuery(message.body, message.receiveCount, {
+        config: this.options.config,
+        ledger: this.dispatcherDeps.ledger,
+        executions: { start: (name, input) => this.startExecution(name, input) },
+        metrics: NO_METRICS,
+        clock: () => this.now(),
+      });
+      if (outcome.kind === 'parked') await this.failedQueue.send(message.body);
+    }
+    this.starterBatches--;
+    if (this.queriesQueue.depth > 0) this.scheduleStarter();
+  }
+
+  private wake(event: WakeEvent): void {
+    this.requests.sqsFifo++;
+    this.wakeQueue.push(event);
+    this.scheduleDispatcher();
+  }
+
+  private scheduleDispatcher(): void {
+    if (this.dispatcherBusy || this.dispatcherScheduled || this.wakeQueue.length === 0) return;
+    this.dispatcherScheduled = true;
+    this.clock.at(this.clock.nowMs + LATENCY.eventSource, () => void this.dispatcherInvocation());
   }
 
   /**
-   * The sample: every minute, the whole DLQ goes back at once and is tried at once, forever.
-   * athena-wlm: every `redrive.everyMinutes`, at most `maxMessagesPerRun` oldest deferred queries go back
-   * to the queue; one past `maxRedrives` is parked FAILED instead.
+   * One dispatcher Lambda invocation: a batch of the FIFO wake queue (one message group: one batch at a
+   * time) through the real `dispatchInvocation`, which the Lambda handler runs too.
    */
-  private redriveTick(): void {
-    if (this.deferred.length === 0) return;
-    if (this.strategy === 'reference-sample') {
-      const batch = this.deferred;
-      this.deferred = [];
-      for (const query of batch) {
-        query.redrives++;
-        this.redrives++;
-        query.status = 'queued';
-        this.receive(query, 1);
+  private async dispatcherInvocation(): Promise<void> {
+    this.dispatcherScheduled = false;
+    this.dispatcherBusy = true;
+    const batch = this.wakeQueue.splice(0, BATCH_SIZE);
+    this.requests.lambdaRuns.dispatcher++;
+    const onlySweeps = batch.every((e) => e.type === 'sweep' && e.why === 'schedule');
+    (onlySweeps ? this.requests.sweepRunTimes : this.requests.runTimes).push(this.clock.nowMs);
+    this.requests.sqsFifo += 2;
+    const began = this.clock.nowMs;
+    const before = { ...this.store.requests };
+    const summary = await dispatchInvocation(batch, this.dispatcherDeps, {
+      budgetMs: INVOCATION_BUDGET_MS,
+      sleep: (ms) => this.clock.sleep(ms),
+      elapsedMs: () => this.clock.nowMs - began,
+    });
+    const calls =
+      this.store.requests.reads -
+      before.reads +
+      (this.store.requests.writes - before.writes) +
+      summary.admitted;
+    await this.clock.sleep(calls * LATENCY.awsCall);
+    if (summary.nextPassInMs !== undefined) this.wake({ type: 'sweep', why: 'start rate' });
+    this.dispatcherBusy = false;
+    this.scheduleDispatcher();
+  }
+
+  private async redriveTick(): Promise<void> {
+    if (this.deferredQueue.depth === 0) return;
+    this.requests.lambdaRuns.redrive++;
+    const summary = await redriveDeferred({
+      config: this.options.config,
+      ledger: this.dispatcherDeps.ledger,
+      metrics: NO_METRICS,
+      clock: () => this.now(),
+      deferred: this.deferredQueue,
+      queries: this.strategy === 'athena-wlm' ? this.queriesQueue : this.retryOnlyRequeue(),
+      failed: this.failedQueue,
+    });
+    this.redrives += summary.redriven;
+  }
+
+  /** retry-only has no starter: a redriven message starts its next execution directly. */
+  private retryOnlyRequeue(): MessageQueue {
+    return {
+      receive: async () => [],
+      delete: async () => {},
+      send: async (body) => {
+        const { queryId, attempt } = JSON.parse(body) as { queryId: string; attempt: number };
+        const query = this.byQueryId.get(queryId);
+        if (query) void this.runExecution(query, attempt, { line: false });
+      },
+    };
+  }
+
+  // --- run-query -----------------------------------------------------------------------------------
+
+  private async startExecution(name: string, input: RunQueryInput): Promise<StartExecutionResult> {
+    this.requests.stepFunctionsApi++;
+    const arn = `arn:aws:states:sim:0:execution:run-query:${name}`;
+    if (this.executions.has(arn)) return { status: 'already-exists' };
+    const query = this.byQueryId.get(input.queryId);
+    if (!query) throw new Error(`no query ${input.queryId}`);
+    void this.runExecution(query, input.attempt, { line: true, arn, input });
+    return { status: 'started', executionArn: arn };
+  }
+
+  private stop(arn: string): void {
+    this.requests.stepFunctionsApi++;
+    this.executions.get(arn)?.stop();
+  }
+
+  /**
+   * One run-query execution: EnterLine (athena-wlm only) waits for its task token, MarkRunning, then
+   * StartQuery with the definition's throttling retrier, the run, and ReleaseSlot and the ledger write
+   * of its outcome; deferred to the redrive when throttling outlasts the retries.
+   */
+  private async runExecution(
+    query: QueryOutcome,
+    attempt: number,
+    how: { line: false } | { line: true; arn: string; input: RunQueryInput },
+  ): Promise<void> {
+    const arn = how.line ? how.arn : `arn:aws:states:sim:0:execution:run-query:${query.queryId}.a${attempt}`;
+    let stop!: () => void;
+    const stoppedSignal = new Promise<'stopped'>((resolve) => {
+      stop = () => resolve('stopped');
+    });
+    const execution: SimExecution = {
+      arn,
+      stopped: false,
+      stop: () => {
+        execution.stopped = true;
+        stop();
+      },
+      stoppedSignal,
+    };
+    this.executions.set(arn, execution);
+    query.executions++;
+    this.executionsStarted++;
+    this.live.set(query.queryId, (this.live.get(query.queryId) ?? 0) + 1);
+    try {
+      await this.execute(query, attempt, how, execution);
+    } finally {
+      this.live.set(query.queryId, (this.live.get(query.queryId) ?? 1) - 1);
+    }
+  }
+
+  private async execute(
+    query: QueryOutcome,
+    attempt: number,
+    how: { line: false } | { line: true; arn: string; input: RunQueryInput },
+    execution: SimExecution,
+  ): Promise<void> {
+    const { arn, stoppedSignal } = execution;
+    const ledger = this.dispatcherDeps.ledger;
+    const step = async (states: number) => {
+      this.requests.transitions += states;
+      await this.clock.sleep(states * LATENCY.stateTransition);
+    };
+
+    if (how.line) {
+      const token = `${arn}#enter`;
+      const answer = this.tokens.wait(token);
+      this.wake({
+        type: 'enter',
+        queryId: query.queryId,
+        className: query.className,
+        submittedAt: how.input.submittedAt,
+        waitUntil: how.input.waitUntil,
+        attempt,
+        executionArn: arn,
+        taskToken: token,
+      });
+      const timeout = this.clock.sleep(how.input.queueWaitSeconds * 1000).then(() => 'timeout' as const);
+      const outcome = await Promise.race([answer, timeout, stoppedSignal]);
+      if (outcome === 'stopped') return;
+      if (outcome === 'timeout') {
+        this.tokens.drop(token);
+        await step(transitionsOf(PATHS.waitedTooLong));
+        this.wake({
+          type: 'leave',
+          why: 'timed-out',
+          queryId: query.queryId,
+          className: query.className,
+          submittedAt: how.input.submittedAt,
+          executionArn: arn,
+        });
+        await ledger.update(query.queryId, { status: 'FAILED' }, ['QUEUED', 'WAITING_FOR_SLOT']);
+        this.fail(query, 'QueueWaitExceeded');
+        return;
       }
+      if (!outcome.ok) {
+        this.fail(query, outcome.error);
+        return;
+      }
+      const running = await ledger.update(
+        query.queryId,
+        { status: 'RUNNING', executionArn: arn, attempts: attempt },
+        ['QUEUED', 'WAITING_FOR_SLOT'],
+      );
+      if (!running) {
+        await step(transitionsOf(PATHS.notStartable));
+        this.wake({ type: 'release', queryId: query.queryId, executionArn: arn });
+        return;
+      }
+    }
+    await step(transitionsOf(PATHS.enter) - (how.line ? 0 : 1));
+
+    const { intervalSeconds, backoffRate, maxDelaySeconds, maxAttempts } = this.retrier;
+    for (let retry = 0; ; retry++) {
+      if (execution.stopped) return;
+      if (this.tryStart(query)) break;
+      if (retry >= maxAttempts) {
+        await step(transitionsOf(PATHS.deferred) - 1);
+        if (how.line) this.wake({ type: 'release', queryId: query.queryId, executionArn: arn });
+        await this.deferredQueue.send(
+          JSON.stringify({ queryId: query.queryId, workgroup: query.className, attempt: attempt + 1 }),
+        );
+        if (how.line)
+          await ledger.update(
+            query.queryId,
+            { status: 'DEFERRED' },
+            { statuses: ['RUNNING'], executionArn: arn },
+          );
+        else await this.retryOnlyRecord(query, attempt);
+        return;
+      }
+      const ceiling = Math.min(maxDelaySeconds, intervalSeconds * backoffRate ** retry);
+      await this.clock.sleep(this.random() * ceiling * 1000);
+      await step(1);
+    }
+
+    const startedRun = this.clock.nowMs;
+    const ended = await Promise.race([
+      this.clock.sleep(query.runtime * 1000).then(() => 'done' as const),
+      stoppedSignal,
+    ]);
+    this.athenaEnded();
+    if (ended === 'stopped') {
+      // Pre-empted: the dispatcher wrote the ledger, freed the slot and started the next attempt.
+      query.preemptions++;
+      this.preemptions++;
+      query.lostWorkSeconds += (this.clock.nowMs - startedRun) / 1000;
+      query.startedAt = undefined;
+      query.status = 'waiting';
+      this.mark();
+      this.waitingToStart++;
       return;
     }
-    const { maxMessagesPerRun, maxRedrives } = this.options.config.redrive;
-    const batch = this.deferred.splice(0, maxMessagesPerRun);
-    for (const query of batch) {
-      const redrives = query.attempt - 1;
-      if (redrives > maxRedrives) {
-        this.fail(
-          query,
-          'RedriveCapExceeded',
-          `throttled on ${query.executions} executions; redriven ${maxRedrives} times`,
-        );
-        continue;
-      }
-      query.redrives = redrives;
-      this.redrives++;
-      query.status = 'queued';
-      this.receive(query, 1);
+    await step(transitionsOf(PATHS.succeeded) - 1);
+    if (how.line) {
+      this.wake({ type: 'release', queryId: query.queryId, executionArn: arn });
+      await ledger.update(
+        query.queryId,
+        { status: 'SUCCEEDED' },
+        { statuses: ['RUNNING'], executionArn: arn },
+      );
+    }
+    this.complete(query);
+  }
+
+  /** retry-only's ledger, as far as its redrive needs it: the attempt that was deferred. */
+  private async retryOnlyRecord(query: QueryOutcome, attempt: number): Promise<void> {
+    const ledger = this.dispatcherDeps.ledger;
+    const existing = await ledger.get(query.queryId);
+    if (!existing) {
+      await ledger.create({
+        queryId: query.queryId,
+        workgroup: query.className,
+        query: `SELECT ${query.id}`,
+        database: 'default',
+        catalog: 'AwsDataCatalog',
+        submittedAt: new Date(SIM_EPOCH_MS + query.arrivedAt * 1000).toISOString(),
+        status: 'DEFERRED',
+        attempts: attempt,
+        redrives: 0,
+        updatedAt: this.now().toISOString(),
+      });
+    } else {
+      await ledger.update(query.queryId, { status: 'DEFERRED', attempts: attempt });
     }
   }
 
-  private notePeaks(): void {
-    this.peakOwn = Math.max(this.peakOwn, this.ownActive);
-    this.peakTotal = Math.max(this.peakTotal, this.ownActive + this.outsideActive);
+  /** The ledger, counting DynamoDB requests. */
+  private countedLedger() {
+    const ledger = this.ledger;
+    const requests = this.requests;
+    return {
+      get: (id: string) => {
+        requests.dynamodbReads++;
+        return ledger.get(id);
+      },
+      create: (record: Parameters<InMemoryLedger['create']>[0]) => {
+        requests.dynamodbWrites++;
+        return ledger.create(record);
+      },
+      update: (...args: Parameters<InMemoryLedger['update']>) => {
+        requests.dynamodbWrites++;
+        return ledger.update(...args);
+      },
+    };
+  }
+
+  private result(): SimResult {
+    const store = this.store.requests;
+    const unfinished = this.queries.filter((q) => q.status === 'waiting' || q.status === 'running');
+    const queued = new Set([...this.queriesQueue.queryIds(), ...this.deferredQueue.queryIds()]);
+    return {
+      strategy: this.strategy,
+      quota: this.options.quota,
+      capacity: this.capacity,
+      horizonSeconds: this.options.horizonSeconds,
+      queries: this.queries,
+      startAttempts: this.startAttempts,
+      throttledAttempts: this.throttledAttempts,
+      executions: this.executionsStarted,
+      redrives: this.redrives,
+      preemptions: this.preemptions,
+      requests: {
+        ...this.requests,
+        dynamodbReads: this.requests.dynamodbReads + store.reads,
+        dynamodbWrites: this.requests.dynamodbWrites + store.writes,
+      },
+      busyWhileWaiting: this.backloggedMs > 0 ? this.busyArea / this.backloggedMs : 0,
+      backloggedSeconds: this.backloggedMs / 1000,
+      peakOwnConcurrent: this.peakOwn,
+      peakTotalConcurrent: this.peakTotal,
+      outsideSubmitted: this.outsideSubmitted,
+      outsideRejected: this.outsideRejected,
+      // Accepted, not ended, and nothing (a message, a waiting or running execution) left to end it.
+      lost: unfinished.filter(
+        (q) => !queued.has(q.queryId) && !(this.live.get(q.queryId) ?? 0) && !this.sampleDlq.includes(q),
+      ).length,
+    };
   }
 }
 
-/**
- * The part of an admission's changes that a `planSlotWrite` update writes: the ticket only when the
- * write sets it (the simulated item always has its `waiting` map, so a ticket is set as `#waiting.#ticket`),
- * removals only of the tickets it names. `undefined` (a put of a new item): all of them.
- */
-function written(
-  changes: SlotChanges,
-  update: { readonly ExpressionAttributeNames: Record<string, string> } | undefined,
-): SlotChanges {
-  if (!update) return changes;
-  const names = update.ExpressionAttributeNames;
-  const gone = new Set(
-    Object.entries(names)
-      .filter(([key]) => key.startsWith('#gone'))
-      .map(([, id]) => id),
-  );
-  const ticket = changes.putTicket;
-  return {
-    addHolder: changes.addHolder,
-    putTicket: ticket && names['#ticket'] === ticket.queryId ? ticket : undefined,
-    removeTickets: changes.removeTickets.filter((id) => gone.has(id)),
-  };
-}
+const NO_METRICS: Metrics = {
+  count(_name: MetricName) {},
+  milliseconds() {},
+};

@@ -1,20 +1,19 @@
 #!/usr/bin/env node
-import { resolve } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { appSettings } from '../lib/app-settings';
 import { AthenaWlmStack } from '../lib/athena-wlm-stack';
-import { ConfigError, DEFAULT_CONFIG, loadConfig } from '../lib/config';
+import { ConfigError } from '../lib/config';
 
-// The config file is a path the user typed, so it is resolved from the working directory.
 const app = new App();
-const configFile: string | undefined = app.node.tryGetContext('configFile') ?? process.env.ATHENA_WLM_CONFIG;
-const stackName: string = app.node.tryGetContext('stackName') ?? 'AthenaWlm';
 
 try {
-  const config = configFile ? loadConfig(resolve(configFile)) : DEFAULT_CONFIG;
+  const settings = appSettings((key) => app.node.tryGetContext(key), process.env);
   // Environment-agnostic: no lookups, so `cdk synth` works without credentials.
-  new AthenaWlmStack(app, stackName, {
-    config,
+  new AthenaWlmStack(app, settings.stackName, {
+    config: settings.config,
+    stage: settings.stage,
+    apiCloudWatchRole: settings.apiCloudWatchRole,
     description: 'athena-wlm: workload management for Amazon Athena',
   });
 } catch (error) {

@@ -1,7 +1,8 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { answer, callerOf } from './adapters/aws/api-gateway';
-import { lambdaLogger, ledgerFromEnv, once, slotStoreFromEnv, systemClock } from './adapters/aws/aws-runtime';
+import { lambdaLogger, ledgerFromEnv, once, systemClock, wakeFromEnv } from './adapters/aws/aws-runtime';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
 import { configFromEnv } from './adapters/aws/environment';
 import { SfnExecutionControl } from './adapters/aws/sfn-execution-control';
@@ -10,11 +11,12 @@ import { cancelQueryApi } from './core/query-api';
 
 const ddb = documentClient();
 const sfn = new SFNClient({});
+const sqs = new SQSClient({});
 const logger = lambdaLogger('cancel-query');
 const deps = once((): CancelQueryDeps & { config: ReturnType<typeof configFromEnv> } => ({
   config: configFromEnv(),
   ledger: ledgerFromEnv(ddb),
-  slots: slotStoreFromEnv(ddb),
+  wake: wakeFromEnv(sqs),
   executions: new SfnExecutionControl(sfn),
   clock: systemClock,
 }));

@@ -1,7 +1,13 @@
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { answer } from './adapters/aws/api-gateway';
-import { lambdaLogger, ledgerFromEnv, once, slotStoreFromEnv, systemClock } from './adapters/aws/aws-runtime';
+import {
+  dispatchStoreFromEnv,
+  lambdaLogger,
+  ledgerFromEnv,
+  once,
+  systemClock,
+} from './adapters/aws/aws-runtime';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
 import { configFromEnv } from './adapters/aws/environment';
 import { ServiceQuotaReader } from './adapters/aws/service-quota';
@@ -16,7 +22,7 @@ const deps = once(() => {
   return {
     config,
     ledger: ledgerFromEnv(ddb, config),
-    slots: slotStoreFromEnv(ddb),
+    slots: dispatchStoreFromEnv(ddb),
     clock: systemClock,
     liveQuota: () => quota.activeDmlQueries(),
   };

@@ -2,14 +2,20 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { workgroupNameOf } from '../lib/config';
-import { lambdaLogger, ledgerFromEnv, once, slotStoreFromEnv, systemClock } from './adapters/aws/aws-runtime';
+import {
+  dispatchStoreFromEnv,
+  lambdaLogger,
+  ledgerFromEnv,
+  once,
+  systemClock,
+} from './adapters/aws/aws-runtime';
 import { CloudWatchUsage } from './adapters/aws/cloudwatch-usage';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
 import { configFromEnv, ENV, requireEnv } from './adapters/aws/environment';
 import { PowertoolsMetrics } from './adapters/aws/powertools-metrics';
 import { ServiceQuotaReader } from './adapters/aws/service-quota';
 import { SnsAlertPublisher } from './adapters/aws/sns-alert-publisher';
-import { usageOf } from './core/admission';
+import { usageOf } from './core/dispatch-policy';
 import { alertMessage, type QuotaAlert, quotaAlerts, recentSubmitters } from './core/quota-check';
 
 const ddb = documentClient();
@@ -27,7 +33,7 @@ const deps = once(() => {
   return {
     config,
     ledger: ledgerFromEnv(ddb, config),
-    slots: slotStoreFromEnv(ddb),
+    slots: dispatchStoreFromEnv(ddb),
     usage: new CloudWatchUsage(cloudwatch, systemClock),
     quota: new ServiceQuotaReader(serviceQuotas, systemClock),
     alerts: new SnsAlertPublisher(sns, requireEnv(ENV.alertTopicArn)),

@@ -1,6 +1,14 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { lambdaLogger, ledgerFromEnv, once, slotStoreFromEnv, systemClock } from './adapters/aws/aws-runtime';
+import {
+  dispatchStoreFromEnv,
+  lambdaLogger,
+  ledgerFromEnv,
+  once,
+  systemClock,
+  wakeFromEnv,
+} from './adapters/aws/aws-runtime';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
 import { configFromEnv } from './adapters/aws/environment';
 import { PowertoolsMetrics } from './adapters/aws/powertools-metrics';
@@ -15,6 +23,7 @@ import {
 
 const ddb = documentClient();
 const sfn = new SFNClient({});
+const sqs = new SQSClient({});
 const logger = lambdaLogger('reconcile-slots');
 const metrics = new PowertoolsMetrics();
 
@@ -23,7 +32,8 @@ const deps = once((): ReconcileDeps => {
   return {
     config,
     ledger: ledgerFromEnv(ddb, config),
-    slots: slotStoreFromEnv(ddb),
+    slots: dispatchStoreFromEnv(ddb),
+    wake: wakeFromEnv(sqs),
     executions: new SfnExecutionControl(sfn),
     clock: systemClock,
   };

@@ -1,4 +1,4 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Aws, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -59,6 +59,28 @@ export class AlertTopics extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
+    // A topic policy replaces SNS's default one, which is what lets the account's principals publish;
+    // CloudWatch is a service principal and is allowed only by a statement that names it (SNS developer
+    // guide, access policy use cases), limited to this account's alarms against the confused deputy.
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: {
+            'aws:SourceArn': Stack.of(scope).formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
     for (const email of emails) topic.addSubscription(new subscriptions.EmailSubscription(email));
     return topic;
   }

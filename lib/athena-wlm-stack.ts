@@ -39,6 +39,19 @@ export class AthenaWlmStack extends Stack {
       description: 'run-query state machine; each execution is named after its queryId',
     });
     new CfnOutput(this, 'DashboardName', { value: wlm.dashboard.dashboardName });
-    new CfnOutput(this, 'AdminTopicArn', { value: wlm.alertTopic.topicArn });
+    new CfnOutput(this, 'AdminTopicArn', {
+      value: wlm.alertTopic.topicArn,
+      description: 'Account-wide alerts (quota, failed queue, throttling); subscribe to it',
+    });
+    new CfnOutput(this, 'MetricsNamespace', {
+      value: wlm.metricsNamespace,
+      description:
+        "CloudWatch namespace of athena-wlm's metrics (StartQueryCount, ThrottlingErrorCount, RestartQueryCount)",
+    });
+    new CfnOutput(this, 'QueryRoleArn', {
+      value: wlm.stateMachine.role.roleArn,
+      description:
+        'The role Athena reads data as: grant it in bucket policies, KMS key policies and Lake Formation',
+    });
   }
 }

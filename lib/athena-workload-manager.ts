@@ -1,19 +1,20 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as athena from 'aws-cdk-lib/aws-athena';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { AlertTopics } from './alert-topics';
-import { DEFAULT_CONFIG, parseConfig, type WlmConfig, type WlmConfigInput } from './config';
+import { DEFAULT_CONFIG, parseConfig, type WlmConfig, type WlmConfigInput, withStage } from './config';
 import { OperationsDashboard } from './operations-dashboard';
 import { QueryApi } from './query-api';
+import { DISPATCHER_TIMEOUT, QueryDispatcher } from './query-dispatcher';
 import { QueryLedger } from './query-ledger';
 import { QueryLifecycle } from './query-lifecycle';
 import { QueryQueues } from './query-queues';
@@ -22,6 +23,7 @@ import { QueryStarter, STARTER_TIMEOUT } from './query-starter';
 import { QuotaMonitor } from './quota-monitor';
 import { REDRIVE_TIMEOUT, RedriveSchedule } from './redrive-schedule';
 import { RunQueryStateMachine } from './run-query-state-machine';
+import { metricsNamespaceFor, setMetricsNamespace } from './seed-metrics';
 import { SlotReconciler } from './slot-reconciler';
 import { type WorkloadClass, WorkloadClasses } from './workload-classes';
 
@@ -37,6 +39,14 @@ export interface AthenaWorkloadManagerProps {
    * @default DEFAULT_CONFIG - the case study's five classes: predictable, fast, long, exploratory, adhoc
    */
   readonly config?: WlmConfigInput;
+
+  /**
+   * A stage (`dev`, `stg`): every name gets `-<stage>` and the stage's metrics go to `AthenaWLM/<stage>`,
+   * so that several stages share one account and region.
+   *
+   * @default config.stage, or none
+   */
+  readonly stage?: string;
 
   /**
    * Name of the REST API.
@@ -76,11 +86,20 @@ export interface AthenaWorkloadManagerProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * ARNs of the S3 buckets that hold the data the queries read (`arn:aws:s3:::my-data-lake`). The state
-   * machine, which runs the queries, gets read access to them. Data in buckets not listed here cannot be
-   * read by athena-wlm's queries.
+   * S3 buckets that hold the data the queries read. The state machine, which runs the queries, gets read
+   * access to them (and decrypt on a bucket's KMS key when the bucket carries one). They add to
+   * `config.dataBuckets` and `dataBucketArns`.
    *
-   * @default - no data bucket access (only the results bucket)
+   * @default - only the buckets named in the config or in dataBucketArns
+   */
+  readonly dataBuckets?: readonly s3.IBucket[];
+
+  /**
+   * ARNs of more data buckets (`arn:aws:s3:::my-data-lake`), as for {@link dataBuckets}. Data in a bucket
+   * that none of `dataBuckets`, `dataBucketArns` and `config.dataBuckets` names cannot be read by
+   * athena-wlm's queries.
+   *
+   * @default - none
    */
   readonly dataBucketArns?: readonly string[];
 
@@ -101,10 +120,13 @@ export interface AthenaWorkloadManagerProps {
   readonly webAclArn?: string;
 
   /**
-   * Create the account-wide API Gateway role that lets API Gateway write logs (AWS::ApiGateway::Account).
-   * API Gateway access logging needs it once per account and region; leave it off if the account has one.
+   * Make sure the account and region has API Gateway's CloudWatch Logs role (the account setting every
+   * API logs through, which the stage's access logging needs): a custom resource sets this stack's role
+   * when none is set or the one set was deleted, and leaves a working one alone. The role is retained
+   * when the stack is deleted, since the account keeps pointing at it. Set false when the account's
+   * setting is managed elsewhere.
    *
-   * @default false
+   * @default true
    */
   readonly apiCloudWatchRole?: boolean;
 }
@@ -116,14 +138,21 @@ export interface AthenaWorkloadManagerProps {
  * re-drives deferred queries, and a ledger, alarms and a dashboard tell where every query stands.
  */
 export class AthenaWorkloadManager extends Construct {
-  /** The validated config, defaults filled in. */
+  /** The validated config, defaults filled in, the stage applied to its names. */
   readonly config: WlmConfig;
+  /** The stage, if any. */
+  readonly stage?: string;
+  /** CloudWatch namespace of athena-wlm's own metrics (the seed metrics among them). */
+  readonly metricsNamespace: string;
   readonly api: apigateway.RestApi;
   readonly queriesQueue: sqs.Queue;
   readonly deferredQueue: sqs.Queue;
   readonly failedQueue: sqs.Queue;
   readonly ledgerTable: dynamodb.Table;
-  readonly slotsTable: dynamodb.Table;
+  /** The dispatcher's lines and slots. */
+  readonly dispatchTable: dynamodb.Table;
+  /** The dispatcher's FIFO wake queue. */
+  readonly wakeQueue: sqs.Queue;
   readonly resultsBucket: s3.Bucket;
   readonly stateMachine: sfn.StateMachine;
   /** Athena workgroup of each class, by class name. */
@@ -147,6 +176,7 @@ export class AthenaWorkloadManager extends Construct {
     readonly queryApi: QueryApi;
     readonly lifecycle: QueryLifecycle;
     readonly starter: QueryStarter;
+    readonly dispatcher: QueryDispatcher;
     readonly redrive: RedriveSchedule;
     readonly reconciler: SlotReconciler;
     readonly quotaMonitor: QuotaMonitor;
@@ -156,8 +186,12 @@ export class AthenaWorkloadManager extends Construct {
 
   constructor(scope: Construct, id: string, props: AthenaWorkloadManagerProps = {}) {
     super(scope, id);
-    const config = parseConfig(props.config ?? DEFAULT_CONFIG);
+    const parsed = parseConfig(props.config ?? DEFAULT_CONFIG);
+    this.stage = props.stage ?? parsed.stage;
+    const config = withStage(parsed, this.stage);
     this.config = config;
+    this.metricsNamespace = metricsNamespaceFor(this.stage);
+    setMetricsNamespace(this, this.metricsNamespace);
     validateProps(props, config);
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -168,6 +202,7 @@ export class AthenaWorkloadManager extends Construct {
       namePrefix: config.namePrefix,
       starterTimeout: STARTER_TIMEOUT,
       redriveTimeout: REDRIVE_TIMEOUT,
+      dispatcherTimeout: DISPATCHER_TIMEOUT,
       maxReceives: config.admission.maxReceives,
       removalPolicy,
     });
@@ -190,7 +225,7 @@ export class AthenaWorkloadManager extends Construct {
       stageName: props.stageName ?? 'v1',
       throttling: props.apiThrottling ?? { rateLimit: 50, burstLimit: 100 },
       webAclArn: props.webAclArn,
-      cloudWatchRole: props.apiCloudWatchRole ?? false,
+      cloudWatchRole: props.apiCloudWatchRole ?? true,
       ...common,
     });
 
@@ -201,10 +236,10 @@ export class AthenaWorkloadManager extends Construct {
       config,
       workgroupNames: Object.values(classes).map((c) => c.workgroupName),
       ledger: ledger.ledger,
-      slots: ledger.slots,
+      wakeQueue: queues.wake,
       deferredQueue: queues.deferred,
       results,
-      dataBucketArns: props.dataBucketArns ?? [],
+      dataBuckets: this.dataBucketsOf(props),
       ...common,
     });
     // The workgroups must exist before an execution can name them.
@@ -216,6 +251,7 @@ export class AthenaWorkloadManager extends Construct {
       ledger,
       results,
       stateMachine: runQuery.stateMachine,
+      wakeQueue: queues.wake,
       workgroupNames: Object.values(classes).map((c) => c.workgroupName),
       ...common,
     });
@@ -227,6 +263,13 @@ export class AthenaWorkloadManager extends Construct {
       ledger,
       stateMachine: runQuery.stateMachine,
       maxConcurrency: props.starterMaxConcurrency ?? 5,
+      ...common,
+    });
+    const dispatcher = new QueryDispatcher(this, 'Dispatcher', {
+      config,
+      wakeQueue: queues.wake,
+      ledger,
+      stateMachine: runQuery.stateMachine,
       ...common,
     });
     const redrive = new RedriveSchedule(this, 'Redrive', {
@@ -241,6 +284,7 @@ export class AthenaWorkloadManager extends Construct {
       config,
       ledger,
       stateMachine: runQuery.stateMachine,
+      wakeQueue: queues.wake,
       ...common,
     });
     const quotaMonitor = new QuotaMonitor(this, 'QuotaMonitor', {
@@ -263,7 +307,8 @@ export class AthenaWorkloadManager extends Construct {
     this.deferredQueue = queues.deferred;
     this.failedQueue = queues.failed;
     this.ledgerTable = ledger.ledger;
-    this.slotsTable = ledger.slots;
+    this.dispatchTable = ledger.dispatch;
+    this.wakeQueue = queues.wake;
     this.resultsBucket = results.bucket;
     this.stateMachine = runQuery.stateMachine;
     this.classes = classes;
@@ -280,12 +325,24 @@ export class AthenaWorkloadManager extends Construct {
       queryApi,
       lifecycle,
       starter,
+      dispatcher,
       redrive,
       reconciler,
       quotaMonitor,
       workloadClasses,
       operationsDashboard,
     };
+  }
+
+  /** Every data bucket the queries may read: from the props, their ARNs and the config's names. */
+  private dataBucketsOf(props: AthenaWorkloadManagerProps): s3.IBucket[] {
+    return [
+      ...(props.dataBuckets ?? []),
+      ...(props.dataBucketArns ?? []).map((arn, i) =>
+        s3.Bucket.fromBucketArn(this, `DataBucketArn${i}`, arn),
+      ),
+      ...this.config.dataBuckets.map((name, i) => s3.Bucket.fromBucketName(this, `DataBucket${i}`, name)),
+    ];
   }
 }
 
@@ -304,7 +361,8 @@ function validateProps(props: AthenaWorkloadManagerProps, config: WlmConfig): vo
     );
   }
   (props.dataBucketArns ?? []).forEach((arn, index) => {
-    if (!/^arn:[^:]+:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(arn)) {
+    // A token (another bucket's bucketArn) is only known at deploy time.
+    if (!Token.isUnresolved(arn) && !/^arn:[^:]+:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(arn)) {
       throw new Error(
         `dataBucketArns.${index}: '${arn}' is not an S3 bucket ARN (arn:aws:s3:::bucket-name, no key or wildcard).`,
       );

@@ -6,9 +6,9 @@ import { Construct } from 'constructs';
 import { limitWithBuffer, type WlmConfig } from './config';
 import {
   ClassMetrics,
+  metricsNamespaceOf,
   SERVICE_DIMENSION,
   SeedMetrics,
-  WLM_METRIC_NAMESPACE,
   WORKGROUP_DIMENSION,
 } from './seed-metrics';
 import { processedBytes, type WorkloadClass } from './workload-classes';
@@ -27,13 +27,14 @@ export interface OperationsDashboardProps {
 const ONE_MINUTE = Duration.minutes(1);
 
 function wlmMetric(
+  namespace: string,
   metricName: string,
   statistic: string,
   dimensionsMap?: Record<string, string>,
   period: Duration = ONE_MINUTE,
 ): cloudwatch.Metric {
   return new cloudwatch.Metric({
-    namespace: WLM_METRIC_NAMESPACE,
+    namespace,
     metricName,
     statistic,
     period,
@@ -55,6 +56,7 @@ export class OperationsDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: OperationsDashboardProps) {
     super(scope, id);
+    const namespace = metricsNamespaceOf(this);
     const { config } = props;
     const classNames = Object.keys(props.classes);
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -66,7 +68,7 @@ export class OperationsDashboard extends Construct {
     const restarts = Object.fromEntries(
       classNames.map((name, i) => [
         `r${i}`,
-        wlmMetric(SeedMetrics.restartQueryCount, cloudwatch.Stats.SUM, classDimensions(name)),
+        wlmMetric(namespace, SeedMetrics.restartQueryCount, cloudwatch.Stats.SUM, classDimensions(name)),
       ]),
     );
     this.dashboard.addWidgets(
@@ -79,8 +81,8 @@ export class OperationsDashboard extends Construct {
         title: 'Athena starts, throttling, redrives',
         width: 12,
         left: [
-          wlmMetric(SeedMetrics.startQueryCount, cloudwatch.Stats.SUM),
-          wlmMetric(SeedMetrics.throttlingErrorCount, cloudwatch.Stats.SUM),
+          wlmMetric(namespace, SeedMetrics.startQueryCount, cloudwatch.Stats.SUM),
+          wlmMetric(namespace, SeedMetrics.throttlingErrorCount, cloudwatch.Stats.SUM),
           new cloudwatch.MathExpression({
             label: SeedMetrics.restartQueryCount,
             expression: `SUM([${Object.keys(restarts).join(',')}])`,
@@ -156,19 +158,32 @@ export class OperationsDashboard extends Construct {
           title: `${name}: slots in use`,
           width: 8,
           // The quota monitor reports slots in use every 5 minutes.
-          left: [wlmMetric(ClassMetrics.slotsInUse, cloudwatch.Stats.MAXIMUM, dims, Duration.minutes(5))],
+          left: [
+            wlmMetric(
+              namespace,
+              ClassMetrics.slotsInUse,
+              cloudwatch.Stats.MAXIMUM,
+              dims,
+              Duration.minutes(5),
+            ),
+          ],
           leftYAxis: { min: 0 },
+          // Shares of capacity follow the live quota, so only fixed slot counts can be drawn.
           leftAnnotations: [
-            { value: cls.config.maxSlots, label: 'max slots', color: '#d13212' },
-            { value: cls.config.guaranteedSlots, label: 'guaranteed', color: '#2ca02c' },
+            ...(typeof cls.config.maxSlots === 'number'
+              ? [{ value: cls.config.maxSlots, label: 'max slots', color: '#d13212' }]
+              : []),
+            ...(typeof cls.config.guaranteedSlots === 'number'
+              ? [{ value: cls.config.guaranteedSlots, label: 'guaranteed', color: '#2ca02c' }]
+              : []),
           ],
         }),
         new cloudwatch.GraphWidget({
           title: `${name}: queue wait (ms)`,
           width: 8,
           left: [
-            wlmMetric(ClassMetrics.queueWaitTime, cloudwatch.Stats.p(50), dims),
-            wlmMetric(ClassMetrics.queueWaitTime, cloudwatch.Stats.p(95), dims),
+            wlmMetric(namespace, ClassMetrics.queueWaitTime, cloudwatch.Stats.p(50), dims),
+            wlmMetric(namespace, ClassMetrics.queueWaitTime, cloudwatch.Stats.p(95), dims),
           ],
         }),
         ...dataWidgets,

@@ -8,6 +8,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ENV } from '../functions/adapters/aws/environment';
 import { MAX_QUERY_BYTES, submissionBodyJsonSchema } from '../functions/core/submission';
+import { ApiLoggingRole } from './api-logging-role';
 import type { WlmConfig } from './config';
 import { acknowledgeNag } from './nag-acknowledgements';
 import type { QueryLedger } from './query-ledger';
@@ -120,6 +121,8 @@ export const QUEUE_ERROR_RESPONSE_TEMPLATE =
 export class QueryApi extends Construct {
   readonly api: apigateway.RestApi;
   readonly accessLogGroup: logs.LogGroup;
+  /** Sets the account's API Gateway logging role when none is set (unless `cloudWatchRole` is false). */
+  readonly loggingRole?: ApiLoggingRole;
   readonly getQueryFunction: WlmFunction;
   /** Role API Gateway assumes to send submissions; allowed only sqs:SendMessage on the queries queue. */
   readonly sqsRole: iam.Role;
@@ -144,7 +147,8 @@ export class QueryApi extends Construct {
       restApiName: props.apiName,
       description: 'athena-wlm: submit Athena queries by workload class and read their status',
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
-      cloudWatchRole: props.cloudWatchRole,
+      // The account's logging role is handled by ApiLoggingRole, never by AWS::ApiGateway::Account.
+      cloudWatchRole: false,
       defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
       deployOptions: {
         stageName: props.stageName,
@@ -170,12 +174,13 @@ export class QueryApi extends Construct {
         ),
       },
     });
+    // A stage with access logging cannot be created before the account has API Gateway's logging role.
     if (props.cloudWatchRole) {
-      acknowledgeNag(
-        this.api,
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        'The account-level API Gateway logging role is the AWS-documented managed policy; it was asked for with apiCloudWatchRole.',
-      );
+      this.loggingRole = new ApiLoggingRole(this, 'LoggingRole', {
+        logRetention: props.logRetention,
+        removalPolicy: props.removalPolicy,
+      });
+      this.api.deploymentStage.node.addDependency(this.loggingRole.setting);
     }
     acknowledgeNag(
       this.api,
@@ -241,12 +246,17 @@ export class QueryApi extends Construct {
 
     this.getQueryFunction = new WlmFunction(this, 'GetQuery', {
       handler: 'getQuery',
-      description: 'athena-wlm: GET /queries/{queryId} reads the query ledger',
-      environment: { [ENV.config]: JSON.stringify(config), [ENV.ledgerTable]: props.ledger.ledger.tableName },
+      description: 'athena-wlm: GET /queries/{queryId} reads the query ledger (and its line, while it waits)',
+      environment: {
+        [ENV.config]: JSON.stringify(config),
+        [ENV.ledgerTable]: props.ledger.ledger.tableName,
+        [ENV.dispatchTable]: props.ledger.dispatch.tableName,
+      },
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
     });
     props.ledger.grantLedgerRead(this.getQueryFunction.role);
+    props.ledger.grantDispatchRead(this.getQueryFunction.role);
     this.addLambdaRoute(ApiRoutes.status, this.getQueryFunction.function);
 
     this.addGatewayResponses();
@@ -319,15 +329,20 @@ export class QueryApi extends Construct {
 
   private addGatewayResponses(): void {
     const json = (body: Record<string, string>) => ({ 'application/json': JSON.stringify(body) });
-    const headers = { 'gatewayresponse.header.Content-Type': "'application/json'" };
+    // CDK prefixes each header name with gatewayresponse.header. itself.
+    const headers = { 'Content-Type': "'application/json'" };
 
+    // Gateway-response templates get plain variable substitution, no VTL: nothing can escape the
+    // validator's text ($context.error.validationErrorString quotes property names, ["query"]), so a
+    // body that held it would not be JSON. The message states the contract instead; the request id
+    // finds the request in the access log.
     this.api.addGatewayResponse('BadRequestBody', {
       type: apigateway.ResponseType.BAD_REQUEST_BODY,
       statusCode: '400',
       responseHeaders: headers,
       templates: json({
-        message: `The request body is not a valid submission: send JSON with "query" (a SQL statement, up to ${MAX_QUERY_BYTES} characters, no NUL) and optionally "queryId", "database", "catalog", "userId", "executionParameters"; no other fields. Nothing was enqueued.`,
-        errors: '$context.error.validationErrorString',
+        message: `The request body is not a valid submission: send a JSON object with "query" (the SQL statement, not only comments or whitespace, no NUL, up to ${MAX_QUERY_BYTES} bytes) and optionally "queryId" (1 to 64 letters, digits, - or _, starting with a letter or digit), "database", "catalog", "userId" (strings) and "executionParameters" (1 to 1000 strings); no other fields. Nothing was enqueued.`,
+        requestId: '$context.requestId',
       }),
     });
     this.api.addGatewayResponse('BadRequestParameters', {
@@ -335,8 +350,8 @@ export class QueryApi extends Construct {
       statusCode: '400',
       responseHeaders: headers,
       templates: json({
-        message: 'A required path parameter is missing.',
-        errors: '$context.error.validationErrorString',
+        message: 'A required path parameter is missing: give the query id in the path, /queries/{queryId}.',
+        requestId: '$context.requestId',
       }),
     });
     this.api.addGatewayResponse('MissingAuthenticationToken', {

@@ -31,13 +31,14 @@ export type ItemAction =
   | 'dynamodb:DeleteItem';
 
 /**
- * The query ledger (one item per query, keyed by queryId, with a by-class index) and the slot table (one
- * item holding every slot holder, written with conditions). Both on-demand, encrypted with the AWS-managed
- * key and with point-in-time recovery.
+ * The query ledger (one item per query, keyed by queryId, with a by-class index) and the dispatch table
+ * (the dispatcher's lines, one partition per class sorted by submission, and the slots held, one item
+ * each; TTL removes a line item whose leave message was lost). Both on-demand, encrypted with the
+ * AWS-managed key and with point-in-time recovery.
  */
 export class QueryLedger extends Construct {
   readonly ledger: dynamodb.Table;
-  readonly slots: dynamodb.Table;
+  readonly dispatch: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: QueryLedgerProps) {
     super(scope, id);
@@ -57,9 +58,11 @@ export class QueryLedger extends Construct {
       sortKey: { name: 'submittedAt', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
-    this.slots = new dynamodb.Table(this, 'Slots', {
+    this.dispatch = new dynamodb.Table(this, 'Dispatch', {
       ...common,
-      partitionKey: { name: TABLES.slotsKey, type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: TABLES.dispatchPartitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLES.dispatchSortKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: TABLES.dispatchTtl,
     });
   }
 
@@ -77,17 +80,19 @@ export class QueryLedger extends Construct {
     );
   }
 
-  grantSlotsRead(grantee: iam.IGrantable): void {
+  /** Reading the dispatcher's state: the slots held, the heads of the lines, the wait statuses. */
+  grantDispatchRead(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: READ_ACTIONS, resources: [this.slots.tableArn] }),
+      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.dispatch.tableArn] }),
     );
   }
 
-  grantSlotsReadWrite(grantee: iam.IGrantable): void {
+  /** What the dispatcher, the only writer of the dispatch table, calls on it. */
+  grantDispatchWrite(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: [...READ_ACTIONS, ...WRITE_ACTIONS],
-        resources: [this.slots.tableArn],
+        actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        resources: [this.dispatch.tableArn],
       }),
     );
   }
@@ -103,13 +108,6 @@ export class QueryLedger extends Construct {
   grantLedgerQueryByWorkgroup(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.byWorkgroupIndexArn] }),
-    );
-  }
-
-  /** Exactly these single-item actions on the slot table. */
-  grantSlotsItems(grantee: iam.IGrantable, ...actions: readonly ItemAction[]): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: [...actions], resources: [this.slots.tableArn] }),
     );
   }
 

@@ -1,6 +1,7 @@
 import { type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV } from '../functions/adapters/aws/environment';
@@ -31,6 +32,8 @@ export interface QueryLifecycleProps {
   readonly results: QueryResults;
   /** The run-query state machine, whose executions a cancel stops. */
   readonly stateMachine: sfn.StateMachine;
+  /** The dispatcher's wake queue: a cancel takes the query out of its line or gives its slot back. */
+  readonly wakeQueue: sqs.IQueue;
   /** Athena workgroups of the classes: the only ones whose results may be read. */
   readonly workgroupNames: readonly string[];
   readonly logRetention: logs.RetentionDays;
@@ -58,7 +61,7 @@ export class QueryLifecycle extends Construct {
     const common = { logRetention: props.logRetention, logRemovalPolicy: props.removalPolicy };
     const configEnv = { [ENV.config]: JSON.stringify(config) };
     const ledgerEnv = { ...configEnv, [ENV.ledgerTable]: ledger.ledger.tableName };
-    const slotsEnv = { ...ledgerEnv, [ENV.slotsTable]: ledger.slots.tableName };
+    const dispatchEnv = { ...ledgerEnv, [ENV.dispatchTable]: ledger.dispatch.tableName };
 
     this.listQueriesFunction = new WlmFunction(this, 'ListQueries', {
       handler: 'listQueries',
@@ -105,13 +108,13 @@ export class QueryLifecycle extends Construct {
     this.cancelQueryFunction = new WlmFunction(this, 'CancelQuery', {
       handler: 'cancelQuery',
       description: 'athena-wlm: DELETE /queries/{queryId} cancels a query wherever it is',
-      environment: slotsEnv,
+      environment: { ...ledgerEnv, [ENV.wakeQueueUrl]: props.wakeQueue.queueUrl },
       ...common,
     });
     const cancelRole = this.cancelQueryFunction.role;
     ledger.grantLedgerItems(cancelRole, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-    // Releasing the slot is one conditional UpdateItem (REMOVE holders.<queryId>); nothing reads it.
-    ledger.grantSlotsItems(cancelRole, 'dynamodb:UpdateItem');
+    // The dispatcher takes the query out of its line or frees its slot: one message to its wake queue.
+    props.wakeQueue.grantSendMessages(cancelRole);
     const executions = executionsArnOf(props.stateMachine);
     cancelRole.addToPolicy(
       new iam.PolicyStatement({ actions: [...CANCEL_EXECUTION_ACTIONS], resources: [executions] }),
@@ -126,11 +129,11 @@ export class QueryLifecycle extends Construct {
     this.listWorkgroupsFunction = new WlmFunction(this, 'ListWorkgroups', {
       handler: 'listWorkgroups',
       description: 'athena-wlm: GET /workgroups shows each class with its slots in use and waiting queries',
-      environment: slotsEnv,
+      environment: dispatchEnv,
       ...common,
     });
     const workgroupsRole = this.listWorkgroupsFunction.role;
-    ledger.grantSlotsItems(workgroupsRole, 'dynamodb:GetItem');
+    ledger.grantDispatchRead(workgroupsRole);
     ledger.grantLedgerQueryByWorkgroup(workgroupsRole);
     // With a fixed quota in the config the handler never asks Service Quotas.
     if (config.quota.activeDmlQueries === 'service-quotas') grantQuotaRead(workgroupsRole, this);

@@ -15,15 +15,23 @@ export interface QueryQueuesProps {
   readonly starterTimeout: Duration;
   /** Timeout of the redrive function that consumes `queries-deferred`. */
   readonly redriveTimeout: Duration;
+  /** Timeout of the dispatcher function that consumes `dispatch-wake.fifo`. */
+  readonly dispatcherTimeout: Duration;
   /** Receives of one `queries` message before SQS parks it in `queries-failed` (config.admission.maxReceives). */
   readonly maxReceives: number;
   readonly removalPolicy: RemovalPolicy;
 }
 
+/** Passes that fail on the same wake events in a row before those events are set aside. */
+export const WAKE_MAX_RECEIVES = 10;
+
 /**
- * The three queues of the pipeline. `queries` holds submissions (and queries waiting for a slot, kept
- * invisible with backoff); `queries-deferred` holds queries that throttling outlasted, until the redrive
- * schedule sends them back; `queries-failed` parks what can never run, with its reason.
+ * The queues of the pipeline. `queries` holds submissions until the starter records them and starts
+ * their executions; `queries-deferred` holds queries that throttling outlasted, until the redrive
+ * schedule sends them back; `queries-failed` parks what can never run, with its reason. The FIFO
+ * `dispatch-wake.fifo` carries, in order, every event that may let a waiting query start (its line
+ * lives in DynamoDB, not in a queue); events that keep failing go to `dispatch-wake-failed.fifo`, and
+ * the next sweep repairs what they would have done.
  *
  * Encryption is SQS-managed SSE: no key to manage or pay for, and API Gateway, Step Functions and Lambda
  * can use the queues without KMS grants. Queries are SQL text plus who sent it; a customer-managed key
@@ -33,6 +41,8 @@ export class QueryQueues extends Construct {
   readonly queries: sqs.Queue;
   readonly deferred: sqs.Queue;
   readonly failed: sqs.Queue;
+  readonly wake: sqs.Queue;
+  readonly wakeFailed: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: QueryQueuesProps) {
     super(scope, id);
@@ -65,6 +75,27 @@ export class QueryQueues extends Construct {
       visibilityTimeout: Duration.seconds(props.redriveTimeout.toSeconds() * 2),
       // A message that keeps breaking the redrive run is parked instead of blocking every run.
       deadLetterQueue: { queue: this.failed, maxReceiveCount: DEFERRED_MAX_RECEIVES },
+    });
+
+    const fifo: sqs.QueueProps = {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      fifo: true,
+      // Senders without their own deduplication id (the schedule, a retried send) collapse on the body.
+      contentBasedDeduplication: true,
+      retentionPeriod: Duration.days(4),
+      removalPolicy: props.removalPolicy,
+    };
+    this.wakeFailed = new sqs.Queue(this, 'WakeFailed', {
+      ...fifo,
+      queueName: `${props.namePrefix}-dispatch-wake-failed.fifo`,
+      retentionPeriod: Duration.days(14),
+    });
+    this.wake = new sqs.Queue(this, 'Wake', {
+      ...fifo,
+      queueName: `${props.namePrefix}-dispatch-wake.fifo`,
+      visibilityTimeout: Duration.seconds(props.dispatcherTimeout.toSeconds() * VISIBILITY_TO_TIMEOUT_RATIO),
+      deadLetterQueue: { queue: this.wakeFailed, maxReceiveCount: WAKE_MAX_RECEIVES },
     });
   }
 }

@@ -12,7 +12,8 @@ import { WlmFunction } from './wlm-function';
 
 /** Timeout of the starter function; the `queries` visibility timeout is derived from it. */
 export const STARTER_TIMEOUT = Duration.seconds(30);
-/** Messages per starter invocation (SQS's maximum without a batching window). */
+/** Messages per starter invocation (SQS's maximum without a batching window: a window would add its
+ * length to every query's wait to save Lambda runs, which cost far less than the wait). */
 export const STARTER_BATCH_SIZE = 10;
 
 /** Athena's Active DML queries quota code in Service Quotas. */
@@ -57,8 +58,8 @@ export interface QueryStarterProps {
 }
 
 /**
- * The starter: reads `queries` in batches with partial batch failures, records each query in the ledger,
- * admits it to a slot of its class and starts its execution.
+ * The starter: reads `queries` in batches with partial batch failures, records each query in the ledger
+ * and starts its execution, which joins its class's line for the dispatcher.
  */
 export class QueryStarter extends Construct {
   readonly handler: WlmFunction;
@@ -68,14 +69,12 @@ export class QueryStarter extends Construct {
     const { config } = props;
     this.handler = new WlmFunction(this, 'Starter', {
       handler: 'starter',
-      description: 'athena-wlm: admits queued queries to a slot of their class and starts run-query',
+      description: 'athena-wlm: records queued queries and starts their run-query executions',
       timeout: STARTER_TIMEOUT,
       environment: {
         [ENV.config]: JSON.stringify(config),
         [ENV.ledgerTable]: props.ledger.ledger.tableName,
-        [ENV.slotsTable]: props.ledger.slots.tableName,
         [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
-        [ENV.queriesQueueUrl]: props.queriesQueue.queueUrl,
         [ENV.failedQueueUrl]: props.failedQueue.queueUrl,
       },
       logRetention: props.logRetention,
@@ -87,26 +86,15 @@ export class QueryStarter extends Construct {
       new lambdaEvents.SqsEventSource(props.queriesQueue, {
         batchSize: STARTER_BATCH_SIZE,
         reportBatchItemFailures: true,
-        // Starting executions is quick; a few concurrent starters keep up with Athena's quota (tens of
-        // queries) while bounding conflicts on the one slot item that every starter writes.
+        // Recording a query and starting its execution is quick: a few concurrent starters keep up with
+        // the API's intake; the executions then wait in their lines for the dispatcher.
         maxConcurrency: props.maxConcurrency,
-      }),
-    );
-    // The event source grants receive/delete/visibility; spelled out because waiting is done with it.
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['sqs:ChangeMessageVisibility'],
-        resources: [props.queriesQueue.queueArn],
       }),
     );
     role.addToPolicy(
       new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.failedQueue.queueArn] }),
     );
     props.ledger.grantLedgerReadWrite(role);
-    props.ledger.grantSlotsReadWrite(role);
     props.stateMachine.grantStartExecution(role);
-    if (config.quota.activeDmlQueries === 'service-quotas') {
-      grantQuotaRead(role, this);
-    }
   }
 }

@@ -12,7 +12,7 @@ import type { WlmConfig } from './config';
 import { LambdaSchedule } from './lambda-schedule';
 import type { QueryLedger } from './query-ledger';
 import { grantQuotaRead } from './query-starter';
-import { SeedMetrics, WLM_METRIC_NAMESPACE } from './seed-metrics';
+import { metricsNamespaceOf, SeedMetrics } from './seed-metrics';
 import { WlmFunction } from './wlm-function';
 
 /** How often the quota monitor runs. */
@@ -65,7 +65,7 @@ export class QuotaMonitor extends Construct {
       environment: {
         [ENV.config]: JSON.stringify(config),
         [ENV.ledgerTable]: props.ledger.ledger.tableName,
-        [ENV.slotsTable]: props.ledger.slots.tableName,
+        [ENV.dispatchTable]: props.ledger.dispatch.tableName,
         [ENV.alertTopicArn]: props.adminTopic.topicArn,
       },
       logRetention: props.logRetention,
@@ -86,7 +86,7 @@ export class QuotaMonitor extends Construct {
       }),
     );
     props.ledger.grantLedgerRead(role);
-    props.ledger.grantSlotsRead(role);
+    props.ledger.grantDispatchRead(role);
 
     this.schedule = new LambdaSchedule(this, 'Every', {
       function: this.handler.function,
@@ -131,7 +131,7 @@ export class QuotaMonitor extends Construct {
       alarmDescription:
         'Athena kept answering TooManyRequestsException for 15 minutes: traffic outside athena-wlm is using more of the quota than quota.headroom allows, or the configured quota is higher than the real one.',
       metric: new cloudwatch.Metric({
-        namespace: WLM_METRIC_NAMESPACE,
+        namespace: metricsNamespaceOf(this),
         metricName: SeedMetrics.throttlingErrorCount,
         statistic: cloudwatch.Stats.SUM,
         period: Duration.minutes(5),

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -16,10 +17,10 @@ import type { WlmConfig } from './config';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
 import { type QueryResults, RESULTS_PREFIX } from './query-results';
 import {
+  metricsNamespaceOf,
   SeedMetrics,
   START_QUERY_COUNT_PATTERN,
   THROTTLING_ERROR_COUNT_PATTERN,
-  WLM_METRIC_NAMESPACE,
 } from './seed-metrics';
 
 /** The Glue Data Catalog queries run against (federated catalogs are not granted). */
@@ -60,11 +61,12 @@ export interface RunQueryStateMachineProps {
   /** Athena workgroup names of the classes: the only workgroups the machine may run queries in. */
   readonly workgroupNames: readonly string[];
   readonly ledger: dynamodb.ITable;
-  readonly slots: dynamodb.ITable;
+  /** The dispatcher's FIFO wake queue: executions join their line and give their slot back through it. */
+  readonly wakeQueue: sqs.IQueue;
   readonly deferredQueue: sqs.IQueue;
   readonly results: QueryResults;
   /** Buckets holding the data the queries read (read-only). */
-  readonly dataBucketArns: readonly string[];
+  readonly dataBuckets: readonly s3.IBucket[];
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -94,7 +96,7 @@ export class RunQueryStateMachine extends Construct {
 
     const substitutions: RunQuerySubstitutions = {
       LedgerTableName: props.ledger.tableName,
-      SlotsTableName: props.slots.tableName,
+      WakeQueueUrl: props.wakeQueue.queueUrl,
       DeferredQueueUrl: props.deferredQueue.queueUrl,
     };
 
@@ -124,7 +126,7 @@ export class RunQueryStateMachine extends Construct {
       logGroup: this.logGroup,
       filterName: SeedMetrics.startQueryCount,
       filterPattern: logs.FilterPattern.literal(START_QUERY_COUNT_PATTERN),
-      metricNamespace: WLM_METRIC_NAMESPACE,
+      metricNamespace: metricsNamespaceOf(this),
       metricName: SeedMetrics.startQueryCount,
       metricValue: '1',
       unit: cloudwatch.Unit.COUNT,
@@ -133,7 +135,7 @@ export class RunQueryStateMachine extends Construct {
       logGroup: this.logGroup,
       filterName: SeedMetrics.throttlingErrorCount,
       filterPattern: logs.FilterPattern.literal(THROTTLING_ERROR_COUNT_PATTERN),
-      metricNamespace: WLM_METRIC_NAMESPACE,
+      metricNamespace: metricsNamespaceOf(this),
       metricName: SeedMetrics.throttlingErrorCount,
       metricValue: '1',
       unit: cloudwatch.Unit.COUNT,
@@ -197,27 +199,30 @@ export class RunQueryStateMachine extends Construct {
       }),
     );
 
-    const dataObjects = props.dataBucketArns.map((arn) => `${arn}/*`);
-    if (props.dataBucketArns.length > 0) {
+    // Athena reads table data with the caller's credentials, this role's: listing the table's location
+    // and reading its objects (Athena user guide, access to Amazon S3).
+    const dataObjects = props.dataBuckets.map((b) => b.arnForObjects('*'));
+    if (props.dataBuckets.length > 0) {
       add(
         new iam.PolicyStatement({
           actions: ['s3:GetBucketLocation', 's3:ListBucket'],
-          resources: [...props.dataBucketArns],
+          resources: props.dataBuckets.map((b) => b.bucketArn),
         }),
       );
       add(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: dataObjects }));
     }
+    for (const bucket of props.dataBuckets) bucket.encryptionKey?.grantDecrypt(role);
 
     // Tables registered with Lake Formation hand out data access through this call; it has no resource type.
     add(new iam.PolicyStatement({ actions: ['lakeformation:GetDataAccess'], resources: ['*'] }));
 
-    add(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.deferredQueue.queueArn] }));
     add(
       new iam.PolicyStatement({
-        actions: ['dynamodb:UpdateItem'],
-        resources: [props.ledger.tableArn, props.slots.tableArn],
+        actions: ['sqs:SendMessage'],
+        resources: [props.deferredQueue.queueArn, props.wakeQueue.queueArn],
       }),
     );
+    add(new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.ledger.tableArn] }));
 
     acknowledgeWildcardResources(
       role,
@@ -237,7 +242,7 @@ export class RunQueryStateMachine extends Construct {
     acknowledgeWildcardResources(
       role,
       dataObjects,
-      'Read-only access to the objects of the data buckets the deployer declared (dataBucketArns).',
+      'Read-only access to the objects of the data buckets the deployer declared (config.dataBuckets, dataBuckets, dataBucketArns).',
     );
   }
 }

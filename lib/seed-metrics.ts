@@ -3,10 +3,29 @@
  * patterns that derive the reference sample's seed metrics from the run-query state machine's log.
  */
 
+import type { IConstruct } from 'constructs';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../functions/adapters/aws/powertools-metrics';
 
 /** Namespace of every metric athena-wlm emits itself (metric filters and the handlers' EMF metrics). */
 export const WLM_METRIC_NAMESPACE = METRICS_NAMESPACE;
+
+/** Construct-tree context key under which a workload manager keeps its metrics namespace. */
+const NAMESPACE_CONTEXT = 'athena-wlm:metricsNamespace';
+
+/** A stage's metrics go to their own namespace (`AthenaWLM/dev`), so stages in one account never mix. */
+export function metricsNamespaceFor(stage: string | undefined): string {
+  return stage ? `${WLM_METRIC_NAMESPACE}/${stage}` : WLM_METRIC_NAMESPACE;
+}
+
+/** Sets the namespace for every construct below `scope` (call before adding children). */
+export function setMetricsNamespace(scope: IConstruct, namespace: string): void {
+  scope.node.setContext(NAMESPACE_CONTEXT, namespace);
+}
+
+/** The metrics namespace of the workload manager `scope` belongs to. */
+export function metricsNamespaceOf(scope: IConstruct): string {
+  return (scope.node.tryGetContext(NAMESPACE_CONTEXT) as string | undefined) ?? WLM_METRIC_NAMESPACE;
+}
 
 /** Powertools adds this `service` dimension to every metric the handlers emit. */
 export const SERVICE_DIMENSION = { service: METRICS_SERVICE } as const;

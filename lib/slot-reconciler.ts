@@ -3,6 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV } from '../functions/adapters/aws/environment';
@@ -20,6 +21,8 @@ export interface SlotReconcilerProps {
   readonly config: WlmConfig;
   readonly ledger: QueryLedger;
   readonly stateMachine: sfn.StateMachine;
+  /** The dispatcher's wake queue: slots are given back through it. */
+  readonly wakeQueue: sqs.IQueue;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -41,7 +44,8 @@ export class SlotReconciler extends Construct {
       environment: {
         [ENV.config]: JSON.stringify(props.config),
         [ENV.ledgerTable]: props.ledger.ledger.tableName,
-        [ENV.slotsTable]: props.ledger.slots.tableName,
+        [ENV.dispatchTable]: props.ledger.dispatch.tableName,
+        [ENV.wakeQueueUrl]: props.wakeQueue.queueUrl,
         [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
       },
       logRetention: props.logRetention,
@@ -49,7 +53,8 @@ export class SlotReconciler extends Construct {
     });
     const role = this.handler.role;
     props.ledger.grantLedgerReadWrite(role);
-    props.ledger.grantSlotsReadWrite(role);
+    props.ledger.grantDispatchRead(role);
+    props.wakeQueue.grantSendMessages(role);
     const executions = executionsArnOf(props.stateMachine);
     // Describe to see how an execution ended; stop one that outlived its class's time limit.
     role.addToPolicy(

@@ -6,10 +6,12 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeNag, acknowledgeWildcardResources } from './nag-acknowledgements';
+import { metricsNamespaceOf } from './seed-metrics';
 
 /** Lambda entry points in `functions/`, by role (each exports `handler`). */
 export const HANDLER_FILES = {
   starter: 'starter.ts',
+  dispatcher: 'dispatcher.ts',
   redrive: 'redrive.ts',
   getQuery: 'get-query.ts',
   listQueries: 'list-queries.ts',
@@ -18,6 +20,7 @@ export const HANDLER_FILES = {
   listWorkgroups: 'list-workgroups.ts',
   reconcileSlots: 'reconcile-slots.ts',
   quotaMonitor: 'quota-monitor.ts',
+  apiGatewayAccountRole: 'api-gateway-account-role.ts',
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_FILES;
@@ -83,7 +86,12 @@ export class WlmFunction extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
-      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      environment: {
+        ...props.environment,
+        // Read by Powertools Metrics: the stage's namespace.
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespaceOf(this),
+        NODE_OPTIONS: '--enable-source-maps',
+      },
       bundling: {
         format: nodejs.OutputFormat.CJS,
         target: 'node22',

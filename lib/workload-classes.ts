@@ -12,8 +12,11 @@ import { ApiRoutes, type QueryApi } from './query-api';
 import { QueryResults } from './query-results';
 import { GLUE_READ_ACTIONS } from './run-query-state-machine';
 
-/** What a class's submitters may do in its workgroup (and only there). */
-export const CLASS_ATHENA_ACTIONS = [
+/**
+ * What a class's submitters may do in its workgroup when the class allows direct use
+ * (`directAthenaAccess`); without it they reach Athena only through athena-wlm's API.
+ */
+export const DIRECT_ATHENA_ACTIONS = [
   'athena:StartQueryExecution',
   'athena:GetQueryExecution',
   'athena:GetQueryResults',
@@ -33,8 +36,8 @@ export interface WorkloadClass {
   readonly hourlyDataAlarm?: cloudwatch.Alarm;
   readonly dailyDataAlarm?: cloudwatch.Alarm;
   /**
-   * `<prefix>-<class>-submit`: its submission route and the read/cancel routes, its workgroup, its results
-   * prefix, Glue read.
+   * `<prefix>-<class>-submit`: its submission route and the read/cancel routes; with `directAthenaAccess`,
+   * also its workgroup, its results prefix and Glue read.
    */
   readonly policy: iam.ManagedPolicy;
 }
@@ -129,7 +132,7 @@ export class WorkloadClasses extends Construct {
       ? alarm('DailyDataAlarm', classConfig.dailyDataLimit, Duration.days(1), 'daily')
       : undefined;
 
-    const policy = this.submitterPolicy(scope, name, workgroupName, props);
+    const policy = this.submitterPolicy(scope, name, classConfig, workgroupName, props);
     classConfig.submitterArns.forEach((arn, index) => {
       if (!/^arn:[^:]+:iam::\d{12}:role\/.+/.test(arn)) {
         throw new Error(
@@ -154,11 +157,11 @@ export class WorkloadClasses extends Construct {
   private submitterPolicy(
     scope: Construct,
     name: string,
+    classConfig: WorkloadClassConfig,
     workgroupName: string,
     props: WorkloadClassesProps,
   ) {
-    const { config, results, api } = props;
-    const stack = Stack.of(this);
+    const { config, api } = props;
     const routes = [
       ApiRoutes.submit(name),
       ...(name === config.defaultClass ? [ApiRoutes.referenceSample] : []),
@@ -169,60 +172,78 @@ export class WorkloadClasses extends Construct {
       ApiRoutes.listWorkgroups,
     ];
     const invokeArns = routes.map((route) => api.invokeArn(route));
-    const resultObjects = results.bucket.arnForObjects(`${QueryResults.classPrefix(name)}*`);
-    const glueTables = config.glueDatabases.map((db) =>
-      stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${db}/*` }),
-    );
-
+    // Results come through the API (its rows, and a presigned link signed by athena-wlm), so a submitter
+    // needs no S3 or Athena access: anything that starts or stops a query goes around the line.
+    const invoke = new iam.PolicyStatement({
+      sid: 'InvokeClassRoutes',
+      actions: ['execute-api:Invoke'],
+      resources: invokeArns,
+    });
     const policy = new iam.ManagedPolicy(scope, 'SubmitPolicy', {
       managedPolicyName: `${config.namePrefix}-${name}-submit`,
-      description: `athena-wlm: submit to and read class ${name} (workgroup ${workgroupName})`,
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'InvokeClassRoutes',
-          actions: ['execute-api:Invoke'],
-          resources: invokeArns,
-        }),
-        new iam.PolicyStatement({
-          sid: 'UseClassWorkgroup',
-          actions: [...CLASS_ATHENA_ACTIONS],
-          resources: [
-            stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: workgroupName }),
-          ],
-        }),
-        new iam.PolicyStatement({
-          sid: 'ReadClassResults',
-          actions: ['s3:GetObject'],
-          resources: [resultObjects],
-        }),
-        new iam.PolicyStatement({
-          sid: 'ListClassResults',
-          actions: ['s3:ListBucket'],
-          resources: [results.bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${QueryResults.classPrefix(name)}*`] } },
-        }),
-        new iam.PolicyStatement({
-          sid: 'LocateResultsBucket',
-          actions: ['s3:GetBucketLocation'],
-          resources: [results.bucket.bucketArn],
-        }),
-        new iam.PolicyStatement({
-          sid: 'ReadGlueCatalog',
-          actions: [...GLUE_READ_ACTIONS],
-          resources: [
-            stack.formatArn({ service: 'glue', resource: 'catalog' }),
-            ...config.glueDatabases.map((db) =>
-              stack.formatArn({ service: 'glue', resource: 'database', resourceName: db }),
-            ),
-            ...glueTables,
-          ],
-        }),
-      ],
+      description: `athena-wlm: submit to and read class ${name} through the athena-wlm API`,
+      statements: [invoke],
     });
     acknowledgeWildcardResources(
       policy,
       routes.filter((route) => route.path.includes('{')).map((route) => api.invokeArn(route)),
       'The status, results and cancel routes take the query id as a path parameter; the routes themselves are named exactly.',
+    );
+    if (classConfig.directAthenaAccess) this.allowDirectUse(policy, name, workgroupName, props);
+    return policy;
+  }
+
+  /**
+   * `directAthenaAccess`: the workgroup's query actions, its results prefix and Glue read, so that the
+   * class's submitters can also use Athena directly (and go around the line, by the config's choice).
+   */
+  private allowDirectUse(
+    policy: iam.ManagedPolicy,
+    name: string,
+    workgroupName: string,
+    props: WorkloadClassesProps,
+  ): void {
+    const { config, results } = props;
+    const stack = Stack.of(this);
+    const resultObjects = results.bucket.arnForObjects(`${QueryResults.classPrefix(name)}*`);
+    const glueTables = config.glueDatabases.map((db) =>
+      stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${db}/*` }),
+    );
+    policy.addStatements(
+      new iam.PolicyStatement({
+        sid: 'DirectWorkgroupUse',
+        actions: [...DIRECT_ATHENA_ACTIONS],
+        resources: [
+          stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: workgroupName }),
+        ],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadClassResults',
+        actions: ['s3:GetObject'],
+        resources: [resultObjects],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ListClassResults',
+        actions: ['s3:ListBucket'],
+        resources: [results.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${QueryResults.classPrefix(name)}*`] } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'LocateResultsBucket',
+        actions: ['s3:GetBucketLocation'],
+        resources: [results.bucket.bucketArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadGlueCatalog',
+        actions: [...GLUE_READ_ACTIONS],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          ...config.glueDatabases.map((db) =>
+            stack.formatArn({ service: 'glue', resource: 'database', resourceName: db }),
+          ),
+          ...glueTables,
+        ],
+      }),
     );
     acknowledgeWildcardResources(
       policy,
@@ -234,6 +255,5 @@ export class WorkloadClasses extends Construct {
       glueTables,
       'Any table of the configured Glue databases (config.glueDatabases), and only those.',
     );
-    return policy;
   }
 }

@@ -1,15 +1,20 @@
 import './polyfills';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDbDispatchStore } from '../functions/adapters/aws/dynamodb-dispatch-store';
+import type { DispatcherDeps } from '../functions/core/dispatcher';
 import { openApiDocument } from '../functions/core/openapi';
 import type { Clock } from '../functions/core/ports';
 import { reconcileEndedExecution, reconcileSlots } from '../functions/core/reconcile-slots';
 import { redriveDeferred } from '../functions/core/redrive';
 import type { StartQueryDeps } from '../functions/core/start-query';
+import { StartRate } from '../functions/core/start-rate';
 import { loadConfig, type WlmConfig, workgroupNameOf } from '../lib/config';
 import { ensureSampleData, LocalAthena, type SampleDataOptions } from './athena';
 import { consoleDepsOf } from './console/console-deps';
 import { addConsoleRoutes } from './console/console-routes';
+import { DispatcherWorker, localWake } from './dispatcher-worker';
+import { LocalDocumentClient } from './dynamodb/local-document-client';
 import { LocalDynamoDb } from './dynamodb/local-dynamodb';
 import { addApiRoutes } from './http/api-routes';
 import { adminsOnly } from './http/local-caller';
@@ -27,11 +32,11 @@ import {
   type RetryIntervalOverrides,
   RunQueryRunner,
 } from './stepfunctions';
+import { LocalTaskTokens } from './stepfunctions/local-task-tokens';
 import { openDatabase } from './store/database';
 import { LocalLedger } from './store/local-ledger';
 import { LocalMetrics } from './store/local-metrics';
-import { LOCAL_QUEUES, LOCAL_TABLE_SCHEMAS } from './store/local-names';
-import { LocalSlotStore } from './store/local-slot-store';
+import { LOCAL_QUEUES, LOCAL_TABLE_SCHEMAS, LOCAL_TABLES } from './store/local-names';
 import { LocalSubmissions } from './store/local-submissions';
 import { messageQueueOf, SqliteQueue } from './store/sqlite-queue';
 
@@ -86,7 +91,10 @@ export interface LocalRuntime {
   readonly url: string;
   readonly config: WlmConfig;
   readonly ledger: LocalLedger;
-  readonly slots: LocalSlotStore;
+  /** The dispatcher's slots and lines: the DynamoDB adapter of AWS, on the local DynamoDB. */
+  readonly dispatch: DynamoDbDispatchStore;
+  readonly dispatcher: DispatcherWorker;
+  readonly tokens: LocalTaskTokens;
   readonly stepFunctions: LocalStepFunctions;
   readonly athena: LocalAthena;
   readonly metrics: LocalMetrics;
@@ -94,6 +102,7 @@ export interface LocalRuntime {
     readonly queries: SqliteQueue;
     readonly deferred: SqliteQueue;
     readonly failed: SqliteQueue;
+    readonly wake: SqliteQueue;
   };
   /** Runs the redrive schedule's task now. */
   redriveNow(): Promise<void>;
@@ -150,7 +159,11 @@ async function openRuntime(
   opened.push(() => db.close());
   const dynamodb = new LocalDynamoDb(db, LOCAL_TABLE_SCHEMAS);
   const ledger = new LocalLedger(dynamodb, { clock });
-  const slots = new LocalSlotStore(dynamodb, { clock });
+  const dispatch = new DynamoDbDispatchStore(
+    new LocalDocumentClient(dynamodb).asDocumentClient(),
+    LOCAL_TABLES.dispatch,
+  );
+  const tokens = new LocalTaskTokens();
   const metrics = new LocalMetrics(db, { clock });
   const visibility = options.visibilityTimeoutSeconds ?? 30;
   const failed = new SqliteQueue(db, { name: LOCAL_QUEUES.failed, clock });
@@ -160,6 +173,12 @@ async function openRuntime(
     visibilityTimeoutSeconds: visibility,
     redrivePolicy: { deadLetterQueue: LOCAL_QUEUES.failed, maxReceiveCount: config.admission.maxReceives },
   });
+  const wakeQueue = new SqliteQueue(db, {
+    name: LOCAL_QUEUES.wake,
+    clock,
+    visibilityTimeoutSeconds: visibility,
+  });
+  const wake = localWake(wakeQueue);
   const deferred = new SqliteQueue(db, {
     name: LOCAL_QUEUES.deferred,
     clock,
@@ -192,8 +211,14 @@ async function openRuntime(
     services: {
       athena,
       dynamodb,
-      queues: { [queries.name]: queries, [deferred.name]: deferred, [failed.name]: failed },
+      queues: {
+        [queries.name]: queries,
+        [deferred.name]: deferred,
+        [failed.name]: failed,
+        [wakeQueue.name]: wakeQueue,
+      },
       metrics,
+      tokens,
     },
     ...(options.retryPauseMs !== undefined ? { retryIntervalOverrides: options.retryPauseMs } : {}),
   });
@@ -206,24 +231,31 @@ async function openRuntime(
     clock,
     onExecutionClosed: async (execution) => {
       if (execution.status === 'SUCCEEDED') return;
-      await reconcileEndedExecution(execution, { ledger, slots, clock });
-      starter.poke();
+      await reconcileEndedExecution(execution, { ledger, wake, clock });
     },
   });
   opened.push(() => stepFunctions.close());
   const executions = executionControlOf(stepFunctions);
   const liveQuota = async () => quota;
 
-  const starterDeps: StartQueryDeps = {
+  const executionStarter = executionStarterOf(stepFunctions);
+  const starterDeps: StartQueryDeps = { config, ledger, executions: executionStarter, metrics, clock };
+  const starter = new StarterWorker({ queries, failed, deps: starterDeps, log });
+  const dispatcherDeps: DispatcherDeps = {
     config,
+    store: dispatch,
+    tokens,
     ledger,
-    slots,
-    executions: executionStarterOf(stepFunctions),
+    executions: {
+      start: (name, input) => executionStarter.start(name, input),
+      stop: (arn, cause, error) => executions.stop(arn, cause, error),
+    },
     metrics,
     clock,
+    rate: new StartRate(config.admission.startsPerSecond),
     liveQuota,
   };
-  const starter = new StarterWorker({ queries, failed, deps: starterDeps, log });
+  const dispatcher = new DispatcherWorker({ queue: wakeQueue, deps: dispatcherDeps, log });
 
   const redrive = new PeriodicTask(
     async () => {
@@ -242,7 +274,7 @@ async function openRuntime(
     (error) => log('redrive failed', { error: (error as Error).message }),
   );
   const reconciler = new PeriodicTask(
-    () => reconcileSlots({ config, ledger, slots, executions, clock }),
+    () => reconcileSlots({ config, ledger, slots: dispatch, wake, executions, clock }),
     options.reconcileEveryMs ?? 60_000,
     (error) => log('slot reconciler failed', { error: (error as Error).message }),
   );
@@ -253,10 +285,12 @@ async function openRuntime(
     config,
     clock,
     ledger,
-    slots,
+    slots: dispatch,
+    wake,
     executions,
     results,
     baseUrl,
+    liveQuota,
     submissions: new LocalSubmissions(db, ledger, queries, () => starter.poke()),
   })
     .add('GET', '/openapi.json', () => ({
@@ -279,6 +313,7 @@ async function openRuntime(
   // Sample data comes once the port is ours: a port in use fails in seconds, not after a first start's
   // generation. Submissions meanwhile wait in the queue, as the starter starts only after the tables exist.
   if (options.sampleData !== false) await ensureSampleData(athena, options.sampleData ?? {});
+  dispatcher.start();
   starter.start();
   redrive.start();
   reconciler.start();
@@ -288,16 +323,19 @@ async function openRuntime(
     url,
     config,
     ledger,
-    slots,
+    dispatch,
+    dispatcher,
+    tokens,
     stepFunctions,
     athena,
     metrics,
-    queues: { queries, deferred, failed },
+    queues: { queries, deferred, failed, wake: wakeQueue },
     redriveNow: () => redrive.runNow(),
     reconcileNow: () => reconciler.runNow(),
     async close() {
       await server.close();
       await Promise.all([starter.stop(), redrive.stop(), reconciler.stop()]);
+      await dispatcher.stop();
       await stepFunctions.close();
       await athena.close();
       db.close();

@@ -16,8 +16,9 @@ export interface StarterWorkerOptions {
 /**
  * The local twin of the starter Lambda and its SQS event source: receives batches from the `queries`
  * queue and hands every record to the same core `startQuery`. Started and duplicate messages are
- * deleted; a query without a slot stays in the queue with the core's delay; a parked one moves to the
- * failed queue with its reason; an error leaves the message to come back after its visibility timeout.
+ * deleted (the query's execution now waits in its class's line for the dispatcher); a parked one moves
+ * to the failed queue with its reason; an error leaves the message to come back after its visibility
+ * timeout.
  */
 export class StarterWorker {
   private running = false;
@@ -84,16 +85,9 @@ export class StarterWorker {
       log?.('query message will be retried', { error: (error as Error).message, receiveCount });
       return;
     }
-    switch (outcome.kind) {
-      case 'wait':
-        queries.changeVisibility(receiptHandle, outcome.delaySeconds);
-        return;
-      case 'parked':
-        failed.send(body, { attributes: { [PARK_REASON_ATTRIBUTE]: outcome.reason } });
-        log?.('query message parked', { queryId: outcome.queryId, reason: outcome.reason });
-        break;
-      default:
-        break;
+    if (outcome.kind === 'parked') {
+      failed.send(body, { attributes: { [PARK_REASON_ATTRIBUTE]: outcome.reason } });
+      log?.('query message parked', { queryId: outcome.queryId, reason: outcome.reason });
     }
     queries.delete(receiptHandle);
   }

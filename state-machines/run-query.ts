@@ -6,11 +6,12 @@ import type { ThrottleRetryConfig, WlmConfig } from '../lib/config';
 export const RUN_QUERY_ASL_PATH = join(__dirname, 'run-query.asl.json');
 
 /** `${Placeholder}` tokens in the file; CDK fills them with definitionSubstitutions, the local runtime with its names. */
-export const RUN_QUERY_PLACEHOLDERS = ['LedgerTableName', 'SlotsTableName', 'DeferredQueueUrl'] as const;
+export const RUN_QUERY_PLACEHOLDERS = ['LedgerTableName', 'WakeQueueUrl', 'DeferredQueueUrl'] as const;
 export type RunQuerySubstitutions = Record<(typeof RUN_QUERY_PLACEHOLDERS)[number], string>;
 
 /** State names other code relies on (metric filters, the console, local handlers, tests). */
 export const RunQueryStates = {
+  enterLine: 'EnterLine',
   markRunning: 'MarkRunning',
   startQuery: 'StartQuery',
   releaseSlot: 'ReleaseSlot',
@@ -19,21 +20,26 @@ export const RunQueryStates = {
   recordFailed: 'RecordFailed',
   recordCancelled: 'RecordCancelled',
   recordDeferred: 'RecordDeferred',
+  rateLimited: 'RateLimited',
 } as const;
 
-/** Athena errors that mean "over the quota or the API rate": retried with backoff, then deferred. */
-export const THROTTLING_ERRORS = [
-  'Athena.TooManyRequestsException',
-  'Athena.ThrottlingException',
-  'Athena.AmazonAthenaException',
-] as const;
+/**
+ * The Athena error StartQuery retries with backoff, then defers: the account's quota
+ * (TooManyRequestsException). API-rate throttling has no error of its own: Step Functions reports it as
+ * Athena.AmazonAthenaException, like every error Athena's API does not model, and it is told apart by
+ * its cause (`Error Code: ThrottlingException`) and deferred without in-place retries.
+ */
+export const THROTTLING_ERRORS = ['Athena.TooManyRequestsException'] as const;
 
 type Json = Record<string, unknown>;
 
 /** What the config sets in the definition. */
 export interface RunQueryTuning {
   readonly throttleRetry: ThrottleRetryConfig;
-  /** Longest class time limit, in minutes: the execution's own timeout adds a margin to it. */
+  /**
+   * Longest a class's query may wait for a slot and then run, in minutes: the execution's own timeout
+   * adds a margin to it (the wait ends at EnterLine's timeout, the run at the reconciler's time limit).
+   */
   readonly longestTimeoutMinutes: number;
 }
 
@@ -76,6 +82,8 @@ export function substitutePlaceholders(definition: string, values: RunQuerySubst
 export function runQueryTuning(config: WlmConfig): RunQueryTuning {
   return {
     throttleRetry: config.throttleRetry,
-    longestTimeoutMinutes: Math.max(...Object.values(config.classes).map((c) => c.timeoutMinutes)),
+    longestTimeoutMinutes: Math.max(
+      ...Object.values(config.classes).map((c) => c.maxQueueWaitMinutes + c.timeoutMinutes),
+    ),
   };
 }

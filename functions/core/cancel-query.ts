@@ -1,10 +1,12 @@
-import type { Clock, ExecutionControl, Ledger, SlotStore } from './ports';
+import type { Clock, ExecutionControl, Ledger } from './ports';
 import type { QueryRecord, QueryStatus } from './query-record';
 import { isTerminal } from './query-record';
+import type { Wake } from './wake-event';
 
 export interface CancelQueryDeps {
   readonly ledger: Ledger;
-  readonly slots: SlotStore;
+  /** Tells the dispatcher: a waiting query leaves its line, a running one gives its slot back. */
+  readonly wake: Wake;
   readonly executions: Pick<ExecutionControl, 'stop'>;
   readonly clock: Clock;
 }
@@ -41,9 +43,9 @@ export class CancelConflictError extends Error {
 
 /**
  * Cancels a query wherever it is. Not started yet (queued, waiting for a slot, deferred): the ledger
- * says CANCELLED, and the starter or the redrive drops its message when it finds the record terminal.
- * Running: the ledger says CANCELLED, then the execution is stopped (which stops its Athena query) and
- * its slot is freed. Each ledger write is conditional on the status it saw, so a query that moves on
+ * says CANCELLED and the dispatcher takes it out of its line (ending the execution that waits there);
+ * the starter or the redrive drops a message it finds terminal. Running: the ledger says CANCELLED,
+ * then the execution is stopped (which stops its Athena query) and its slot is given back. Each ledger write is conditional on the status it saw, so a query that moves on
  * meanwhile is looked at again rather than overwritten.
  */
 export async function cancelQuery(
@@ -70,8 +72,14 @@ export async function cancelQuery(
 
     if (NOT_STARTED.includes(record.status)) {
       if (await deps.ledger.update(queryId, patch, NOT_STARTED)) {
-        // A starter may have taken a slot for it just before; releasing one it does not hold is harmless.
-        await deps.slots.release(queryId);
+        await deps.wake.send({
+          type: 'leave',
+          why: 'cancelled',
+          queryId,
+          className: record.workgroup,
+          submittedAt: record.submittedAt,
+          ...(record.executionArn ? { executionArn: record.executionArn } : {}),
+        });
         return { kind: 'cancelled', previousStatus: record.status, record: { ...record, ...patch } };
       }
       continue;
@@ -88,7 +96,7 @@ export async function cancelQuery(
       record: { ...record, ...patch },
     } as const;
     if (!record.executionArn) {
-      await deps.slots.release(queryId);
+      await deps.wake.send({ type: 'release', queryId });
       return cancelled;
     }
     try {
@@ -97,8 +105,8 @@ export async function cancelQuery(
       // The slot stays held while the execution may still run; the reconciler stops it and frees the slot.
       return { ...cancelled, stopError: (error as Error).message };
     }
-    // An aborted execution never reaches its ReleaseSlot state, so the slot is freed here.
-    await deps.slots.release(queryId);
+    // An aborted execution never reaches its ReleaseSlot state, so the slot is given back here.
+    await deps.wake.send({ type: 'release', queryId, executionArn: record.executionArn });
     return cancelled;
   }
   throw new CancelConflictError(queryId);

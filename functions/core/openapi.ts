@@ -32,8 +32,18 @@ export const queryViewSchema = z.object({
   submittedAt: isoTime,
   status: statusSchema,
   reason: z.string().optional().describe('Why the query is waiting, deferred, failed or cancelled.'),
-  attempts: z.number().int().describe('Executions started for this query (1 + redrives).'),
+  attempts: z.number().int().describe('Executions started for this query (1 + redrives + pre-emptions).'),
   redrives: z.number().int(),
+  preemptions: z
+    .number()
+    .int()
+    .optional()
+    .describe('Times the query was stopped to give a lender its guaranteed slot back, and run again.'),
+  queriesAhead: z
+    .number()
+    .int()
+    .optional()
+    .describe('While WAITING_FOR_SLOT: queries of its class ahead of it in line (counted up to 1000).'),
   executionArn: z.string().optional().describe('The Step Functions execution (named after the queryId).'),
   athenaQueryExecutionId: z.string().optional(),
   athenaWorkGroup: z.string().optional(),
@@ -86,8 +96,12 @@ export const workgroupSchema = z.object({
   name: z.string(),
   description: z.string(),
   athenaWorkGroup: z.string(),
-  guaranteedSlots: z.number().int(),
-  maxSlots: z.number().int(),
+  guaranteedSlots: z
+    .union([z.number().int(), z.string()])
+    .describe(
+      'Slots the class may always use, for the quota now (the configured share when it cannot be read).',
+    ),
+  maxSlots: z.union([z.number().int(), z.string()]),
   slotsInUse: z.number().int(),
   queued: z.number().int(),
   waitingForSlot: z.number().int(),
@@ -101,7 +115,9 @@ export const workgroupSchema = z.object({
 /** `GET /workgroups`. */
 export const workgroupsSchema = z.object({
   quota: z.number().int().optional().describe("The account's Active DML query quota."),
-  headroom: z.number().int(),
+  headroom: z
+    .union([z.number().int(), z.string()])
+    .describe('Slots kept for traffic outside athena-wlm (as configured).'),
   capacity: z.number().int().optional().describe('Slots athena-wlm may use: quota minus headroom.'),
   slotsInUse: z.number().int(),
   defaultClass: z.string().describe('The class POST /athena/query submits to.'),

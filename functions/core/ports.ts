@@ -1,8 +1,7 @@
-import type { AdmissionPolicy } from './admission';
 import type { QueryRecord, QueryStatus } from './query-record';
 import type { RunQueryInput } from './run-query-input';
-import type { QueuedAdmission } from './slot-queue';
 import type { QueryMessageInput } from './submission';
+import type { LineKey } from './wake-event';
 
 /**
  * What a conditional ledger write expects: one of these statuses, and (when given) that the record is
@@ -47,44 +46,61 @@ export interface SubmissionStore {
   ): Promise<{ readonly created: boolean; readonly record: QueryRecord }>;
 }
 
-/** Where a query stands in its class's line: its submission time, and how long a ticket lives unrenewed. */
-export interface SlotLine {
-  readonly submittedAt: string;
-  readonly ticketTtlMs: number;
-}
-
-/** One query holding one slot. */
+/** One query holding one slot. The dispatcher alone writes holders; anyone may read them. */
 export interface SlotHolder {
   readonly queryId: string;
   readonly className: string;
-  /** ISO time the slot was taken. */
+  /** ISO time the slot was given. */
   readonly acquiredAt: string;
+  /** The execution the slot was given to (a release names it, so an old attempt never frees a new one's). */
+  readonly executionArn?: string;
+  readonly attempt?: number;
 }
 
-export type AcquireResult = QueuedAdmission & {
-  /** Slots in use per class after the call. */
-  readonly usage: Readonly<Record<string, number>>;
-};
+/** A query waiting in its class's line, with the task token its execution waits on. */
+export interface LineEntry extends LineKey {
+  readonly attempt: number;
+  readonly executionArn: string;
+  readonly taskToken: string;
+  /** ISO time its class's maxQueueWaitMinutes runs out. */
+  readonly waitUntil: string;
+  readonly enteredAt: string;
+}
 
-/** Slots of the account quota, shared by every starter (DynamoDB conditional writes on AWS, SQLite locally). */
-export interface SlotStore {
-  /**
-   * Atomically takes a slot for the query or refuses with the reason, keeping the class's first-come
-   * line (see `admitInLine`). Idempotent: a query that already holds a slot is admitted again without
-   * taking a second one. Without `line`, the query joins the end of its class's line.
-   */
-  acquire(
-    queryId: string,
-    className: string,
-    policy: AdmissionPolicy,
-    line?: SlotLine,
-  ): Promise<AcquireResult>;
-  /**
-   * Frees the query's slot and its place in line; false when it held no slot (so releasing twice is
-   * harmless).
-   */
-  release(queryId: string): Promise<boolean>;
+/** Why a class's line waits, as the dispatcher last saw it. */
+export interface ClassWaitStatus {
+  readonly factor: string;
+  readonly message: string;
+  readonly since: string;
+}
+
+/**
+ * The dispatcher's state: the slots held and one line per class, ordered by submission (DynamoDB items
+ * keyed per class on AWS, never one item holding a line; the same adapter over the local DynamoDB).
+ */
+export interface DispatchStore {
+  /** Puts the query in its line (again, with a new token, when its execution entered the line again). */
+  join(entry: LineEntry): Promise<void>;
+  /** Takes the query out of its line; returns what it was, if it was there. */
+  leave(key: LineKey): Promise<LineEntry | undefined>;
+  /** The first `limit` queries of a class's line, oldest first. */
+  heads(className: string, limit: number): Promise<readonly LineEntry[]>;
+  /** How many queries of its class are ahead of this one (counting at most `limit`). */
+  ahead(key: LineKey, limit: number): Promise<number>;
+  hold(holder: SlotHolder): Promise<void>;
+  /** Frees the query's slot (only if given to `executionArn`, when named); false when it held none. */
+  free(queryId: string, executionArn?: string): Promise<boolean>;
   holders(): Promise<readonly SlotHolder[]>;
+  /** Why each class's line waits (classes with no waiting query have no entry). */
+  waitStatus(): Promise<Readonly<Record<string, ClassWaitStatus>>>;
+  setWaitStatus(className: string, status: ClassWaitStatus | undefined): Promise<void>;
+}
+
+/** Completes the task a waiting execution is paused on (Step Functions' task tokens). */
+export interface TaskTokens {
+  /** 'gone' when the execution no longer waits on it (stopped, timed out, completed before). */
+  succeed(taskToken: string, output: Readonly<Record<string, unknown>>): Promise<'ok' | 'gone'>;
+  fail(taskToken: string, error: string, cause: string): Promise<'ok' | 'gone'>;
 }
 
 export type StartExecutionResult =
@@ -109,7 +125,7 @@ export type MetricName =
   | 'ThrottlingErrorCount'
   | 'RestartQueryCount'
   | 'QueryAdmittedCount'
-  | 'SlotWaitCount'
+  | 'PreemptedQueryCount'
   | 'QueryParkedCount'
   | 'QueryFailedCount'
   | 'DeferredQueryCount';

@@ -2,17 +2,17 @@ import { z } from 'zod';
 import type { WlmConfig } from '../../lib/config';
 import { limitWithBuffer, workgroupNameOf } from '../../lib/config';
 import { type AccessConfig, type Caller, mayAccess, visibilityOf } from './access';
-import { usageOf } from './admission';
 import { admissionPolicy } from './admission-policy';
 import { CancelConflictError, type CancelQueryDeps, cancelQuery } from './cancel-query';
+import { usageOf } from './dispatch-policy';
 import {
   type Clock,
+  type DispatchStore,
   InvalidPageTokenError,
   type Ledger,
   type LedgerQueries,
   type QueryResultsReader,
   ResultsUnavailableError,
-  type SlotStore,
 } from './ports';
 import { QUERY_STATUSES } from './query-record';
 import { toQuerySummary, toQueryView } from './query-view';
@@ -60,17 +60,47 @@ export function checkQueryId(queryId: string | undefined): ApiResponse | undefin
   return undefined;
 }
 
-/** `GET /queries/{queryId}`: 404 for a query the caller may not see, as for one that does not exist. */
+/** Most queries ahead that `GET /queries/{queryId}` counts (a Query of the line, not a scan). */
+export const AHEAD_COUNT_LIMIT = 1000;
+
+/**
+ * `GET /queries/{queryId}`; a query waiting for a slot says why now and how many are ahead of it. A
+ * query the caller may not see is a 404, as one that does not exist.
+ */
 export async function getQueryApi(
   queryId: string | undefined,
   caller: Caller,
-  deps: { readonly config: AccessConfig; readonly ledger: Ledger; readonly clock: Clock },
+  deps: {
+    readonly config: AccessConfig;
+    readonly ledger: Ledger;
+    readonly clock: Clock;
+    readonly line?: Pick<DispatchStore, 'waitStatus' | 'ahead'>;
+  },
 ): Promise<ApiResponse> {
   const invalid = checkQueryId(queryId);
   if (invalid || !queryId) return invalid ?? badRequest('queryId', 'missing');
   const record = await deps.ledger.get(queryId);
   if (!record || !mayAccess(record, caller, deps.config)) return queryNotFound(queryId);
-  return { statusCode: 200, body: toQueryView(record, deps.clock()) };
+  const view = toQueryView(record, deps.clock());
+  if (record.status !== 'WAITING_FOR_SLOT' || !deps.line) return { statusCode: 200, body: view };
+  const [statuses, ahead] = await Promise.all([
+    deps.line.waitStatus(),
+    deps.line.ahead(
+      { queryId, className: record.workgroup, submittedAt: record.submittedAt },
+      AHEAD_COUNT_LIMIT,
+    ),
+  ]);
+  const why = statuses[record.workgroup]?.message ?? record.reason ?? 'waiting for a slot';
+  const count =
+    ahead >= AHEAD_COUNT_LIMIT
+      ? `${AHEAD_COUNT_LIMIT} or more queries`
+      : ahead === 1
+        ? '1 query'
+        : `${ahead} queries`;
+  return {
+    statusCode: 200,
+    body: { ...view, reason: ahead > 0 ? `${why}; ${count} ahead of this one` : why, queriesAhead: ahead },
+  };
 }
 
 export const resultsParams = z.object({
@@ -224,7 +254,7 @@ export const WAITING_LOOKBACK_MS = 14 * 24 * 60 * 60 * 1000;
 /** `GET /workgroups`: each class with its limits, slots in use, and queued and waiting counts. */
 export async function listWorkgroupsApi(deps: {
   readonly config: WlmConfig;
-  readonly slots: SlotStore;
+  readonly slots: Pick<DispatchStore, 'holders'>;
   readonly ledger: LedgerQueries;
   readonly clock: Clock;
   readonly liveQuota?: () => Promise<number>;

@@ -42,6 +42,8 @@ export interface QueryRecord {
   /** Executions started for this query (1 for the first run, +1 per redrive). */
   readonly attempts: number;
   readonly redrives: number;
+  /** Times the query was stopped to give a lender its guaranteed slot back, and run again. */
+  readonly preemptions?: number;
   readonly executionArn?: string;
   readonly athenaQueryExecutionId?: string;
   readonly athenaWorkGroup?: string;

@@ -9,6 +9,8 @@ export type QueryView = QueryRecord & {
   readonly elapsedMs: number;
   /** Whether the status can still change. */
   readonly finished: boolean;
+  /** While WAITING_FOR_SLOT: queries of its class ahead of it in line. */
+  readonly queriesAhead?: number;
 };
 
 /** A list entry: like the view, with the SQL cut short so a page of 100 stays small. */

@@ -1,5 +1,6 @@
 import type { WlmConfig } from '../../lib/config';
-import { limitWithBuffer } from '../../lib/config';
+import { limitWithBuffer, slotsOf } from '../../lib/config';
+
 import type { QueryRecord } from './query-record';
 
 /** What the quota monitor measured in one run. */
@@ -57,13 +58,14 @@ export function quotaAlerts(config: WlmConfig, reading: QuotaReading): QuotaAler
   }
 
   const outside = Math.max(0, active - ours);
-  if (outside > config.quota.headroom) {
+  const headroom = slotsOf(config.quota.headroom, quota);
+  if (outside > headroom) {
     alerts.push({
       severity: 'warning',
       scope: 'account',
       message:
         `${outside} active queries come from outside athena-wlm (console, BI tools), more than the ` +
-        `${config.quota.headroom} slots kept for them (quota.headroom); athena-wlm's own queries may be ` +
+        `${headroom} slots kept for them (quota.headroom ${config.quota.headroom}); athena-wlm's own queries may be ` +
         'throttled and deferred. Raise quota.headroom or route that traffic through athena-wlm.',
       warnSubmitters: false,
     });

@@ -1,20 +1,17 @@
 import type { WlmConfig } from '../../lib/config';
-import type { Clock, ExecutionControl, ExecutionStatus, Ledger, SlotHolder, SlotStore } from './ports';
+import { parseExecutionName } from './execution-naming';
+import type { Clock, DispatchStore, ExecutionControl, ExecutionStatus, Ledger, SlotHolder } from './ports';
 import type { QueryRecord, QueryStatus } from './query-record';
 import { isTerminal } from './query-record';
-
-/**
- * Optional slot-store capability: frees a slot only if it is still the one taken at `acquiredAt`, so a
- * reconciler working from a slightly old list never frees the slot of a newer attempt of the query.
- */
-export interface ConditionalSlotRelease {
-  releaseIfAcquiredAt(queryId: string, acquiredAt: string): Promise<boolean>;
-}
+import type { Wake } from './wake-event';
 
 export interface ReconcileDeps {
   readonly config: WlmConfig;
   readonly ledger: Ledger;
-  readonly slots: SlotStore & Partial<ConditionalSlotRelease>;
+  /** The slots held, as the dispatcher keeps them (read only: the dispatcher frees them). */
+  readonly slots: Pick<DispatchStore, 'holders'>;
+  /** Gives slots back through the dispatcher, naming the execution so a newer attempt's stays held. */
+  readonly wake: Wake;
   readonly executions: Pick<ExecutionControl, 'status' | 'stop'>;
   readonly clock: Clock;
 }
@@ -27,7 +24,7 @@ export interface ReconcileOptions {
   /** Added to a class's time limit before a RUNNING holder with no execution counts as leaked. @default 5 */
   readonly marginMinutes?: number;
   /**
-   * How long a holder may stay without a RUNNING record: the starter takes a slot seconds before the
+   * How long a holder may stay without a RUNNING record: the dispatcher gives a slot seconds before the
    * execution marks the query RUNNING. @default 10
    */
   readonly startGraceMinutes?: number;
@@ -239,18 +236,14 @@ export async function reconcileSlots(
       );
       stopped.push(holder.queryId);
     }
-    const freed = deps.slots.releaseIfAcquiredAt
-      ? await deps.slots.releaseIfAcquiredAt(holder.queryId, holder.acquiredAt)
-      : await deps.slots.release(holder.queryId);
-    if (freed) released.push({ queryId: holder.queryId, why: verdict.why });
+    await deps.wake.send({
+      type: 'release',
+      queryId: holder.queryId,
+      ...(holder.executionArn ? { executionArn: holder.executionArn } : {}),
+    });
+    released.push({ queryId: holder.queryId, why: verdict.why });
   }
   return { examined, released, marked, stopped, deferredToNextRun };
-}
-
-/** The query and attempt an execution name stands for (`<queryId>` or `<queryId>.r<N>`). */
-export function parseExecutionName(name: string): { readonly queryId: string; readonly attempt: number } {
-  const match = /^(.*)\.r(\d+)$/.exec(name);
-  return match ? { queryId: match[1], attempt: Number(match[2]) + 1 } : { queryId: name, attempt: 1 };
 }
 
 /** The name part of an execution ARN (`arn:aws:states:<region>:<account>:execution:<machine>:<name>`). */
@@ -271,6 +264,7 @@ export const LEDGER_WRITE_FAILED = 'LedgerWriteFailed';
 
 export interface EndedExecutionResult {
   readonly queryId: string;
+  /** Whether its slot was given back (through the dispatcher). */
   readonly released: boolean;
   readonly marked?: QueryStatus;
   readonly skipped?: string;
@@ -284,7 +278,7 @@ export interface EndedExecutionResult {
  */
 export async function reconcileEndedExecution(
   ended: EndedExecution,
-  deps: Pick<ReconcileDeps, 'ledger' | 'slots' | 'clock'>,
+  deps: Pick<ReconcileDeps, 'ledger' | 'wake' | 'clock'>,
 ): Promise<EndedExecutionResult> {
   const { queryId, attempt } = parseExecutionName(ended.name);
   const record = await deps.ledger.get(queryId);
@@ -295,7 +289,8 @@ export async function reconcileEndedExecution(
   if (record && notYetRunning && record.attempts >= attempt) {
     return { queryId, released: false, skipped: `attempt ${attempt} is older than the query's current one` };
   }
-  const released = await deps.slots.release(queryId);
+  await deps.wake.send({ type: 'release', queryId, executionArn: ended.executionArn });
+  const released = true;
   if (!record || isTerminal(record.status) || record.status === 'DEFERRED') return { queryId, released };
   const base =
     ended.error === LEDGER_WRITE_FAILED

@@ -86,11 +86,12 @@ async function redriveOne(body: string, maxRedrives: number, deps: RedriveDeps):
   if (isTerminal(record.status)) return { kind: 'drop', reason: `query already ${record.status}` };
   if (record.attempts >= attempt) return { kind: 'drop', reason: `attempt ${attempt} was already started` };
 
-  const redrives = attempt - 1;
+  // Attempts are runs: one per redrive, and one per pre-emption (which is not a throttling redrive).
+  const redrives = attempt - 1 - (record.preemptions ?? 0);
   const now = deps.clock().toISOString();
   if (redrives > maxRedrives) {
     const reason =
-      `Athena rejected the query as over the account's concurrent-query quota on ${attempt - 1} ` +
+      `Athena rejected the query as over the account's concurrent-query quota on ${redrives} ` +
       `attempts; it was redriven ${maxRedrives} times (redrive.maxRedrives) and then given up. ` +
       'Submit it again later, or raise the quota or lower the load.';
     await deps.ledger.update(

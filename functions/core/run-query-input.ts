@@ -1,3 +1,5 @@
+import type { WlmConfig } from '../../lib/config';
+import { workgroupNameOf } from '../../lib/config';
 import { clientRequestToken } from './execution-naming';
 
 /** Athena StartQueryExecution request, as the state machine passes it to the native integration. */
@@ -9,11 +11,18 @@ export interface StartQueryExecutionRequest {
   readonly ExecutionParameters?: readonly string[];
 }
 
-/**
- * Input of one `run-query` execution. Built only from the message, so a duplicate delivery builds the
- * same input and Step Functions treats the second StartExecution as the first.
- */
-export interface RunQueryInput {
+/** Where the execution waits for its slot: its place in its class's line and how long it may wait. */
+export interface LinePlace {
+  /** The query's submission time: its place in its class's line. */
+  readonly submittedAt: string;
+  /** When its class's maxQueueWaitMinutes runs out (ISO). */
+  readonly waitUntil: string;
+  /** The same, as the seconds left when the execution starts (EnterLine's TimeoutSecondsPath, >= 1). */
+  readonly queueWaitSeconds: number;
+}
+
+/** Input of one `run-query` execution. */
+export interface RunQueryInput extends LinePlace {
   readonly queryId: string;
   readonly workgroup: string;
   readonly attempt: number;
@@ -40,11 +49,13 @@ export function buildRunQueryInput(
   source: RunQuerySource,
   attempt: number,
   athenaWorkGroup: string,
+  place: LinePlace,
 ): RunQueryInput {
   return {
     queryId: source.queryId,
     workgroup: source.workgroup,
     attempt,
+    ...place,
     startQueryExecution: {
       QueryString: source.query,
       WorkGroup: athenaWorkGroup,
@@ -53,4 +64,26 @@ export function buildRunQueryInput(
       ...(source.executionParameters ? { ExecutionParameters: source.executionParameters } : {}),
     },
   };
+}
+
+/**
+ * The input of a query's attempt under a config: its class's Athena workgroup, and its place in line
+ * with the queue time it has left (counted from its submission, or from now for a pre-empted query,
+ * which had started and lost its slot through no fault of its own).
+ */
+export function runQueryInputFor(
+  source: RunQuerySource & { readonly submittedAt: string },
+  attempt: number,
+  config: WlmConfig,
+  now: Date,
+  options: { readonly freshWait?: boolean } = {},
+): RunQueryInput {
+  const limitMs = (config.classes[source.workgroup]?.maxQueueWaitMinutes ?? 0) * 60_000;
+  const from = options.freshWait ? now.getTime() : Date.parse(source.submittedAt);
+  const waitUntilMs = from + limitMs;
+  return buildRunQueryInput(source, attempt, workgroupNameOf(config, source.workgroup), {
+    submittedAt: source.submittedAt,
+    waitUntil: new Date(waitUntilMs).toISOString(),
+    queueWaitSeconds: Math.max(1, Math.ceil((waitUntilMs - now.getTime()) / 1000)),
+  });
 }

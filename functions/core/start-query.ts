@@ -1,27 +1,18 @@
 import type { WlmConfig } from '../../lib/config';
-import { workgroupNameOf } from '../../lib/config';
-import { admissionPolicy } from './admission-policy';
 import { executionName } from './execution-naming';
-import type { Clock, ExecutionStarter, Ledger, Metrics, SlotStore } from './ports';
+import type { Clock, ExecutionStarter, Ledger, Metrics } from './ports';
 import type { QueryRecord } from './query-record';
 import { isTerminal } from './query-record';
 import { isSameSubmission, newQueryRecord } from './query-records';
-import { buildRunQueryInput, MAX_EXECUTION_INPUT_BYTES } from './run-query-input';
-import { ticketTtlMs } from './slot-queue';
-import { slotWaitSeconds } from './slot-wait';
+import { MAX_EXECUTION_INPUT_BYTES, runQueryInputFor } from './run-query-input';
 import { type QueryMessage, queryMessageSchema } from './submission';
-
-export { MAX_EXECUTION_INPUT_BYTES } from './run-query-input';
 
 export interface StartQueryDeps {
   readonly config: WlmConfig;
   readonly ledger: Ledger;
-  readonly slots: SlotStore;
   readonly executions: ExecutionStarter;
   readonly metrics: Metrics;
   readonly clock: Clock;
-  /** The live Active DML quota, needed when the config reads it from Service Quotas. */
-  readonly liveQuota?: () => Promise<number>;
 }
 
 /** What the queue consumer does with the message after the starter looked at it. */
@@ -30,20 +21,14 @@ export type StartOutcome =
   | { readonly kind: 'started'; readonly queryId: string; readonly executionArn: string }
   /** This attempt was already handled (SQS delivers at least once): delete the message. */
   | { readonly kind: 'duplicate'; readonly queryId: string; readonly reason: string }
-  /** No slot now: keep the message and look again after the delay. */
-  | {
-      readonly kind: 'wait';
-      readonly queryId: string;
-      readonly delaySeconds: number;
-      readonly reason: string;
-    }
   /** The message can never run: move it to the failed queue with the reason, then delete it. */
   | { readonly kind: 'parked'; readonly queryId?: string; readonly reason: string };
 
 /**
- * Handles one message of the `queries` queue: records the query (idempotent on queryId), admits it
- * into a slot of its class, and starts its execution. Throws only for errors worth a retry
- * (the ledger or Step Functions unreachable); the message then comes back after its visibility timeout.
+ * Handles one message of the `queries` queue: records the query (idempotent on queryId) and starts its
+ * execution, which joins its class's line and waits there until the dispatcher gives it a slot. Throws
+ * only for errors worth a retry (the ledger or Step Functions unreachable); the message then comes back
+ * after its visibility timeout.
  */
 export async function startQuery(
   rawBody: string,
@@ -80,8 +65,6 @@ export async function startQuery(
   const record = recordOrOutcome;
 
   if (isTerminal(record.status)) {
-    // A query cancelled while it waited may still have a place in line: give it up.
-    await deps.slots.release(queryId);
     return { kind: 'duplicate', queryId, reason: `the query already ended ${record.status}` };
   }
   if (
@@ -92,7 +75,7 @@ export async function startQuery(
     return { kind: 'duplicate', queryId, reason: `attempt ${message.attempt} was already started` };
   }
 
-  /** Ends a query that can never start, gives up its place in line, and parks its message. */
+  /** Ends a query that can never start and parks its message. */
   const endInStarter = async (code: string, why: string): Promise<StartOutcome> => {
     const reason = `The query ${why}.`;
     await deps.ledger.update(
@@ -100,7 +83,6 @@ export async function startQuery(
       { status: 'FAILED', reason, error: { code, message: reason }, finishedAt: now.toISOString() },
       ['QUEUED', 'WAITING_FOR_SLOT', 'DEFERRED'],
     );
-    await deps.slots.release(queryId);
     deps.metrics.count('QueryFailedCount', 1, { workgroup: message.workgroup });
     return { kind: 'parked', queryId, reason };
   };
@@ -121,7 +103,7 @@ export async function startQuery(
     );
   }
 
-  const input = buildRunQueryInput(record, message.attempt, workgroupNameOf(deps.config, message.workgroup));
+  const input = runQueryInputFor(record, message.attempt, deps.config, now);
   if (Buffer.byteLength(JSON.stringify(input), 'utf8') > MAX_EXECUTION_INPUT_BYTES) {
     return endInStarter(
       'QueryTooLong',
@@ -129,34 +111,14 @@ export async function startQuery(
     );
   }
 
-  const policy = admissionPolicy(deps.config, deps.liveQuota ? await deps.liveQuota() : undefined);
-  const admission = await deps.slots.acquire(queryId, message.workgroup, policy, {
-    submittedAt: record.submittedAt,
-    ticketTtlMs: ticketTtlMs(deps.config.admission),
-  });
-  if (!admission.admitted) {
-    await deps.ledger.update(queryId, { status: 'WAITING_FOR_SLOT', reason: admission.reason }, [
-      'QUEUED',
-      'WAITING_FOR_SLOT',
-    ]);
-    deps.metrics.count('SlotWaitCount', 1, { workgroup: message.workgroup });
-    const delaySeconds = slotWaitSeconds(receiveCount, deps.config.admission);
-    return { kind: 'wait', queryId, delaySeconds, reason: admission.reason };
-  }
-
   const started = await deps.executions.start(executionName(queryId, message.attempt), input);
   if (started.status === 'already-exists') {
-    await releaseIfExecutionIsDone(queryId, deps);
     return {
       kind: 'duplicate',
       queryId,
       reason: `execution ${executionName(queryId, message.attempt)} already exists`,
     };
   }
-  deps.metrics.count('QueryAdmittedCount', 1, { workgroup: message.workgroup });
-  deps.metrics.milliseconds('QueueWaitTime', Math.max(0, now.getTime() - Date.parse(record.submittedAt)), {
-    workgroup: message.workgroup,
-  });
   return { kind: 'started', queryId, executionArn: started.executionArn };
 }
 
@@ -209,16 +171,4 @@ async function recordFor(
     };
   }
   return record;
-}
-
-/**
- * StartExecution said the execution name is taken by a closed execution (or one with other input). The
- * slot this call took is freed when the ledger shows that execution's work is over; a RUNNING execution
- * keeps its slot, and anything else is left to the slot reconciler.
- */
-async function releaseIfExecutionIsDone(queryId: string, deps: StartQueryDeps): Promise<void> {
-  const record = await deps.ledger.get(queryId);
-  if (record && (isTerminal(record.status) || record.status === 'DEFERRED')) {
-    await deps.slots.release(queryId);
-  }
 }

@@ -8,19 +8,21 @@ import {
 } from './run-query-input';
 
 /**
- * Query ids become execution names (`<queryId>` or `<queryId>.r<N>`, at most 80 characters), Athena
- * request tokens and ledger keys, so they are restricted to characters all three accept. Dots are kept
- * for the redrive suffix.
+ * Query ids become execution names (`<queryId>` or `<queryId>__r<N>`, at most 80 characters), Athena
+ * request tokens and ledger keys, so they are restricted to characters all three accept (and that
+ * Step Functions logs): letters, digits, - and _. Two _ in a row, or a _ at the end, are refused so
+ * that no query id can be read as another one's redrive. At most 64 characters (the schema's max).
  */
-export const QUERY_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
+export const QUERY_ID_PATTERN = '^[A-Za-z0-9](?:_?[A-Za-z0-9-])*$';
+export const MAX_QUERY_ID_LENGTH = 64;
 
 /**
  * Bytes of one run's input that are not the body's: the largest query id, class name, Athena workgroup
- * name and attempt number the config allows, and the request token. Counting the largest keeps the
- * check free of the config, at the cost of a few hundred bytes.
+ * name, attempt number and place in line the config allows, and the request token. Counting the
+ * largest keeps the check free of the config, at the cost of a few hundred bytes.
  */
 const envelopeSource = {
-  queryId: 'q'.repeat(64),
+  queryId: 'q'.repeat(MAX_QUERY_ID_LENGTH),
   workgroup: 'c'.repeat(32),
   query: '',
   database: '',
@@ -28,6 +30,11 @@ const envelopeSource = {
 };
 const WORST_ATTEMPT = 101; // redrive.maxRedrives is at most 100
 const WORST_WORKGROUP = 'w'.repeat(128);
+const WORST_PLACE = {
+  submittedAt: '2026-01-01T00:00:00.000Z',
+  waitUntil: '2026-01-01T00:00:00.000Z',
+  queueWaitSeconds: 1440 * 60, // maxQueueWaitMinutes is at most 1440
+};
 
 /** Bytes a body takes in the input of one run of the state machine, at the largest envelope. */
 export function runInputBytes(body: {
@@ -46,6 +53,7 @@ export function runInputBytes(body: {
     },
     WORST_ATTEMPT,
     WORST_WORKGROUP,
+    WORST_PLACE,
   );
   return Buffer.byteLength(JSON.stringify(input), 'utf8');
 }
@@ -85,9 +93,10 @@ export const submissionBodyShape = z
       ),
     queryId: z
       .string()
+      .max(MAX_QUERY_ID_LENGTH)
       .regex(
         new RegExp(QUERY_ID_PATTERN),
-        'queryId is 1 to 64 letters, digits, - or _ and starts with a letter or digit',
+        'queryId is 1 to 64 letters, digits, - or _; it starts with a letter or digit, and has no _ at its end or next to another _',
       )
       .optional()
       .describe(
@@ -146,7 +155,10 @@ export const queryMessageSchema = z
     /** The workload class from the path, or the default class for `/athena/query`. */
     workgroup: z.string().min(1).max(64),
     /** The body's queryId, or the API request id when the body has none. */
-    queryId: z.string().regex(new RegExp(QUERY_ID_PATTERN), 'queryId is not a valid query id'),
+    queryId: z
+      .string()
+      .max(MAX_QUERY_ID_LENGTH)
+      .regex(new RegExp(QUERY_ID_PATTERN), 'queryId is not a valid query id'),
     /** 1 for the first run; the state machine sends attempt + 1 to the deferred queue. */
     attempt: z.number().int().min(1).default(1),
     /** Epoch milliseconds when the API accepted the request (new submissions). */

@@ -41,6 +41,31 @@ export function loadConfig(path?: string): WlmConfig {
   return parseConfig(raw, `config file ${path}`);
 }
 
+/** Longest name prefix, the stage's suffix included (the longest resource names derived from it fit). */
+const MAX_NAME_PREFIX = 24;
+
+/**
+ * The config of one stage: every name athena-wlm derives gets `-<stage>` (the name prefix and the
+ * classes' explicit workgroup names), and the result holds no stage, so parsing it again (the functions
+ * do) changes nothing.
+ */
+export function withStage(config: WlmConfig, stage: string | undefined): WlmConfig {
+  if (!stage) return config;
+  const namePrefix = `${config.namePrefix}-${stage}`;
+  if (namePrefix.length > MAX_NAME_PREFIX) {
+    const message = `config.stage: the name prefix with its stage, '${namePrefix}', is longer than ${MAX_NAME_PREFIX} characters; shorten namePrefix or the stage`;
+    throw new ConfigError(`Invalid athena-wlm config:\n  ${message}`, [message]);
+  }
+  const classes = Object.fromEntries(
+    Object.entries(config.classes).map(([name, c]) => [
+      name,
+      c.workgroupName ? { ...c, workgroupName: `${c.workgroupName}-${stage}` } : c,
+    ]),
+  );
+  const { stage: _applied, ...rest } = config;
+  return { ...rest, namePrefix, classes };
+}
+
 /** The Athena workgroup name of a class. */
 export function workgroupNameOf(config: WlmConfig, className: string): string {
   return config.classes[className]?.workgroupName ?? `${config.namePrefix}-${className}`;

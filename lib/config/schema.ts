@@ -7,6 +7,20 @@ const className = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,31}$/, 'class names are 1 to 32 lowercase letters, digits or dashes');
 
+/**
+ * A number of slots, or a share of the capacity (`"40%"`, of quota minus headroom), so that one config
+ * follows the account's live quota.
+ */
+const slotCount = (min: number) =>
+  z.union([
+    z.number().int().min(min),
+    z
+      .string()
+      .regex(/^\d{1,3}(\.\d+)?%$/, 'a share of capacity is written like "25%"')
+      .refine((s) => Number.parseFloat(s) <= 100, 'a share of capacity is at most "100%"'),
+  ]);
+export type SlotCount = z.output<ReturnType<typeof slotCount>>;
+
 const dataLimit = z
   .object({
     /** Bytes the class is expected to scan in the period (from history or a plan). */
@@ -25,10 +39,26 @@ export const workloadClassSchema = z
       .string()
       .regex(/^[a-zA-Z0-9._-]{1,128}$/, 'Athena workgroup names are 1 to 128 of a-z A-Z 0-9 . _ -')
       .optional(),
-    /** Slots the class may always use, whatever other classes do. */
-    guaranteedSlots: z.number().int().min(0),
-    /** Most slots the class may hold, borrowing unreserved capacity above its guarantee. */
-    maxSlots: z.number().int().min(1),
+    /** Slots the class may always use, whatever other classes do: a number, or a share like "50%". */
+    guaranteedSlots: slotCount(0),
+    /** Most slots the class may hold, borrowing idle capacity above its guarantee: a number or a share. */
+    maxSlots: slotCount(1),
+    /**
+     * Share of the capacity above guarantees, relative to the other classes (Trino's `schedulingWeight`):
+     * at a free slot, the class with the fewest running queries above its guarantee per unit of weight goes first.
+     */
+    schedulingWeight: z.number().int().min(1).max(1000).default(1),
+    /**
+     * Whether a query of this class that runs on a slot borrowed from another class's idle guarantee may
+     * be stopped (and run again first in its line) when that class needs the slot back. A stopped query is
+     * billed for what it scanned before the stop.
+     */
+    preemptible: z.boolean().default(false),
+    /**
+     * Longest this class waits to get back a guaranteed slot it lent while idle, in seconds. Its idle
+     * guarantee is lent only to preemptible classes and to classes whose `timeoutMinutes` fits in it.
+     */
+    maxReclaimSeconds: z.number().int().min(0).max(86_400).default(0),
     /** Athena cancels a query of this class once it has scanned this many bytes (min 10 MB). */
     bytesScannedCutoffPerQuery: z.number().int().min(MIN_BYTES_SCANNED_CUTOFF).optional(),
     /** Hourly data usage limit: alarm when the class scans more than expected + buffer in an hour. */
@@ -43,6 +73,12 @@ export const workloadClassSchema = z
     alertEmails: z.array(z.email()).default([]),
     /** Also tell the submitter (by the userId they gave) when their query passes a limit. */
     warnSubmitter: z.boolean().default(false),
+    /**
+     * Also let the class's submitters run queries in its workgroup directly (Athena console, JDBC),
+     * outside athena-wlm: those queries skip the line, the slots and the ledger, count against the
+     * account's quota unseen, and can push athena-wlm's own queries into throttling. Off by default.
+     */
+    directAthenaAccess: z.boolean().default(false),
     /** IAM principal ARNs allowed to submit to this class (they get its managed policy). */
     submitterArns: z.array(z.string().startsWith('arn:')).default([]),
     /**
@@ -53,7 +89,7 @@ export const workloadClassSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.guaranteedSlots > c.maxSlots) {
+    if (sameUnit(c.guaranteedSlots, c.maxSlots) && amountOf(c.guaranteedSlots) > amountOf(c.maxSlots)) {
       ctx.addIssue({
         code: 'custom',
         path: ['guaranteedSlots'],
@@ -73,6 +109,15 @@ const throttleRetry = z
 
 export const wlmConfigSchema = z
   .object({
+    /**
+     * A stage (`dev`, `stg`): suffixes the name prefix, the explicit workgroup names and the stack, and
+     * gives the stage its own metrics namespace, so that several stages share an account. `-c stage=`
+     * overrides it.
+     */
+    stage: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,11}$/, 'a stage is 1 to 12 lowercase letters, digits or dashes')
+      .optional(),
     /** Prefix for the names of resources users see (workgroups, queues, dashboard). */
     namePrefix: z
       .string()
@@ -81,14 +126,16 @@ export const wlmConfigSchema = z
     quota: z
       .object({
         /** Account Active DML query quota: a number, or 'service-quotas' to read L-FC5F6546 at run time. */
-        activeDmlQueries: z.union([z.number().int().min(1), z.literal('service-quotas')]).default(20),
-        /** Slots kept free for Athena traffic that does not go through athena-wlm (console, BI tools). */
-        headroom: z.number().int().min(0).default(2),
+        activeDmlQueries: z
+          .union([z.number().int().min(1), z.literal('service-quotas')])
+          .default('service-quotas'),
+        /** Slots kept free for Athena traffic that does not go through athena-wlm (console, BI tools): a number or a share of the quota. */
+        headroom: slotCount(0).default('10%'),
         /** Alert admins when the account's active queries pass this share of the quota, in percent. */
         alarmAtPercent: z.number().min(1).max(100).default(80),
       })
       .strict()
-      .default({ activeDmlQueries: 20, headroom: 2, alarmAtPercent: 80 }),
+      .default({ activeDmlQueries: 'service-quotas', headroom: '10%', alarmAtPercent: 80 }),
     /** Class that `POST /athena/query` (the reference sample's route) submits to. */
     defaultClass: className.default('adhoc'),
     classes: z.record(className, workloadClassSchema),
@@ -111,15 +158,30 @@ export const wlmConfigSchema = z
       .default({ everyMinutes: 1, maxMessagesPerRun: 100, maxRedrives: 10 }),
     admission: z
       .object({
-        /** First wait before a query that found no slot is looked at again, in seconds. */
-        initialWaitSeconds: z.number().int().min(1).max(900).default(2),
-        /** Longest wait between looks, in seconds (the wait doubles up to this). */
-        maxWaitSeconds: z.number().int().min(1).max(43_200).default(20),
-        /** Receives of one message before it is parked as poison (a bad message, not a busy class). */
-        maxReceives: z.number().int().min(10).max(1000).default(1000),
+        /**
+         * Most queries the dispatcher starts per second: Athena's StartQueryExecution rate quota (20 per
+         * second by default), which the dispatcher never exceeds.
+         */
+        startsPerSecond: z.number().int().min(1).max(1000).default(20),
+        /** Receives of one `queries` message before SQS parks it as poison (its handling kept failing). */
+        maxReceives: z.number().int().min(2).max(1000).default(10),
       })
       .strict()
-      .default({ initialWaitSeconds: 2, maxWaitSeconds: 20, maxReceives: 1000 }),
+      .default({ startsPerSecond: 20, maxReceives: 10 }),
+    /**
+     * S3 buckets holding the data the queries read (names). Athena reads table data with the credentials
+     * of the state machine that starts the query, so a bucket not listed here cannot be queried on AWS.
+     */
+    dataBuckets: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+            'a data bucket is an S3 bucket name (3 to 63 lowercase letters, digits, . or -), without s3:// or a key',
+          ),
+      )
+      .default([]),
     /** Glue databases that classes may read (their IAM policies name these). */
     glueDatabases: z.array(z.string().min(1)).default(['default']),
     /** Email addresses told about account-wide trouble (quota, failed queue, slot leaks). */
@@ -145,16 +207,31 @@ export const wlmConfigSchema = z
         message: `defaultClass '${cfg.defaultClass}' is not one of the classes (${names.join(', ')})`,
       });
     }
+    const percentOfGuarantees = Object.values(cfg.classes).reduce(
+      (sum, c) => sum + (typeof c.guaranteedSlots === 'string' ? amountOf(c.guaranteedSlots) : 0),
+      0,
+    );
+    if (percentOfGuarantees > 100) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['classes'],
+        message: `the classes' guaranteedSlots shares add up to ${percentOfGuarantees}% of capacity, more than 100%`,
+      });
+    }
     if (typeof cfg.quota.activeDmlQueries === 'number') {
-      const capacity = cfg.quota.activeDmlQueries - cfg.quota.headroom;
+      const quota = cfg.quota.activeDmlQueries;
+      const capacity = quota - slotsOf(cfg.quota.headroom, quota);
       if (capacity < 1) {
         ctx.addIssue({
           code: 'custom',
           path: ['quota', 'headroom'],
-          message: `headroom (${cfg.quota.headroom}) leaves no slot of the quota (${cfg.quota.activeDmlQueries})`,
+          message: `headroom (${cfg.quota.headroom}) leaves no slot of the quota (${quota})`,
         });
       }
-      const guaranteed = Object.values(cfg.classes).reduce((sum, c) => sum + c.guaranteedSlots, 0);
+      const guaranteed = Object.values(cfg.classes).reduce(
+        (sum, c) => sum + slotsOf(c.guaranteedSlots, capacity),
+        0,
+      );
       if (guaranteed > capacity) {
         ctx.addIssue({
           code: 'custom',
@@ -163,7 +240,7 @@ export const wlmConfigSchema = z
         });
       }
       for (const [name, c] of Object.entries(cfg.classes)) {
-        if (c.maxSlots > capacity) {
+        if (typeof c.maxSlots === 'number' && c.maxSlots > capacity) {
           ctx.addIssue({
             code: 'custom',
             path: ['classes', name, 'maxSlots'],
@@ -193,3 +270,19 @@ export type WlmConfigInput = z.input<typeof wlmConfigSchema>;
 export type WlmConfig = z.output<typeof wlmConfigSchema>;
 export type WorkloadClassConfig = z.output<typeof workloadClassSchema>;
 export type ThrottleRetryConfig = WlmConfig['throttleRetry'];
+
+function amountOf(count: SlotCount): number {
+  return typeof count === 'number' ? count : Number.parseFloat(count);
+}
+
+function sameUnit(a: SlotCount, b: SlotCount): boolean {
+  return typeof a === typeof b;
+}
+
+/**
+ * Slots a count stands for out of `of`: a number as it is, a share rounded to the nearest slot.
+ * Used for headroom (of the quota) and class limits (of the capacity).
+ */
+export function slotsOf(count: SlotCount, of: number): number {
+  return typeof count === 'number' ? count : Math.round((Number.parseFloat(count) / 100) * of);
+}

@@ -1,4 +1,4 @@
-import type { WlmConfig } from '../../lib/config';
+import { slotsOf, type WlmConfig } from '../../lib/config';
 import { runQueryTuning } from '../../state-machines/run-query';
 import type { ConsoleDeps, ConsoleExecution, ConsoleMetricPoint } from './console-routes';
 import type { ConsoleHistoryEvent } from './execution-path';
@@ -40,7 +40,7 @@ export function consoleDepsOf(sources: ConsoleSources): ConsoleDeps {
     accountQuota: () => ({
       activeQueries: athena.activeQueryCount(),
       ...(quota !== undefined ? { quota } : {}),
-      headroom: config.quota.headroom,
+      headroom: quota !== undefined ? slotsOf(config.quota.headroom, quota) : 0,
     }),
     stateMachineTuning: runQueryTuning(config),
     ...(sources.clock ? { clock: sources.clock } : {}),

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseExecutionName } from '../../functions/core/execution-naming';
 import { type RunQueryTuning, runQueryDefinition } from '../../state-machines/run-query';
 import type { RouteResponse, Router } from '../http/router';
 import { type ConsoleHistoryEvent, causeText, epochMs, executionPath, historyRows } from './execution-path';
@@ -10,7 +11,7 @@ type Awaitable<T> = T | Promise<T>;
 /** An execution of run-query as the runtime reports it (ListExecutions / DescribeExecution). */
 export interface ConsoleExecution {
   readonly executionArn: string;
-  /** `<queryId>` for a first run, `<queryId>.r<N>` after the Nth redrive. */
+  /** `<queryId>` for a first run, `<queryId>__r<N>` after the Nth redrive. */
   readonly name: string;
   /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED. */
   readonly status: string;
@@ -93,14 +94,6 @@ export interface ExecutionSummary {
   readonly durationMs?: number;
   readonly error?: string;
   readonly cause?: string;
-}
-
-/** The query id and attempt an execution name stands for (`<queryId>` or `<queryId>.r<N>`). */
-export function parseExecutionName(name: string): { queryId: string; attempt: number } {
-  const redriven = /^(.+)\.r(\d+)$/.exec(name);
-  return redriven
-    ? { queryId: redriven[1], attempt: Number(redriven[2]) + 1 }
-    : { queryId: name, attempt: 1 };
 }
 
 function inputOf(input: unknown): Record<string, unknown> | undefined {

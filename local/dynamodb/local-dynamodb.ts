@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type Database, immediate } from '../store/database';
 import { ConditionalCheckFailedError, DynamoDbError, ValidationError } from './errors';
-import type { UpdateAst } from './expression-parser';
+import type { ConditionAst, UpdateAst } from './expression-parser';
 import {
   applyUpdate,
   compileExpressions,
@@ -42,6 +42,26 @@ export interface DeleteItemParams extends Omit<ExpressionParams, 'UpdateExpressi
   readonly ReturnValues?: 'NONE' | 'ALL_OLD';
 }
 
+/** Query's request: a key condition on the partition key (and optionally the sort key), no filter. */
+export interface QueryParams {
+  readonly TableName: string;
+  readonly KeyConditionExpression: string;
+  readonly ExpressionAttributeNames?: Readonly<Record<string, string>>;
+  readonly ExpressionAttributeValues?: Readonly<Record<string, AttributeValue>>;
+  readonly Limit?: number;
+  readonly ScanIndexForward?: boolean;
+  readonly ExclusiveStartKey?: Readonly<AttributeMap>;
+  readonly Select?: 'ALL_ATTRIBUTES' | 'COUNT';
+  /** Always consistent locally. */
+  readonly ConsistentRead?: boolean;
+}
+
+export interface QueryResult {
+  readonly Items?: AttributeMap[];
+  readonly Count: number;
+  readonly LastEvaluatedKey?: AttributeMap;
+}
+
 export interface GetItemParams {
   readonly TableName: string;
   readonly Key: Readonly<AttributeMap>;
@@ -54,7 +74,8 @@ export const MAX_ITEM_BYTES = 400 * 1024;
 
 /**
  * A DynamoDB stand-in on SQLite, good for what athena-wlm does with DynamoDB: GetItem, PutItem,
- * UpdateItem and DeleteItem with condition and update expressions. Items are JSON documents in the
+ * UpdateItem and DeleteItem with condition and update expressions, and Query on a partition in sort-key
+ * order (string sort keys compare by code unit, as DynamoDB's UTF-8 byte order does for them). Items are JSON documents in the
  * `documents` table (one row per item, keyed by table name and key), so SQL can index and query
  * them; every write is one `BEGIN IMMEDIATE` transaction, so a condition and its write are atomic
  * across connections and processes. Errors carry the names the Step Functions integration gives
@@ -99,6 +120,53 @@ export class LocalDynamoDb {
 
   async deleteItem(params: DeleteItemParams): Promise<{ Attributes?: AttributeMap }> {
     return this.deleteItemSync(params);
+  }
+
+  async query(params: QueryParams): Promise<QueryResult> {
+    return this.querySync(params);
+  }
+
+  /** The items of one partition that match the key condition, in sort-key order, paged by Limit. */
+  querySync(params: QueryParams): QueryResult {
+    const schema = this.schemaOf(params.TableName);
+    const compiled = compileExpressions({
+      ConditionExpression: params.KeyConditionExpression,
+      ExpressionAttributeNames: params.ExpressionAttributeNames,
+      ExpressionAttributeValues: params.ExpressionAttributeValues,
+    });
+    const condition = compiled.condition as ConditionAst;
+    const partition = partitionValue(condition, schema.partitionKey, compiled.values);
+    if (partition === undefined) {
+      throw new ValidationError(`Query condition missed key schema element: ${schema.partitionKey}`);
+    }
+    const forward = params.ScanIndexForward ?? true;
+    const after = params.ExclusiveStartKey
+      ? toDocument(params.ExclusiveStartKey, 'ExclusiveStartKey')[schema.sortKey ?? schema.partitionKey]
+      : undefined;
+    const rows = this.db
+      .prepare<unknown[], { doc: string }>(
+        `SELECT doc FROM documents WHERE table_name = ? AND json_extract(pk, '$[0]') = ?${
+          after === undefined ? '' : ` AND json_extract(pk, '$[1]') ${forward ? '>' : '<'} ?`
+        } ORDER BY json_extract(pk, '$[1]') ${forward ? 'ASC' : 'DESC'}`,
+      )
+      .iterate(params.TableName, partition, ...(after === undefined ? [] : [after]));
+    const limit = params.Limit ?? Number.POSITIVE_INFINITY;
+    const items: Document[] = [];
+    let last: Document | undefined;
+    for (const row of rows) {
+      const doc = JSON.parse(row.doc) as Document;
+      if (!evaluateCondition(condition, doc, compiled.values)) continue;
+      items.push(doc);
+      last = doc;
+      if (items.length >= limit) break;
+    }
+    const more = items.length >= limit && last !== undefined;
+    const lastKey = more ? toAttributeMap(pickKey(schema, last as Document)) : undefined;
+    return {
+      ...(params.Select === 'COUNT' ? {} : { Items: items.map(toAttributeMap) }),
+      Count: items.length,
+      ...(lastKey ? { LastEvaluatedKey: lastKey } : {}),
+    };
   }
 
   /** Applies the update if the condition holds (creating the item when there is none, as DynamoDB does). */
@@ -246,6 +314,35 @@ export class LocalDynamoDb {
     }
     return { pk: encodeKey(schema, values, tableName), key: doc };
   }
+}
+
+/** The value the key condition gives the partition key (`#pk = :value`, alone or ANDed). */
+function partitionValue(
+  condition: ConditionAst,
+  partitionKey: string,
+  values: Readonly<Record<string, DocValue>>,
+): DocValue | undefined {
+  if (condition.kind === 'and') {
+    return (
+      partitionValue(condition.left, partitionKey, values) ??
+      partitionValue(condition.right, partitionKey, values)
+    );
+  }
+  if (
+    condition.kind === 'compare' &&
+    condition.op === '=' &&
+    condition.left.kind === 'path' &&
+    condition.left.path.length === 1 &&
+    condition.left.path[0] === partitionKey &&
+    condition.right.kind === 'value'
+  ) {
+    return values[condition.right.ref];
+  }
+  return undefined;
+}
+
+function pickKey(schema: TableSchema, doc: Document): Document {
+  return Object.fromEntries(keyNames(schema).map((name) => [name, doc[name]]));
 }
 
 function keyNames(schema: TableSchema): string[] {

@@ -2,11 +2,11 @@ import type { Caller } from '../../functions/core/access';
 import { submitQuery } from '../../functions/core/intake';
 import type {
   Clock,
+  DispatchStore,
   ExecutionControl,
   Ledger,
   LedgerQueries,
   QueryResultsReader,
-  SlotStore,
   SubmissionStore,
 } from '../../functions/core/ports';
 import {
@@ -16,6 +16,7 @@ import {
   listQueriesApi,
   listWorkgroupsApi,
 } from '../../functions/core/query-api';
+import type { Wake } from '../../functions/core/wake-event';
 import type { WlmConfig } from '../../lib/config';
 import { asCaller } from './local-caller';
 import type { RouteRequest, RouteResponse, Router } from './router';
@@ -25,13 +26,17 @@ export interface ApiDeps {
   readonly config: WlmConfig;
   readonly clock: Clock;
   readonly ledger: Ledger & LedgerQueries;
-  readonly slots: SlotStore;
+  /** The dispatcher's state: the slots held, and each line (why it waits, who is ahead). */
+  readonly slots: Pick<DispatchStore, 'holders' | 'waitStatus' | 'ahead'>;
+  readonly wake: Wake;
   readonly executions: ExecutionControl;
   readonly results: QueryResultsReader;
   /** Records a new submission and puts it on the `queries` queue, as one step. */
   readonly submissions: SubmissionStore;
   /** The API's own base URL, for statusUrl. */
   readonly baseUrl: () => string;
+  /** The live quota, when the config reads it from Service Quotas (the one the local Athena enforces). */
+  readonly liveQuota?: () => Promise<number>;
 }
 
 /** The API routes, answered by the same core functions as the Lambda handlers on AWS. */
@@ -77,7 +82,9 @@ export function addApiRoutes(router: Router, deps: ApiDeps): Router {
     .add(
       'GET',
       '/queries/{queryId}',
-      asCaller((request, caller) => getQueryApi(request.params.queryId, caller, deps)),
+      asCaller((request, caller) =>
+        getQueryApi(request.params.queryId, caller, { ...deps, line: deps.slots }),
+      ),
     )
     .add(
       'GET',

@@ -102,11 +102,10 @@ export class RunQueryRunner {
     this.definition = JSON.parse(text) as StateMachineDefinition;
     checkTaskResources(this.definition);
     for (const state of Object.values(this.definition.States)) {
-      if (
-        state.Type === 'Task' &&
-        state.TimeoutSeconds === undefined &&
-        state.TimeoutSecondsPath === undefined
-      ) {
+      if (state.Type !== 'Task') continue;
+      if (state.TimeoutSecondsPath !== undefined) {
+        state.TimeoutSecondsPath = timeoutPathInParameters(state.TimeoutSecondsPath, state.Parameters);
+      } else if (state.TimeoutSeconds === undefined) {
         state.TimeoutSeconds = NO_TASK_TIMEOUT_SECONDS;
       }
     }
@@ -125,6 +124,7 @@ export class RunQueryRunner {
   /** Starts an execution; `onEvent` gets each event of its log, in order, as it happens. */
   start(execution: ExecutionToRun, onEvent: (event: EventLog) => void): RunningExecution {
     const controller = new AbortController();
+    const tokens = this.props.services.tokens;
     let currentState: string | undefined;
     const input = JSON.parse(execution.input) as { workgroup?: unknown };
     const context: TaskContext = {
@@ -158,6 +158,13 @@ export class RunQueryRunner {
           },
           get Name() {
             return currentState;
+          },
+        },
+        // Read by the Parameters of a .waitForTaskToken Task, just before its handler runs.
+        Task: {
+          get Token() {
+            context.taskToken = tokens.issue(execution.executionArn);
+            return context.taskToken;
           },
         },
       },
@@ -208,6 +215,7 @@ export class RunQueryRunner {
         if (result.status === 'TIMED_OUT') await stop();
       }
       await pump.catch(() => undefined);
+      tokens.forget(execution.executionArn);
       return result;
     })();
 
@@ -229,6 +237,31 @@ function machineFor(definition: StateMachineDefinition): StateMachine {
     machines.set(key, machine);
   }
   return machine;
+}
+
+/**
+ * Step Functions reads a Task's TimeoutSecondsPath from the state's input; aws-local-stepfunctions
+ * reads it from the Parameters it built. So the path is moved to the Parameters field that carries the
+ * same input value (`"x.$": "$.queueWaitSeconds"` at any depth), which a definition that times a Task
+ * by its input must have; otherwise the definition cannot run locally and says so at start.
+ */
+export function timeoutPathInParameters(path: string, parameters: unknown): string {
+  const found = (node: unknown, at: string): string | undefined => {
+    if (!node || typeof node !== 'object' || Array.isArray(node)) return undefined;
+    for (const [key, value] of Object.entries(node)) {
+      if (key.endsWith('.$') && value === path) return `${at}.${key.slice(0, -2)}`;
+      const deeper = found(value, `${at}.${key}`);
+      if (deeper) return deeper;
+    }
+    return undefined;
+  };
+  const moved = found(parameters, '$');
+  if (!moved) {
+    throw new Error(
+      `TimeoutSecondsPath ${path} must also be passed in the Task's Parameters for the local runtime to read it`,
+    );
+  }
+  return moved;
 }
 
 function outcomeOf(error: unknown, timeoutSeconds: number | undefined): RunOutcome {

@@ -6,6 +6,7 @@ import type { LocalDynamoDb, UpdateItemParams } from '../dynamodb/local-dynamodb
 import { queueNameOfUrl } from '../store/local-names';
 import type { SqliteQueue } from '../store/sqlite-queue';
 import { ExecutionStoppedError, UnsupportedTaskResourceError } from './errors';
+import type { LocalTaskTokens } from './local-task-tokens';
 
 type Overrides = NonNullable<RunOptions['overrides']>;
 /** Local functions that stand in for Task states, by state name (aws-local-stepfunctions' override). */
@@ -34,6 +35,8 @@ export interface TaskServices {
   /** Local queues by name; a QueueUrl `local://<name>` names one. */
   readonly queues: Readonly<Record<string, SqliteQueue>>;
   readonly metrics: Metrics;
+  /** The task tokens `.waitForTaskToken` Tasks wait on. */
+  readonly tokens: LocalTaskTokens;
 }
 
 /** One execution as its task handlers see it. */
@@ -45,6 +48,8 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   /** The Athena query this execution runs right now, if any (StopExecution stops it). */
   athenaQueryExecutionId?: string;
+  /** The token `$$.Task.Token` last gave this execution (the Task state being entered). */
+  taskToken?: string;
   /** Called when a Task handler starts, with its state's name. */
   onTaskStart?(stateName: string): void;
 }
@@ -54,6 +59,7 @@ type HandlerFactory = (services: TaskServices, context: TaskContext) => TaskHand
 export const RESOURCES = {
   athenaStartQuerySync: 'arn:aws:states:::athena:startQueryExecution.sync',
   sqsSendMessage: 'arn:aws:states:::sqs:sendMessage',
+  sqsSendMessageWaitForTaskToken: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
   dynamoDbUpdateItem: 'arn:aws:states:::dynamodb:updateItem',
 } as const;
 
@@ -160,6 +166,25 @@ const sqsSendMessage: HandlerFactory = (services, context) => async (input) => {
   }
 };
 
+/**
+ * `sqs:sendMessage.waitForTaskToken`: sends the message (which carries `$$.Task.Token`), then waits
+ * until the token is completed; SendTaskFailure's error and cause become the task's error.
+ */
+const sqsSendMessageWaitForTaskToken: HandlerFactory = (services, context) => async (input) => {
+  const token = context.taskToken;
+  if (!token) throw taskError('States.Runtime', 'a .waitForTaskToken task must pass $$.Task.Token');
+  // Waiting starts before the send: the reader may complete the token at once.
+  const completed = services.tokens.wait(token, context.executionArn, context.signal);
+  try {
+    await sqsSendMessage(services, context)(input);
+  } catch (error) {
+    services.tokens.forget(context.executionArn);
+    completed.catch(() => undefined);
+    throw error;
+  }
+  return (await completed) as JsonValue;
+};
+
 /** `dynamodb:updateItem` on the local DynamoDB; errors keep their `DynamoDB.<Exception>` names. */
 const dynamoDbUpdateItem: HandlerFactory = (services, context) => async (input) => {
   throwIfStopped(context);
@@ -169,6 +194,7 @@ const dynamoDbUpdateItem: HandlerFactory = (services, context) => async (input) 
 const HANDLER_FACTORIES: Readonly<Record<string, HandlerFactory>> = {
   [RESOURCES.athenaStartQuerySync]: athenaStartQuerySync,
   [RESOURCES.sqsSendMessage]: sqsSendMessage,
+  [RESOURCES.sqsSendMessageWaitForTaskToken]: sqsSendMessageWaitForTaskToken,
   [RESOURCES.dynamoDbUpdateItem]: dynamoDbUpdateItem,
 };
 
@@ -216,6 +242,8 @@ export function taskHandlersFor(
     if (!factory) throw new UnsupportedTaskResourceError(name, resource, SUPPORTED_RESOURCES);
     const handler = factory(services, context);
     handlers[name] = (input) => {
+      // A token of an earlier Task of this execution is over: that task timed out or moved on.
+      if (resource !== RESOURCES.sqsSendMessageWaitForTaskToken) services.tokens.forget(context.executionArn);
       context.onTaskStart?.(name);
       return handler(input);
     };

@@ -96,6 +96,11 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX metrics_by_minute ON metrics (name, minute);
   `,
+  // 2: Query on a partition in sort-key order (the dispatcher's lines, keyed per class).
+  `
+  CREATE INDEX documents_by_partition ON documents
+    (table_name, json_extract(pk, '$[0]'), json_extract(pk, '$[1]'));
+  `,
 ];
 
 /** Opens (creating if needed) `<dataDir>/athena-wlm.db` in WAL mode and brings its schema up to date. */

@@ -7,18 +7,20 @@ export const LOCAL_QUEUES = {
   queries: 'queries',
   deferred: 'queries-deferred',
   failed: 'queries-failed',
+  /** The dispatcher's wake-up queue (an SQS FIFO queue on AWS). */
+  wake: 'dispatch-wake',
 } as const;
 
 /** The local runtime's DynamoDB tables. */
 export const LOCAL_TABLES = {
   ledger: 'athena-wlm-ledger',
-  slots: 'athena-wlm-slots',
+  dispatch: 'athena-wlm-dispatch',
 } as const;
 
 /** Key schemas of the local tables (the same keys as on AWS). */
 export const LOCAL_TABLE_SCHEMAS: Readonly<Record<string, TableSchema>> = {
   [LOCAL_TABLES.ledger]: { partitionKey: TABLES.ledgerKey },
-  [LOCAL_TABLES.slots]: { partitionKey: TABLES.slotsKey },
+  [LOCAL_TABLES.dispatch]: { partitionKey: TABLES.dispatchPartitionKey, sortKey: TABLES.dispatchSortKey },
 };
 
 const QUEUE_URL_PREFIX = 'local://';
@@ -36,6 +38,6 @@ export function queueNameOfUrl(queueUrl: string): string | undefined {
 /** The `${Placeholder}` values of run-query.asl.json for the local runtime. */
 export const LOCAL_RUN_QUERY_SUBSTITUTIONS: RunQuerySubstitutions = {
   LedgerTableName: LOCAL_TABLES.ledger,
-  SlotsTableName: LOCAL_TABLES.slots,
+  WakeQueueUrl: localQueueUrl(LOCAL_QUEUES.wake),
   DeferredQueueUrl: localQueueUrl(LOCAL_QUEUES.deferred),
 };

@@ -77,6 +77,7 @@ export class SqliteQueue {
   readonly redrivePolicy?: RedrivePolicy;
   readonly visibilityTimeoutSeconds: number;
   private readonly clock: Clock;
+  private readonly listeners: (() => void)[] = [];
   private readonly statements;
 
   constructor(
@@ -154,7 +155,13 @@ export class SqliteQueue {
       now,
       now + delay * 1000,
     );
+    for (const listener of this.listeners) listener();
     return { messageId };
+  }
+
+  /** Calls `listener` after every send through this instance (an event source that wakes on new messages). */
+  onSend(listener: () => void): void {
+    this.listeners.push(listener);
   }
 
   /**

@@ -39,7 +39,7 @@ describe('PowertoolsMetrics', () => {
       new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE }),
     );
     // Act
-    metrics.count('SlotWaitCount', 1, { workgroup: 'exploratory' });
+    metrics.count('QueryAdmittedCount', 1, { workgroup: 'exploratory' });
     out.restore();
     // Assess
     expect(out.lines).toHaveLength(1);
@@ -50,7 +50,11 @@ describe('PowertoolsMetrics', () => {
     expect(emf._aws.CloudWatchMetrics[0].Dimensions[0]).toEqual(
       expect.arrayContaining(['service', 'workgroup']),
     );
-    expect(out.lines[0]).toMatchObject({ SlotWaitCount: 1, workgroup: 'exploratory', service: 'athena-wlm' });
+    expect(out.lines[0]).toMatchObject({
+      QueryAdmittedCount: 1,
+      workgroup: 'exploratory',
+      service: 'athena-wlm',
+    });
   });
 
   it('stores metrics without dimensions until flush, and keeps dimensions from leaking between metrics', () => {

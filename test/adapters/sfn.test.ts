@@ -19,6 +19,11 @@ const input = buildRunQueryInput(
   { queryId: 'q1', workgroup: 'fast', query: 'SELECT 1', database: 'default', catalog: 'AwsDataCatalog' },
   1,
   'athena-wlm-fast',
+  {
+    submittedAt: '2026-01-01T00:00:00.000Z',
+    waitUntil: '2026-01-01T03:00:00.000Z',
+    queueWaitSeconds: 10_800,
+  },
 );
 
 beforeEach(() => sfn.reset());

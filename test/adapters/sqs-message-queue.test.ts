@@ -1,5 +1,4 @@
 import {
-  ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -44,15 +43,9 @@ describe('SqsMessageQueue', () => {
     });
   });
 
-  it('deletes by receipt handle and changes visibility within SQS limits', async () => {
+  it('deletes by receipt handle', async () => {
     sqs.on(DeleteMessageCommand).resolves({});
-    sqs.on(ChangeMessageVisibilityCommand).resolves({});
     await queue().delete('rh1');
-    await queue().changeVisibility('rh1', 100_000);
     expect(sqs).toHaveReceivedCommandWith(DeleteMessageCommand, { QueueUrl: URL, ReceiptHandle: 'rh1' });
-    expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
-      ReceiptHandle: 'rh1',
-      VisibilityTimeout: 43_200,
-    });
   });
 });

@@ -1,263 +1,149 @@
-import { BEFORE, type ConfigVariant, configVariants } from '../../bench/config-variants';
-import { figuresOf, linePasses } from '../../bench/report';
-import { localSectionOf, withLocalSection } from '../../bench/run';
-import { buildTrace, SCENARIOS, type ScenarioSpec, scenarioNamed } from '../../bench/scenarios';
-import { type SimResult, STRATEGIES, type StrategyName, simulate } from '../../bench/simulator';
-import { MAX_WAITING_TICKETS } from '../../functions/adapters/slot-item';
-import { loadConfig } from '../../lib/config';
+import { figuresOf, peakPerSecond } from '../../bench/report';
+import { localSectionOf, runScenario, targetsOf, withLocalSection } from '../../bench/run';
+import {
+  buildTrace,
+  SCENARIO_QUOTA,
+  type ScenarioSpec,
+  scenarioNamed,
+  type Trace,
+} from '../../bench/scenarios';
+import { PATHS, type SimResult, simulate, throttleRetrier, transitionsOf } from '../../bench/simulator';
+import { VirtualClock } from '../../bench/virtual-clock';
+import { loadConfig, parseConfig } from '../../lib/config';
 
 const config = loadConfig();
-const queueWait30 = configVariants().find((x) => x.name === 'queue-wait 30 min') as ConfigVariant;
-const capacity = (config.quota.activeDmlQueries as number) - config.quota.headroom;
 
-/** Simulations are deterministic, so tests share them: one run per (scenario, seed, strategy, variant). */
-const memo = new Map<string, SimResult>();
-
-/** A strategy with the default config, or athena-wlm as a named config variant. */
-function run(
-  spec: ScenarioSpec,
-  seed: number,
-  strategy: StrategyName = 'athena-wlm',
-  variant?: ConfigVariant,
-): SimResult {
-  const key = [spec.name, seed, strategy, variant?.name ?? 'defaults'].join('|');
-  let result = memo.get(key);
-  if (!result) {
-    result = simulate(strategy, buildTrace(spec, seed), {
-      config: variant?.config ?? config,
-      seed,
-      horizonSeconds: spec.horizonSeconds,
-      admission: variant?.admission,
-    });
-    memo.set(key, result);
-  }
-  return result;
+/** A short slice of a scenario, so a test runs in a second or two. */
+function slice(spec: ScenarioSpec, seconds: number, seed = 42): Trace {
+  const trace = buildTrace(spec, seed);
+  return {
+    arrivals: trace.arrivals.filter((a) => a.at < seconds),
+    outside: trace.outside.filter((o) => o.at < seconds),
+  };
 }
 
-const variantNamed = (name: string): ConfigVariant => {
-  const v = configVariants().find((x) => x.name === name);
-  if (!v) throw new Error(`no config variant '${name}'`);
-  return v;
-};
+async function run(trace: Trace, strategy: 'athena-wlm' | 'retry-only' | 'reference-sample' = 'athena-wlm') {
+  return simulate(strategy, trace, { config, quota: SCENARIO_QUOTA, seed: 7, horizonSeconds: 4 * 3600 });
+}
 
-/** The line makes athena-wlm runs slower (every look reads every ticket): room for a slow CI machine. */
-const SLOW_MS = 180_000;
+describe('the virtual clock', () => {
+  it('fires timers in time order, ties in the order they were set, and lets awaited code run between', async () => {
+    const clock = new VirtualClock();
+    const seen: string[] = [];
+    clock.at(20, () => seen.push('b'));
+    clock.at(10, () => seen.push('a'));
+    clock.at(20, () => seen.push('c'));
+    void (async () => {
+      await clock.sleep(15);
+      seen.push(`slept to ${clock.nowMs}`);
+    })();
 
-describe('bench simulator', () => {
-  it(
-    'gives the same figures for the same seed, and other figures for another seed',
-    () => {
-      const spec = scenarioNamed('exploratory-burst');
-      const fresh = (strategy: StrategyName, seed: number, admission?: 'line' | 'no-line') =>
-        figuresOf(
-          simulate(strategy, buildTrace(spec, seed), {
-            config,
-            seed,
-            horizonSeconds: spec.horizonSeconds,
-            admission,
-          }),
-        );
-      const parse = Date.parse;
-      for (const strategy of STRATEGIES) expect(fresh(strategy, 7)).toEqual(fresh(strategy, 7));
-      expect(fresh('athena-wlm', 7, 'no-line')).toEqual(fresh('athena-wlm', 7, 'no-line'));
-      // The memoized Date.parse is the real one again once a simulation is over.
-      expect(Date.parse).toBe(parse);
-      expect(buildTrace(spec, 7)).toEqual(buildTrace(spec, 7));
-      expect(fresh('reference-sample', 8)).not.toEqual(fresh('reference-sample', 7));
-    },
-    SLOW_MS,
-  );
+    await clock.runUntil(100);
 
-  it('feeds every strategy the same trace', () => {
-    const spec = scenarioNamed('overload');
-    const arrivals = (r: SimResult) => r.queries.map((q) => [q.id, q.className, q.arrivedAt]).sort();
-    const [first, ...rest] = STRATEGIES.map((s) => arrivals(run(spec, 3, s)));
-    for (const other of rest) expect(other).toEqual(first);
+    expect(seen).toEqual(['a', 'slept to 15', 'b', 'c']);
+  });
+});
+
+describe('the simulator runs the shipped definition', () => {
+  it("reads StartQuery's throttling retrier from run-query.asl.json as the config tunes it", () => {
+    const tuned = parseConfig({
+      ...config,
+      throttleRetry: { ...config.throttleRetry, maxAttempts: 3, intervalSeconds: 5 },
+    });
+    expect(throttleRetrier(tuned)).toMatchObject({ maxAttempts: 3, intervalSeconds: 5 });
   });
 
-  it(
-    'keeps each class first come, first served: no query takes a slot an older waiting one of its class needed',
-    () => {
-      // With the line, a newer query may start before an older one that is backing off only when its class
-      // has room for both (admitInLine's rule); the older then gets in at its very next look. So strict start
-      // order is not FIFO (`passes`), but an older waiting query is never refused again once a newer one of
-      // its class got in (`costly`). With one class nothing else can take that room: exactly zero.
-      const lineVariants = configVariants().filter((v) => v.admission === 'line');
-      const steady = scenarioNamed('steady-etl');
-      let passes = 0;
-      for (const seed of [1, 2, 3, 42]) {
-        for (const v of lineVariants) {
-          const result = run(steady, seed, 'athena-wlm', v);
-          const line = linePasses(result.queries);
-          expect(line.costly).toBe(0);
-          passes += line.passes;
-          expect(result.queries.filter((q) => q.lineSince !== undefined).length).toBeGreaterThan(50);
-        }
-      }
-      expect(passes).toBeGreaterThan(0); // the room-for-both case does happen, and costs nobody a look
+  it('counts transitions on paths that exist in the definition, and refuses one that does not', () => {
+    expect(transitionsOf(PATHS.succeeded)).toBe(PATHS.succeeded.length);
+    expect(() => transitionsOf(['EnterLine', 'RecordSucceeded'])).toThrow(
+      /no transition EnterLine -> RecordSucceeded/,
+    );
+  });
+});
 
-      // With several classes another class may borrow the room before the older query looks again (the
-      // line is per class): rare, and at least 20x fewer than without the line, where newcomers take
-      // free slots from under older waiting queries all the time.
-      const pairs: [ConfigVariant, ConfigVariant][] = [
-        [variantNamed('defaults'), variantNamed('defaults, no line')],
-        [variantNamed('old defaults + line'), variantNamed(BEFORE)],
-      ];
-      for (const spec of SCENARIOS) {
-        for (const [withLine, without] of pairs) {
-          const lined = run(spec, 42, 'athena-wlm', withLine);
-          const unlined = linePasses(run(spec, 42, 'athena-wlm', without).queries);
-          expect(unlined.costly).toBeGreaterThan(20);
-          expect(linePasses(lined.queries).costly * 20).toBeLessThanOrEqual(unlined.costly);
-          expect(lined.peakWaitingTickets).toBeLessThanOrEqual(MAX_WAITING_TICKETS);
-        }
-      }
-    },
-    SLOW_MS,
-  );
+describe('athena-wlm in the simulator', () => {
+  let burst: SimResult;
+  const trace = slice(scenarioNamed('exploratory-burst'), 25 * 60);
 
-  it(
-    "ends a first attempt FAILED (QueueWaitExceeded) once it waited past its class's maxQueueWaitMinutes",
-    () => {
-      const spec = scenarioNamed('exploratory-burst');
-      const result = run(spec, 42, 'athena-wlm', queueWait30);
-      const expired = result.queries.filter((q) => q.failureCode === 'QueueWaitExceeded');
-      expect(expired.length).toBeGreaterThan(0);
-      for (const q of expired) {
-        expect(q.startedAt).toBeUndefined();
-        expect((q.finishedAt as number) - q.arrivedAt).toBeGreaterThan(30 * 60);
-        // It gave up on its next look: at most one slot wait (20 s) after passing the limit.
-        expect((q.finishedAt as number) - q.arrivedAt).toBeLessThanOrEqual(30 * 60 + 20);
-      }
-      // Nothing that started waited past the limit; with the default 180 min, nothing in the burst expires.
-      for (const q of result.queries) {
-        if (q.admittedAt !== undefined)
-          expect(q.admittedAt - q.arrivedAt).toBeLessThanOrEqual(30 * 60 + 0.001);
-      }
-      expect(figuresOf(run(spec, 42)).queueWaitExceeded).toBe(0);
-    },
-    SLOW_MS,
-  );
+  beforeAll(async () => {
+    burst = await run(trace);
+  }, 60_000);
 
-  it(
-    'never lets athena-wlm pass the quota minus headroom with its own traffic',
-    () => {
-      for (const spec of SCENARIOS) {
-        for (const seed of [1, 42]) {
-          const result = run(spec, seed);
-          expect(result.capacity).toBe(capacity);
-          expect(result.peakOwnConcurrent).toBeLessThanOrEqual(capacity);
-          expect(result.peakSlotsHeld).toBeLessThanOrEqual(capacity);
-          for (const [name, peak] of Object.entries(result.peakSlotsByClass)) {
-            expect(peak).toBeLessThanOrEqual(config.classes[name].maxSlots);
-          }
-          // Without outside traffic nothing athena-wlm starts is ever throttled.
-          if (spec.outside.length === 0) expect(result.throttledAttempts).toBe(0);
-        }
-        // Every variant too (the old defaults with and without the line, a short queue-wait limit).
-        for (const v of configVariants()) {
-          const result = run(spec, 42, 'athena-wlm', v);
-          expect(result.peakOwnConcurrent).toBeLessThanOrEqual(capacity);
-          expect(result.peakSlotsHeld).toBeLessThanOrEqual(capacity);
-          for (const [name, peak] of Object.entries(result.peakSlotsByClass)) {
-            expect(peak).toBeLessThanOrEqual(v.config.classes[name].maxSlots);
-          }
-          if (spec.outside.length === 0) expect(result.throttledAttempts).toBe(0);
-        }
-      }
-    },
-    SLOW_MS,
-  );
+  it('gives the same figures for the same seed', async () => {
+    const again = await run(trace);
+    expect(figuresOf(again, trace)).toEqual(figuresOf(burst, trace));
+  }, 60_000);
 
-  it(
-    'never has more queries active in Athena than the quota, whatever the strategy',
-    () => {
-      for (const spec of SCENARIOS) {
-        for (const strategy of STRATEGIES) {
-          expect(run(spec, 42, strategy).peakTotalConcurrent).toBeLessThanOrEqual(20);
-        }
-      }
-    },
-    SLOW_MS,
-  );
+  it('never lets its own queries pass capacity, so Athena never throttles them', () => {
+    expect(burst.peakOwnConcurrent).toBeLessThanOrEqual(burst.capacity);
+    expect(burst.throttledAttempts).toBe(0);
+  });
 
-  it(
-    'conserves queries: every arrival ends completed, failed or still pending, none vanish',
-    () => {
-      for (const spec of SCENARIOS) {
-        const trace = buildTrace(spec, 5);
-        // A short horizon too, so that some are cut off mid-flight.
-        const full = spec.name === 'exploratory-burst' || spec.name === 'overload';
-        for (const horizon of full ? [spec.horizonSeconds, 20 * 60] : [20 * 60]) {
-          const runs = [
-            ...STRATEGIES.map((strategy) => ({ strategy, config })),
-            // Queries that give up in line (QueueWaitExceeded) must be accounted for too.
-            { strategy: 'athena-wlm' as const, config: queueWait30.config },
-          ];
-          for (const { strategy, config } of runs) {
-            const result = simulate(strategy, trace, { config, seed: 5, horizonSeconds: horizon });
-            // Arrivals after the horizon were never submitted; every one before it must be accounted for.
-            const submitted = trace.arrivals.filter((a) => a.at <= horizon);
-            const ids = result.queries.map((q) => q.id).sort((a, b) => a - b);
-            expect(ids).toEqual(submitted.map((a) => a.id));
-            const byStatus = (...statuses: string[]) =>
-              result.queries.filter((q) => statuses.includes(q.status)).length;
-            const completed = byStatus('completed');
-            const failed = byStatus('failed');
-            const pending = byStatus('queued', 'waiting-for-slot', 'starting', 'deferred', 'running');
-            expect(completed + failed + pending).toBe(submitted.length);
-            if (horizon < spec.horizonSeconds) expect(pending).toBeGreaterThan(0);
-            const f = figuresOf(result);
-            expect([f.completed, f.failed, f.unfinished]).toEqual([completed, failed, pending]);
-            const inconsistent = result.queries.filter(
-              (q) =>
-                (q.status === 'completed' &&
-                  (q.startedAt === undefined ||
-                    q.finishedAt === undefined ||
-                    q.finishedAt < q.startedAt ||
-                    q.finishedAt > horizon)) ||
-                (q.startedAt !== undefined && q.startedAt < q.arrivedAt) ||
-                q.throttled !== q.startAttempts - (q.startedAt === undefined ? 0 : 1),
-            );
-            expect(inconsistent).toEqual([]);
-            const throttled = result.queries.reduce((n, q) => n + q.throttled, 0);
-            expect(throttled).toBe(result.throttledAttempts);
-            expect(result.queries.filter((q) => q.status === 'failed' && !q.failureCode)).toEqual([]);
-            // Slots are held only by admitted queries not yet done (starting or running), and only under admission.
-            const holding = result.queries.filter((q) => q.holdsSlot);
-            expect(holding.filter((q) => q.status !== 'starting' && q.status !== 'running')).toEqual([]);
-            if (strategy !== 'athena-wlm') expect(holding).toEqual([]);
-            if (horizon === spec.horizonSeconds) expect(holding).toEqual([]);
-            // The reference sample retries forever: it never gives a query up.
-            if (strategy === 'reference-sample') expect(f.failed).toBe(0);
-          }
-        }
-      }
-    },
-    SLOW_MS,
-  );
+  it('ends every query exactly once, pre-empted ones included', () => {
+    expect(burst.preemptions).toBeGreaterThan(0);
+    for (const q of burst.queries) expect(['completed', 'failed']).toContain(q.status);
+    expect(burst.lost).toBe(0);
+  });
 
-  it(
-    'shows the retry storm of the reference sample and none under athena-wlm in the case-study burst',
-    () => {
-      const spec = scenarioNamed('exploratory-burst');
-      const reference = figuresOf(run(spec, 42, 'reference-sample'));
-      const wlm = figuresOf(run(spec, 42, 'athena-wlm'));
-      expect(reference.throttledAttempts).toBeGreaterThan(1000);
-      expect(wlm.throttledAttempts).toBe(0);
-      expect(wlm.completed).toBe(wlm.arrivals);
-    },
-    SLOW_MS,
-  );
+  it('starts each class first come, first served (but for pre-empted queries, which run again first)', () => {
+    for (const className of ['predictable', 'exploratory']) {
+      const ofClass = burst.queries.filter((q) => q.className === className && q.preemptions === 0);
+      const byStart = [...ofClass].sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0) || a.id - b.id);
+      const byArrival = [...ofClass].sort((a, b) => a.arrivedAt - b.arrivedAt || a.id - b.id);
+      // Pre-empted queries go back to the front of the line, so the order of the others is kept.
+      expect(byStart.map((q) => q.id)).toEqual(byArrival.map((q) => q.id));
+    }
+  });
+
+  it('keeps ETL waiting far less than exploratory in the burst, where the reference sample makes both wait', async () => {
+    const ref = figuresOf(await run(trace, 'reference-sample'), trace);
+    const wlm = figuresOf(burst, trace);
+    expect(wlm.waitP95Seconds.predictable).toBeLessThan(60);
+    expect(ref.waitP95Seconds.predictable).toBeGreaterThan(wlm.waitP95Seconds.predictable * 5);
+  }, 60_000);
+
+  it('never calls StartQueryExecution faster than admission.startsPerSecond', () => {
+    const calls = burst.queries.flatMap((q) => q.startCalls);
+    expect(peakPerSecond(calls)).toBeLessThanOrEqual(config.admission.startsPerSecond);
+  });
+});
+
+describe('bench figures and targets', () => {
+  it('finds the most events in any one second', () => {
+    expect(peakPerSecond([0, 0.5, 0.99, 1.0, 1.5, 3])).toBe(3);
+    expect(peakPerSecond([])).toBe(0);
+  });
+
+  it('writes the figures results.json needs and judges the targets from them', async () => {
+    const spec: ScenarioSpec = { ...scenarioNamed('overload'), name: 'overload', horizonSeconds: 3 * 3600 };
+    const figures = await runScenario(spec, config, 3);
+    const targets = targetsOf(new Map([['overload', figures]]));
+
+    for (const f of Object.values(figures)) {
+      expect(f).toEqual(
+        expect.objectContaining({
+          makespanSeconds: expect.any(Number),
+          boundSeconds: expect.any(Number),
+          busySlotsWhileWaiting: expect.any(Number),
+          capacity: 18,
+          throttledStarts: expect.any(Number),
+          lost: 0,
+          unfinished: 0,
+          lambdaRunsPerQuery: expect.any(Number),
+          transitionsPerQuery: expect.any(Number),
+        }),
+      );
+      expect(f.waitP95Seconds).toHaveProperty('all');
+    }
+    expect(targets.find((t) => t.goal.startsWith('busy slots'))).toMatchObject({ scenario: 'overload' });
+    expect(targets.find((t) => t.goal === '0 lost')?.met).toBe(true);
+  }, 120_000);
 
   it('keeps the local pipeline section of RESULTS.md when the simulator rewrites the rest', () => {
-    const section =
-      '<!-- local-pipeline:start -->\n## Local pipeline\n\n42 queries/s\n<!-- local-pipeline:end -->';
-    const doc = `# results\n\nold tables\n\n${section}\n`;
-    expect(localSectionOf(doc)).toBe(section);
-    expect(localSectionOf(undefined)).toContain('Not run yet');
-    const updated = withLocalSection(doc, section.replace('42', '43'));
-    expect(updated).toBe(doc.replace('42', '43'));
-    expect(withLocalSection('# results\n', section)).toBe(`# results\n\n${section}\n`);
+    const doc = 'head\n<!-- local-pipeline:start -->\nold\n<!-- local-pipeline:end -->\n';
+    expect(localSectionOf(doc)).toBe('<!-- local-pipeline:start -->\nold\n<!-- local-pipeline:end -->');
+    expect(
+      withLocalSection(doc, '<!-- local-pipeline:start -->\nnew\n<!-- local-pipeline:end -->'),
+    ).toContain('new');
   });
 });

@@ -1,5 +1,10 @@
 import './support/aws-env';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/get-query';
@@ -43,6 +48,50 @@ describe('get-query handler', () => {
       Key: { queryId: 'q1' },
       ConsistentRead: true,
     });
+  });
+
+  it('says why a waiting query waits, from its class’s wait status, and how many of its class are ahead', async () => {
+    // Prepare: the dispatch table keeps the class's wait status and its line (one item per query).
+    ddb.on(GetCommand).resolves({
+      Item: queryRecord('q1', { status: 'WAITING_FOR_SLOT', reason: 'an older reason' }),
+    });
+    ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => {
+      expect(input.TableName).toBe(TEST_ENV.DISPATCH_TABLE_NAME);
+      const pk = (input.ExpressionAttributeValues as Record<string, string>)[':pk'];
+      if (pk === 'status') {
+        return {
+          Items: [
+            {
+              pk,
+              sk: 'fast',
+              factor: 'class-cap',
+              message: 'fast is at its cap of 2 running queries',
+              since: 'x',
+            },
+          ],
+        };
+      }
+      expect(input).toMatchObject({
+        KeyConditionExpression: '#pk = :pk AND #sk < :sk',
+        ExpressionAttributeValues: { ':pk': 'line#fast', ':sk': '2026-01-01T12:00:00.000Z#q1' },
+        Select: 'COUNT',
+      });
+      return { Count: 3 };
+    });
+    // Act
+    const response = await get('q1');
+    // Assess
+    expect(JSON.parse(response.body)).toMatchObject({
+      status: 'WAITING_FOR_SLOT',
+      reason: 'fast is at its cap of 2 running queries; 3 queries ahead of this one',
+      queriesAhead: 3,
+    });
+  });
+
+  it('reads no line for a query that does not wait', async () => {
+    ddb.on(GetCommand).resolves({ Item: queryRecord('q1', { status: 'RUNNING' }) });
+    expect((await get('q1')).statusCode).toBe(200);
+    expect(ddb).not.toHaveReceivedCommand(QueryCommand);
   });
 
   it('answers 404 with a message that says the query may still be in the intake queue', async () => {

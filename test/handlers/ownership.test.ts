@@ -7,6 +7,7 @@
 import './support/aws-env';
 import { AthenaClient, GetQueryResultsCommand } from '@aws-sdk/client-athena';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -21,6 +22,7 @@ import { apiEvent, CALLER_ARN, OTHER_ARN, queryRecord } from './support/events';
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
 const athena = mockClient(AthenaClient);
+const sqs = mockClient(SQSClient);
 
 const ADMIN_SESSION = 'arn:aws:sts::123456789012:assumed-role/wlm-admin/dave';
 const ANALYST_SESSION = 'arn:aws:sts::123456789012:assumed-role/analysts/carol';
@@ -29,6 +31,8 @@ beforeEach(() => {
   ddb.reset();
   sfn.reset();
   athena.reset();
+  sqs.reset();
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'm1' });
   ddb.on(UpdateCommand).resolves({});
   sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
   athena.on(GetQueryResultsCommand).resolves({
@@ -64,6 +68,7 @@ describe.each(Object.entries(routes))('%s of a query', (route, call) => {
     expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
     expect(sfn).not.toHaveReceivedCommand(StopExecutionCommand);
     expect(athena).not.toHaveReceivedCommand(GetQueryResultsCommand);
+    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
   });
 
   it('is allowed to the submitter and to any session of the admin role', async () => {

@@ -1,7 +1,8 @@
 import './support/aws-env';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/quota-monitor';
@@ -11,13 +12,26 @@ import { queryRecord } from './support/events';
 const ddb = mockClient(DynamoDBDocumentClient);
 const cloudwatch = mockClient(CloudWatchClient);
 const sns = mockClient(SNSClient);
+const serviceQuotas = mockClient(ServiceQuotasClient);
+
+/** Ledger queries answer `items`; the dispatch table holds no slot. */
+function ledgerHolds(items: readonly object[]) {
+  ddb
+    .on(QueryCommand)
+    .callsFake((input: QueryCommandInput) =>
+      input.TableName === TEST_ENV.DISPATCH_TABLE_NAME ? { Items: [] } : { Items: items },
+    );
+}
 
 beforeEach(() => {
   ddb.reset();
   cloudwatch.reset();
   sns.reset();
+  serviceQuotas.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'm1' });
-  ddb.on(GetCommand).resolves({ Item: { id: 'slots', holders: {}, version: 1 } });
+  // The default config reads the account's quota from Service Quotas.
+  serviceQuotas.on(GetServiceQuotaCommand).resolves({ Quota: { Value: 20 } });
+  ledgerHolds([]);
 });
 
 describe('quota-monitor handler', () => {
@@ -30,11 +44,9 @@ describe('quota-monitor handler', () => {
         { Id: 'bytes3', Timestamps: [new Date(now.getTime() - 600_000)], Values: [800_000_000_000] },
       ],
     });
-    ddb.on(QueryCommand).resolves({
-      Items: [
-        queryRecord('q1', { workgroup: 'exploratory', userId: 'dana', submittedAt: now.toISOString() }),
-      ],
-    });
+    ledgerHolds([
+      queryRecord('q1', { workgroup: 'exploratory', userId: 'dana', submittedAt: now.toISOString() }),
+    ]);
     // Act
     const result = await handler();
     // Assess

@@ -1,11 +1,10 @@
 import './support/aws-env';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   DynamoDBDocumentClient,
   GetCommand,
-  type GetCommandInput,
   PutCommand,
   type PutCommandInput,
   UpdateCommand,
@@ -22,41 +21,24 @@ const sfn = mockClient(SFNClient);
 const sqs = mockClient(SQSClient);
 
 const executionArn = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:run-query:${name}`;
-const holder = (className: string) => ({ className, acquiredAt: '2026-01-01T11:59:00.000Z' });
-/** exploratory (max 3 slots in the default config) is full; every other class has room. */
-const fullExploratory = {
-  id: 'slots',
-  holders: {
-    e1: holder('exploratory'),
-    e2: holder('exploratory'),
-    e3: holder('exploratory'),
-    e4: holder('exploratory'),
-  },
-  version: 7,
-};
 
 beforeEach(() => {
   ddb.reset();
   sfn.reset();
   sqs.reset();
-  ddb
-    .on(GetCommand)
-    .callsFake((input: GetCommandInput) =>
-      input.TableName === TEST_ENV.SLOTS_TABLE_NAME ? { Item: fullExploratory } : {},
-    );
+  ddb.on(GetCommand).resolves({});
   ddb.on(PutCommand).resolves({});
   ddb.on(UpdateCommand).resolves({});
   sfn
     .on(StartExecutionCommand)
     .callsFake((input: { name: string }) => ({ executionArn: executionArn(input.name) }));
-  sqs.on(ChangeMessageVisibilityCommand).resolves({});
   sqs.on(SendMessageCommand).resolves({});
 });
 
 const event = (...records: ReturnType<typeof sqsRecord>[]): SQSEvent => ({ Records: records });
 
 describe('starter handler', () => {
-  it('reports exactly the waiting and the failing messages as batch item failures', async () => {
+  it('starts every query of a batch at once, whatever its class, and reports only the failing message', async () => {
     // Prepare
     ddb.on(PutCommand).callsFake((input: PutCommandInput) => {
       if (input.Item?.queryId === 'q-boom') throw new Error('DynamoDB is unreachable');
@@ -65,39 +47,61 @@ describe('starter handler', () => {
     // Act
     const response = await handler(
       event(
-        sqsRecord('m-started', submissionBody('q-started', 'predictable')),
-        sqsRecord('m-wait', submissionBody('q-wait', 'exploratory'), 2),
+        sqsRecord('m-etl', submissionBody('q-etl', 'predictable')),
+        sqsRecord('m-explore', submissionBody('q-explore', 'exploratory'), 2),
         sqsRecord('m-boom', submissionBody('q-boom', 'fast')),
       ),
       lambdaContext,
     );
-    // Assess
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m-boom', 'm-wait']);
-    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
-    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
-      stateMachineArn: TEST_ENV.STATE_MACHINE_ARN,
-      name: 'q-started',
+    // Assess: the starter takes no slot; each execution waits in its class's line for the dispatcher.
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-boom' }]);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
+    const starts = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+    expect(starts.map((s) => [s.stateMachineArn, s.name])).toEqual([
+      [TEST_ENV.STATE_MACHINE_ARN, 'q-etl'],
+      [TEST_ENV.STATE_MACHINE_ARN, 'q-explore'],
+    ]);
+    // The input says where the execution waits and for how long (EnterLine's TimeoutSecondsPath).
+    const input = JSON.parse(starts[1].input as string);
+    expect(input).toMatchObject({
+      queryId: 'q-explore',
+      workgroup: 'exploratory',
+      attempt: 1,
+      submittedAt: expect.any(String),
+      waitUntil: expect.any(String),
+      startQueryExecution: { WorkGroup: 'athena-wlm-exploratory', QueryString: 'SELECT 1' },
     });
-    expect(sqs).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 1);
-    const visibility = sqs.commandCalls(ChangeMessageVisibilityCommand)[0].args[0].input;
-    expect(visibility.QueueUrl).toBe(TEST_ENV.QUERIES_QUEUE_URL);
-    expect(visibility.ReceiptHandle).toBe('rh-m-wait');
-    expect(visibility.VisibilityTimeout).toBeGreaterThanOrEqual(1);
-    // The waiting query's record says why it waits.
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
-      TableName: TEST_ENV.LEDGER_TABLE_NAME,
-      Key: { queryId: 'q-wait' },
-      ExpressionAttributeValues: expect.objectContaining({ ':v0': 'WAITING_FOR_SLOT' }),
-    });
+    // exploratory's maxQueueWaitMinutes (180 by default), counted from the submission a second ago.
+    expect(Date.parse(input.waitUntil) - Date.parse(input.submittedAt)).toBe(180 * 60_000);
+    expect(input.queueWaitSeconds).toBeGreaterThan(180 * 60 - 5);
+    expect(input.queueWaitSeconds).toBeLessThanOrEqual(180 * 60);
+    // The starter writes no slot, no line and no wait status: only the ledger record.
+    expect(new Set(ddb.calls().map((c) => (c.args[0].input as { TableName?: string }).TableName))).toEqual(
+      new Set([TEST_ENV.LEDGER_TABLE_NAME]),
+    );
     expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
   });
 
-  it('does not fail a batch where every query waits for a slot (busy is not an error)', async () => {
-    const response = await handler(
-      event(sqsRecord('m-wait', submissionBody('q-wait', 'exploratory'))),
-      lambdaContext,
-    );
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-wait' }]);
+  it('ends a query already past its class’s queue-wait limit in the ledger and parks its message', async () => {
+    // Prepare: submitted 181 minutes ago (maxQueueWaitMinutes 180).
+    const body = JSON.stringify({
+      ...JSON.parse(submissionBody('q-old', 'fast')),
+      submittedAt: Date.now() - 181 * 60_000,
+    });
+    // Act
+    const response = await handler(event(sqsRecord('m-old', body)), lambdaContext);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      TableName: TEST_ENV.LEDGER_TABLE_NAME,
+      Key: { queryId: 'q-old' },
+      ExpressionAttributeValues: expect.objectContaining({ ':v0': 'FAILED' }),
+    });
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: TEST_ENV.FAILED_QUEUE_URL,
+      MessageBody: body,
+    });
   });
 
   it('treats ExecutionAlreadyExists as already handled: no failure, no park, no other start', async () => {
@@ -111,19 +115,14 @@ describe('starter handler', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
-    expect(sqs).not.toHaveReceivedCommand(ChangeMessageVisibilityCommand);
   });
 
   it('drops a redelivered message whose attempt already runs without starting it again', async () => {
     // Prepare
     ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
-    ddb
-      .on(GetCommand)
-      .callsFake((input: GetCommandInput) =>
-        input.TableName === TEST_ENV.LEDGER_TABLE_NAME
-          ? { Item: queryRecord('q1', { status: 'RUNNING', attempts: 1, executionArn: executionArn('q1') }) }
-          : { Item: fullExploratory },
-      );
+    ddb.on(GetCommand).resolves({
+      Item: queryRecord('q1', { status: 'RUNNING', attempts: 1, executionArn: executionArn('q1') }),
+    });
     // Act
     const response = await handler(event(sqsRecord('m1', submissionBody('q1', 'fast'), 2)), lambdaContext);
     // Assess
@@ -141,13 +140,26 @@ describe('starter handler', () => {
       MessageBody: 'this is not JSON',
       MessageAttributes: { reason: { DataType: 'String', StringValue: 'the message is not JSON' } },
     });
-    expect(sqs).not.toHaveReceivedCommand(ChangeMessageVisibilityCommand);
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
   it('keeps the message (batch item failure) when parking it fails', async () => {
     sqs.on(SendMessageCommand).rejects(new Error('SQS unavailable'));
-    const response = await handler(event(sqsRecord('m-poison', '{"queryId": 5}')), lambdaContext);
+    const response = await handler(
+      event(sqsRecord('m-ok', submissionBody('q-ok', 'fast')), sqsRecord('m-poison', '{"queryId": 5}')),
+      lambdaContext,
+    );
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-poison' }]);
+  });
+
+  it('fails the invocation when every message of the batch failed (no query waits in the starter any more)', async () => {
+    ddb.on(PutCommand).rejects(new Error('DynamoDB is unreachable'));
+    await expect(
+      handler(
+        event(sqsRecord('m1', submissionBody('q1', 'fast')), sqsRecord('m2', submissionBody('q2', 'long'))),
+        lambdaContext,
+      ),
+    ).rejects.toThrow('All records failed processing');
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 });

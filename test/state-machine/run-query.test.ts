@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
 import { LEDGER_WRITE_FAILED } from '../../functions/core/reconcile-slots';
 import { buildRunQueryInput } from '../../functions/core/run-query-input';
+import { wakeEventSchema } from '../../functions/core/wake-event';
 import { parseConfig } from '../../lib/config';
+import { timeoutPathInParameters } from '../../local/stepfunctions/run-query-runner';
 import {
   EXECUTION_TIMEOUT_MARGIN_SECONDS,
   RUN_QUERY_ASL_PATH,
@@ -14,18 +16,26 @@ import {
   THROTTLING_ERRORS,
 } from '../../state-machines/run-query';
 import {
+  executionArnOf,
   runRunQuery,
   type TaskHandler,
   TEST_SUBSTITUTIONS,
   taskError,
   taskStateNames,
+  taskTokenOf,
 } from '../support/run-asl';
 
-const input = buildRunQueryInput(
-  { queryId: 'q1', workgroup: 'etl', query: 'SELECT 1', database: 'default', catalog: 'AwsDataCatalog' },
-  1,
-  'athena-wlm-etl',
-);
+const SUBMITTED_AT = '2026-01-01T12:00:00.000Z';
+const WAIT_UNTIL = '2026-01-01T15:00:00.000Z';
+const inputWaiting = (queueWaitSeconds: number) =>
+  buildRunQueryInput(
+    { queryId: 'q1', workgroup: 'etl', query: 'SELECT 1', database: 'default', catalog: 'AwsDataCatalog' },
+    1,
+    'athena-wlm-etl',
+    { submittedAt: SUBMITTED_AT, waitUntil: WAIT_UNTIL, queueWaitSeconds },
+  );
+const input = inputWaiting(10_800);
+const EXECUTION_ARN = executionArnOf('q1');
 
 const THROTTLED = () =>
   taskError(
@@ -50,7 +60,10 @@ function queryExecution(state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', reason?: st
   };
 }
 
-/** Handlers for every Task state that record the calls; StartQuery answers from a script. */
+/**
+ * Handlers for every Task state that record the calls; StartQuery answers from a script. EnterLine
+ * answers at once, as when the dispatcher completes the task token as soon as the query enters its line.
+ */
 function recordingHandlers(startQuery: TaskHandler) {
   const calls: { state: string; input: Record<string, unknown> }[] = [];
   const record =
@@ -80,6 +93,13 @@ const throwing = (error: Error) => () => {
 };
 const values = (call: Record<string, unknown>) =>
   call.ExpressionAttributeValues as Record<string, Record<string, unknown>>;
+/** A message the execution sent to the wake queue, as the dispatcher parses it. */
+const wakeEventOf = (call: Record<string, unknown>) => {
+  expect(call).toMatchObject({ QueueUrl: TEST_SUBSTITUTIONS.WakeQueueUrl, MessageGroupId: 'dispatch' });
+  return wakeEventSchema.parse(call.MessageBody);
+};
+/** What ends a wait in line that the dispatcher never answers: only EnterLine's own timeout. */
+const neverAdmitted: TaskHandler = () => new Promise(() => {});
 
 describe('run-query.asl.json', () => {
   it('is valid ASL (asl-validator)', () => {
@@ -122,15 +142,17 @@ describe('run-query.asl.json', () => {
 
   it('applies the configured throttling retry and execution timeout to the definition', () => {
     const config = parseConfig({
+      quota: { activeDmlQueries: 10 },
       defaultClass: 'a',
       classes: {
-        a: { guaranteedSlots: 0, maxSlots: 1, timeoutMinutes: 5 },
-        b: { guaranteedSlots: 0, maxSlots: 1 },
+        a: { guaranteedSlots: 0, maxSlots: 1, timeoutMinutes: 5, maxQueueWaitMinutes: 600 },
+        b: { guaranteedSlots: 0, maxSlots: 1, timeoutMinutes: 60, maxQueueWaitMinutes: 30 },
       },
       throttleRetry: { intervalSeconds: 5, backoffRate: 3, maxDelaySeconds: 90, maxAttempts: 2 },
     });
     const definition = JSON.parse(runQueryDefinition(runQueryTuning(config)));
-    expect(definition.TimeoutSeconds).toBe(30 * 60 + EXECUTION_TIMEOUT_MARGIN_SECONDS);
+    // The longest wait in line plus run of any class (a: 600 + 5 minutes), with a margin.
+    expect(definition.TimeoutSeconds).toBe(605 * 60 + EXECUTION_TIMEOUT_MARGIN_SECONDS);
     expect(definition.States[RunQueryStates.startQuery].Retry[0]).toMatchObject({
       IntervalSeconds: 5,
       BackoffRate: 3,
@@ -139,18 +161,45 @@ describe('run-query.asl.json', () => {
     });
   });
 
-  it('marks the query RUNNING, runs it, releases its slot and records SUCCEEDED with Athena statistics', async () => {
+  it('waits in EnterLine with a timeout read from its input, which the local runtime reads from its Parameters', () => {
+    const enterLine = JSON.parse(runQueryDefinition()).States[RunQueryStates.enterLine];
+    expect(enterLine).toMatchObject({
+      Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+      TimeoutSecondsPath: '$.queueWaitSeconds',
+    });
+    expect(enterLine.TimeoutSeconds).toBeUndefined();
+    expect(timeoutPathInParameters(enterLine.TimeoutSecondsPath, enterLine.Parameters)).toBe(
+      '$.MessageBody.queueWaitSeconds',
+    );
+  });
+
+  it('enters its class line with its task token, then marks RUNNING, runs, releases its slot and records SUCCEEDED', async () => {
     const { handlers, calls, callsTo } = recordingHandlers(() => queryExecution('SUCCEEDED'));
 
     const result = await runRunQuery(input, handlers);
 
     expect(result.status).toBe('SUCCEEDED');
     expect(calls.map((c) => c.state)).toEqual([
+      'EnterLine',
       'MarkRunning',
       'StartQuery',
       'ReleaseSlot',
       'RecordSucceeded',
     ]);
+    // The enter event is one the dispatcher accepts: the query's place in line, its wait limit, its token.
+    const [enter] = callsTo('EnterLine');
+    expect(enter.MessageDeduplicationId).toBe('q1:enter');
+    expect(wakeEventOf(enter)).toEqual({
+      type: 'enter',
+      queryId: 'q1',
+      className: 'etl',
+      submittedAt: SUBMITTED_AT,
+      waitUntil: WAIT_UNTIL,
+      attempt: 1,
+      executionArn: EXECUTION_ARN,
+      taskToken: taskTokenOf('q1'),
+    });
+    expect((enter.MessageBody as Record<string, unknown>).queueWaitSeconds).toBe(10_800);
     const [markRunning] = callsTo('MarkRunning');
     expect(markRunning).toMatchObject({ TableName: 'ledger', Key: { queryId: { S: 'q1' } } });
     expect(values(markRunning)[':executionArn']).toEqual({
@@ -158,12 +207,9 @@ describe('run-query.asl.json', () => {
     });
     expect(values(markRunning)[':attempt']).toEqual({ N: '1' });
     expect(callsTo('StartQuery')).toEqual([input.startQueryExecution]);
-    expect(callsTo('ReleaseSlot')[0]).toMatchObject({
-      TableName: 'slots',
-      Key: { id: { S: 'slots' } },
-      UpdateExpression: 'REMOVE #holders.#queryId',
-      ExpressionAttributeNames: { '#holders': 'holders', '#queryId': 'q1' },
-    });
+    const [release] = callsTo('ReleaseSlot');
+    expect(release.MessageDeduplicationId).toBe('q1:release');
+    expect(wakeEventOf(release)).toEqual({ type: 'release', queryId: 'q1', executionArn: EXECUTION_ARN });
     expect(values(callsTo('RecordSucceeded')[0])).toMatchObject({
       ':succeeded': { S: 'SUCCEEDED' },
       ':athenaId': { S: 'athena-123' },
@@ -210,6 +256,56 @@ describe('run-query.asl.json', () => {
     ]);
     expect(values(callsTo('RecordDeferred')[0])[':deferred']).toEqual({ S: 'DEFERRED' });
     expect(callsTo('RecordFailed')).toHaveLength(0);
+  });
+
+  // Step Functions reports errors Athena's API does not model with the SDK's generic name and the
+  // service's own code in the cause, as for any optimized integration.
+  const ACCESS_DENIED = () =>
+    taskError(
+      'Athena.AmazonAthenaException',
+      'User: arn:aws:sts::123456789012:assumed-role/run-query/x is not authorized to perform: athena:StartQueryExecution on resource: arn:aws:athena:eu-west-1:123456789012:workgroup/athena-wlm-etl (Service: AmazonAthena; Status Code: 400; Error Code: AccessDeniedException; Request ID: 1; Proxy: null)',
+    );
+  const RATE_EXCEEDED = () =>
+    taskError(
+      'Athena.AmazonAthenaException',
+      'Rate exceeded (Service: AmazonAthena; Status Code: 400; Error Code: ThrottlingException; Request ID: 2; Proxy: null)',
+    );
+
+  it('fails a refused request (AccessDenied) at once with its reason, never as throttling', async () => {
+    const { handlers, callsTo } = recordingHandlers(throwing(ACCESS_DENIED()));
+
+    const result = await runRunQuery(input, handlers);
+
+    expect(callsTo('StartQuery')).toHaveLength(1);
+    expect(callsTo('SendToDeferredQueue')).toHaveLength(0);
+    expect(values(callsTo('RecordFailed')[0])).toMatchObject({
+      ':message': { S: expect.stringContaining('not authorized to perform: athena:StartQueryExecution') },
+      ':error': { M: { code: { S: 'Athena.AmazonAthenaException' } } },
+    });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'Athena.AmazonAthenaException' });
+  });
+
+  it("defers a start refused by Athena's API rate limit, and says so rather than blaming the quota", async () => {
+    const { handlers, callsTo } = recordingHandlers(throwing(RATE_EXCEEDED()));
+
+    const result = await runRunQuery(input, handlers);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(callsTo('StartQuery')).toHaveLength(1);
+    expect(callsTo('SendToDeferredQueue')).toEqual([
+      expect.objectContaining({ MessageBody: { queryId: 'q1', workgroup: 'etl', attempt: 2 } }),
+    ]);
+    const reason = values(callsTo('RecordDeferred')[0])[':reason'].S as string;
+    expect(reason).toContain('API rate limit');
+    expect(reason).not.toContain('quota');
+  });
+
+  it('blames the quota only for TooManyRequestsException', async () => {
+    const { handlers, callsTo } = recordingHandlers(throwing(THROTTLED()));
+
+    await runRunQuery(input, handlers);
+
+    expect(values(callsTo('RecordDeferred')[0])[':reason'].S).toContain('concurrent-query quota');
   });
 
   it('fails a query with bad SQL with Athena’s reason and never retries it', async () => {
@@ -259,8 +355,8 @@ describe('run-query.asl.json', () => {
     });
   });
 
-  it('runs nothing for a query cancelled before its execution started, and still frees the slot', async () => {
-    const { handlers, calls } = recordingHandlers(() => queryExecution('SUCCEEDED'));
+  it('runs nothing for a query cancelled just as it was admitted, and gives the slot back', async () => {
+    const { handlers, calls, callsTo } = recordingHandlers(() => queryExecution('SUCCEEDED'));
     handlers[RunQueryStates.markRunning] = () => {
       throw taskError('DynamoDB.ConditionalCheckFailedException', 'The conditional request failed');
     };
@@ -268,7 +364,8 @@ describe('run-query.asl.json', () => {
     const result = await runRunQuery(input, handlers);
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(calls.map((c) => c.state)).toEqual(['ReleaseSlot']);
+    expect(calls.map((c) => c.state)).toEqual(['EnterLine', 'ReleaseSlot']);
+    expect(wakeEventOf(callsTo('ReleaseSlot')[0])).toMatchObject({ type: 'release', queryId: 'q1' });
   });
 
   it.each([
@@ -282,20 +379,143 @@ describe('run-query.asl.json', () => {
       throwing(taskError('States.TaskFailed', JSON.stringify(queryExecution('CANCELLED', 'cut')))),
     ],
     ['a deferral', throwing(THROTTLED())],
-  ])('releases the slot exactly once, after the query ends, on %s', async (_, startQuery) => {
-    const { handlers, calls } = recordingHandlers(startQuery as TaskHandler);
+  ])(
+    'wakes the dispatcher with its release exactly once, after the query ends, on %s',
+    async (_, startQuery) => {
+      const { handlers, calls, callsTo } = recordingHandlers(startQuery as TaskHandler);
 
-    await runRunQuery(input, handlers);
+      await runRunQuery(input, handlers);
 
-    const states = calls.map((c) => c.state);
-    expect(states.filter((s) => s === 'ReleaseSlot')).toHaveLength(1);
-    expect(states.lastIndexOf('StartQuery')).toBeLessThan(states.indexOf('ReleaseSlot'));
+      const states = calls.map((c) => c.state);
+      expect(states.filter((s) => s === 'ReleaseSlot')).toHaveLength(1);
+      expect(states.lastIndexOf('StartQuery')).toBeLessThan(states.indexOf('ReleaseSlot'));
+      expect(wakeEventOf(callsTo('ReleaseSlot')[0])).toEqual({
+        type: 'release',
+        queryId: 'q1',
+        executionArn: EXECUTION_ARN,
+      });
+    },
+  );
+
+  it('ends FAILED with QueueWaitExceeded when its wait in line runs out, and tells the dispatcher it left', async () => {
+    // Prepare: one second left of the class's maxQueueWaitMinutes; the dispatcher never admits it.
+    const { handlers, calls, callsTo } = recordingHandlers(() => queryExecution('SUCCEEDED'));
+    handlers[RunQueryStates.enterLine] = neverAdmitted;
+
+    // Act
+    const began = Date.now();
+    const result = await runRunQuery(inputWaiting(1), handlers);
+
+    // Assess: EnterLine's own timeout (1 s) ended the wait.
+    expect(Date.now() - began).toBeGreaterThanOrEqual(900);
+    expect(calls.map((c) => c.state)).toEqual(['LeaveLine', 'RecordNotStarted']);
+    const [leave] = callsTo('LeaveLine');
+    expect(leave.MessageDeduplicationId).toBe('q1:leave');
+    expect(wakeEventOf(leave)).toEqual({
+      type: 'leave',
+      why: 'timed-out',
+      queryId: 'q1',
+      className: 'etl',
+      submittedAt: SUBMITTED_AT,
+      executionArn: EXECUTION_ARN,
+    });
+    const [record] = callsTo('RecordNotStarted');
+    // Only a query that never started ends here: a cancel or a start meanwhile is left alone.
+    expect(record.ConditionExpression).toBe('#status IN (:queued, :waiting)');
+    expect(values(record)).toMatchObject({
+      ':failed': { S: 'FAILED' },
+      ':queued': { S: 'QUEUED' },
+      ':waiting': { S: 'WAITING_FOR_SLOT' },
+      ':error': { M: { code: { S: 'QueueWaitExceeded' } } },
+    });
+    expect(values(record)[':message'].S).toContain(`waited for a slot until ${WAIT_UNTIL}`);
+    expect(result).toMatchObject({ status: 'FAILED', error: 'QueueWaitExceeded' });
+    // It never held a slot, so it gives none back.
+    expect(callsTo('ReleaseSlot')).toEqual([]);
   });
 
-  it('still records the outcome when releasing the slot fails (the reconciler frees it later)', async () => {
+  it('still records QueueWaitExceeded when telling the dispatcher fails (TTL removes its line item later)', async () => {
+    const { handlers, callsTo } = recordingHandlers(() => queryExecution('SUCCEEDED'));
+    handlers[RunQueryStates.enterLine] = neverAdmitted;
+    handlers.LeaveLine = throwing(taskError('SQS.AmazonSQSException', 'unavailable'));
+
+    const result = await runRunQuery(inputWaiting(1), handlers);
+
+    expect(callsTo('RecordNotStarted')).toHaveLength(1);
+    expect(result).toMatchObject({ status: 'FAILED', error: 'QueueWaitExceeded' });
+  });
+
+  it('ends Skipped, writing nothing, when the dispatcher fails its token because the query was cancelled', async () => {
+    const { handlers, calls } = recordingHandlers(() => queryExecution('SUCCEEDED'));
+    handlers[RunQueryStates.enterLine] = throwing(
+      taskError('athena-wlm.Cancelled', 'The query was cancelled while it waited.'),
+    );
+
+    const result = await runRunQuery(input, handlers);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.events.some((e) => e.type === 'StateEntered' && e.state?.name === 'Skipped')).toBe(true);
+    // The cancel already wrote CANCELLED; nothing ran and no slot was held.
+    expect(calls.map((c) => c.state)).toEqual([]);
+  });
+
+  it('ends FAILED with the dispatcher’s reason when it refuses the query (its class left the config)', async () => {
+    const cause = "The query's workload class 'etl' is no longer in the config; submit it to another class.";
+    const { handlers, calls, callsTo } = recordingHandlers(() => queryExecution('SUCCEEDED'));
+    handlers[RunQueryStates.enterLine] = throwing(taskError('athena-wlm.UnknownClass', cause));
+
+    const result = await runRunQuery(input, handlers);
+
+    expect(calls.map((c) => c.state)).toEqual(['RecordNotStarted']);
+    expect(values(callsTo('RecordNotStarted')[0])).toMatchObject({
+      ':message': { S: cause },
+      ':error': { M: { code: { S: 'athena-wlm.UnknownClass' }, message: { S: cause } } },
+    });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'athena-wlm.UnknownClass', cause });
+  });
+
+  it('retries entering the line when SQS fails, then waits as usual', async () => {
+    const { handlers, callsTo } = recordingHandlers(() => queryExecution('SUCCEEDED'));
+    let tries = 0;
+    handlers[RunQueryStates.enterLine] = () => {
+      tries++;
+      if (tries < 3) throw taskError('SQS.AmazonSQSException', 'Internal error');
+      return { admittedAt: '2026-01-01T12:00:01.000Z', className: 'etl' };
+    };
+
+    const result = await runRunQuery(input, handlers);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(tries).toBe(3);
+    expect(callsTo('RecordSucceeded')).toHaveLength(1);
+  });
+
+  it('ends FAILED, never waiting, when the line cannot be joined after retries', async () => {
+    const { handlers, calls } = recordingHandlers(() => queryExecution('SUCCEEDED'));
+    handlers[RunQueryStates.enterLine] = throwing(taskError('SQS.AmazonSQSException', 'unavailable'));
+
+    const result = await runRunQuery(input, handlers);
+
+    expect(calls.map((c) => c.state)).toEqual(['RecordNotStarted']);
+    expect(result).toMatchObject({ status: 'FAILED', error: 'SQS.AmazonSQSException' });
+  });
+
+  it('ends Skipped when the query was cancelled or ended before its wait could be recorded as over', async () => {
+    const { handlers } = recordingHandlers(() => queryExecution('SUCCEEDED'));
+    handlers[RunQueryStates.enterLine] = neverAdmitted;
+    handlers.RecordNotStarted = throwing(
+      taskError('DynamoDB.ConditionalCheckFailedException', 'The conditional request failed'),
+    );
+
+    const result = await runRunQuery(inputWaiting(1), handlers);
+
+    expect(result.status).toBe('SUCCEEDED');
+  });
+
+  it('still records the outcome when the release cannot be sent (the reconciler frees the slot later)', async () => {
     const { handlers, callsTo } = recordingHandlers(() => queryExecution('SUCCEEDED'));
     handlers[RunQueryStates.releaseSlot] = () => {
-      throw taskError('DynamoDB.InternalServerErrorException', 'try again');
+      throw taskError('SQS.AmazonSQSException', 'try again');
     };
 
     const result = await runRunQuery(input, handlers);
@@ -316,5 +536,63 @@ describe('run-query.asl.json', () => {
     expect(values(callsTo('RecordFailed')[0])[':error']).toMatchObject({
       M: { code: { S: 'DeferralFailed' } },
     });
+  });
+
+  describe('a failed query with 250 KB of SQL', () => {
+    const marker = 'needle-7f3a';
+    const sql = `SELECT '${marker}' AS m, ${"'0123456789abcdef' AS c, ".repeat(10_000)}1 AS last FROM t`;
+    const big = buildRunQueryInput(
+      { queryId: 'q1', workgroup: 'etl', query: sql, database: 'default', catalog: 'AwsDataCatalog' },
+      1,
+      'athena-wlm-etl',
+      { submittedAt: SUBMITTED_AT, waitUntil: WAIT_UNTIL, queueWaitSeconds: 10_800 },
+    );
+    const reason = "line 1:9: Table 'default.t' does not exist";
+    const report = JSON.stringify({
+      QueryExecution: { ...queryExecution('FAILED', reason).QueryExecution, Query: sql },
+    });
+    /** Step Functions' limit on a state's input or output; past it, States.DataLimitExceeded ends the execution uncaught. */
+    const STATE_LIMIT = 256 * 1024;
+
+    function statesOf(events: unknown[]) {
+      return (events as { state?: { name: string; input?: unknown; output?: unknown } }[])
+        .filter((e) => e.state)
+        .flatMap((e) =>
+          [e.state?.input, e.state?.output]
+            .filter((v) => v !== undefined)
+            .map((v) => ({ name: e.state?.name, text: JSON.stringify(v) })),
+        );
+    }
+
+    it.each([
+      ['with the whole report as the cause', report, reason],
+      [
+        'with the report cut at 32,768 characters, as Step Functions keeps it',
+        report.slice(0, 32_768),
+        'athena-wlm-etl',
+      ],
+    ])(
+      'ends FAILED with its reason %s, no state over 256 KiB or holding the SQL twice',
+      async (_, cause, expected) => {
+        expect(Buffer.byteLength(sql)).toBeGreaterThan(250_000);
+        const { handlers, callsTo } = recordingHandlers(throwing(taskError('States.TaskFailed', cause)));
+
+        const result = await runRunQuery(big, handlers);
+
+        expect(result).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
+        expect(callsTo('ReleaseSlot')).toHaveLength(1);
+        expect(values(callsTo('RecordFailed')[0])[':message'].S).toContain(expected);
+        for (const state of statesOf(result.events)) {
+          expect({ state: state.name, bytes: Buffer.byteLength(state.text) < STATE_LIMIT }).toEqual({
+            state: state.name,
+            bytes: true,
+          });
+          expect({ state: state.name, copies: state.text.split(marker).length - 1 <= 1 }).toEqual({
+            state: state.name,
+            copies: true,
+          });
+        }
+      },
+    );
   });
 });

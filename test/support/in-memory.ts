@@ -1,73 +1,28 @@
-import { type AdmissionPolicy, usageOf } from '../../functions/core/admission';
+import { InMemoryDispatchStore } from '../../functions/adapters/memory/in-memory-dispatch-store';
 import type {
-  AcquireResult,
   ExecutionStarter,
-  Ledger,
   MessageQueue,
   MetricName,
   Metrics,
   ReceivedMessage,
-  SlotHolder,
-  SlotLine,
-  SlotStore,
   StartExecutionResult,
 } from '../../functions/core/ports';
-import { conditionOf, type LedgerCondition } from '../../functions/core/ports';
-import type { QueryRecord } from '../../functions/core/query-record';
 import type { RunQueryInput } from '../../functions/core/run-query-input';
-import { admitInLine, applySlotChanges, type WaitingTicket } from '../../functions/core/slot-queue';
+import type { Wake, WakeEvent } from '../../functions/core/wake-event';
+
+export { InMemoryLedger } from '../../functions/adapters/memory/in-memory-ledger';
+export { InMemoryDispatchStore };
 
 /** Test doubles for the core's ports: plain maps and arrays that record what the core did. */
-export class InMemoryLedger implements Ledger {
-  readonly records = new Map<string, QueryRecord>();
+/** The wake events sent, in order; with a store, releases free its slots as the dispatcher would. */
+export class RecordingWake implements Wake {
+  readonly events: WakeEvent[] = [];
 
-  async get(queryId: string) {
-    return this.records.get(queryId);
-  }
+  constructor(private readonly store?: InMemoryDispatchStore) {}
 
-  async create(record: QueryRecord) {
-    const existing = this.records.get(record.queryId);
-    if (existing) return { created: false, record: existing };
-    this.records.set(record.queryId, record);
-    return { created: true, record };
-  }
-
-  async update(queryId: string, patch: Partial<QueryRecord>, onlyIf?: LedgerCondition) {
-    const existing = this.records.get(queryId);
-    const expected = onlyIf && conditionOf(onlyIf);
-    if (!existing || (expected && !expected.statuses.includes(existing.status))) return false;
-    if (expected?.executionArn && existing.executionArn !== expected.executionArn) return false;
-    this.records.set(queryId, { ...existing, ...patch, updatedAt: new Date().toISOString() });
-    return true;
-  }
-}
-
-export class InMemorySlotStore implements SlotStore {
-  readonly held = new Map<string, SlotHolder>();
-  waiting: readonly WaitingTicket[] = [];
-
-  async acquire(
-    queryId: string,
-    className: string,
-    policy: AdmissionPolicy,
-    line: SlotLine = { submittedAt: new Date().toISOString(), ticketTtlMs: 60_000 },
-  ): Promise<AcquireResult> {
-    const state = { holders: [...this.held.values()], waiting: this.waiting };
-    const request = { queryId, className, submittedAt: line.submittedAt };
-    const { decision, changes } = admitInLine(state, request, policy, new Date(), line.ticketTtlMs);
-    const next = applySlotChanges(state, changes);
-    this.waiting = next.waiting;
-    if (changes.addHolder) this.held.set(queryId, changes.addHolder);
-    return { ...decision, usage: usageOf(next.holders) };
-  }
-
-  async release(queryId: string) {
-    this.waiting = this.waiting.filter((t) => t.queryId !== queryId);
-    return this.held.delete(queryId);
-  }
-
-  async holders() {
-    return [...this.held.values()];
+  async send(event: WakeEvent) {
+    this.events.push(event);
+    if (event.type === 'release') await this.store?.free(event.queryId, event.executionArn);
   }
 }
 

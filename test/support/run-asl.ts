@@ -1,4 +1,5 @@
 import { StateMachine } from 'aws-local-stepfunctions';
+import { timeoutPathInParameters } from '../../local/stepfunctions/run-query-runner';
 import {
   type RUN_QUERY_PLACEHOLDERS,
   runQueryDefinition,
@@ -9,7 +10,7 @@ export type TaskHandler = (input: Record<string, unknown>) => Promise<unknown> |
 
 export const TEST_SUBSTITUTIONS = {
   LedgerTableName: 'ledger',
-  SlotsTableName: 'slots',
+  WakeQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/athena-wlm-dispatch-wake.fifo',
   DeferredQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/queries-deferred',
 } satisfies Record<(typeof RUN_QUERY_PLACEHOLDERS)[number], string>;
 
@@ -20,29 +21,55 @@ export function taskStateNames(definition = JSON.parse(runQueryDefinition())): s
     .map(([name]) => name);
 }
 
+let built: { machine: StateMachine; tasks: string[] } | undefined;
+
+/** The substituted definition as aws-local-stepfunctions reads it, validated once (about 250 ms). */
+function testMachine(): { machine: StateMachine; tasks: string[] } {
+  if (built) return built;
+  const definition = JSON.parse(substitutePlaceholders(runQueryDefinition(), TEST_SUBSTITUTIONS));
+  for (const state of Object.values(definition.States as Record<string, Record<string, unknown>>)) {
+    if (typeof state.TimeoutSecondsPath === 'string') {
+      state.TimeoutSecondsPath = timeoutPathInParameters(state.TimeoutSecondsPath, state.Parameters);
+    }
+  }
+  built = { machine: new StateMachine(definition), tasks: taskStateNames(definition) };
+  return built;
+}
+
+/** The task token `$$.Task.Token` gives the n-th Task that reads it in an execution named `name`. */
+export const taskTokenOf = (name: string, n = 1) => `${name}#token-${n}`;
+
 /**
  * Runs the real run-query.asl.json in aws-local-stepfunctions with a handler per Task state and no
- * retry pauses. `$$.State.EnteredTime`, which aws-local-stepfunctions leaves out, reads the clock.
+ * retry pauses. What aws-local-stepfunctions leaves out or reads differently is filled in as the local
+ * runtime does: `$$.State.EnteredTime` reads the clock, `$$.Task.Token` issues a token per read
+ * (`taskTokenOf`), and a TimeoutSecondsPath is read from the Task's Parameters (`timeoutPathInParameters`),
+ * since Step Functions reads it from the state input and aws-local-stepfunctions from the Parameters.
  */
 export async function runRunQuery(
   input: unknown,
   handlers: Record<string, TaskHandler>,
   options: { name?: string } = {},
 ) {
-  const definition = JSON.parse(substitutePlaceholders(runQueryDefinition(), TEST_SUBSTITUTIONS));
-  const machine = new StateMachine(definition);
-  const tasks = taskStateNames(definition);
+  const { machine, tasks } = testMachine();
   const name = options.name ?? 'q1';
+  let tokens = 0;
   const execution = machine.run(input as never, {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
       retryIntervalOverrides: Object.fromEntries(tasks.map((t) => [t, 0])),
     },
     context: {
-      Execution: { Id: `arn:aws:states:us-east-1:123456789012:execution:run-query:${name}`, Name: name },
+      Execution: { Id: executionArnOf(name), Name: name },
       State: {
         get EnteredTime() {
           return new Date().toISOString();
+        },
+      },
+      Task: {
+        get Token() {
+          tokens++;
+          return taskTokenOf(name, tokens);
         },
       },
     },
@@ -62,6 +89,10 @@ export async function runRunQuery(
     return { status: 'FAILED' as const, error: failure.name, cause: failure.message, events };
   }
 }
+
+/** The ARN `$$.Execution.Id` gives an execution named `name`. */
+export const executionArnOf = (name: string) =>
+  `arn:aws:states:us-east-1:123456789012:execution:run-query:${name}`;
 
 /** An error the way a Step Functions service integration raises it. */
 export function taskError(name: string, cause: string): Error {

@@ -1,12 +1,10 @@
-import { Match } from 'aws-cdk-lib/assertions';
 import {
   MAX_QUERY_BYTES,
   NO_NUL_PATTERN,
   QUERY_ID_PATTERN,
-  queryMessageSchema,
   STATEMENT_PATTERN,
 } from '../../functions/core/submission';
-import { ACCEPTED_RESPONSE_TEMPLATE, submissionRequestTemplate } from '../../lib/query-api';
+import { ACCEPTED_RESPONSE_TEMPLATE } from '../../lib/query-api';
 import {
   actionsOf,
   logicalId,
@@ -104,21 +102,6 @@ describe('query API', () => {
     expect(sample).toHaveLength(2); // /workgroups/adhoc/queries and /athena/query
   });
 
-  it('builds a queue message the starter accepts', () => {
-    // The template's message literal, with its VTL references given sample values.
-    const literal = /#set\(\$message = "(.*)"\)$/m.exec(submissionRequestTemplate('fast'))?.[1];
-    expect(literal).toBeDefined();
-    const body = { query: 'SELECT 1', queryId: 'q-1' };
-    const message = (literal as string)
-      .replaceAll(vtl('dq'), '"')
-      .replace(vtl('queryId'), body.queryId)
-      .replace(vtl('context.requestTimeEpoch'), '1700000000000')
-      .replace(vtl('submittedBy'), 'arn:aws:sts::123456789012:assumed-role/etl/session')
-      .replace(vtl('payload'), JSON.stringify(body));
-    const parsed = queryMessageSchema.parse(JSON.parse(message));
-    expect(parsed).toMatchObject({ workgroup: 'fast', queryId: 'q-1', submittedAt: 1700000000000, body });
-  });
-
   it('answers 202 with the queryId and its status URL, and maps queue errors to 500 JSON', () => {
     const integration = (postMethods()[0].Properties as Json).Integration as Json;
     const responses = integration.IntegrationResponses as Json[];
@@ -162,16 +145,6 @@ describe('query API', () => {
     });
   });
 
-  it('answers a bad body with 400 JSON that carries the validation errors', () => {
-    synthesized.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-      ResponseType: 'BAD_REQUEST_BODY',
-      StatusCode: '400',
-      ResponseTemplates: {
-        'application/json': Match.stringLikeRegexp('"errors":"\\$context\\.error\\.validationErrorString"'),
-      },
-    });
-  });
-
   it('tells unsigned or unknown-route callers to sign with SigV4 and lists the routes', () => {
     const response = Object.values(
       resourcesOf(synthesized.template, 'AWS::ApiGateway::GatewayResponse'),
@@ -204,7 +177,27 @@ describe('query API', () => {
     ]);
   });
 
-  it('does not create the account-wide API Gateway logging role unless asked', () => {
-    synthesized.template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  it("sets the account's API Gateway logging role (when none is set) before the logging stage is created", () => {
+    const { template } = synthesized;
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    const setting = Object.entries(resourcesOf(template, 'Custom::ApiGatewayAccountLoggingRole'));
+    expect(setting).toHaveLength(1);
+    const [settingId, resource] = setting[0];
+    const roleId = ((resource.Properties as Json).RoleArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+    const role = resourcesOf(template, 'AWS::IAM::Role')[roleId] as Json & { Properties: Json };
+    expect(role.DeletionPolicy).toBe('Retain');
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('apigateway.amazonaws.com');
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain(
+      'AmazonAPIGatewayPushToCloudWatchLogs',
+    );
+    const [stage] = Object.values(resourcesOf(template, 'AWS::ApiGateway::Stage'));
+    expect(stage.DependsOn).toEqual(expect.arrayContaining([settingId]));
+    expect((stage.Properties as Json).AccessLogSetting).toBeDefined();
+  });
+
+  it('leaves the account setting alone with apiCloudWatchRole: false', () => {
+    const { template } = synthesize({ apiCloudWatchRole: false }, 'NoLoggingRole');
+    template.resourceCountIs('Custom::ApiGatewayAccountLoggingRole', 0);
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
   });
 });

@@ -48,19 +48,22 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('quota read from Service Quotas', () => {
-  it('skips the fixed-number quota alarm and lets the starter read the quota', () => {
+  it('skips the fixed-number quota alarm and lets the dispatcher read the quota', () => {
     const template = Template.fromStack(withOptions);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     expect(alarms.some((a) => a.Properties.Namespace === 'AWS/Usage')).toBe(false);
-    const starterRole = withOptions.getLogicalId(
-      withOptions.workloadManager.parts.starter.handler.role.node.defaultChild as never,
-    );
-    const starterPolicy = JSON.stringify(
-      Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
-        JSON.stringify(p.Properties.Roles).includes(starterRole),
-      ),
-    );
-    expect(starterPolicy).toContain('servicequotas:GetServiceQuota');
-    expect(starterPolicy).toContain(':athena/L-FC5F6546');
+    const policyOf = (role: { node: { defaultChild?: unknown } }) => {
+      const roleId = withOptions.getLogicalId(role.node.defaultChild as never);
+      return JSON.stringify(
+        Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+          JSON.stringify(p.Properties.Roles).includes(roleId),
+        ),
+      );
+    };
+    const parts = withOptions.workloadManager.parts;
+    expect(policyOf(parts.dispatcher.handler.role)).toContain('servicequotas:GetServiceQuota');
+    expect(policyOf(parts.dispatcher.handler.role)).toContain(':athena/L-FC5F6546');
+    // Admission left the starter: it no longer reads the quota.
+    expect(policyOf(parts.starter.handler.role)).not.toContain('servicequotas:');
   });
 });

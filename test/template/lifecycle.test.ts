@@ -72,7 +72,8 @@ function resourcesFor(fn: WlmFunction, action: string): unknown[] {
 }
 
 const ledgerArn = () => ({ 'Fn::GetAtt': [id(synthesized.stack.workloadManager.ledgerTable), 'Arn'] });
-const slotsArn = () => ({ 'Fn::GetAtt': [id(synthesized.stack.workloadManager.slotsTable), 'Arn'] });
+const dispatchArn = () => ({ 'Fn::GetAtt': [id(synthesized.stack.workloadManager.dispatchTable), 'Arn'] });
+const wakeQueueArn = () => ({ 'Fn::GetAtt': [id(synthesized.stack.workloadManager.wakeQueue), 'Arn'] });
 const indexArn = () => ({ 'Fn::Join': ['', [ledgerArn(), '/index/byWorkgroup']] });
 
 describe('lifecycle routes', () => {
@@ -163,20 +164,26 @@ describe('lifecycle functions', () => {
         ((synthesized.template.toJSON().Resources[id(fn.function)].Properties as Json).Environment as Json)
           .Variables as Json,
       ).sort();
-    const ledgerOnly = [ENV.config, ENV.ledgerTable, 'NODE_OPTIONS'].sort();
-    const withSlots = [ENV.config, ENV.ledgerTable, ENV.slotsTable, 'NODE_OPTIONS'].sort();
+    const common = ['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE'];
+    const ledgerOnly = [ENV.config, ENV.ledgerTable, ...common].sort();
     expect(envOf(lifecycle().listQueriesFunction)).toEqual(ledgerOnly);
     expect(envOf(lifecycle().getResultsFunction)).toEqual(ledgerOnly);
-    expect(envOf(lifecycle().cancelQueryFunction)).toEqual(withSlots);
-    expect(envOf(lifecycle().listWorkgroupsFunction)).toEqual(withSlots);
+    expect(envOf(lifecycle().cancelQueryFunction)).toEqual([...ledgerOnly, ENV.wakeQueueUrl].sort());
+    expect(envOf(lifecycle().listWorkgroupsFunction)).toEqual([...ledgerOnly, ENV.dispatchTable].sort());
   });
 
-  it('grants no wildcard action, and "*" resources only to X-Ray', () => {
+  it('grants no wildcard action, and "*" resources only to actions that take no resource', () => {
+    // X-Ray, and the AWS default of a quota (Service Quotas authorization reference: no resource type).
+    const resourceless = [
+      'servicequotas:GetAWSDefaultServiceQuota',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ];
     for (const route of ROUTES) {
       for (const statement of roleStatements(route.fn())) {
         for (const action of actionsOf(statement)) expect(action).not.toContain('*');
         if (resourcesOfStatement(statement).includes('*')) {
-          expect(actionsOf(statement).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+          for (const action of actionsOf(statement)) expect(resourceless).toContain(action);
         }
       }
     }
@@ -220,16 +227,21 @@ describe('get-results role', () => {
 });
 
 describe('cancel-query role', () => {
-  it('may get and update ledger items, update the slot item, stop and describe executions', () => {
+  it('may get and update ledger items, wake the dispatcher, stop and describe executions', () => {
     const fn = lifecycle().cancelQueryFunction;
     expect(grantedActions(fn)).toEqual([
       'dynamodb:GetItem',
       'dynamodb:UpdateItem',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:SendMessage',
       'states:DescribeExecution',
       'states:StopExecution',
     ]);
     expect(resourcesFor(fn, 'dynamodb:GetItem')).toEqual([ledgerArn()]);
-    expect(resourcesFor(fn, 'dynamodb:UpdateItem')).toEqual([ledgerArn(), slotsArn()]);
+    // The cancel never writes the dispatcher's state: it tells the dispatcher through its queue.
+    expect(resourcesFor(fn, 'dynamodb:UpdateItem')).toEqual([ledgerArn()]);
+    expect(resourcesFor(fn, 'sqs:SendMessage')).toEqual([wakeQueueArn()]);
   });
 
   it('stops executions of the run-query state machine only', () => {
@@ -243,27 +255,35 @@ describe('cancel-query role', () => {
 });
 
 describe('list-workgroups role', () => {
-  it('with a fixed quota, may only get the slot item and Query the byWorkgroup index', () => {
+  it('may Query the dispatch table (slots held) and the byWorkgroup index, and read the live quota', () => {
     const fn = lifecycle().listWorkgroupsFunction;
-    expect(grantedActions(fn)).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
-    expect(resourcesFor(fn, 'dynamodb:GetItem')).toEqual([slotsArn()]);
-    expect(resourcesFor(fn, 'dynamodb:Query')).toEqual([indexArn()]);
+    expect(grantedActions(fn)).toEqual([
+      'dynamodb:Query',
+      'servicequotas:GetAWSDefaultServiceQuota',
+      'servicequotas:GetServiceQuota',
+    ]);
+    expect(resourcesFor(fn, 'dynamodb:Query')).toEqual([dispatchArn(), indexArn()]);
   });
 
-  describe('with the quota read from Service Quotas', () => {
-    let live: Synthesized;
+  describe('with a fixed quota', () => {
+    let fixed: Synthesized;
     beforeAll(() => {
-      live = synthesize(
-        {
-          config: configWith({
-            quota: { activeDmlQueries: 'service-quotas', headroom: 2, alarmAtPercent: 80 },
-          }),
-        },
-        'LiveQuota',
+      fixed = synthesize(
+        { config: configWith({ quota: { activeDmlQueries: 20, headroom: 2, alarmAtPercent: 80 } }) },
+        'FixedQuota',
       );
     });
 
-    it('may also read the Active DML queries quota', () => {
+    it('may not read Service Quotas', () => {
+      const fn = fixed.stack.workloadManager.parts.lifecycle.listWorkgroupsFunction;
+      const actions = statementsForRole(fixed.template, logicalId(fixed.stack, fn.role)).flatMap(actionsOf);
+      expect(actions.some((a) => a.startsWith('servicequotas:'))).toBe(false);
+    });
+  });
+
+  describe('with the quota read from Service Quotas (the default)', () => {
+    it('reads the Active DML queries quota only', () => {
+      const live = synthesized;
       const fn = live.stack.workloadManager.parts.lifecycle.listWorkgroupsFunction;
       const statements = statementsForRole(live.template, logicalId(live.stack, fn.role));
       const quota = statements.find((s) => actionsOf(s).includes('servicequotas:GetServiceQuota')) as Json;

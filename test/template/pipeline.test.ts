@@ -1,6 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../functions/adapters/aws/environment';
-import { DEFAULT_CONFIG } from '../../lib/config';
 import { VISIBILITY_TO_TIMEOUT_RATIO } from '../../lib/query-queues';
 import {
   actionsOf,
@@ -18,7 +17,10 @@ type Json = Record<string, unknown>;
 let synthesized: Synthesized;
 beforeAll(() => {
   synthesized = synthesize({
-    config: configWith({ redrive: { everyMinutes: 2, maxMessagesPerRun: 100, maxRedrives: 10 } }),
+    config: configWith({
+      quota: { activeDmlQueries: 20, headroom: 2, alarmAtPercent: 80 },
+      redrive: { everyMinutes: 2, maxMessagesPerRun: 100, maxRedrives: 10 },
+    }),
   });
 });
 
@@ -45,7 +47,8 @@ describe('queues', () => {
 
   it('denies every queue request that is not TLS', () => {
     const policies = Object.values(resourcesOf(synthesized.template, 'AWS::SQS::QueuePolicy'));
-    expect(policies).toHaveLength(3);
+    // queries, deferred, failed, and the dispatcher's wake queue and its dead-letter queue.
+    expect(policies).toHaveLength(5);
     for (const policy of policies) {
       expect((policy.Properties as Json).PolicyDocument).toMatchObject({
         Statement: expect.arrayContaining([
@@ -96,42 +99,46 @@ describe('starter', () => {
       TracingConfig: { Mode: 'Active' },
     });
     const env = (props.Environment as { Variables: Json }).Variables;
-    for (const name of [
-      ENV.config,
-      ENV.ledgerTable,
-      ENV.slotsTable,
-      ENV.stateMachineArn,
-      ENV.failedQueueUrl,
-    ]) {
-      expect(env[name]).toBeDefined();
-    }
+    expect(Object.keys(env).sort()).toEqual(
+      [
+        ENV.config,
+        ENV.ledgerTable,
+        ENV.stateMachineArn,
+        ENV.failedQueueUrl,
+        'NODE_OPTIONS',
+        'POWERTOOLS_METRICS_NAMESPACE',
+      ].sort(),
+    );
     expect(JSON.parse(env[ENV.config] as string)).toMatchObject({
       namePrefix: 'athena-wlm',
       defaultClass: 'adhoc',
     });
   });
 
-  it('may start run-query executions, park in queries-failed and change visibility on queries', () => {
+  it('may start run-query executions and park in queries-failed, and takes no slot', () => {
     const wlm = synthesized.stack.workloadManager;
     const statements = roleStatements(parts().starter.handler);
     expect(hasGrant(statements, 'states:StartExecution', { Ref: id(wlm.stateMachine) })).toBe(true);
     expect(hasGrant(statements, 'sqs:SendMessage', { 'Fn::GetAtt': [id(wlm.failedQueue), 'Arn'] })).toBe(
       true,
     );
-    expect(
-      hasGrant(statements, 'sqs:ChangeMessageVisibility', { 'Fn::GetAtt': [id(wlm.queriesQueue), 'Arn'] }),
-    ).toBe(true);
-    expect(hasGrant(statements, 'dynamodb:UpdateItem', { 'Fn::GetAtt': [id(wlm.slotsTable), 'Arn'] })).toBe(
-      true,
-    );
-    // The quota is a number in this config: no Service Quotas access.
+    // Admission is the dispatcher's: the starter neither reads the quota nor touches the dispatch table.
+    const dispatch = JSON.stringify({ 'Fn::GetAtt': [id(wlm.dispatchTable), 'Arn'] });
+    expect(statements.flatMap(resourcesOfStatement).map((r) => JSON.stringify(r))).not.toContain(dispatch);
     expect(statements.flatMap(actionsOf).some((a) => a.startsWith('servicequotas:'))).toBe(false);
   });
 
-  it('uses no managed policies: every function role gets only explicit grants', () => {
-    for (const role of Object.values(resourcesOf(synthesized.template, 'AWS::IAM::Role'))) {
-      expect((role.Properties as Json).ManagedPolicyArns).toBeUndefined();
-    }
+  it("uses no managed policies: every function role gets only explicit grants (API Gateway's logging role takes AWS's)", () => {
+    const withManaged = Object.values(resourcesOf(synthesized.template, 'AWS::IAM::Role')).filter(
+      (role) => (role.Properties as Json).ManagedPolicyArns !== undefined,
+    );
+    expect(withManaged).toHaveLength(1);
+    expect(JSON.stringify((withManaged[0].Properties as Json).AssumeRolePolicyDocument)).toContain(
+      'apigateway.amazonaws.com',
+    );
+    expect(JSON.stringify((withManaged[0].Properties as Json).ManagedPolicyArns)).toContain(
+      ':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+    );
   });
 });
 
@@ -218,7 +225,7 @@ describe('quota monitor', () => {
   });
 
   it('alarms when the account nears its DML quota', () => {
-    const quota = DEFAULT_CONFIG.quota?.activeDmlQueries as number;
+    const quota = synthesized.stack.workloadManager.config.quota.activeDmlQueries as number;
     synthesized.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/Usage',
       MetricName: 'ResourceCount',

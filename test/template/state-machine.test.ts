@@ -1,9 +1,15 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AthenaWorkloadManager } from '../../lib/athena-workload-manager';
 import {
   SeedMetrics,
   START_QUERY_COUNT_PATTERN,
   THROTTLING_ERROR_COUNT_PATTERN,
 } from '../../lib/seed-metrics';
 import { RUN_QUERY_PLACEHOLDERS } from '../../state-machines/run-query';
+import { decide, resolveStatements, sampleReferences } from '../support/iam-policy';
 import { matchesFilterPattern } from './filter-pattern';
 import {
   actionsOf,
@@ -15,6 +21,7 @@ import {
   type Synthesized,
   statementsForRole,
   synthesize,
+  testApp,
 } from './support';
 
 type Json = Record<string, unknown>;
@@ -69,7 +76,7 @@ describe('run-query state machine', () => {
     const wlm = synthesized.stack.workloadManager;
     expect(substitutions).toEqual({
       LedgerTableName: { Ref: id(wlm.ledgerTable) },
-      SlotsTableName: { Ref: id(wlm.slotsTable) },
+      WakeQueueUrl: { Ref: id(wlm.wakeQueue) },
       DeferredQueueUrl: { Ref: id(wlm.deferredQueue) },
     });
   });
@@ -103,23 +110,25 @@ describe('run-query state machine', () => {
     expect(JSON.stringify(catalog.Resource)).toContain(':datacatalog/AwsDataCatalog');
   });
 
-  it('writes to DynamoDB only with UpdateItem on the ledger and slot tables', () => {
+  it('writes to DynamoDB only with UpdateItem on the ledger (the dispatcher owns the slots)', () => {
     const dynamo = roleStatements().filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
     expect(dynamo.flatMap(actionsOf)).toEqual(['dynamodb:UpdateItem']);
     const wlm = synthesized.stack.workloadManager;
-    expect(dynamo.flatMap(resourcesOfStatement)).toEqual([
-      { 'Fn::GetAtt': [id(wlm.ledgerTable), 'Arn'] },
-      { 'Fn::GetAtt': [id(wlm.slotsTable), 'Arn'] },
-    ]);
+    expect(dynamo.flatMap(resourcesOfStatement)).toEqual([{ 'Fn::GetAtt': [id(wlm.ledgerTable), 'Arn'] }]);
   });
 
-  it('sends only to the deferred queue and uses S3 only on the results prefix and the data buckets', () => {
+  it('sends only to the deferred and wake queues and uses S3 only on the results prefix and the data buckets', () => {
     const statements = roleStatements();
     const sqs = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+    // sqs:sendMessage and sqs:sendMessage.waitForTaskToken both need sqs:SendMessage only.
     expect(sqs.flatMap(actionsOf)).toEqual(['sqs:SendMessage']);
+    const wlm = synthesized.stack.workloadManager;
     expect(sqs.flatMap(resourcesOfStatement)).toEqual([
-      { 'Fn::GetAtt': [id(synthesized.stack.workloadManager.deferredQueue), 'Arn'] },
+      { 'Fn::GetAtt': [id(wlm.deferredQueue), 'Arn'] },
+      { 'Fn::GetAtt': [id(wlm.wakeQueue), 'Arn'] },
     ]);
+    // Completing task tokens is the dispatcher's, never the state machine's own.
+    expect(statements.flatMap(actionsOf).some((a) => a.startsWith('states:SendTask'))).toBe(false);
     const s3Resources = statements
       .filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')))
       .flatMap(resourcesOfStatement)
@@ -143,6 +152,56 @@ describe('run-query state machine', () => {
         .flatMap(actionsOf)
         .some((a) => a.startsWith('events:')),
     ).toBe(false);
+  });
+});
+
+describe('data buckets', () => {
+  let stack: Stack;
+  let template: Template;
+  beforeAll(() => {
+    stack = new Stack(testApp(), 'Buckets');
+    const lake = new s3.Bucket(stack, 'Lake', {
+      bucketName: 'kms-lake',
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: new kms.Key(stack, 'LakeKey'),
+    });
+    const other = new s3.Bucket(stack, 'Other', { bucketName: 'other-lake' });
+    const wlm = new AthenaWorkloadManager(stack, 'Wlm', {
+      config: configWith({ dataBuckets: ['alb-logs-bucket'] }),
+      dataBuckets: [lake],
+      dataBucketArns: [other.bucketArn],
+    });
+    template = Template.fromStack(stack);
+    queryRole = logicalId(stack, wlm.stateMachine.role);
+  });
+  let queryRole: string;
+
+  /** What the state machine's role, with whose credentials Athena reads the data, may do. */
+  const queryRoleMay = (action: string, resource: string) => {
+    const json = template.toJSON();
+    const statements = resolveStatements(
+      statementsForRole(template, queryRole),
+      sampleReferences(json as Parameters<typeof sampleReferences>[0]),
+    );
+    return decide(statements, { action, resource });
+  };
+
+  it('lets Athena list and read the buckets of config.dataBuckets (the reference sample reads alb_logs this way)', () => {
+    expect(
+      queryRoleMay('s3:GetObject', 'arn:aws:s3:::alb-logs-bucket/AWSLogs/1/elasticloadbalancing/x.gz'),
+    ).toBe('allowed');
+    expect(queryRoleMay('s3:ListBucket', 'arn:aws:s3:::alb-logs-bucket')).toBe('allowed');
+    expect(queryRoleMay('s3:PutObject', 'arn:aws:s3:::alb-logs-bucket/x')).toBe('not allowed');
+    expect(queryRoleMay('s3:GetObject', 'arn:aws:s3:::someone-elses-bucket/x')).toBe('not allowed');
+  });
+
+  it('takes buckets as IBucket (decrypting with their KMS key) and as ARN tokens', () => {
+    expect(queryRoleMay('s3:GetObject', 'arn:aws:s3:::kms-lake/table/part-0.parquet')).toBe('allowed');
+    const key = `arn:aws:kms:eu-west-1:123456789012:key/${stack.getLogicalId(
+      stack.node.findChild('LakeKey').node.defaultChild as never,
+    )}`;
+    expect(queryRoleMay('kms:Decrypt', key)).toBe('allowed');
+    expect(queryRoleMay('s3:GetObject', 'arn:aws:s3:::other-lake/x')).toBe('allowed');
   });
 });
 

@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AthenaWorkloadManager } from '../../lib/athena-workload-manager';
 import { DEFAULT_CONFIG, limitWithBuffer, type WlmConfigInput } from '../../lib/config';
+import { decide, resolveStatements, sampleReferences } from '../support/iam-policy';
 import {
   actionsOf,
   configWith,
@@ -30,6 +31,7 @@ const customConfig: WlmConfigInput = configWith({
       ...classes.exploratory,
       workgroupName: 'data-science',
       submitterArns: ['arn:aws:iam::123456789012:role/scientists'],
+      directAthenaAccess: true,
     },
     reports: {
       guaranteedSlots: 1,
@@ -176,6 +178,34 @@ describe('alert topics', () => {
       },
     });
   });
+
+  it('lets CloudWatch alarms of this account publish to every topic, over TLS only', () => {
+    const topics = resourcesOf(custom.template, 'AWS::SNS::Topic');
+    const refs = sampleReferences(custom.template.toJSON() as Parameters<typeof sampleReferences>[0]);
+    const arnOf = (id: string) => refs[id];
+    const policies = Object.values(resourcesOf(custom.template, 'AWS::SNS::TopicPolicy')).map(
+      (p) => p.Properties as { Topics: { Ref: string }[]; PolicyDocument: { Statement: Json[] } },
+    );
+    expect(Object.keys(topics)).toHaveLength(4); // admin plus three classes
+    for (const id of Object.keys(topics)) {
+      const policy = policies.find((p) => p.Topics.some((t) => t.Ref === id));
+      const statements = resolveStatements(policy?.PolicyDocument.Statement ?? [], refs);
+      const publish = (sourceAccount: string, secure = 'true') =>
+        decide(statements, {
+          principal: { service: 'cloudwatch.amazonaws.com' },
+          action: 'sns:Publish',
+          resource: arnOf(id),
+          context: {
+            'aws:SecureTransport': secure,
+            'aws:SourceAccount': sourceAccount,
+            'aws:SourceArn': `arn:aws:cloudwatch:eu-west-1:${sourceAccount}:alarm:acme-etl-hourly-data`,
+          },
+        });
+      expect({ id, decision: publish('123456789012') }).toEqual({ id, decision: 'allowed' });
+      expect(publish('123456789012', 'false')).toBe('denied');
+      expect(publish('999999999999')).toBe('not allowed');
+    }
+  });
 });
 
 describe('class policies', () => {
@@ -202,48 +232,88 @@ describe('class policies', () => {
     expect(text(policy.PolicyDocument)).toContain('/POST/athena/query');
   });
 
+  /** The decision of a class's managed policy for a request. */
+  const classPolicyAllows = (s: Synthesized, policyName: string, action: string, resource: string) =>
+    decide(
+      resolveStatements(
+        classPolicy(s, policyName).PolicyDocument.Statement,
+        sampleReferences(s.template.toJSON() as Parameters<typeof sampleReferences>[0]),
+      ),
+      { action, resource },
+    );
+  const api = 'arn:aws:execute-api:eu-west-1:123456789012:api123/v1';
+  const workgroupArn = (name: string) => `arn:aws:athena:eu-west-1:123456789012:workgroup/${name}`;
+  /** Everything that starts or stops work in Athena, Step Functions or the queue without the API. */
+  const AROUND_THE_QUEUE = [
+    'athena:StartQueryExecution',
+    'athena:StopQueryExecution',
+    'athena:StartCalculationExecution',
+    'athena:StartSession',
+    'athena:BatchGetQueryExecution',
+    'athena:GetQueryResults',
+  ];
+
+  it('lets a submitter use its class through the API and nothing that starts or stops queries around it', () => {
+    for (const name of Object.keys(classes)) {
+      const policy = `athena-wlm-${name}-submit`;
+      const may = (action: string, resource: string) => classPolicyAllows(defaults, policy, action, resource);
+      expect(may('execute-api:Invoke', `${api}/POST/workgroups/${name}/queries`)).toBe('allowed');
+      expect(may('execute-api:Invoke', `${api}/GET/queries/q-1/results`)).toBe('allowed');
+      for (const action of AROUND_THE_QUEUE) {
+        for (const workgroup of [`athena-wlm-${name}`, 'primary']) {
+          expect({ policy, action, workgroup, decision: may(action, workgroupArn(workgroup)) }).toEqual({
+            policy,
+            action,
+            workgroup,
+            decision: 'not allowed',
+          });
+        }
+      }
+      expect(
+        may(
+          'states:StartExecution',
+          'arn:aws:states:eu-west-1:123456789012:stateMachine:athena-wlm-run-query',
+        ),
+      ).toBe('not allowed');
+      expect(may('sqs:SendMessage', 'arn:aws:sqs:eu-west-1:123456789012:athena-wlm-queries')).toBe(
+        'not allowed',
+      );
+      // Rows and the CSV link come through the API; the bucket itself stays closed.
+      expect(may('s3:GetObject', `arn:aws:s3:::resultsbucket/results/${name}/q.csv`)).toBe('not allowed');
+    }
+  });
+
+  it('lets a class with directAthenaAccess use its own workgroup directly, and only its own', () => {
+    const may = (action: string, resource: string) =>
+      classPolicyAllows(custom, 'acme-science-submit', action, resource);
+    expect(may('athena:StartQueryExecution', workgroupArn('data-science'))).toBe('allowed');
+    expect(may('athena:StopQueryExecution', workgroupArn('data-science'))).toBe('allowed');
+    expect(may('athena:StartQueryExecution', workgroupArn('acme-etl'))).toBe('not allowed');
+    expect(may('athena:StartQueryExecution', workgroupArn('primary'))).toBe('not allowed');
+    expect(may('glue:GetTable', 'arn:aws:glue:eu-west-1:123456789012:table/sensors/readings')).toBe(
+      'allowed',
+    );
+    expect(may('glue:GetTable', 'arn:aws:glue:eu-west-1:123456789012:table/default/x')).toBe('not allowed');
+    expect(
+      classPolicyAllows(custom, 'acme-etl-submit', 'athena:StartQueryExecution', workgroupArn('acme-etl')),
+    ).toBe('not allowed');
+  });
+
   it("never names another class's workgroup, route or results prefix", () => {
-    const names = Object.keys(classes);
+    const names = Object.keys(customConfig.classes);
     for (const name of names) {
-      const document = text(classPolicy(defaults, `athena-wlm-${name}-submit`).PolicyDocument);
+      const document = text(classPolicy(custom, `acme-${name}-submit`).PolicyDocument);
       for (const other of names.filter((n) => n !== name)) {
-        expect(document).not.toContain(`workgroup/athena-wlm-${other}`);
         expect(document).not.toContain(`/workgroups/${other}/`);
         expect(document).not.toContain(`results/${other}/`);
       }
-      expect(document).toContain(`workgroup/athena-wlm-${name}"`);
-      expect(document).toContain(`/results/${name}/*`);
     }
-  });
-
-  it('lists the Athena actions explicitly, on the class workgroup only', () => {
-    const policy = classPolicy(defaults, 'athena-wlm-exploratory-submit');
-    const athena = policy.PolicyDocument.Statement.filter((s) =>
-      actionsOf(s).some((a) => a.startsWith('athena:')),
-    );
-    expect(athena).toHaveLength(1);
-    expect(actionsOf(athena[0]).sort()).toEqual(
-      [
-        'athena:StartQueryExecution',
-        'athena:GetQueryExecution',
-        'athena:GetQueryResults',
-        'athena:StopQueryExecution',
-        'athena:GetWorkGroup',
-        'athena:BatchGetQueryExecution',
-        'athena:ListQueryExecutions',
-      ].sort(),
-    );
-    expect(resourcesOfStatement(athena[0])).toHaveLength(1);
-    for (const statement of policy.PolicyDocument.Statement) {
+    const science = text(classPolicy(custom, 'acme-science-submit').PolicyDocument);
+    expect(science).toContain('workgroup/data-science"');
+    expect(science).toContain('/results/science/*');
+    for (const statement of classPolicy(custom, 'acme-science-submit').PolicyDocument.Statement) {
       for (const action of actionsOf(statement)) expect(action).not.toContain('*');
     }
-  });
-
-  it('reads only the configured Glue databases', () => {
-    const document = text(classPolicy(custom, 'acme-science-submit').PolicyDocument);
-    expect(document).toContain(':database/sensors');
-    expect(document).toContain(':table/sensors/*');
-    expect(document).not.toContain(':database/default');
   });
 
   it('is attached to the submitter roles of its class', () => {
@@ -283,7 +353,10 @@ describe('config validation', () => {
     new AthenaWorkloadManager(new Stack(testApp(), 'S'), 'W', { config });
 
   it('names the bad key when a class asks for more slots than the quota allows', () => {
-    const config = configWith({ classes: { ...classes, fast: { ...classes.fast, maxSlots: 100 } } });
+    const config = configWith({
+      quota: { activeDmlQueries: 20, headroom: 2, alarmAtPercent: 80 },
+      classes: { ...classes, fast: { ...classes.fast, maxSlots: 100 } },
+    });
     expect(build(config)).toThrow(/config\.classes\.fast\.maxSlots/);
   });
 

@@ -1,14 +1,14 @@
 import { CANCEL_STOP_ERROR, cancelQuery } from '../../functions/core/cancel-query';
 import type { ExecutionControl } from '../../functions/core/ports';
 import type { QueryRecord, QueryStatus } from '../../functions/core/query-record';
-import { InMemoryLedger, InMemorySlotStore } from '../support/in-memory';
+import { InMemoryLedger, RecordingWake } from '../support/in-memory';
 
 const NOW = new Date('2026-01-01T12:00:00.000Z');
 const EXECUTION = 'arn:aws:states:us-east-1:1:execution:run-query:q1';
 
 function setup(status: QueryStatus, overrides: Partial<QueryRecord> = {}) {
   const ledger = new InMemoryLedger();
-  const slots = new InMemorySlotStore();
+  const wake = new RecordingWake();
   const stopped: { arn: string; error?: string }[] = [];
   const executions: Pick<ExecutionControl, 'stop'> = {
     stop: async (arn, _cause, error) => {
@@ -29,27 +29,26 @@ function setup(status: QueryStatus, overrides: Partial<QueryRecord> = {}) {
     ...(status === 'RUNNING' ? { executionArn: EXECUTION } : {}),
     ...overrides,
   });
-  slots.held.set('q1', { queryId: 'q1', className: 'fast', acquiredAt: NOW.toISOString() });
-  return { ledger, slots, stopped, deps: { ledger, slots, executions, clock: () => NOW } };
+  return { ledger, wake, stopped, deps: { ledger, wake, executions, clock: () => NOW } };
 }
 
 describe('cancelQuery', () => {
   it('treats a query the caller may not cancel as not found, and changes nothing', async () => {
-    const { ledger, slots, stopped, deps } = setup('RUNNING');
+    const { ledger, wake, stopped, deps } = setup('RUNNING');
     const before = ledger.records.get('q1');
 
     const outcome = await cancelQuery('q1', 'mallory', deps, () => false);
 
     expect(outcome).toEqual({ kind: 'not-found' });
     expect(ledger.records.get('q1')).toEqual(before);
-    expect(slots.held.has('q1')).toBe(true);
+    expect(wake.events).toEqual([]);
     expect(stopped).toEqual([]);
   });
 
   it.each(['QUEUED', 'WAITING_FOR_SLOT', 'DEFERRED'] as const)(
-    'cancels a %s query in the ledger with who and when, without touching any execution',
+    'cancels a %s query in the ledger with who and when, and takes it out of its line',
     async (status) => {
-      const { ledger, stopped, deps } = setup(status);
+      const { ledger, wake, stopped, deps } = setup(status);
       const outcome = await cancelQuery('q1', 'alice', deps);
       expect(outcome).toMatchObject({ kind: 'cancelled', previousStatus: status });
       expect(ledger.records.get('q1')).toMatchObject({
@@ -59,11 +58,15 @@ describe('cancelQuery', () => {
         error: { code: 'CancelledByUser' },
       });
       expect(stopped).toEqual([]);
+      // The dispatcher drops it from its line and ends the execution that waits there.
+      expect(wake.events).toEqual([
+        { type: 'leave', why: 'cancelled', queryId: 'q1', className: 'fast', submittedAt: NOW.toISOString() },
+      ]);
     },
   );
 
-  it('cancels a RUNNING query: CANCELLED first, then stops its execution and frees its slot', async () => {
-    const { ledger, slots, stopped, deps } = setup('RUNNING');
+  it('cancels a RUNNING query: CANCELLED first, then stops its execution and gives its slot back', async () => {
+    const { ledger, wake, stopped, deps } = setup('RUNNING');
     const order: string[] = [];
     const ledgerUpdate = ledger.update.bind(ledger);
     ledger.update = async (...args) => {
@@ -80,12 +83,12 @@ describe('cancelQuery', () => {
     expect(outcome).toMatchObject({ kind: 'cancelled', previousStatus: 'RUNNING' });
     expect(order).toEqual(['ledger', 'stop']);
     expect(stopped).toEqual([{ arn: EXECUTION, error: CANCEL_STOP_ERROR }]);
-    expect(slots.held.has('q1')).toBe(false);
+    expect(wake.events).toEqual([{ type: 'release', queryId: 'q1', executionArn: EXECUTION }]);
     expect(ledger.records.get('q1')?.status).toBe('CANCELLED');
   });
 
   it('keeps the slot and reports it when the execution cannot be stopped now (the reconciler will)', async () => {
-    const { slots, deps } = setup('RUNNING');
+    const { wake, deps } = setup('RUNNING');
     deps.executions = {
       stop: async () => {
         throw new Error('ThrottlingException');
@@ -93,7 +96,7 @@ describe('cancelQuery', () => {
     };
     const outcome = await cancelQuery('q1', 'alice', deps);
     expect(outcome).toMatchObject({ kind: 'cancelled', stopError: 'ThrottlingException' });
-    expect(slots.held.has('q1')).toBe(true);
+    expect(wake.events).toEqual([]);
   });
 
   it.each(['SUCCEEDED', 'FAILED', 'CANCELLED'] as const)('does nothing to a %s query', async (status) => {
@@ -113,7 +116,7 @@ describe('cancelQuery', () => {
 describe('cancel racing a redrive', () => {
   it('does not cancel a newer attempt with the stop meant for the previous execution', async () => {
     const { cancelQuery } = await import('../../functions/core/cancel-query');
-    const { InMemoryLedger, InMemorySlotStore } = await import('../support/in-memory');
+    const { InMemoryLedger, RecordingWake } = await import('../support/in-memory');
     const ledger = new InMemoryLedger();
     const base = {
       queryId: 'q1',
@@ -135,7 +138,7 @@ describe('cancel racing a redrive', () => {
     ledger.get = async (id) => {
       const record = await read(id);
       if (reads++ === 0) {
-        ledger.records.set('q1', { ...base, attempts: 2, executionArn: `${base.executionArn}.r1` });
+        ledger.records.set('q1', { ...base, attempts: 2, executionArn: `${base.executionArn}__r1` });
         return { ...base };
       }
       return record && ledger.records.get(id);
@@ -144,12 +147,12 @@ describe('cancel racing a redrive', () => {
 
     const outcome = await cancelQuery('q1', 'me', {
       ledger,
-      slots: new InMemorySlotStore(),
+      wake: new RecordingWake(),
       executions: { stop: async (arn) => void stopped.push(arn) },
       clock: () => new Date('2026-11-22T10:01:00.000Z'),
     });
 
     expect(outcome.kind).toBe('cancelled');
-    expect(stopped).toEqual([`${base.executionArn}.r1`]);
+    expect(stopped).toEqual([`${base.executionArn}__r1`]);
   });
 });

@@ -11,11 +11,55 @@ function errorOf(input: unknown): ConfigError {
 }
 
 describe('config', () => {
-  it('accepts the case-study defaults: five classes whose guarantees fit the quota minus headroom', () => {
+  it('accepts the case-study defaults: five classes as shares of whatever quota the account has', () => {
     const config = parseConfig(DEFAULT_CONFIG);
     expect(Object.keys(config.classes)).toEqual(['predictable', 'fast', 'long', 'exploratory', 'adhoc']);
     expect(workgroupNameOf(config, 'predictable')).toBe('athena-wlm-predictable');
-    expect(admissionPolicy(config).capacity).toBe(18);
+    expect(config.quota.activeDmlQueries).toBe('service-quotas');
+    // The reference sample's us-east-1 default quota of 200, minus 10% headroom.
+    const at200 = admissionPolicy(config, 200);
+    expect(at200.capacity).toBe(180);
+    expect(at200.classes.predictable).toMatchObject({ guaranteedSlots: 90, maxSlots: 180 });
+    // The same config at a quota of 20.
+    const at20 = admissionPolicy(config, 20);
+    expect(at20.capacity).toBe(18);
+    const guaranteed = Object.values(at20.classes).reduce((sum, c) => sum + c.guaranteedSlots, 0);
+    expect(guaranteed).toBeLessThanOrEqual(at20.capacity);
+  });
+
+  it('reads shares of capacity: rounded to slots, caps at least one slot, guarantees shrunk to fit', () => {
+    const config = parseConfig({
+      quota: { activeDmlQueries: 'service-quotas', headroom: '10%' },
+      defaultClass: 'a',
+      classes: {
+        a: { guaranteedSlots: '60%', maxSlots: '100%' },
+        b: { guaranteedSlots: 3, maxSlots: '100%' },
+        c: { guaranteedSlots: 0, maxSlots: '1%' },
+      },
+    });
+    const policy = admissionPolicy(config, 5);
+    // quota 5: headroom round(0.5) = 1, capacity 4; a: 60% of 4 = 2.4 -> 2, b: 3; 5 > 4, so both shrink
+    // by 4/5 (1.6 -> 1, 2.4 -> 2); c's 1% is less than a slot but a cap is at least one.
+    expect(policy.capacity).toBe(4);
+    expect(policy.classes.a).toMatchObject({ guaranteedSlots: 1, maxSlots: 4 });
+    expect(policy.classes.b).toMatchObject({ guaranteedSlots: 2, maxSlots: 4 });
+    expect(policy.classes.c).toMatchObject({ guaranteedSlots: 0, maxSlots: 1 });
+  });
+
+  it('refuses shares of guarantees above 100% and a guarantee above its own max in the same unit', () => {
+    const error = errorOf({
+      defaultClass: 'a',
+      classes: {
+        a: { guaranteedSlots: '70%', maxSlots: '60%' },
+        b: { guaranteedSlots: '40%', maxSlots: '50%' },
+      },
+    });
+    expect(error.issues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^config\.classes: the classes' guaranteedSlots shares add up to 110%/),
+        expect.stringMatching(/^config\.classes\.a\.guaranteedSlots: /),
+      ]),
+    );
   });
 
   it('computes limits with their buffers: +10% for predictable, 70% of the harm level for exploratory', () => {
@@ -85,7 +129,16 @@ describe('config', () => {
     });
     expect(admissionPolicy(config, 10)).toEqual({
       capacity: 8,
-      classes: { a: { guaranteedSlots: 2, maxSlots: 8 } },
+      classes: {
+        a: {
+          guaranteedSlots: 2,
+          maxSlots: 8,
+          weight: 1,
+          preemptible: false,
+          timeoutSeconds: 1800,
+          maxReclaimSeconds: 0,
+        },
+      },
     });
     expect(() => admissionPolicy(config)).toThrow(/service-quotas/);
   });

@@ -30,7 +30,7 @@ import type { QueryRecord } from '../../functions/core/query-record';
 import type { QueryView } from '../../functions/core/query-view';
 import { submissionBodyJsonSchema } from '../../functions/core/submission';
 import { DEFAULT_CONFIG, parseConfig } from '../../lib/config';
-import { InMemoryLedger, InMemorySlotStore } from '../support/in-memory';
+import { InMemoryDispatchStore, InMemoryLedger, RecordingWake } from '../support/in-memory';
 
 const config = parseConfig(DEFAULT_CONFIG);
 type Doc = {
@@ -190,9 +190,16 @@ describe('documented responses match what the API answers', () => {
       downloadUrlExpiresAt: '2026-11-22T11:00:00.000Z',
     }),
   };
-  const slots = new InMemorySlotStore();
+  const slots = new InMemoryDispatchStore();
   const ADMIN = { principal: 'tester', admin: true };
-  const deps = { config, clock, ledger: Object.assign(ledger, queries), results, slots };
+  const deps = {
+    config,
+    clock,
+    ledger: Object.assign(ledger, queries),
+    results,
+    slots,
+    wake: new RecordingWake(slots),
+  };
 
   /** Parses with the schema made strict, so an undocumented field fails the test. */
   const strictly = (schema: z.ZodObject, body: unknown) => schema.strict().parse(body);

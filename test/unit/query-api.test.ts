@@ -2,7 +2,7 @@ import { ResultsUnavailableError } from '../../functions/core/ports';
 import { getResultsApi, listWorkgroupsApi } from '../../functions/core/query-api';
 import type { QueryRecord } from '../../functions/core/query-record';
 import { DEFAULT_CONFIG, parseConfig } from '../../lib/config';
-import { InMemoryLedger, InMemorySlotStore } from '../support/in-memory';
+import { InMemoryDispatchStore, InMemoryLedger } from '../support/in-memory';
 
 const NOW = new Date('2026-01-01T12:00:00.000Z');
 const ADMIN = { principal: 'admin', admin: true };
@@ -65,7 +65,7 @@ describe('listWorkgroupsApi', () => {
     });
     const response = await listWorkgroupsApi({
       config,
-      slots: new InMemorySlotStore(),
+      slots: new InMemoryDispatchStore(),
       ledger: { list: jest.fn(), countByStatus: async () => ({ QUEUED: 2 }) },
       clock: () => NOW,
       liveQuota: async () => {

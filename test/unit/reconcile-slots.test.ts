@@ -1,14 +1,14 @@
+import { parseExecutionName } from '../../functions/core/execution-naming';
 import type { ExecutionStatus, SlotHolder } from '../../functions/core/ports';
 import type { QueryRecord, QueryStatus } from '../../functions/core/query-record';
 import {
   judgeHolder,
-  parseExecutionName,
   reconcileEndedExecution,
   reconcileSlots,
   TIME_LIMIT_STOP_ERROR,
 } from '../../functions/core/reconcile-slots';
 import { DEFAULT_CONFIG, parseConfig } from '../../lib/config';
-import { InMemoryLedger, InMemorySlotStore } from '../support/in-memory';
+import { InMemoryDispatchStore, InMemoryLedger, RecordingWake } from '../support/in-memory';
 
 const config = parseConfig(DEFAULT_CONFIG);
 const NOW = new Date('2026-01-01T12:00:00.000Z');
@@ -111,7 +111,7 @@ describe('judgeHolder', () => {
 describe('reconcileSlots', () => {
   function setup() {
     const ledger = new InMemoryLedger();
-    const slots = new InMemorySlotStore();
+    const slots = new InMemoryDispatchStore();
     const statuses = new Map<string, ExecutionStatus>();
     const stopped: { arn: string; error?: string }[] = [];
     const described: string[] = [];
@@ -119,6 +119,7 @@ describe('reconcileSlots', () => {
       config,
       ledger,
       slots,
+      wake: new RecordingWake(slots),
       clock: () => NOW,
       executions: {
         status: async (a: string) => {
@@ -130,9 +131,9 @@ describe('reconcileSlots', () => {
         },
       },
     };
-    const add = (r: QueryRecord, h: SlotHolder, execution?: ExecutionStatus) => {
+    const add = async (r: QueryRecord, h: SlotHolder, execution?: ExecutionStatus) => {
       ledger.records.set(r.queryId, r);
-      slots.held.set(h.queryId, h);
+      await slots.hold(h);
       if (execution && r.executionArn) statuses.set(r.executionArn, execution);
     };
     return { ledger, slots, stopped, described, deps, add };
@@ -141,14 +142,14 @@ describe('reconcileSlots', () => {
   it('frees leaked slots, keeps live ones, and brings the ledger in line', async () => {
     // Prepare
     const { ledger, slots, deps, add } = setup();
-    add(record('live', 'RUNNING'), holder('live'), 'RUNNING');
-    add(record('dead', 'RUNNING'), holder('dead'), 'TIMED_OUT');
-    add(record('done', 'SUCCEEDED'), holder('done'));
-    add(record('deferred', 'DEFERRED'), holder('deferred'));
+    await add(record('live', 'RUNNING'), holder('live'), 'RUNNING');
+    await add(record('dead', 'RUNNING'), holder('dead'), 'TIMED_OUT');
+    await add(record('done', 'SUCCEEDED'), holder('done'));
+    await add(record('deferred', 'DEFERRED'), holder('deferred'));
     // Act
     const summary = await reconcileSlots(deps);
     // Assess
-    expect([...slots.held.keys()]).toEqual(['live']);
+    expect((await slots.holders()).map((h) => h.queryId)).toEqual(['live']);
     expect(summary.released.map((r) => r.queryId).sort()).toEqual(['dead', 'deferred', 'done']);
     expect(summary.marked).toEqual([{ queryId: 'dead', status: 'FAILED' }]);
     expect(ledger.records.get('dead')).toMatchObject({
@@ -160,17 +161,17 @@ describe('reconcileSlots', () => {
 
   it('marks FAILED before stopping a query past its time limit, then frees its slot', async () => {
     const { ledger, slots, stopped, deps, add } = setup();
-    add(record('slow', 'RUNNING', { startedAt: minutesAgo(7) }), holder('slow', 'fast', 7), 'RUNNING');
+    await add(record('slow', 'RUNNING', { startedAt: minutesAgo(7) }), holder('slow', 'fast', 7), 'RUNNING');
     const summary = await reconcileSlots(deps);
     expect(summary.stopped).toEqual(['slow']);
     expect(stopped).toEqual([{ arn: arn('slow'), error: TIME_LIMIT_STOP_ERROR }]);
     expect(ledger.records.get('slow')).toMatchObject({ status: 'FAILED', error: { code: 'QueryTimedOut' } });
-    expect(slots.held.size).toBe(0);
+    expect(await slots.holders()).toHaveLength(0);
   });
 
   it('does not stop a query that finished between the read and the ledger write', async () => {
     const { ledger, slots, stopped, deps, add } = setup();
-    add(record('slow', 'RUNNING', { startedAt: minutesAgo(7) }), holder('slow', 'fast', 7), 'RUNNING');
+    await add(record('slow', 'RUNNING', { startedAt: minutesAgo(7) }), holder('slow', 'fast', 7), 'RUNNING');
     const get = ledger.get.bind(ledger);
     ledger.get = async (id) => {
       const r = await get(id);
@@ -179,12 +180,13 @@ describe('reconcileSlots', () => {
     };
     await reconcileSlots(deps);
     expect(stopped).toEqual([]);
-    expect(slots.held.has('slow')).toBe(true);
+    expect((await slots.holders()).map((h) => h.queryId)).toContain('slow');
   });
 
   it('bounds a run: at most maxDescribes executions looked up, the rest left for the next run', async () => {
     const { described, deps, add } = setup();
-    for (let i = 0; i < 5; i++) add(record(`q${i}`, 'RUNNING'), holder(`q${i}`, 'fast', 5 - i), 'RUNNING');
+    for (let i = 0; i < 5; i++)
+      await add(record(`q${i}`, 'RUNNING'), holder(`q${i}`, 'fast', 5 - i), 'RUNNING');
     const summary = await reconcileSlots(deps, { maxDescribes: 2, maxHolders: 4 });
     expect(described).toHaveLength(2);
     expect(summary.deferredToNextRun).toBe(3);
@@ -193,39 +195,39 @@ describe('reconcileSlots', () => {
 });
 
 describe('reconcileEndedExecution', () => {
-  function setup(r: QueryRecord | undefined) {
+  async function setup(r: QueryRecord | undefined) {
     const ledger = new InMemoryLedger();
-    const slots = new InMemorySlotStore();
+    const slots = new InMemoryDispatchStore();
     if (r) ledger.records.set(r.queryId, r);
-    slots.held.set('q1', holder('q1'));
-    return { ledger, slots, deps: { ledger, slots, clock: () => NOW } };
+    await slots.hold({ ...holder('q1'), executionArn: arn('q1') });
+    return { ledger, slots, deps: { ledger, wake: new RecordingWake(slots), clock: () => NOW } };
   }
 
   it('maps an execution name back to its query and attempt', () => {
     expect(parseExecutionName('q1')).toEqual({ queryId: 'q1', attempt: 1 });
-    expect(parseExecutionName('q1.r2')).toEqual({ queryId: 'q1', attempt: 3 });
+    expect(parseExecutionName('q1__r2')).toEqual({ queryId: 'q1', attempt: 3 });
   });
 
   it('frees the slot and records FAILED for a RUNNING query whose execution failed', async () => {
-    const { ledger, slots, deps } = setup(record('q1', 'RUNNING'));
+    const { ledger, slots, deps } = await setup(record('q1', 'RUNNING'));
     const result = await reconcileEndedExecution(
       { executionArn: arn('q1'), name: 'q1', status: 'FAILED' },
       deps,
     );
     expect(result).toEqual({ queryId: 'q1', released: true, marked: 'FAILED' });
-    expect(slots.held.size).toBe(0);
+    expect(await slots.holders()).toHaveLength(0);
     expect(ledger.records.get('q1')?.status).toBe('FAILED');
   });
 
   it('records CANCELLED for an execution aborted outside athena-wlm', async () => {
-    const { ledger, deps } = setup(record('q1', 'RUNNING'));
+    const { ledger, deps } = await setup(record('q1', 'RUNNING'));
     await reconcileEndedExecution({ executionArn: arn('q1'), name: 'q1', status: 'ABORTED' }, deps);
     expect(ledger.records.get('q1')).toMatchObject({ status: 'CANCELLED', cancelledBy: 'step-functions' });
   });
 
   it('keeps the CANCELLED a user cancel wrote before the execution was aborted', async () => {
     const cancelled = record('q1', 'CANCELLED', { executionArn: arn('q1'), cancelledBy: 'alice' });
-    const { ledger, deps } = setup(cancelled);
+    const { ledger, deps } = await setup(cancelled);
     const result = await reconcileEndedExecution(
       { executionArn: arn('q1'), name: 'q1', status: 'ABORTED' },
       deps,
@@ -235,17 +237,19 @@ describe('reconcileEndedExecution', () => {
   });
 
   it('leaves alone a query whose newer execution is running', async () => {
-    const { slots, deps } = setup(record('q1', 'RUNNING', { executionArn: arn('q1.r1'), attempts: 2 }));
+    const { slots, deps } = await setup(
+      record('q1', 'RUNNING', { executionArn: arn('q1__r1'), attempts: 2 }),
+    );
     const result = await reconcileEndedExecution(
       { executionArn: arn('q1'), name: 'q1', status: 'FAILED' },
       deps,
     );
     expect(result.released).toBe(false);
-    expect(slots.held.size).toBe(1);
+    expect(await slots.holders()).toHaveLength(1);
   });
 
   it('records FAILED for a query whose execution died before it could mark it RUNNING', async () => {
-    const { ledger, deps } = setup(record('q1', 'QUEUED', { attempts: 0 }));
+    const { ledger, deps } = await setup(record('q1', 'QUEUED', { attempts: 0 }));
     await reconcileEndedExecution({ executionArn: arn('q1'), name: 'q1', status: 'FAILED' }, deps);
     expect(ledger.records.get('q1')?.status).toBe('FAILED');
   });
@@ -256,7 +260,7 @@ describe('an execution that could not record its result', () => {
     const { reconcileEndedExecution, LEDGER_WRITE_FAILED } = await import(
       '../../functions/core/reconcile-slots'
     );
-    const { InMemoryLedger, InMemorySlotStore } = await import('../support/in-memory');
+    const { InMemoryLedger, RecordingWake } = await import('../support/in-memory');
     const ledger = new InMemoryLedger();
     await ledger.create({
       queryId: 'q1',
@@ -279,7 +283,7 @@ describe('an execution that could not record its result', () => {
         status: 'FAILED',
         error: LEDGER_WRITE_FAILED,
       },
-      { ledger, slots: new InMemorySlotStore(), clock: () => new Date('2026-11-22T10:05:00.000Z') },
+      { ledger, wake: new RecordingWake(), clock: () => new Date('2026-11-22T10:05:00.000Z') },
     );
 
     const record = await ledger.get('q1');

@@ -1,12 +1,7 @@
 import { clientRequestToken } from '../../functions/core/execution-naming';
 import { type StartQueryDeps, startQuery } from '../../functions/core/start-query';
 import { parseConfig } from '../../lib/config';
-import {
-  InMemoryLedger,
-  InMemorySlotStore,
-  RecordingExecutions,
-  RecordingMetrics,
-} from '../support/in-memory';
+import { InMemoryLedger, RecordingExecutions, RecordingMetrics } from '../support/in-memory';
 
 const config = parseConfig({
   quota: { activeDmlQueries: 6, headroom: 1 },
@@ -24,7 +19,6 @@ function setup() {
   const deps = {
     config,
     ledger: new InMemoryLedger(),
-    slots: new InMemorySlotStore(),
     executions: new RecordingExecutions(),
     metrics: new RecordingMetrics(),
     clock: () => NOW,
@@ -50,7 +44,7 @@ function submission(queryId: string, overrides: Record<string, unknown> = {}) {
 }
 
 describe('startQuery', () => {
-  it('records a new query, takes a slot and starts its execution named after the queryId', async () => {
+  it('records a new query and starts its execution named after the queryId, with its place in line', async () => {
     const deps = setup();
 
     const outcome = await startQuery(submission('q1'), 1, deps);
@@ -66,7 +60,6 @@ describe('startQuery', () => {
       submittedBy: 'arn:aws:iam::123456789012:role/etl',
       submittedAt: '2026-11-22T10:00:00.000Z',
     });
-    expect(deps.slots.held.has('q1')).toBe(true);
     expect(deps.executions.started).toEqual([
       {
         name: 'q1',
@@ -74,6 +67,10 @@ describe('startQuery', () => {
           queryId: 'q1',
           workgroup: 'etl',
           attempt: 1,
+          submittedAt: '2026-11-22T10:00:00.000Z',
+          // maxQueueWaitMinutes (180) from submission, 5 s of which have passed.
+          waitUntil: '2026-11-22T13:00:00.000Z',
+          queueWaitSeconds: 180 * 60 - 5,
           startQueryExecution: {
             QueryString: 'SELECT 1',
             WorkGroup: 'athena-wlm-etl',
@@ -83,12 +80,6 @@ describe('startQuery', () => {
         },
       },
     ]);
-    expect(deps.metrics.total('QueryAdmittedCount')).toBe(1);
-    expect(deps.metrics.counts).toContainEqual({
-      name: 'QueueWaitTime',
-      value: 5000,
-      dimensions: { workgroup: 'etl' },
-    });
   });
 
   it('passes execution parameters, database and catalog through to Athena', async () => {
@@ -103,7 +94,7 @@ describe('startQuery', () => {
     });
   });
 
-  it('handles a duplicate delivery without a second slot or execution', async () => {
+  it('handles a duplicate delivery without a second execution', async () => {
     const deps = setup();
     await startQuery(submission('q1'), 1, deps);
     deps.ledger.records.set('q1', { ...deps.ledger.records.get('q1')!, status: 'RUNNING', attempts: 1 });
@@ -112,7 +103,6 @@ describe('startQuery', () => {
 
     expect(outcome).toMatchObject({ kind: 'duplicate', reason: 'attempt 1 was already started' });
     expect(deps.executions.started).toHaveLength(1);
-    expect(deps.slots.held.size).toBe(1);
   });
 
   it('treats two concurrent deliveries of one message as one start (same name, same input)', async () => {
@@ -125,7 +115,6 @@ describe('startQuery', () => {
 
     expect(outcomes.map((o) => o.kind)).toEqual(['started', 'started']);
     expect(deps.executions.started).toHaveLength(1);
-    expect(deps.slots.held.size).toBe(1);
   });
 
   it('refuses a reused queryId with a different query, records nothing new and does not run it', async () => {
@@ -155,23 +144,15 @@ describe('startQuery', () => {
     expect(deps.executions.started).toHaveLength(1);
   });
 
-  it('leaves a query waiting for a slot with the reason on its record and a growing delay', async () => {
+  it('starts the execution of a query whose class is full: it waits in its line, nothing polls', async () => {
     const deps = setup();
     await startQuery(submission('a1', { workgroup: 'adhoc' }), 1, deps);
 
-    const first = await startQuery(submission('a2', { workgroup: 'adhoc' }), 1, deps);
-    const later = await startQuery(submission('a2', { workgroup: 'adhoc' }), 6, deps);
+    const second = await startQuery(submission('a2', { workgroup: 'adhoc' }), 1, deps);
 
-    expect(first).toMatchObject({ kind: 'wait', reason: 'adhoc is at its cap of 1 running query' });
-    expect(deps.ledger.records.get('a2')).toMatchObject({
-      status: 'WAITING_FOR_SLOT',
-      reason: 'adhoc is at its cap of 1 running query',
-    });
-    expect(first.kind === 'wait' && first.delaySeconds).toBeLessThanOrEqual(
-      config.admission.initialWaitSeconds,
-    );
-    expect(later.kind === 'wait' && later.delaySeconds).toBeGreaterThan(config.admission.initialWaitSeconds);
-    expect(deps.executions.started.map((s) => s.name)).toEqual(['a1']);
+    expect(second.kind).toBe('started');
+    expect(deps.executions.started.map((s) => s.name)).toEqual(['a1', 'a2']);
+    expect(deps.ledger.records.get('a2')?.status).toBe('QUEUED');
   });
 
   it('parks a message that is not JSON or not a query message, with the reason', async () => {
@@ -206,7 +187,6 @@ describe('startQuery', () => {
 
   it('drops a message whose query was cancelled meanwhile', async () => {
     const deps = setup();
-    await startQuery(submission('a1', { workgroup: 'adhoc' }), 1, deps);
     await startQuery(submission('a2', { workgroup: 'adhoc' }), 1, deps);
     await deps.ledger.update('a2', { status: 'CANCELLED' });
 
@@ -215,11 +195,10 @@ describe('startQuery', () => {
     expect(outcome).toMatchObject({ kind: 'duplicate', reason: 'the query already ended CANCELLED' });
   });
 
-  it('starts a redriven attempt from the ledger record under the name queryId.rN with a new request token', async () => {
+  it('starts a redriven attempt from the ledger record under the name queryId__rN with a new request token', async () => {
     const deps = setup();
     await startQuery(submission('q1'), 1, deps);
     await deps.ledger.update('q1', { status: 'QUEUED', attempts: 1, redrives: 1 });
-    await deps.slots.release('q1');
 
     const outcome = await startQuery(
       JSON.stringify({ workgroup: 'etl', queryId: 'q1', attempt: 2 }),
@@ -229,27 +208,22 @@ describe('startQuery', () => {
 
     expect(outcome.kind).toBe('started');
     const second = deps.executions.started[1];
-    expect(second.name).toBe('q1.r1');
+    expect(second.name).toBe('q1__r1');
     expect(second.input.attempt).toBe(2);
     expect(second.input.startQueryExecution.ClientRequestToken).toBe(clientRequestToken('q1', 2));
     expect(second.input.startQueryExecution.ClientRequestToken).not.toBe(clientRequestToken('q1', 1));
+    // Its place in line is still its submission: a redriven query is near the front of its line.
+    expect(second.input.submittedAt).toBe('2026-11-22T10:00:00.000Z');
   });
 
-  it('frees the slot it took when the execution name belongs to a finished execution', async () => {
+  it('drops a message whose execution name belongs to an execution that already exists', async () => {
     const deps = setup();
-    // A stale redelivery read the record as QUEUED, but the execution of that name has since finished.
     await deps.ledger.create({ ...(await recordOf('q1')), status: 'QUEUED' });
     deps.executions.closedNames.add('q1');
-    const stored = deps.ledger.get.bind(deps.ledger);
-    deps.ledger.get = async (id) => {
-      const record = await stored(id);
-      return record && { ...record, status: 'SUCCEEDED' };
-    };
 
     const outcome = await startQuery(submission('q1'), 3, deps);
 
     expect(outcome).toMatchObject({ kind: 'duplicate', reason: 'execution q1 already exists' });
-    expect(deps.slots.held.has('q1')).toBe(false);
   });
 
   it('ends a query that waited past its class queue limit FAILED with the reason', async () => {
@@ -266,11 +240,8 @@ describe('startQuery', () => {
     expect(deps.executions.started).toHaveLength(0);
   });
 
-  it('ends a query on its last receive before SQS would park it silently, and frees its place in line', async () => {
+  it('ends a query on its last receive before SQS would park it silently', async () => {
     const deps = setup();
-    await startQuery(submission('a1', { workgroup: 'adhoc' }), 1, deps);
-    await startQuery(submission('a2', { workgroup: 'adhoc' }), 1, deps);
-    expect(deps.slots.waiting.map((t) => t.queryId)).toEqual(['a2']);
 
     const outcome = await startQuery(
       submission('a2', { workgroup: 'adhoc' }),
@@ -283,7 +254,7 @@ describe('startQuery', () => {
       status: 'FAILED',
       error: { code: 'TooManyReceives' },
     });
-    expect(deps.slots.waiting).toEqual([]);
+    expect(deps.executions.started).toHaveLength(0);
   });
 
   it('fails a query too long to pass through Step Functions instead of retrying it', async () => {
@@ -298,6 +269,6 @@ describe('startQuery', () => {
       status: 'FAILED',
       error: { code: 'QueryTooLong' },
     });
-    expect(deps.slots.held.size).toBe(0);
+    expect(deps.executions.started).toHaveLength(0);
   });
 });

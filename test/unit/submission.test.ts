@@ -1,6 +1,5 @@
-import { clientRequestToken, executionName } from '../../functions/core/execution-naming';
+import { clientRequestToken, executionName, parseExecutionName } from '../../functions/core/execution-naming';
 import { MAX_EXECUTION_INPUT_BYTES } from '../../functions/core/run-query-input';
-import { slotWaitSeconds } from '../../functions/core/slot-wait';
 import {
   MAX_QUERY_BYTES,
   NO_NUL_PATTERN,
@@ -122,7 +121,26 @@ describe('submission body', () => {
     expect(new RegExp(QUERY_ID_PATTERN).test(longest)).toBe(true);
     expect(executionName(longest, 101).length).toBeLessThanOrEqual(80);
     expect(executionName('q', 1)).toBe('q');
-    expect(executionName('q', 3)).toBe('q.r2');
+    expect(executionName('q', 3)).toBe('q__r2');
+  });
+
+  it('names every attempt with only 0-9 A-Z a-z - and _, which Step Functions logs to CloudWatch', () => {
+    for (const queryId of ['79a9aac3-e82b-4ed9-9fd5-eda242a4ad72', 'a', 'etl_job-7', 'x'.repeat(64)]) {
+      for (let attempt = 1; attempt <= 12; attempt++) {
+        const name = executionName(queryId, attempt);
+        expect(name).toMatch(/^[0-9A-Za-z_-]{1,80}$/);
+        expect(parseExecutionName(name)).toEqual({ queryId, attempt });
+      }
+    }
+  });
+
+  it('refuses query ids that could be read as another query redriven', () => {
+    const valid = (id: string) => submissionBodySchema.safeParse({ query: 'SELECT 1', queryId: id }).success;
+    expect(valid('job_1')).toBe(true);
+    expect(valid('q__r1')).toBe(false);
+    expect(valid('q_')).toBe(false);
+    expect(valid('q.r1')).toBe(false);
+    expect(valid('a'.repeat(65))).toBe(false);
   });
 
   it('derives a request token Athena accepts (32 to 128 chars), stable per attempt', () => {
@@ -130,16 +148,5 @@ describe('submission body', () => {
     expect(token).toMatch(/^[0-9a-f]{64}$/);
     expect(clientRequestToken('q', 1)).toBe(token);
     expect(clientRequestToken('q', 2)).not.toBe(token);
-  });
-});
-
-describe('slotWaitSeconds', () => {
-  const settings = { initialWaitSeconds: 5, maxWaitSeconds: 120 };
-  it('doubles with each receive up to the cap, with jitter in the upper half', () => {
-    expect(slotWaitSeconds(1, settings, () => 0)).toBe(3);
-    expect(slotWaitSeconds(1, settings, () => 1)).toBe(5);
-    expect(slotWaitSeconds(3, settings, () => 1)).toBe(20);
-    expect(slotWaitSeconds(50, settings, () => 1)).toBe(120);
-    expect(slotWaitSeconds(50, settings, () => 0)).toBe(60);
   });
 });

@@ -1,11 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WlmConfig } from '../../../lib/config';
 import type { Clock } from '../../core/ports';
+import { DynamoDbDispatchStore } from './dynamodb-dispatch-store';
 import { DynamoDbLedger } from './dynamodb-ledger';
-import { DynamoDbSlotStore } from './dynamodb-slot-store';
 import { configFromEnv, ENV, requireEnv } from './environment';
 import { METRICS_SERVICE } from './powertools-metrics';
+import { SqsWake } from './sqs-wake';
 
 /** The handlers' clock. */
 export const systemClock: Clock = () => new Date();
@@ -38,6 +40,10 @@ export function ledgerFromEnv(
   });
 }
 
-export function slotStoreFromEnv(client: DynamoDBDocumentClient): DynamoDbSlotStore {
-  return new DynamoDbSlotStore(client, { tableName: requireEnv(ENV.slotsTable) });
+export function dispatchStoreFromEnv(client: DynamoDBDocumentClient): DynamoDbDispatchStore {
+  return new DynamoDbDispatchStore(client, requireEnv(ENV.dispatchTable));
+}
+
+export function wakeFromEnv(client: SQSClient): SqsWake {
+  return new SqsWake(client, requireEnv(ENV.wakeQueueUrl));
 }

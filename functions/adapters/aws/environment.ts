@@ -8,7 +8,8 @@ export const ENV = {
   /** The validated athena-wlm config, as JSON. */
   config: 'WLM_CONFIG',
   ledgerTable: 'LEDGER_TABLE_NAME',
-  slotsTable: 'SLOTS_TABLE_NAME',
+  dispatchTable: 'DISPATCH_TABLE_NAME',
+  wakeQueueUrl: 'WAKE_QUEUE_URL',
   stateMachineArn: 'STATE_MACHINE_ARN',
   queriesQueueUrl: 'QUERIES_QUEUE_URL',
   deferredQueueUrl: 'DEFERRED_QUEUE_URL',
@@ -17,14 +18,16 @@ export const ENV = {
   resultsBucket: 'RESULTS_BUCKET_NAME',
 } as const;
 
-/** DynamoDB key and index names of the ledger and slot tables. */
+/** DynamoDB key and index names of the ledger and dispatch tables. */
 export const TABLES = {
   ledgerKey: 'queryId',
   /** GSI: queries of a class, newest first (partition workgroup, sort submittedAt). */
   ledgerByWorkgroupIndex: 'byWorkgroup',
-  slotsKey: 'id',
-  /** The one item of the slot table: holders (queryId -> holder) and a version for optimistic writes. */
-  slotsItemId: 'slots',
+  /** The dispatch table: lines (`line#<class>`), slots held (`held`), wait statuses (`status`). */
+  dispatchPartitionKey: 'pk',
+  dispatchSortKey: 'sk',
+  /** Epoch seconds after which DynamoDB's TTL removes a line item whose leave message was lost. */
+  dispatchTtl: 'expiresAt',
 } as const;
 
 export function requireEnv(name: string): string {

@@ -8,9 +8,12 @@ export const METRICS_SERVICE = 'athena-wlm';
 type Dimensions = Readonly<Record<string, string>>;
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
-/** A Powertools Metrics instance with athena-wlm's namespace and service. */
+/** A Powertools Metrics instance with athena-wlm's namespace (a stage's own, from the stack) and service. */
 export function powertoolsMetrics(): PowertoolsMetricsClient {
-  return new PowertoolsMetricsClient({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+  return new PowertoolsMetricsClient({
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
+    serviceName: METRICS_SERVICE,
+  });
 }
 
 /**

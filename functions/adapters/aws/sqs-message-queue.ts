@@ -1,5 +1,4 @@
 import {
-  ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -7,16 +6,13 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { MessageQueue, ReceivedMessage } from '../../core/ports';
 
-/** SQS's longest visibility timeout (12 hours). */
-export const MAX_VISIBILITY_SECONDS = 43_200;
-
 export interface SqsMessageQueueProps {
   readonly queueUrl: string;
   /** Long-poll wait of a receive, in seconds (0 returns at once). @default 1 */
   readonly waitTimeSeconds?: number;
 }
 
-/** One SQS queue behind the core's MessageQueue port (plus the visibility change the starter needs). */
+/** One SQS queue behind the core's MessageQueue port. */
 export class SqsMessageQueue implements MessageQueue {
   constructor(
     private readonly client: SQSClient,
@@ -65,17 +61,6 @@ export class SqsMessageQueue implements MessageQueue {
   async delete(receiptHandle: string): Promise<void> {
     await this.client.send(
       new DeleteMessageCommand({ QueueUrl: this.props.queueUrl, ReceiptHandle: receiptHandle }),
-    );
-  }
-
-  /** Hides a received message for `seconds` more (capped at SQS's 12 hours). */
-  async changeVisibility(receiptHandle: string, seconds: number): Promise<void> {
-    await this.client.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: this.props.queueUrl,
-        ReceiptHandle: receiptHandle,
-        VisibilityTimeout: Math.max(0, Math.min(MAX_VISIBILITY_SECONDS, Math.round(seconds))),
-      }),
     );
   }
 }

@@ -22,7 +22,8 @@ const config = {
 export const TEST_ENV = {
   [ENV.config]: JSON.stringify(config),
   [ENV.ledgerTable]: 'ledger-table',
-  [ENV.slotsTable]: 'slots-table',
+  [ENV.dispatchTable]: 'dispatch-table',
+  [ENV.wakeQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/athena-wlm-dispatch-wake.fifo',
   [ENV.stateMachineArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:run-query',
   [ENV.queriesQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/queries',
   [ENV.deferredQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/queries-deferred',

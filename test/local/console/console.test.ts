@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseExecutionName } from '../../../functions/core/execution-naming';
 import { consoleDepsOf } from '../../../local/console/console-deps';
 import {
   addConsoleRoutes,
   type ConsoleDeps,
   type ConsoleExecution,
   type ConsoleMetricName,
-  parseExecutionName,
 } from '../../../local/console/console-routes';
 import { type ConsoleHistoryEvent, executionPath, historyRows } from '../../../local/console/execution-path';
 import { stateGraphOf } from '../../../local/console/state-graph';
@@ -87,6 +87,7 @@ const THROTTLED = 'Athena.TooManyRequestsException';
 function throttledThenSucceeded() {
   return log()
     .started()
+    .pass('EnterLine', 'Task')
     .pass('MarkRunning', 'Task')
     .enter('StartQuery')
     .fail('StartQuery', THROTTLED, 'Rate exceeded')
@@ -135,6 +136,7 @@ describe('execution path', () => {
     const path = executionPath(throttledThenSucceeded());
 
     expect(path.steps.map((s) => s.state)).toEqual([
+      'EnterLine',
       'MarkRunning',
       'StartQuery',
       'QuerySucceeded',
@@ -143,7 +145,7 @@ describe('execution path', () => {
       'RecordSucceeded',
       'Succeeded',
     ]);
-    const startQuery = path.steps[1];
+    const startQuery = path.steps[2];
     expect(startQuery).toMatchObject({
       status: 'succeeded',
       retries: 2,
@@ -152,6 +154,44 @@ describe('execution path', () => {
     expect(startQuery.error).toBeUndefined();
     expect(path).toMatchObject({ end: 'SUCCEEDED', endState: 'Succeeded', totalRetries: 2 });
     expect(path.steps.every((s) => s.status === 'succeeded')).toBe(true);
+  });
+
+  it('shows a wait in line that ran out: EnterLine timed out, caught to WaitedTooLong, the query failed', () => {
+    const events = log()
+      .started()
+      .enter('EnterLine')
+      .fail('EnterLine', 'States.Timeout', 'Task timed out')
+      .caught('EnterLine', 'WaitedTooLong')
+      .exit('EnterLine')
+      .pass('WaitedTooLong')
+      .pass('LeaveLine', 'Task')
+      .pass('RecordNotStarted', 'Task')
+      .enter('QueryDidNotSucceed', 'Fail')
+      .fail('QueryDidNotSucceed', 'QueueWaitExceeded', 'The query waited for a slot until ...')
+      .end('ExecutionFailed', 'QueueWaitExceeded', 'The query waited for a slot until ...').events;
+
+    const path = executionPath(events);
+
+    expect(path.steps[0]).toMatchObject({
+      state: 'EnterLine',
+      status: 'caught',
+      error: 'States.Timeout',
+      caughtTo: 'WaitedTooLong',
+    });
+    expect(path.steps.map((s) => s.state)).toEqual([
+      'EnterLine',
+      'WaitedTooLong',
+      'LeaveLine',
+      'RecordNotStarted',
+      'QueryDidNotSucceed',
+    ]);
+    expect(path).toMatchObject({ end: 'FAILED', endState: 'QueryDidNotSucceed', error: 'QueueWaitExceeded' });
+  });
+
+  it('shows a query still waiting in line as running at EnterLine', () => {
+    const path = executionPath(log().started().enter('EnterLine').events);
+    expect(path.steps).toEqual([expect.objectContaining({ state: 'EnterLine', status: 'running' })]);
+    expect(path.end).toBeUndefined();
   });
 
   it('marks a caught error with where it went, and the Fail state as the failed end', () => {
@@ -273,14 +313,13 @@ describe('state graph', () => {
     expect(graph.states[0]).toMatchObject({ name: asl.StartAt, layer: 0 });
   });
 
-  it("lists StartQuery's retry on throttling and its catches", () => {
+  it("lists StartQuery's retry on throttling and its catch", () => {
     const startQuery = graph.states.find((s) => s.name === 'StartQuery');
     expect(startQuery?.retry[0]).toMatchObject({ errors: expect.arrayContaining([THROTTLED]) });
     expect(startQuery?.transitions).toEqual(
       expect.arrayContaining([
         { to: 'QuerySucceeded', kind: 'next' },
-        expect.objectContaining({ to: 'ThrottledTooLong', kind: 'catch' }),
-        expect.objectContaining({ to: 'DescribeError', kind: 'catch' }),
+        expect.objectContaining({ to: 'QueryError', kind: 'catch' }),
       ]),
     );
   });
@@ -326,8 +365,8 @@ function fakeDeps(overrides: Partial<ConsoleDeps> = {}) {
       cause: 'bad SQL',
     },
     {
-      executionArn: 'arn:aws:states:local:000000000000:execution:run-query:q-2.r1',
-      name: 'q-2.r1',
+      executionArn: 'arn:aws:states:local:000000000000:execution:run-query:q-2__r1',
+      name: 'q-2__r1',
       status: 'RUNNING',
       startDate: new Date(T0 + 60_000),
       input: { queryId: 'q-2', workgroup: 'predictable', attempt: 2 },
@@ -395,7 +434,7 @@ describe('console routes', () => {
     expect(response.statusCode).toBe(200);
     expect((response.body as { items: unknown[] }).items).toEqual([
       expect.objectContaining({
-        name: 'q-2.r1',
+        name: 'q-2__r1',
         queryId: 'q-2',
         attempt: 2,
         workgroup: 'predictable',
@@ -602,12 +641,8 @@ describe('console on the real local Step Functions', () => {
     );
     expect(metrics.metrics.find((m) => m.name === 'StartQueryCount')?.total).toBe(1);
     expect(metrics.metrics.find((m) => m.name === 'ThrottlingErrorCount')?.total).toBe(2);
-    expect(quota).toEqual({
-      activeQueries: 1,
-      quota: runtime.config.quota.activeDmlQueries,
-      headroom: runtime.config.quota.headroom,
-      capacity: Number(runtime.config.quota.activeDmlQueries) - runtime.config.quota.headroom,
-    });
+    // TEST_CONFIG: a quota of 20 with 2 slots of headroom.
+    expect(quota).toEqual({ activeQueries: 1, quota: 20, headroom: 2, capacity: 18 });
   });
 
   it('shows bad SQL caught at StartQuery and the execution failing at QueryDidNotSucceed', async () => {
@@ -621,7 +656,7 @@ describe('console on the real local Step Functions', () => {
 
     expect(detail.path.steps.find((s) => s.state === 'StartQuery')).toMatchObject({
       status: 'caught',
-      caughtTo: 'DescribeError',
+      caughtTo: 'QueryError',
     });
     expect(detail.path.steps.map((s) => s.state)).toContain('AthenaQueryFailed');
     expect(detail.path).toMatchObject({ end: 'FAILED', endState: 'QueryDidNotSucceed' });
@@ -642,9 +677,9 @@ describe('console on the real local Step Functions', () => {
 });
 
 describe('execution names', () => {
-  it('reads the query id and attempt from <queryId> and <queryId>.r<N>', () => {
+  it('reads the query id and attempt from <queryId> and <queryId>__r<N>', () => {
     expect(parseExecutionName('abc')).toEqual({ queryId: 'abc', attempt: 1 });
-    expect(parseExecutionName('abc.r2')).toEqual({ queryId: 'abc', attempt: 3 });
+    expect(parseExecutionName('abc__r2')).toEqual({ queryId: 'abc', attempt: 3 });
   });
 });
 
@@ -667,8 +702,18 @@ describe('console in Chromium', () => {
     // Loaded here, so the unit tests above load neither DuckDB nor a browser.
     const { startLocalRuntime } = await import('../../../local/runtime');
     const { chromium } = await import('playwright-core');
+    const { DEFAULT_CONFIG, parseConfig, slotsOf } = await import('../../../lib/config');
     const dataDir = mkdtempSync(join(tmpdir(), 'athena-wlm-console-'));
-    const runtime = await startLocalRuntime({ dataDir, port: 0, sampleData: { albLogLines: 2000 } });
+    // The default config (the quota read from Service Quotas, limits as shares), plus a class that runs
+    // one query at a time, so that the page can show a query waiting in line.
+    const config = parseConfig({
+      ...DEFAULT_CONFIG,
+      classes: {
+        ...DEFAULT_CONFIG.classes,
+        solo: { guaranteedSlots: 0, maxSlots: 1, description: 'one at a time' },
+      },
+    });
+    const runtime = await startLocalRuntime({ dataDir, port: 0, config, sampleData: { albLogLines: 2000 } });
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -724,7 +769,7 @@ describe('console in Chromium', () => {
         .locator('.path-graph .node.visited')
         .evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-state')));
       expect(visited).toEqual(
-        expect.arrayContaining(['MarkRunning', 'StartQuery', 'ReleaseSlot', 'Succeeded']),
+        expect.arrayContaining(['EnterLine', 'MarkRunning', 'StartQuery', 'ReleaseSlot', 'Succeeded']),
       );
       await expect(
         execution.locator('.path-graph .node.end-succeeded').getAttribute('data-state'),
@@ -734,6 +779,46 @@ describe('console in Chromium', () => {
       const chart = page.locator('figure.chart[data-metric="StartQueryCount"]');
       await chart.locator('rect.point').first().waitFor();
       expect(Number(await chart.getAttribute('data-total'))).toBeGreaterThanOrEqual(1);
+
+      // A query waiting in its class's line: the page says why, and the class shows its slot in use.
+      const post = (body: object) =>
+        fetch(`${runtime.url}/workgroups/solo/queries`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then((r) => r.json() as Promise<{ queryId: string }>);
+      const blocker = await post({
+        query: 'SELECT count(*) AS n FROM range(100000000000) AS t(i) WHERE i % 7 = 3',
+      });
+      const waiting = await post({ query: 'SELECT 2 AS two' });
+      const waitingRow = page.locator(`#queries-table tr[data-query-id="${waiting.queryId}"]`);
+      await waitingRow.locator('.badge', { hasText: 'WAITING_FOR_SLOT' }).waitFor({ timeout: 30_000 });
+      await expect(waitingRow.locator('td.reason').textContent()).resolves.toContain(
+        'solo is at its cap of 1 running query',
+      );
+      const soloRow = page.locator('#classes-table tbody tr', {
+        has: page.locator('.class-name', { hasText: /^solo$/ }),
+      });
+      await soloRow.locator('.slot-text', { hasText: '1 / 0 / 1' }).waitFor();
+      // Shares of the live quota are shown as slots (quota 20, 10% headroom: a capacity of 18).
+      const predictableRow = page.locator('#classes-table tbody tr', {
+        has: page.locator('.class-name', { hasText: /^predictable$/ }),
+      });
+      const predictable = config.classes.predictable;
+      await expect(predictableRow.locator('.slot-text').textContent()).resolves.toBe(
+        `0 / ${slotsOf(predictable.guaranteedSlots, 18)} / ${slotsOf(predictable.maxSlots, 18)}`,
+      );
+      for (const text of await page.locator('#classes-table .slot-text').allTextContents()) {
+        expect(text).toMatch(/^\d+ \/ \d+ \/ \d+$/);
+      }
+      await expect(page.locator('#classes-summary').textContent()).resolves.toContain('of a capacity of 18');
+      await waitingRow.getByRole('button', { name: waiting.queryId }).click();
+      await detail.locator('.note', { hasText: 'solo is at its cap of 1 running query' }).waitFor();
+
+      // Cancelling the blocker frees the slot: the waiting query runs to SUCCEEDED on the page.
+      await fetch(`${runtime.url}/queries/${blocker.queryId}`, { method: 'DELETE' });
+      await waitingRow.locator('.badge', { hasText: 'SUCCEEDED' }).waitFor({ timeout: 30_000 });
+      await soloRow.locator('.slot-text', { hasText: '0 / 0 / 1' }).waitFor();
 
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'console.png'), fullPage: true });

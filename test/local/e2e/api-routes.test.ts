@@ -24,6 +24,7 @@ describe('the API routes the server serves', () => {
       clock: () => new Date(),
       ledger: never as never,
       slots: never as never,
+      wake: never as never,
       executions: never as never,
       results: never as never,
       submissions: never as never,
@@ -136,5 +137,41 @@ describe('GET /queries and GET /workgroups over HTTP', () => {
     expect(answer.status).toBe(200);
     expect(answer.body.openapi).toMatch(/^3\./);
     expect(answer.body.servers?.[0]?.url).toBe(t.url);
+  });
+});
+
+describe('GET /workgroups with the quota read from Service Quotas (the default)', () => {
+  let t: TestRuntime;
+
+  beforeAll(async () => {
+    // Locally the quota "read from Service Quotas" is the one the local Athena enforces.
+    t = await startTestRuntime({
+      config: {
+        quota: { activeDmlQueries: 'service-quotas', headroom: '10%' },
+        defaultClass: 'adhoc',
+        classes: {
+          etl: { guaranteedSlots: '50%', maxSlots: '80%' },
+          adhoc: { guaranteedSlots: 0, maxSlots: '20%' },
+        },
+      },
+      athenaQuota: 20,
+    });
+  }, 60_000);
+
+  afterAll(() => t?.close());
+
+  it('shows the shares as slots of that quota, as the dispatcher plans with them', async () => {
+    const answer = await http<{
+      quota: number;
+      capacity: number;
+      classes: { name: string; guaranteedSlots: number; maxSlots: number }[];
+    }>('GET', `${t.url}/workgroups`);
+
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ quota: 20, headroom: '10%', capacity: 18 });
+    expect(answer.body.classes.map((c) => [c.name, c.guaranteedSlots, c.maxSlots])).toEqual([
+      ['etl', 9, 14],
+      ['adhoc', 0, 4],
+    ]);
   });
 });

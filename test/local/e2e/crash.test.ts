@@ -1,12 +1,17 @@
 /**
  * The crash test: `npm start`'s entry (local/main.ts) in a child process, killed with SIGKILL while
- * queries run and wait, then started again on the same data dir. Every accepted query must end exactly
- * once, and no Athena query may run twice.
+ * queries run and wait in line, then started again on the same data dir. Every accepted query must end
+ * exactly once, no Athena query may run twice, and no slot may stay held.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDbDispatchStore } from '../../../functions/adapters/aws/dynamodb-dispatch-store';
 import { clientRequestToken } from '../../../functions/core/execution-naming';
 import { isTerminal, type QueryStatus } from '../../../functions/core/query-record';
+import { LocalDocumentClient } from '../../../local/dynamodb/local-document-client';
+import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb';
+import { openDatabase } from '../../../local/store/database';
+import { LOCAL_TABLE_SCHEMAS, LOCAL_TABLES } from '../../../local/store/local-names';
 import {
   athenaExecutions,
   getQuery,
@@ -45,7 +50,6 @@ describe('a kill -9 in the middle of a run', () => {
         quota: { activeDmlQueries: 10, headroom: 0 },
         defaultClass: 'work',
         classes: { work: { guaranteedSlots: 0, maxSlots: 3 } },
-        admission: { initialWaitSeconds: 1, maxWaitSeconds: 1 },
       }),
     );
     const args = [
@@ -63,6 +67,17 @@ describe('a kill -9 in the middle of a run', () => {
       '2',
     ];
 
+    const events = (arn: string) =>
+      runtimeRows<{ type: string; event: string }>(
+        dataDir,
+        'SELECT type, event FROM execution_events WHERE arn = ? ORDER BY id',
+        arn,
+      );
+    const enteredStates = (arn: string) =>
+      events(arn)
+        .filter((e) => e.type === 'StateEntered')
+        .map((e) => (JSON.parse(e.event) as { state: { name: string } }).state.name);
+
     main = spawnMain(args);
     const firstUrl = await main.ready;
     const ids = Array.from({ length: QUERIES }, (_, i) => `crash-${i}`);
@@ -74,12 +89,10 @@ describe('a kill -9 in the middle of a run', () => {
       });
       expect(answer.status).toBe(202);
     }
-    await waitFor('some queries running while others wait', async () => {
+    await waitFor('some queries running while others wait in line', async () => {
       const statuses = await Promise.all(ids.map(async (id) => (await getQuery(firstUrl, id))?.status));
       const running = statuses.filter((s) => s === 'RUNNING').length;
-      const waiting = statuses.filter(
-        (s) => s === undefined || s === 'QUEUED' || s === 'WAITING_FOR_SLOT',
-      ).length;
+      const waiting = statuses.filter((s) => s === 'WAITING_FOR_SLOT').length;
       return running >= 2 && waiting >= 1;
     });
 
@@ -96,7 +109,12 @@ describe('a kill -9 in the middle of a run', () => {
       dataDir,
       "SELECT json_extract(doc, '$.status') AS status FROM documents WHERE table_name = 'athena-wlm-ledger'",
     ).filter((r) => isTerminal(r.status)).length;
-    expect(QUERIES - endedAtKill).toBeGreaterThan(interrupted.length);
+    // Queries not yet ended have an execution, running or waiting in line at EnterLine (a query
+    // still in the intake queue has none yet).
+    expect(interrupted.length).toBeLessThanOrEqual(QUERIES - endedAtKill);
+    const enteredBeforeKill = interrupted.map(({ arn }) => enteredStates(arn));
+    expect(enteredBeforeKill.some((states) => states.includes('StartQuery'))).toBe(true);
+    expect(enteredBeforeKill.some((states) => states.join() === 'EnterLine')).toBe(true);
 
     main = spawnMain(args);
     const url = await main.ready;
@@ -127,18 +145,10 @@ describe('a kill -9 in the middle of a run', () => {
       'SELECT arn, name, status, runs FROM executions ORDER BY name',
     );
     expect(executions.map((e) => [e.name, e.status])).toEqual([...ids].sort().map((id) => [id, 'SUCCEEDED']));
-    const events = (arn: string) =>
-      runtimeRows<{ type: string; event: string }>(
-        dataDir,
-        'SELECT type, event FROM execution_events WHERE arn = ? ORDER BY id',
-        arn,
-      );
     // No execution took another way out. (Counting ExecutionSucceeded events would not do: a kill
     // between an execution's last event and its closing runs it again, and that run ends Skipped.)
     for (const execution of executions) {
-      const entered = events(execution.arn)
-        .filter((e) => e.type === 'StateEntered')
-        .map((e) => (JSON.parse(e.event) as { state: { name: string } }).state.name);
+      const entered = enteredStates(execution.arn);
       expect(entered).toContain('RecordSucceeded');
       expect(entered.filter((name) => /^Record(Failed|Cancelled|Deferred)$/.test(name))).toEqual([]);
       expect(events(execution.arn).map((e) => e.type)).not.toContain('ExecutionFailed');
@@ -148,5 +158,21 @@ describe('a kill -9 in the middle of a run', () => {
       expect(executions.find((e) => e.arn === arn)?.runs).toBe(2);
     }
     expect(runtimeRows(dataDir, 'SELECT * FROM queue_messages')).toEqual([]);
+
+    // No slot left held and nobody left in line, read with the dispatch store itself once the process
+    // is gone (every wake event was applied: the wake queue is empty above).
+    await killMain(main);
+    const db = openDatabase(dataDir);
+    try {
+      const dispatch = new DynamoDbDispatchStore(
+        new LocalDocumentClient(new LocalDynamoDb(db, LOCAL_TABLE_SCHEMAS)).asDocumentClient(),
+        LOCAL_TABLES.dispatch,
+      );
+      expect(await dispatch.holders()).toEqual([]);
+      expect(await dispatch.heads('work', 100)).toEqual([]);
+      expect(await dispatch.waitStatus()).toEqual({});
+    } finally {
+      db.close();
+    }
   }, 90_000);
 });

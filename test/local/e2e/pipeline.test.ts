@@ -1,6 +1,7 @@
 /**
- * The whole local pipeline over real HTTP: API -> SQLite queue -> starter (core admission) -> run-query
- * executed by aws-local-stepfunctions -> DuckDB Athena -> ledger -> results API. One runtime (small
+ * The whole local pipeline over real HTTP: API -> SQLite queue -> starter -> run-query executed by
+ * aws-local-stepfunctions, waiting in its class's line for the dispatcher -> DuckDB Athena -> ledger ->
+ * results API. One runtime (small
  * sample tables, no latency) serves every test of this file.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -11,6 +12,7 @@ import {
   athenaExecutions,
   executionNamesOf,
   getQuery,
+  heldSlots,
   http,
   readAllResults,
   SMALL_SAMPLE,
@@ -41,7 +43,6 @@ const CONFIG = {
     solo: { guaranteedSlots: 0, maxSlots: 1 },
     line: { guaranteedSlots: 0, maxSlots: 1 },
   },
-  admission: { initialWaitSeconds: 1, maxWaitSeconds: 1 },
 };
 
 let t: TestRuntime;
@@ -57,6 +58,13 @@ afterAll(async () => {
 /** The Athena execution a query's first attempt started, found by its ClientRequestToken. */
 const athenaRunOf = (queryId: string, attempt = 1) =>
   athenaExecutions(t.dataDir).find((e) => e.clientRequestToken === clientRequestToken(queryId, attempt));
+
+/** The states an execution entered, in order. */
+const enteredStates = (executionArn: string) =>
+  t.runtime.stepFunctions
+    .getExecutionHistory(executionArn)
+    .events.filter((e) => e.type === 'StateEntered')
+    .map((e) => ('state' in e ? e.state.name : ''));
 
 /** Sum of a metric over the last hour. */
 const metric = (name: string, workgroup?: string) =>
@@ -331,7 +339,7 @@ describe('failures Athena decides', () => {
     expect(athena).toHaveLength(1);
     expect(athena[0].state).toBe('FAILED');
     expect(executionNamesOf(t.runtime, queryId)).toEqual([queryId]);
-    expect(await t.runtime.slots.holders()).toEqual([]);
+    expect(await heldSlots(t.runtime)).toEqual([]);
   });
 
   it("cancels a query that passes its class's scan cutoff, with Athena's reason", async () => {
@@ -392,28 +400,25 @@ describe('DELETE /queries/{queryId}', () => {
     expect(t.runtime.stepFunctions.describeExecution(view!.executionArn!).status).toBe('ABORTED');
     expect(athenaRunOf(running)).toMatchObject({ state: 'CANCELLED' });
     expect(t.runtime.athena.activeQueryCount()).toBe(0);
-    expect((await t.runtime.slots.holders()).map((h) => h.queryId)).not.toContain(running);
+    expect((await heldSlots(t.runtime)).map((h) => h.queryId)).not.toContain(running);
 
-    // The waiting query's message comes back after its slot wait: the starter must drop it, not run it.
-    await waitFor('the intake queue to drain', () => t.runtime.queues.queries.depth() === 0, {
-      timeoutMs: 10_000,
-    });
+    // The waiting query's execution waited in its class's line: the dispatcher failed its task token,
+    // so it ended Skipped without running anything.
+    expect(executionNamesOf(t.runtime, waiting)).toEqual([waiting]);
+    const waitingArn = (await getQuery(t.url, waiting))!.executionArn!;
+    expect(await t.runtime.stepFunctions.waitForExecution(waitingArn)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(enteredStates(waitingArn)).toEqual(['EnterLine', 'Skipped']);
     expect(await getQuery(t.url, waiting)).toMatchObject({ status: 'CANCELLED', attempts: 0 });
-    expect(executionNamesOf(t.runtime, waiting)).toEqual([]);
     expect(athenaRunOf(waiting)).toBeUndefined();
-    expect(await t.runtime.slots.holders()).toEqual([]);
+    expect(await heldSlots(t.runtime)).toEqual([]);
+    expect(t.runtime.tokens.size).toBe(0);
 
     const again = await http<{ message: string; status: string }>('DELETE', `${t.url}/queries/${running}`);
     expect(again.status).toBe(409);
     expect(again.body.status).toBe('CANCELLED');
   }, 30_000);
 
-  // Known bug: a cancelled WAITING_FOR_SLOT query keeps its ticket in the class's first-come line until
-  // the ticket expires (maxWaitSeconds * 3 + 30 s), so the next query of the class is refused a free
-  // slot ("older queries of line are first in line; 1 query ahead") for that long. cancelQuery frees
-  // the slot holder only (functions/core/cancel-query.ts, LocalSlotStore.release and the DynamoDB slot
-  // store remove `holders.<id>`, never `waiting.<id>`). Remove `.failing` once cancelling gives up the
-  // place in line. Its own class, so the ticket it leaves behind blocks no other test.
+  // Its own class, so that a place in line left behind would block no other test.
   it('gives up the place in line of a cancelled waiting query: the next one starts at once', async () => {
     const running = await submit(t.url, { query: LONG_QUERY }, 'line');
     await waitForStatus(t.url, running, ['RUNNING']);

@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { parseExecutionName } from '../../../functions/core/execution-naming';
+import type { SlotHolder } from '../../../functions/core/ports';
 import type { QueryView } from '../../../functions/core/query-view';
 import { parseConfig, type WlmConfigInput } from '../../../lib/config';
 import type { ExecutionRecord } from '../../../local/athena/execution-store';
@@ -201,6 +203,17 @@ export function asMultiset(rows: readonly (readonly (string | null)[])[]): strin
 // ---------- what the runtime stored ----------
 
 /**
+ * The slots held once the dispatcher applied every wake event sent so far (a release is applied a few
+ * milliseconds after the execution sent it). Read from the dispatch store itself.
+ */
+export async function heldSlots(runtime: LocalRuntime): Promise<readonly SlotHolder[]> {
+  await waitFor('the dispatcher to apply every wake event', () => runtime.queues.wake.depth() === 0, {
+    everyMs: 5,
+  });
+  return runtime.dispatch.holders();
+}
+
+/**
  * Every execution the local Athena recorded, read from its SQLite store (`<dataDir>/athena/
  * executions.sqlite`) on a read-only connection of its own. LocalAthena exposes no listing, and this is
  * what decides "one Athena run per query": a run not in this table never happened.
@@ -226,11 +239,11 @@ export function runtimeRows<T>(dataDir: string, sql: string, ...args: unknown[])
   }
 }
 
-/** Names of the run-query executions of a query (`<id>`, then `<id>.r1`, ...), oldest first. */
+/** Names of the run-query executions of a query (`<id>`, then `<id>__r1`, ...), oldest first. */
 export function executionNamesOf(runtime: LocalRuntime, queryId: string): string[] {
   return runtime.stepFunctions
     .listExecutions({ maxResults: 1000 })
-    .executions.filter((e) => e.name === queryId || e.name.startsWith(`${queryId}.r`))
+    .executions.filter((e) => parseExecutionName(e.name).queryId === queryId)
     .map((e) => e.name)
     .reverse();
 }

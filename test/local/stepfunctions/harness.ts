@@ -1,30 +1,51 @@
-import { admissionPolicy } from '../../../functions/core/admission-policy';
+import { DynamoDbDispatchStore } from '../../../functions/adapters/aws/dynamodb-dispatch-store';
 import type { QueryRecord } from '../../../functions/core/query-record';
+import { reconcileEndedExecution } from '../../../functions/core/reconcile-slots';
 import { startQuery } from '../../../functions/core/start-query';
+import { StartRate } from '../../../functions/core/start-rate';
 import { DEFAULT_CONFIG, parseConfig, type WlmConfig } from '../../../lib/config';
+import { DispatcherWorker, localWake } from '../../../local/dispatcher-worker';
+import { LocalDocumentClient } from '../../../local/dynamodb/local-document-client';
 import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb';
+import { LOCAL_DEFAULT_QUOTA } from '../../../local/runtime';
 import {
   type AthenaForStepFunctions,
   type ExecutionDescription,
+  executionControlOf,
   executionStarterOf,
   LocalStepFunctions,
   RunQueryRunner,
 } from '../../../local/stepfunctions';
+import { LocalTaskTokens } from '../../../local/stepfunctions/local-task-tokens';
 import type { Database } from '../../../local/store/database';
 import { LocalLedger } from '../../../local/store/local-ledger';
 import { LocalMetrics } from '../../../local/store/local-metrics';
-import { LOCAL_QUEUES, LOCAL_TABLE_SCHEMAS } from '../../../local/store/local-names';
-import { LocalSlotStore } from '../../../local/store/local-slot-store';
+import { LOCAL_QUEUES, LOCAL_TABLE_SCHEMAS, LOCAL_TABLES } from '../../../local/store/local-names';
 import { SqliteQueue } from '../../../local/store/sqlite-queue';
 import { tempDatabase } from '../store/temp-db';
 
-/** The default config with a short throttling retry (3 tries after the first). */
+/** The default classes on a fixed quota of 20 (18 slots), with a short throttling retry (3 tries after the first). */
 export const TEST_CONFIG: WlmConfig = parseConfig({
   ...DEFAULT_CONFIG,
+  quota: { activeDmlQueries: 20, headroom: 2, alarmAtPercent: 80 },
   throttleRetry: { intervalSeconds: 1, backoffRate: 2, maxDelaySeconds: 5, maxAttempts: 3 },
 });
 
-/** The local runtime's durable parts and a LocalStepFunctions on them, running the real ASL. */
+/** Waits until `done` holds, checking every few milliseconds (a test's wait, bounded by jest's timeout). */
+export async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const start = Date.now();
+  while (!(await done())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
+ * The local runtime's durable parts on one SQLite file, wired as local/runtime.ts wires them, with a
+ * test's Athena: LocalStepFunctions running the real ASL, the dispatcher (the real core over the
+ * DynamoDB dispatch store on the local DynamoDB) woken by its queue and completing task tokens, and
+ * the local execution-status rule (reconcileEndedExecution).
+ */
 export async function localRuntime(
   athenaOrFactory:
     | AthenaForStepFunctions
@@ -38,34 +59,62 @@ export async function localRuntime(
     typeof athenaOrFactory === 'function' ? await athenaOrFactory(store.dir, config) : athenaOrFactory;
 
   const open = (db: Database) => {
+    const clock = () => new Date();
     const dynamodb = new LocalDynamoDb(db, LOCAL_TABLE_SCHEMAS);
     const queues = Object.fromEntries(
       Object.values(LOCAL_QUEUES).map((name) => [name, new SqliteQueue(db, { name })]),
     ) as Record<(typeof LOCAL_QUEUES)[keyof typeof LOCAL_QUEUES], SqliteQueue>;
+    const wakeQueue = queues[LOCAL_QUEUES.wake];
+    const wake = localWake(wakeQueue);
     const metrics = new LocalMetrics(db);
+    const tokens = new LocalTaskTokens();
+    const ledger = new LocalLedger(dynamodb);
+    const dispatch = new DynamoDbDispatchStore(
+      new LocalDocumentClient(dynamodb).asDocumentClient(),
+      LOCAL_TABLES.dispatch,
+    );
     const runner = new RunQueryRunner({
       config,
-      services: { athena, dynamodb, queues, metrics },
+      services: { athena, dynamodb, queues, metrics, tokens },
       retryIntervalOverrides: 0,
     });
     const sfn = LocalStepFunctions.open({
       db,
       runner,
-      onExecutionClosed: (e) => void closedExecutions.push(e),
+      onExecutionClosed: async (e) => {
+        closedExecutions.push(e);
+        if (e.status !== 'SUCCEEDED') await reconcileEndedExecution(e, { ledger, wake, clock });
+      },
     });
-    return {
-      db,
-      dynamodb,
-      queues,
-      metrics,
-      runner,
-      sfn,
-      ledger: new LocalLedger(dynamodb),
-      slots: new LocalSlotStore(dynamodb),
-    };
+    const executions = executionControlOf(sfn);
+    const starter = executionStarterOf(sfn);
+    const dispatcher = new DispatcherWorker({
+      queue: wakeQueue,
+      deps: {
+        config,
+        store: dispatch,
+        tokens,
+        ledger,
+        executions: {
+          start: (name, input) => starter.start(name, input),
+          stop: (arn, cause, error) => executions.stop(arn, cause, error),
+        },
+        metrics,
+        clock,
+        rate: new StartRate(config.admission.startsPerSecond),
+        // As the local runtime does for a config that reads the quota from Service Quotas.
+        liveQuota: async () => LOCAL_DEFAULT_QUOTA,
+      },
+    });
+    dispatcher.start();
+    return { db, dynamodb, queues, metrics, runner, sfn, tokens, ledger, dispatch, dispatcher, wake };
   };
 
   let parts = open(store.db);
+  const shutDown = async () => {
+    await parts.dispatcher.stop();
+    await parts.sfn.close();
+  };
   return {
     config,
     dir: store.dir,
@@ -73,19 +122,21 @@ export async function localRuntime(
     get parts() {
       return parts;
     },
-    /** Submits a query through the core starter (ledger record, slot, execution); returns its execution ARN. */
-    async submit(queryId: string, options: { query?: string; workgroup?: string } = {}): Promise<string> {
+    /** Submits a query through the core starter (ledger record, execution); returns its execution ARN. */
+    async submit(
+      queryId: string,
+      options: { query?: string; workgroup?: string; submittedAt?: number } = {},
+    ): Promise<string> {
       const message = {
         workgroup: options.workgroup ?? 'fast',
         queryId,
         attempt: 1,
-        submittedAt: Date.now(),
+        submittedAt: options.submittedAt ?? Date.now(),
         body: { query: options.query ?? 'SELECT 1' },
       };
       const outcome = await startQuery(JSON.stringify(message), 1, {
         config,
         ledger: parts.ledger,
-        slots: parts.slots,
         executions: executionStarterOf(parts.sfn),
         metrics: parts.metrics,
         clock: () => new Date(),
@@ -102,8 +153,17 @@ export async function localRuntime(
       if (!record) throw new Error(`no ledger record for ${queryId}`);
       return record;
     },
-    policy() {
-      return admissionPolicy(config);
+    /** Waits until the dispatcher has applied every wake event sent so far. */
+    async dispatched(): Promise<void> {
+      await until(
+        'the dispatcher to apply its wake events',
+        () => parts.queues[LOCAL_QUEUES.wake].depth() === 0,
+      );
+    },
+    /** The slots held once the dispatcher applied every wake event sent so far. */
+    async holders() {
+      await this.dispatched();
+      return parts.dispatch.holders();
     },
     /**
      * Stops the service as a crash would, then opens everything again on the same database file
@@ -113,7 +173,7 @@ export async function localRuntime(
       close: () => Promise<void>;
       open: () => Promise<AthenaForStepFunctions>;
     }) {
-      await parts.sfn.close();
+      await shutDown();
       if (reopenAthena) {
         await reopenAthena.close();
         athena = await reopenAthena.open();
@@ -122,7 +182,7 @@ export async function localRuntime(
       return parts;
     },
     async close() {
-      await parts.sfn.close();
+      await shutDown();
       store.close();
     },
   };

@@ -99,7 +99,7 @@ describe('run-query with the real LocalAthena (DuckDB)', () => {
       ['answer'],
       ['42'],
     ]);
-    expect(await runtime.parts.slots.holders()).toEqual([]);
+    expect(await runtime.holders()).toEqual([]);
   });
 
   it("fails bad SQL with the engine's reason, once", async () => {

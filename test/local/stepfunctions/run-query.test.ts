@@ -1,7 +1,9 @@
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import { DEFAULT_CONFIG, parseConfig } from '../../../lib/config';
+import { cancelQuery } from '../../../functions/core/cancel-query';
+import { parseConfig } from '../../../lib/config';
 import {
   checkTaskResources,
+  executionControlOf,
   type HistoryEvent,
   UnsupportedTaskResourceError,
 } from '../../../local/stepfunctions';
@@ -14,7 +16,7 @@ import {
   substitutePlaceholders,
 } from '../../../state-machines/run-query';
 import { FakeAthena } from './fake-athena';
-import { localRuntime, TEST_CONFIG } from './harness';
+import { localRuntime, TEST_CONFIG, until } from './harness';
 
 const retriesOf = (events: HistoryEvent[], state: string) =>
   events.filter((e) => e.type === 'StateRetried' && e.state.name === state).length;
@@ -52,7 +54,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
     });
     expect(record.reason).toBeUndefined();
     expect(Date.parse(record.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(record.startedAt!));
-    expect(await runtime.parts.slots.holders()).toEqual([]);
+    expect(await runtime.holders()).toEqual([]);
     expect(runtime.parts.metrics.total('StartQueryCount', 5)).toBe(1);
     expect(runtime.parts.metrics.total('ThrottlingErrorCount', 5)).toBe(0);
     expect(athena.calls[0]).toMatchObject({
@@ -63,6 +65,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
 
     const { events } = runtime.parts.sfn.getExecutionHistory(arn);
     expect(pathOf(events)).toEqual([
+      'EnterLine',
       'MarkRunning',
       'StartQuery',
       'QuerySucceeded',
@@ -107,7 +110,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
     expect(deferred.map((m) => JSON.parse(m.body))).toEqual([
       { queryId: 'q-deferred', workgroup: 'fast', attempt: 2 },
     ]);
-    expect(await runtime.parts.slots.holders()).toEqual([]);
+    expect(await runtime.holders()).toEqual([]);
     expect(runtime.parts.metrics.total('ThrottlingErrorCount', 5)).toBe(
       TEST_CONFIG.throttleRetry.maxAttempts + 1,
     );
@@ -131,7 +134,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
     const { events } = runtime.parts.sfn.getExecutionHistory(arn);
     expect(retriesOf(events, RunQueryStates.startQuery)).toBe(0);
     expect(pathOf(events)).toContain('AthenaQueryFailed');
-    expect(await runtime.parts.slots.holders()).toEqual([]);
+    expect(await runtime.holders()).toEqual([]);
   });
 
   it('fails a query Athena refuses at start with the Athena error name and message', async () => {
@@ -166,13 +169,13 @@ describe('run-query on the real ASL in the local Step Functions', () => {
       cancelledBy: 'athena',
       error: { code: 'CANCELLED', message: reason },
     });
-    expect(await runtime.parts.slots.holders()).toEqual([]);
+    expect(await runtime.holders()).toEqual([]);
   });
 
   it('skips a query cancelled before its execution started: nothing runs, the slot is released', async () => {
     const athena = new FakeAthena();
     runtime = await localRuntime(athena);
-    const { ledger, slots, sfn } = runtime.parts;
+    const { ledger, sfn } = runtime.parts;
     await ledger.create({
       queryId: 'q-skip',
       workgroup: 'fast',
@@ -185,11 +188,14 @@ describe('run-query on the real ASL in the local Step Functions', () => {
       redrives: 0,
       updatedAt: new Date().toISOString(),
     });
-    await slots.acquire('q-skip', 'fast', runtime.policy());
+    const now = new Date();
     const input = {
       queryId: 'q-skip',
       workgroup: 'fast',
       attempt: 1,
+      submittedAt: now.toISOString(),
+      waitUntil: new Date(now.getTime() + 60_000).toISOString(),
+      queueWaitSeconds: 60,
       startQueryExecution: {
         QueryString: 'SELECT 1',
         WorkGroup: 'athena-wlm-fast',
@@ -200,7 +206,9 @@ describe('run-query on the real ASL in the local Step Functions', () => {
     const { executionArn } = sfn.startExecution({ name: 'q-skip', input: JSON.stringify(input) });
 
     expect((await runtime.finished(executionArn)).status).toBe('SUCCEEDED');
+    // The dispatcher gave it a slot (it cannot know the record is CANCELLED); MarkRunning refuses it.
     expect(pathOf(sfn.getExecutionHistory(executionArn).events)).toEqual([
+      'EnterLine',
       'MarkRunning',
       'NotStartable',
       'ReleaseSlot',
@@ -209,7 +217,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
     ]);
     expect(athena.calls).toEqual([]);
     expect((await runtime.record('q-skip')).status).toBe('CANCELLED');
-    expect(await slots.holders()).toEqual([]);
+    expect(await runtime.holders()).toEqual([]);
   });
 
   it('aborts an execution on StopExecution and stops its Athena query', async () => {
@@ -229,8 +237,10 @@ describe('run-query on the real ASL in the local Step Functions', () => {
     expect(athena.stops).toEqual(['athena-1']);
     const { events } = runtime.parts.sfn.getExecutionHistory(arn);
     expect(events.at(-1)?.type).toBe('ExecutionAborted');
-    expect(pathOf(events)).toEqual(['MarkRunning', 'StartQuery']);
+    expect(pathOf(events)).toEqual(['EnterLine', 'MarkRunning', 'StartQuery']);
     expect(runtime.closedExecutions.map((e) => e.status)).toEqual(['ABORTED']);
+    // An aborted execution never reaches ReleaseSlot: the execution-status rule gives its slot back.
+    expect(await runtime.holders()).toEqual([]);
     // Stopping a closed execution changes nothing.
     await runtime.parts.sfn.stopExecution(arn, { error: 'other' });
     expect(runtime.parts.sfn.describeExecution(arn).error).toBe('athena-wlm.Cancelled');
@@ -261,6 +271,119 @@ describe('run-query on the real ASL in the local Step Functions', () => {
     const types = sfn.getExecutionHistory(arn).events.map((e) => e.type);
     expect(types.filter((t) => t === 'ExecutionStarted')).toHaveLength(2);
     expect(types).toContain('ExecutionRestarted');
+    // The slot it was given before the crash was given to it again, then released once.
+    expect(await runtime.holders()).toEqual([]);
+  });
+});
+
+describe('waiting in line on the local Step Functions and dispatcher', () => {
+  let runtime: Awaited<ReturnType<typeof localRuntime>>;
+  afterEach(async () => runtime.close());
+  /** fast may run one query at a time. */
+  const oneFast = parseConfig({
+    ...TEST_CONFIG,
+    classes: {
+      ...TEST_CONFIG.classes,
+      fast: { ...TEST_CONFIG.classes.fast, guaranteedSlots: 0, maxSlots: 1 },
+    },
+  });
+
+  it('keeps a query waiting at EnterLine while its class is at its cap, and starts it when the slot is released', async () => {
+    // Prepare
+    const athena = new FakeAthena(() => ({ kind: 'hang' }));
+    runtime = await localRuntime(athena, { config: oneFast });
+    const first = await runtime.submit('q-first');
+    await athena.started(1);
+    const second = await runtime.submit('q-second');
+    await until(
+      'q-second to wait in line',
+      async () => (await runtime.record('q-second')).status === 'WAITING_FOR_SLOT',
+    );
+
+    // Assess: it waits on its task token, and its record says why.
+    expect(await runtime.record('q-second')).toMatchObject({
+      status: 'WAITING_FOR_SLOT',
+      executionArn: second,
+      reason: 'fast is at its cap of 1 running query',
+    });
+    expect(runtime.parts.tokens.size).toBe(1);
+    expect(pathOf(runtime.parts.sfn.getExecutionHistory(second).events)).toEqual(['EnterLine']);
+    expect((await runtime.holders()).map((h) => h.queryId)).toEqual(['q-first']);
+
+    // Act: the first ends; its ReleaseSlot wakes the dispatcher, which starts the second.
+    athena.finish('athena-1', 'SUCCEEDED');
+    expect((await runtime.finished(first)).status).toBe('SUCCEEDED');
+    await athena.started(2);
+    athena.finish('athena-2', 'SUCCEEDED');
+
+    // Assess
+    expect((await runtime.finished(second)).status).toBe('SUCCEEDED');
+    const record = await runtime.record('q-second');
+    expect(record.status).toBe('SUCCEEDED');
+    // MarkRunning removes the reason it waited for.
+    expect(record.reason).toBeUndefined();
+    expect(await runtime.holders()).toEqual([]);
+    expect(runtime.parts.metrics.total('QueryAdmittedCount', 5)).toBe(2);
+  });
+
+  it('ends an execution waiting in line Skipped when its query is cancelled, without running it', async () => {
+    const athena = new FakeAthena(() => ({ kind: 'hang' }));
+    runtime = await localRuntime(athena, { config: oneFast });
+    await runtime.submit('q-running');
+    await athena.started(1);
+    const waiting = await runtime.submit('q-waiting');
+    await until(
+      'q-waiting to wait',
+      async () => (await runtime.record('q-waiting')).status === 'WAITING_FOR_SLOT',
+    );
+
+    const outcome = await cancelQuery('q-waiting', 'ana', {
+      ledger: runtime.parts.ledger,
+      wake: runtime.parts.wake,
+      executions: executionControlOf(runtime.parts.sfn),
+      clock: () => new Date(),
+    });
+
+    expect(outcome).toMatchObject({ kind: 'cancelled', previousStatus: 'WAITING_FOR_SLOT' });
+    expect(await runtime.finished(waiting)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(pathOf(runtime.parts.sfn.getExecutionHistory(waiting).events)).toEqual(['EnterLine', 'Skipped']);
+    expect((await runtime.record('q-waiting')).status).toBe('CANCELLED');
+    expect(athena.calls).toHaveLength(1);
+    expect(runtime.parts.tokens.size).toBe(0);
+  });
+
+  it('ends a query FAILED with QueueWaitExceeded when its class’s wait runs out, and drops it from its line', async () => {
+    // Prepare: submitted 59 min 59 s ago, with a 60 min limit, behind a query that never ends.
+    const config = parseConfig({
+      ...oneFast,
+      classes: { ...oneFast.classes, fast: { ...oneFast.classes.fast, maxQueueWaitMinutes: 60 } },
+    });
+    const athena = new FakeAthena(() => ({ kind: 'hang' }));
+    runtime = await localRuntime(athena, { config });
+    await runtime.submit('q-running');
+    await athena.started(1);
+    const late = await runtime.submit('q-late', { submittedAt: Date.now() - 60 * 60_000 + 1000 });
+
+    // Act: EnterLine's own timeout (the seconds left, at least 1) ends the wait.
+    const execution = await runtime.finished(late);
+
+    // Assess
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'QueueWaitExceeded' });
+    expect(pathOf(runtime.parts.sfn.getExecutionHistory(late).events)).toEqual([
+      'EnterLine',
+      'WaitedTooLong',
+      'LeaveLine',
+      'RecordNotStarted',
+      'QueryDidNotSucceed',
+    ]);
+    expect(await runtime.record('q-late')).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'QueueWaitExceeded' },
+      reason: expect.stringContaining('maxQueueWaitMinutes of its class fast ran out'),
+    });
+    await runtime.dispatched();
+    expect(await runtime.parts.dispatch.heads('fast', 10)).toEqual([]);
+    expect((await runtime.holders()).map((h) => h.queryId)).toEqual(['q-running']);
   });
 });
 
@@ -360,9 +483,9 @@ describe('timeouts', () => {
 
   it("times an execution out after the definition's TimeoutSeconds and stops its Athena query", async () => {
     const config = parseConfig({
-      ...DEFAULT_CONFIG,
+      ...TEST_CONFIG,
       classes: Object.fromEntries(
-        Object.entries(DEFAULT_CONFIG.classes).map(([name, c]) => [name, { ...c, timeoutMinutes: 1 }]),
+        Object.entries(TEST_CONFIG.classes).map(([name, c]) => [name, { ...c, timeoutMinutes: 1 }]),
       ),
     });
     const athena = new FakeAthena(() => ({ kind: 'hang' }));
@@ -370,7 +493,8 @@ describe('timeouts', () => {
     const arn = await runtime.submit('q-forever');
     await jest.advanceTimersByTimeAsync(10);
     const timeoutSeconds = runtime.parts.runner.definition.TimeoutSeconds!;
-    expect(timeoutSeconds).toBe(60 + EXECUTION_TIMEOUT_MARGIN_SECONDS);
+    // The longest wait in line (maxQueueWaitMinutes, 180 by default) plus the run, with a margin.
+    expect(timeoutSeconds).toBe((180 + 1) * 60 + EXECUTION_TIMEOUT_MARGIN_SECONDS);
 
     await jest.advanceTimersByTimeAsync(timeoutSeconds * 1000 + 10);
 

@@ -1,0 +1,332 @@
+import type { WlmConfig } from '../../lib/config';
+import { admissionPolicy } from './admission-policy';
+import { type DispatchPlan, planDispatch, type RunningQuery, type WaitingQuery } from './dispatch-policy';
+import { executionName } from './execution-naming';
+import type {
+  Clock,
+  DispatchStore,
+  ExecutionControl,
+  ExecutionStarter,
+  Ledger,
+  LineEntry,
+  Metrics,
+  SlotHolder,
+  TaskTokens,
+} from './ports';
+import { isTerminal } from './query-record';
+import { runQueryInputFor } from './run-query-input';
+import type { StartRate } from './start-rate';
+import {
+  LINE_CANCELLED_ERROR,
+  PREEMPTED_STOP_ERROR,
+  UNKNOWN_CLASS_ERROR,
+  type WakeEvent,
+  wakeEventSchema,
+} from './wake-event';
+
+export interface DispatcherDeps {
+  readonly config: WlmConfig;
+  readonly store: DispatchStore;
+  readonly tokens: TaskTokens;
+  readonly ledger: Ledger;
+  /** Starts the re-run of a pre-empted query and stops the pre-empted execution. */
+  readonly executions: ExecutionStarter & Pick<ExecutionControl, 'stop'>;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  /** Kept by the caller across passes: the StartQueryExecution rate the dispatcher never passes. */
+  readonly rate: StartRate;
+  /** The live Active DML quota, when the config reads it from Service Quotas. */
+  readonly liveQuota?: () => Promise<number>;
+}
+
+export interface DispatchSummary {
+  /** Events that were not wake events (logged and dropped). */
+  readonly invalid: number;
+  readonly admitted: number;
+  readonly preempted: number;
+  readonly rejected: number;
+  /** Queries still waiting among the heads of the lines read. */
+  readonly waiting: number;
+  /** Set when queries wait only for the start rate: run another pass after this many ms. */
+  readonly nextPassInMs?: number;
+}
+
+/** Times a plan is made again when a pre-emption finds its victim already gone. */
+const MAX_PLANS = 3;
+
+/**
+ * One pass of the dispatcher, the one writer of the slots and lines. It applies the events (joins,
+ * releases, cancels), then starts whatever now fits: it reads the slots held and the head of each
+ * class's line, asks `planDispatch` which queries start, pre-empts where the plan says (ledger first,
+ * then StopExecution, then a re-run first in line), and gives each admitted query its slot before
+ * completing the task token its execution waits on. Idempotent: an event seen twice, or a pass cut
+ * short by a crash, leaves the state right for the next pass.
+ */
+export async function runDispatcher(
+  events: readonly unknown[],
+  deps: DispatcherDeps,
+): Promise<DispatchSummary> {
+  let invalid = 0;
+  const entered = new Map<string, LineEntry>();
+  for (const raw of events) {
+    const parsed = wakeEventSchema.safeParse(raw);
+    if (!parsed.success) {
+      invalid++;
+      continue;
+    }
+    const event = parsed.data;
+    const entry = await applyEvent(event, deps);
+    if (entry) entered.set(entry.queryId, entry);
+  }
+
+  const now = deps.clock();
+  const nowMs = now.getTime();
+  const policy = admissionPolicy(deps.config, deps.liveQuota ? await deps.liveQuota() : undefined);
+  let holders = [...(await deps.store.holders())];
+  const held = new Map(holders.map((h) => [h.queryId, h]));
+  // A pass starts at most as many queries as the start rate allows: more heads are never needed.
+  const headLimit = Math.min(policy.capacity, deps.rate.available(nowMs)) + 1;
+  const lines: Record<string, (WaitingQuery & { entry: LineEntry })[]> = {};
+  let admitted = 0;
+  for (const className of new Set([...Object.keys(deps.config.classes), ...(await waitingClasses(deps))])) {
+    const heads = await deps.store.heads(className, headLimit);
+    const waiting: (WaitingQuery & { entry: LineEntry })[] = [];
+    for (const entry of heads) {
+      const holder = held.get(entry.queryId);
+      if (holder && holder.executionArn === entry.executionArn) {
+        // Given its slot before a crash cut the pass short: give it again.
+        if (await admit(entry, holder, deps, nowMs)) admitted++;
+        continue;
+      }
+      // Its execution times out now and says so; it no longer takes a slot.
+      if (Date.parse(entry.waitUntil) <= nowMs) continue;
+      waiting.push({
+        queryId: entry.queryId,
+        className,
+        submittedAtMs: Date.parse(entry.submittedAt),
+        entry,
+      });
+    }
+    lines[className] = waiting;
+  }
+
+  // Pre-emptions go first; one whose victim already moved on is planned again without it.
+  let preempted = 0;
+  const protect = new Set<string>();
+  const plan = async (): Promise<DispatchPlan<WaitingQuery & { entry: LineEntry }>> => {
+    for (let round = 0; round < MAX_PLANS; round++) {
+      const candidate = planDispatch(policy, runningOf(holders), lines, {
+        maxStarts: deps.rate.available(nowMs),
+        protect,
+      });
+      let refused = false;
+      for (const victim of candidate.preempt) {
+        const holder = held.get(victim.queryId) as SlotHolder;
+        if (await preempt(holder, deps, now)) {
+          preempted++;
+          holders = holders.filter((h) => h.queryId !== holder.queryId);
+        } else {
+          protect.add(holder.queryId);
+          refused = true;
+        }
+      }
+      if (!refused) return candidate;
+    }
+    for (const h of holders) protect.add(h.queryId);
+    return planDispatch(policy, runningOf(holders), lines, {
+      maxStarts: deps.rate.available(nowMs),
+      protect,
+    });
+  };
+  const chosen = await plan();
+  for (const query of chosen.admit) {
+    const entry = query.entry;
+    deps.rate.take(nowMs);
+    const holder: SlotHolder = {
+      queryId: entry.queryId,
+      className: entry.className,
+      acquiredAt: now.toISOString(),
+      executionArn: entry.executionArn,
+      attempt: entry.attempt,
+    };
+    await deps.store.hold(holder);
+    if (await admit(entry, holder, deps, nowMs)) admitted++;
+  }
+  for (const query of chosen.reject) {
+    const reason = `The query's workload class '${query.className}' is no longer in the config; submit it to another class.`;
+    await deps.tokens.fail(query.entry.taskToken, UNKNOWN_CLASS_ERROR, reason);
+    await deps.store.leave(query.entry);
+  }
+
+  // Why each line still waits: the class's status for status reads, and the record of each newcomer.
+  const statuses = await deps.store.waitStatus();
+  const started = new Set([...chosen.admit, ...chosen.reject].map((q) => q.queryId));
+  let waiting = 0;
+  for (const [className, line] of Object.entries(lines)) {
+    const left = line.filter((q) => !started.has(q.queryId));
+    waiting += left.length;
+    const reason = left.length > 0 ? chosen.waiting[className] : undefined;
+    const current = statuses[className];
+    if (!reason && current) await deps.store.setWaitStatus(className, undefined);
+    if (reason && reason.message !== current?.message) {
+      await deps.store.setWaitStatus(className, { ...reason, since: now.toISOString() });
+    }
+  }
+  for (const entry of entered.values()) {
+    if (started.has(entry.queryId) || held.has(entry.queryId)) continue;
+    const reason = chosen.waiting[entry.className]?.message ?? 'waiting for a slot';
+    await deps.ledger.update(
+      entry.queryId,
+      { status: 'WAITING_FOR_SLOT', reason, executionArn: entry.executionArn },
+      ['QUEUED', 'WAITING_FOR_SLOT'],
+    );
+  }
+
+  const onlyRate = Object.values(chosen.waiting).some((w) => w.factor === 'rate');
+  return {
+    invalid,
+    admitted,
+    preempted,
+    rejected: chosen.reject.length,
+    waiting,
+    ...(onlyRate ? { nextPassInMs: Math.max(1, deps.rate.msUntilNext(nowMs)) } : {}),
+  };
+}
+
+/** Applies one event to the state; returns the line entry of a query that just joined. */
+async function applyEvent(event: WakeEvent, deps: DispatcherDeps): Promise<LineEntry | undefined> {
+  switch (event.type) {
+    case 'enter': {
+      const { type: _, ...rest } = event;
+      const entry: LineEntry = { ...rest, enteredAt: deps.clock().toISOString() };
+      await deps.store.join(entry);
+      return entry;
+    }
+    case 'release':
+      await deps.store.free(event.queryId, event.executionArn);
+      return undefined;
+    case 'leave': {
+      const entry = await deps.store.leave(event);
+      if (entry && event.why === 'cancelled') {
+        await deps.tokens.fail(
+          entry.taskToken,
+          LINE_CANCELLED_ERROR,
+          'The query was cancelled while it waited.',
+        );
+      }
+      // A slot given just as the wait ended (or the cancel came) is never used: give it back.
+      const arn = event.executionArn ?? entry?.executionArn;
+      if (arn) await deps.store.free(event.queryId, arn);
+      return undefined;
+    }
+    case 'sweep':
+      return undefined;
+  }
+}
+
+/**
+ * Completes the token of a query given its slot, then takes it out of its line. An execution that no
+ * longer waits (stopped or timed out meanwhile) gives the slot back at once.
+ */
+async function admit(
+  entry: LineEntry,
+  holder: SlotHolder,
+  deps: DispatcherDeps,
+  nowMs: number,
+): Promise<boolean> {
+  const result = await deps.tokens.succeed(entry.taskToken, {
+    admittedAt: holder.acquiredAt,
+    className: entry.className,
+  });
+  if (result === 'gone') await deps.store.free(entry.queryId, entry.executionArn);
+  await deps.store.leave(entry);
+  if (result === 'gone') return false;
+  deps.metrics.count('QueryAdmittedCount', 1, { workgroup: entry.className });
+  deps.metrics.milliseconds('QueueWaitTime', Math.max(0, nowMs - Date.parse(entry.submittedAt)), {
+    workgroup: entry.className,
+  });
+  return true;
+}
+
+/**
+ * Stops a borrower so that a lender gets its slot back: the ledger says QUEUED with the reason first
+ * (so the stopped execution's end is not taken for a failure), then the execution stops (and with it
+ * its Athena query), the slot is freed, and the next attempt starts, which joins the line at its
+ * original place, the front. False when the query already moved on (it just ended, or was cancelled).
+ */
+async function preempt(holder: SlotHolder, deps: DispatcherDeps, now: Date): Promise<boolean> {
+  const record = await deps.ledger.get(holder.queryId);
+  if (!record || isTerminal(record.status) || record.status !== 'RUNNING' || !record.executionArn)
+    return false;
+  if (holder.executionArn && record.executionArn !== holder.executionArn) return false;
+  const preemptions = (record.preemptions ?? 0) + 1;
+  const reason =
+    `Pre-empted after ${Math.round((now.getTime() - Date.parse(holder.acquiredAt)) / 1000)} s on a slot ` +
+    `borrowed from another class's idle guarantee, which that class needed back; it runs again first in ` +
+    `${holder.className}'s line (pre-emption ${preemptions}).`;
+  const marked = await deps.ledger.update(
+    holder.queryId,
+    { status: 'QUEUED', reason, preemptions },
+    { statuses: ['RUNNING'], executionArn: record.executionArn },
+  );
+  if (!marked) return false;
+  await deps.executions.stop(record.executionArn, reason, PREEMPTED_STOP_ERROR);
+  await deps.store.free(holder.queryId, holder.executionArn);
+  const attempt = Math.max(record.attempts, holder.attempt ?? 1) + 1;
+  await deps.executions.start(
+    executionName(holder.queryId, attempt),
+    runQueryInputFor(record, attempt, deps.config, now, { freshWait: true }),
+  );
+  deps.metrics.count('PreemptedQueryCount', 1, { workgroup: holder.className });
+  return true;
+}
+
+function runningOf(holders: readonly SlotHolder[]): RunningQuery[] {
+  return holders.map((h) => ({
+    queryId: h.queryId,
+    className: h.className,
+    admittedAtMs: Date.parse(h.acquiredAt),
+  }));
+}
+
+/** Classes with a wait status but no longer in the config: their lines are read to reject them. */
+async function waitingClasses(deps: DispatcherDeps): Promise<string[]> {
+  return Object.keys(await deps.store.waitStatus()).filter((k) => !deps.config.classes[k]);
+}
+
+/**
+ * How long one dispatcher invocation keeps starting queries that wait only for the start rate before it
+ * hands over to the next one, so that releases queued behind it are not held up.
+ */
+export const INVOCATION_BUDGET_MS = 2000;
+
+export interface InvocationOptions {
+  /** How long one invocation keeps passing while queries wait only for the start rate. */
+  readonly budgetMs: number;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Milliseconds since the invocation began. */
+  readonly elapsedMs: () => number;
+}
+
+/**
+ * One invocation of the dispatcher: a pass over the events, then, while queries wait only for the start
+ * rate and the budget allows, passes after the rate refills. Returns the last pass's summary, whose
+ * `nextPassInMs` tells the caller to wake the dispatcher again (events queued meanwhile come first).
+ */
+export async function dispatchInvocation(
+  events: readonly unknown[],
+  deps: DispatcherDeps,
+  options: InvocationOptions,
+): Promise<DispatchSummary & { readonly passes: number }> {
+  let summary = await runDispatcher(events, deps);
+  let passes = 1;
+  while (
+    summary.nextPassInMs !== undefined &&
+    options.elapsedMs() + summary.nextPassInMs < options.budgetMs
+  ) {
+    await options.sleep(summary.nextPassInMs);
+    summary = await runDispatcher([], deps);
+    passes++;
+  }
+  return { ...summary, passes };
+}

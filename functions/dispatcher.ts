@@ -1,0 +1,94 @@
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent } from 'aws-lambda';
+import {
+  dispatchStoreFromEnv,
+  lambdaLogger,
+  ledgerFromEnv,
+  once,
+  systemClock,
+  wakeFromEnv,
+} from './adapters/aws/aws-runtime';
+import { documentClient } from './adapters/aws/dynamodb-ledger';
+import { configFromEnv, ENV, requireEnv } from './adapters/aws/environment';
+import { PowertoolsMetrics } from './adapters/aws/powertools-metrics';
+import { ServiceQuotaReader } from './adapters/aws/service-quota';
+import { SfnExecutionControl } from './adapters/aws/sfn-execution-control';
+import { SfnExecutionStarter } from './adapters/aws/sfn-execution-starter';
+import { SfnTaskTokens } from './adapters/aws/sfn-task-tokens';
+import { type DispatcherDeps, dispatchInvocation, INVOCATION_BUDGET_MS } from './core/dispatcher';
+import { StartRate } from './core/start-rate';
+
+const ddb = documentClient();
+const sfn = new SFNClient({});
+const sqs = new SQSClient({});
+const serviceQuotas = new ServiceQuotasClient({});
+const logger = lambdaLogger('dispatcher');
+const metrics = new PowertoolsMetrics();
+
+const runtime = once(() => {
+  const config = configFromEnv();
+  const starter = new SfnExecutionStarter(sfn, requireEnv(ENV.stateMachineArn));
+  const control = new SfnExecutionControl(sfn);
+  const quota = new ServiceQuotaReader(serviceQuotas, systemClock);
+  const deps: DispatcherDeps = {
+    config,
+    store: dispatchStoreFromEnv(ddb),
+    tokens: new SfnTaskTokens(sfn),
+    ledger: ledgerFromEnv(ddb, config),
+    executions: {
+      start: (name, input) => starter.start(name, input),
+      stop: (arn, c, e) => control.stop(arn, c, e),
+    },
+    metrics,
+    clock: systemClock,
+    // The container lives across invocations (reserved concurrency 1): so does the start rate.
+    rate: new StartRate(config.admission.startsPerSecond),
+    ...(config.quota.activeDmlQueries === 'service-quotas'
+      ? { liveQuota: () => quota.activeDmlQueries() }
+      : {}),
+  };
+  return { deps, wake: wakeFromEnv(sqs) };
+});
+
+function parseBody(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Dispatcher: the SQS FIFO wake queue's only consumer (one message group, reserved concurrency 1), so
+ * one pass runs at a time, in the order events were sent. A batch is applied in one pass. When queries
+ * wait only for the start rate, the invocation keeps starting them for a moment, then leaves a wake
+ * for the next invocation so that releases queued meanwhile are not held up.
+ */
+export const handler = async (event: SQSEvent, context: Context): Promise<void> => {
+  const { deps, wake } = runtime();
+  const began = Date.now();
+  try {
+    const summary = await dispatchInvocation(
+      event.Records.map((r) => parseBody(r.body)),
+      deps,
+      {
+        budgetMs: Math.min(INVOCATION_BUDGET_MS, context.getRemainingTimeInMillis() - 5000),
+        sleep,
+        elapsedMs: () => Date.now() - began,
+      },
+    );
+    logger.info('dispatch invocation', { events: event.Records.length, ...summary });
+    if (summary.nextPassInMs !== undefined) {
+      await wake.send({
+        type: 'sweep',
+        why: `start rate: more queries start at ${new Date().toISOString()}`,
+      });
+    }
+  } finally {
+    metrics.flush();
+  }
+};

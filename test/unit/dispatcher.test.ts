@@ -1,0 +1,320 @@
+import { type DispatcherDeps, runDispatcher } from '../../functions/core/dispatcher';
+import type { TaskTokens } from '../../functions/core/ports';
+import { getQueryApi } from '../../functions/core/query-api';
+import type { QueryRecord } from '../../functions/core/query-record';
+import { StartRate } from '../../functions/core/start-rate';
+import { LINE_CANCELLED_ERROR, PREEMPTED_STOP_ERROR, type WakeEvent } from '../../functions/core/wake-event';
+import { parseConfig } from '../../lib/config';
+import {
+  InMemoryDispatchStore,
+  InMemoryLedger,
+  RecordingExecutions,
+  RecordingMetrics,
+} from '../support/in-memory';
+
+const config = parseConfig({
+  quota: { activeDmlQueries: 4, headroom: 0 },
+  defaultClass: 'science',
+  admission: { startsPerSecond: 10 },
+  classes: {
+    etl: { guaranteedSlots: 2, maxSlots: 4, maxReclaimSeconds: 300 },
+    science: { guaranteedSlots: 0, maxSlots: 4, preemptible: true },
+    adhoc: { guaranteedSlots: 0, maxSlots: 1 },
+  },
+});
+
+/** Task tokens that record what the dispatcher completed; a token can be made gone (execution stopped). */
+class RecordingTokens implements TaskTokens {
+  readonly succeeded: string[] = [];
+  readonly failed: { token: string; error: string }[] = [];
+  readonly gone = new Set<string>();
+
+  async succeed(token: string) {
+    if (this.gone.has(token)) return 'gone' as const;
+    this.succeeded.push(token);
+    return 'ok' as const;
+  }
+
+  async fail(token: string, error: string) {
+    if (this.gone.has(token)) return 'gone' as const;
+    this.failed.push({ token, error });
+    return 'ok' as const;
+  }
+}
+
+const arn = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:run-query:${name}`;
+
+function setup() {
+  let now = Date.parse('2026-12-01T10:00:00.000Z');
+  const executions = Object.assign(new RecordingExecutions(), {
+    stopped: [] as { arn: string; error?: string }[],
+    async stop(executionArn: string, _cause: string, error?: string) {
+      this.stopped.push({ arn: executionArn, error });
+    },
+  });
+  const deps = {
+    config,
+    store: new InMemoryDispatchStore(),
+    tokens: new RecordingTokens(),
+    ledger: new InMemoryLedger(),
+    executions,
+    metrics: new RecordingMetrics(),
+    clock: () => new Date(now),
+    rate: new StartRate(config.admission.startsPerSecond),
+  } satisfies DispatcherDeps;
+  return { deps, advance: (ms: number) => (now += ms) };
+}
+
+let seq = 0;
+/** A query recorded QUEUED whose execution entered its line (what the starter and EnterLine do). */
+async function enter(
+  deps: ReturnType<typeof setup>['deps'],
+  queryId: string,
+  className: string,
+): Promise<WakeEvent> {
+  const submittedAt = new Date(Date.parse('2026-12-01T09:00:00.000Z') + seq++ * 1000).toISOString();
+  const record: QueryRecord = {
+    queryId,
+    workgroup: className,
+    query: 'SELECT 1',
+    database: 'default',
+    catalog: 'AwsDataCatalog',
+    submittedAt,
+    status: 'QUEUED',
+    attempts: 0,
+    redrives: 0,
+    updatedAt: submittedAt,
+  };
+  await deps.ledger.create(record);
+  return {
+    type: 'enter',
+    queryId,
+    className,
+    submittedAt,
+    attempt: 1,
+    executionArn: arn(queryId),
+    taskToken: `token-${queryId}`,
+    waitUntil: '2026-12-01T12:00:00.000Z',
+  };
+}
+
+/** What run-query's MarkRunning does once a token is completed. */
+async function markRunning(
+  deps: ReturnType<typeof setup>['deps'],
+  queryId: string,
+  executionArn = arn(queryId),
+) {
+  const attempt = executionArn.endsWith('__r1') ? 2 : 1;
+  await deps.ledger.update(queryId, { status: 'RUNNING', executionArn, attempts: attempt }, [
+    'QUEUED',
+    'WAITING_FOR_SLOT',
+  ]);
+}
+
+describe('runDispatcher', () => {
+  it('gives a free slot at once: holds it, completes the token, takes the query out of its line', async () => {
+    const { deps } = setup();
+
+    const summary = await runDispatcher([await enter(deps, 'e1', 'etl')], deps);
+
+    expect(summary).toMatchObject({ admitted: 1, waiting: 0 });
+    expect(deps.tokens.succeeded).toEqual(['token-e1']);
+    expect((await deps.store.holders()).map((h) => h.queryId)).toEqual(['e1']);
+    expect(deps.store.waiting('etl')).toBe(0);
+    expect(deps.metrics.total('QueryAdmittedCount')).toBe(1);
+  });
+
+  it('keeps a query over its class cap in line, saying why and how many are ahead', async () => {
+    const { deps } = setup();
+    const events = [
+      await enter(deps, 'a1', 'adhoc'),
+      await enter(deps, 'a2', 'adhoc'),
+      await enter(deps, 'a3', 'adhoc'),
+    ];
+
+    const summary = await runDispatcher(events, deps);
+
+    expect(summary).toMatchObject({ admitted: 1, waiting: 2 });
+    expect(deps.ledger.records.get('a3')).toMatchObject({
+      status: 'WAITING_FOR_SLOT',
+      reason: 'adhoc is at its cap of 1 running query',
+      executionArn: arn('a3'),
+    });
+    const view = await getQueryApi(
+      'a3',
+      { principal: 'admin', admin: true },
+      {
+        config: deps.config,
+        ledger: deps.ledger,
+        clock: deps.clock,
+        line: deps.store,
+      },
+    );
+    expect(view.body).toMatchObject({
+      reason: 'adhoc is at its cap of 1 running query; 1 query ahead of this one',
+      queriesAhead: 1,
+    });
+  });
+
+  it('starts the next query of the line, first come first served, the moment a slot is given back', async () => {
+    const { deps } = setup();
+    await runDispatcher(
+      [await enter(deps, 'a1', 'adhoc'), await enter(deps, 'a2', 'adhoc'), await enter(deps, 'a3', 'adhoc')],
+      deps,
+    );
+
+    await runDispatcher([{ type: 'release', queryId: 'a1', executionArn: arn('a1') }], deps);
+
+    expect(deps.tokens.succeeded).toEqual(['token-a1', 'token-a2']);
+    expect((await deps.store.holders()).map((h) => h.queryId)).toEqual(['a2']);
+  });
+
+  it('ignores a release by an older execution of the query', async () => {
+    const { deps } = setup();
+    await runDispatcher([await enter(deps, 'a1', 'adhoc')], deps);
+
+    await runDispatcher([{ type: 'release', queryId: 'a1', executionArn: arn('a1__r1') }], deps);
+
+    expect((await deps.store.holders()).map((h) => h.queryId)).toEqual(['a1']);
+  });
+
+  it('ends the wait of a query cancelled in line by failing its token', async () => {
+    const { deps } = setup();
+    const first = await enter(deps, 'a1', 'adhoc');
+    const second = await enter(deps, 'a2', 'adhoc');
+    await runDispatcher([first, second], deps);
+
+    const { submittedAt } = second as { submittedAt: string };
+    await runDispatcher(
+      [{ type: 'leave', why: 'cancelled', queryId: 'a2', className: 'adhoc', submittedAt }],
+      deps,
+    );
+
+    expect(deps.tokens.failed).toEqual([{ token: 'token-a2', error: LINE_CANCELLED_ERROR }]);
+    expect(deps.store.waiting('adhoc')).toBe(0);
+  });
+
+  it('gives the slot back at once when the execution no longer waits on its token', async () => {
+    const { deps } = setup();
+    deps.tokens.gone.add('token-e1');
+
+    const summary = await runDispatcher([await enter(deps, 'e1', 'etl')], deps);
+
+    expect(summary.admitted).toBe(0);
+    expect(await deps.store.holders()).toEqual([]);
+    expect(deps.store.waiting('etl')).toBe(0);
+  });
+
+  it('completes the token again after a pass cut short between taking the slot and completing it', async () => {
+    const { deps } = setup();
+    const event = await enter(deps, 'e1', 'etl');
+    // The crash: the slot was held and the line entry is still there; the token was never completed.
+    await deps.store.join({
+      ...(event as Extract<WakeEvent, { type: 'enter' }>),
+      enteredAt: deps.clock().toISOString(),
+    });
+    await deps.store.hold({
+      queryId: 'e1',
+      className: 'etl',
+      acquiredAt: deps.clock().toISOString(),
+      executionArn: arn('e1'),
+    });
+
+    await runDispatcher([{ type: 'sweep' }], deps);
+
+    expect(deps.tokens.succeeded).toEqual(['token-e1']);
+    expect((await deps.store.holders()).length).toBe(1);
+    expect(deps.store.waiting('etl')).toBe(0);
+  });
+
+  it('starts no faster than admission.startsPerSecond and asks for the next pass', async () => {
+    const { deps, advance } = setup();
+    const burst = [];
+    for (let i = 0; i < 4; i++) burst.push(await enter(deps, `s${i}`, 'science'));
+    deps.rate.take(deps.clock().getTime(), 8); // 8 of the 10 starts of this second were used already
+
+    const first = await runDispatcher(burst, deps);
+    expect(first.admitted).toBe(2);
+    expect(['s2', 's3'].map((id) => deps.ledger.records.get(id)?.status)).toEqual([
+      'WAITING_FOR_SLOT',
+      'WAITING_FOR_SLOT',
+    ]);
+    expect(deps.ledger.records.get('s2')?.reason).toMatch(/StartQueryExecution rate/);
+    expect(first.nextPassInMs).toBeGreaterThan(0);
+
+    advance(first.nextPassInMs as number);
+    const second = await runDispatcher([], deps);
+    expect(second.admitted).toBe(1);
+  });
+
+  it('pre-empts the youngest borrower when a class below its guarantee arrives, and runs it again once', async () => {
+    const { deps, advance } = setup();
+    for (let i = 0; i < 4; i++) {
+      await runDispatcher([await enter(deps, `s${i}`, 'science')], deps);
+      await markRunning(deps, `s${i}`);
+      advance(1000);
+    }
+
+    const summary = await runDispatcher([await enter(deps, 'e1', 'etl')], deps);
+
+    expect(summary).toMatchObject({ admitted: 1, preempted: 1 });
+    expect(deps.tokens.succeeded.at(-1)).toBe('token-e1');
+    const victim = 's3';
+    expect(deps.executions.stopped).toEqual([{ arn: arn(victim), error: PREEMPTED_STOP_ERROR }]);
+    expect(deps.ledger.records.get(victim)).toMatchObject({ status: 'QUEUED', preemptions: 1 });
+    expect(deps.ledger.records.get(victim)?.reason).toMatch(/^Pre-empted after 1 s/);
+    expect(deps.executions.started.map((s) => s.name)).toEqual([`${victim}__r1`]);
+    expect(deps.executions.started[0].input).toMatchObject({
+      attempt: 2,
+      submittedAt: deps.ledger.records.get(victim)?.submittedAt,
+    });
+    expect(deps.metrics.total('PreemptedQueryCount')).toBe(1);
+
+    // The re-run joins its line at its old place (the front) and starts once etl gives its slot back.
+    const rerun = {
+      ...((await enter(deps, 'unused', 'science')) as Extract<WakeEvent, { type: 'enter' }>),
+      queryId: victim,
+      submittedAt: deps.ledger.records.get(victim)?.submittedAt as string,
+      attempt: 2,
+      executionArn: arn(`${victim}__r1`),
+      taskToken: `token-${victim}-2`,
+    };
+    await runDispatcher([rerun], deps);
+    expect(deps.tokens.succeeded).not.toContain(`token-${victim}-2`);
+    await runDispatcher([{ type: 'release', queryId: 'e1', executionArn: arn('e1') }], deps);
+    expect(deps.tokens.succeeded.at(-1)).toBe(`token-${victim}-2`);
+
+    await markRunning(deps, victim, arn(`${victim}__r1`));
+    await deps.ledger.update(
+      victim,
+      { status: 'SUCCEEDED' },
+      { statuses: ['RUNNING'], executionArn: arn(`${victim}__r1`) },
+    );
+    expect(deps.ledger.records.get(victim)).toMatchObject({
+      status: 'SUCCEEDED',
+      attempts: 2,
+      preemptions: 1,
+    });
+    expect(deps.executions.started).toHaveLength(1);
+  });
+
+  it('leaves a borrower alone when it ended before it could be pre-empted, and plans again', async () => {
+    const { deps } = setup();
+    const science = [];
+    for (let i = 0; i < 4; i++) science.push(await enter(deps, `s${i}`, 'science'));
+    await runDispatcher(science, deps);
+    // Only s0 runs; the others' records are still QUEUED (their MarkRunning not yet done): not pre-emptible.
+    await markRunning(deps, 's0');
+
+    const summary = await runDispatcher([await enter(deps, 'e1', 'etl')], deps);
+
+    expect(summary).toMatchObject({ admitted: 1, preempted: 1 });
+    expect(deps.executions.stopped.map((s) => s.arn)).toEqual([arn('s0')]);
+  });
+
+  it('drops what is not a wake event and counts it', async () => {
+    const { deps } = setup();
+
+    expect((await runDispatcher(['not json', { type: 'enter' }], deps)).invalid).toBe(2);
+  });
+});
