@@ -100,7 +100,7 @@ export const submissionBodyShape = z
       )
       .optional()
       .describe(
-        'Your id for the query; a retried POST with the same id and SQL never runs it twice, the same id with other SQL is refused (409). Generated when absent.',
+        'Your id for the query; a retried POST with the same id and SQL never runs it twice, the same id with other SQL is refused. Generated when absent.',
       ),
     database: z
       .string()

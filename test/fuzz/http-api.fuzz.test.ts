@@ -5,6 +5,7 @@
  * unset); `npm run test:fuzz` runs it in full. FUZZ_SEED replays a run.
  */
 import fc from 'fast-check';
+import { MAX_QUERY_ID_LENGTH, QUERY_ID_PATTERN } from '../../functions/core/submission';
 import { type Exchange, FUZZ_CONFIG, FuzzTarget, problemWith } from './harness';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 15);
@@ -73,6 +74,11 @@ const contentType = fc.oneof(
   { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
 );
 
+/** Ids the API accepts (the pattern has no length of its own). */
+const validQueryId = fc
+  .stringMatching(new RegExp(QUERY_ID_PATTERN))
+  .filter((id) => id.length <= MAX_QUERY_ID_LENGTH);
+
 /** Query texts: statements, everything finding 8 names, and anything at all. */
 const queryText = fc.oneof(
   {
@@ -109,7 +115,7 @@ const submissionBody = fc.oneof(
         query: queryText,
         // Now and then the same id again: a retry (202) or a reuse with other SQL (409).
         queryId: fc.oneof(
-          { weight: 9, arbitrary: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/) },
+          { weight: 9, arbitrary: validQueryId },
           { weight: 1, arbitrary: fc.constant('fuzz-fixed-id') },
         ),
       },
@@ -123,7 +129,7 @@ const submissionBody = fc.oneof(
         { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
       ),
       queryId: fc.oneof(
-        fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/),
+        validQueryId,
         fc.constantFrom('fuzz-fixed-id', 'a'.repeat(65), 'has space', '../x', ''),
         fc.jsonValue({ maxDepth: 1 }),
       ),
