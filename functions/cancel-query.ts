@@ -4,6 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { answer, callerOf } from './adapters/aws/api-gateway';
 import { lambdaLogger, ledgerFromEnv, once, systemClock, wakeFromEnv } from './adapters/aws/aws-runtime';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
+import { configFromEnv } from './adapters/aws/environment';
 import { SfnExecutionControl } from './adapters/aws/sfn-execution-control';
 import type { CancelQueryDeps } from './core/cancel-query';
 import { cancelQueryApi } from './core/query-api';
@@ -12,14 +13,13 @@ const ddb = documentClient();
 const sfn = new SFNClient({});
 const sqs = new SQSClient({});
 const logger = lambdaLogger('cancel-query');
-const deps = once(
-  (): CancelQueryDeps => ({
-    ledger: ledgerFromEnv(ddb),
-    wake: wakeFromEnv(sqs),
-    executions: new SfnExecutionControl(sfn),
-    clock: systemClock,
-  }),
-);
+const deps = once((): CancelQueryDeps & { config: ReturnType<typeof configFromEnv> } => ({
+  config: configFromEnv(),
+  ledger: ledgerFromEnv(ddb),
+  wake: wakeFromEnv(sqs),
+  executions: new SfnExecutionControl(sfn),
+  clock: systemClock,
+}));
 
 /** `DELETE /queries/{queryId}`: cancels the query wherever it is; 409 when it already ended. */
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { answer, queryParams } from './adapters/aws/api-gateway';
+import { answer, callerOf, queryParams } from './adapters/aws/api-gateway';
 import { lambdaLogger, ledgerFromEnv, once, systemClock } from './adapters/aws/aws-runtime';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
 import { configFromEnv } from './adapters/aws/environment';
@@ -12,6 +12,6 @@ const deps = once(() => {
   return { config, ledger: ledgerFromEnv(ddb, config), clock: systemClock };
 });
 
-/** `GET /queries?workgroup=&status=&userId=&limit=&nextToken=`: recent queries, newest first. */
+/** `GET /queries?workgroup=&status=&userId=&limit=&nextToken=`: recent queries the caller may see, newest first. */
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
-  answer(event, logger, () => listQueriesApi(queryParams(event), deps()));
+  answer(event, logger, () => listQueriesApi(queryParams(event), callerOf(event), deps()));

@@ -341,7 +341,7 @@ export class QueryApi extends Construct {
       statusCode: '400',
       responseHeaders: headers,
       templates: json({
-        message: `The request body is not a valid submission: send a JSON object with "query" (the SQL, 1 to ${MAX_QUERY_BYTES} bytes) and optionally "queryId" (1 to 64 letters, digits, - or _, starting with a letter or digit), "database", "catalog", "userId" (strings) and "executionParameters" (1 to 1000 strings); no other fields. Nothing was enqueued.`,
+        message: `The request body is not a valid submission: send a JSON object with "query" (the SQL statement, not only comments or whitespace, no NUL, up to ${MAX_QUERY_BYTES} bytes) and optionally "queryId" (1 to 64 letters, digits, - or _, starting with a letter or digit), "database", "catalog", "userId" (strings) and "executionParameters" (1 to 1000 strings); no other fields. Nothing was enqueued.`,
         requestId: '$context.requestId',
       }),
     });

@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../lib/config';
-import { PortInUseError } from './http/server';
+import { DEFAULT_TIMEOUTS, PortInUseError } from './http/server';
 import { startLocalRuntime } from './runtime';
+import { DataFileError } from './sqlite-file';
 
 const USAGE = `Usage: npm start -- [--port 8787] [--host 127.0.0.1] [--data-dir DIR] [--config FILE] [--no-sample-data] [--latency-ms N]
+       [--allowed-hosts NAME,...] [--allowed-origins ORIGIN,...] [--visibility-timeout S] [--request-timeout S]
 
 Runs athena-wlm on this machine with no AWS account: the same API and state machine, with DuckDB for Athena.
   --port         port of the API and console (env PORT; 0 picks a free one)            default 8787
@@ -13,7 +15,10 @@ Runs athena-wlm on this machine with no AWS account: the same API and state mach
   --config       a JSON config file (env ATHENA_WLM_CONFIG)                            default: the case-study classes
   --no-sample-data  skip generating alb_logs and sensor_readings on first start
   --latency-ms   artificial Athena queue and planning time per query, so quota effects show  default 0
-  --visibility-timeout  seconds before a query message taken by a process that died is handled again  default 30`;
+  --visibility-timeout  seconds before a query message taken by a process that died is handled again  default 30
+  --allowed-hosts    Host names answered besides localhost, 127.0.0.1, [::1] and --host (DNS rebinding guard)
+  --allowed-origins  origins (http://name:port) whose web pages may call the API besides the console
+  --request-timeout  seconds a client has to send a whole request (headers within 10 s at most)  default 30`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -25,6 +30,9 @@ async function main(): Promise<void> {
       'no-sample-data': { type: 'boolean' },
       'latency-ms': { type: 'string' },
       'visibility-timeout': { type: 'string' },
+      'allowed-hosts': { type: 'string' },
+      'allowed-origins': { type: 'string' },
+      'request-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -47,6 +55,16 @@ async function main(): Promise<void> {
     throw new UsageError(
       `--visibility-timeout must be a whole number of seconds from 0 to 43200, not ${values['visibility-timeout']}`,
     );
+  const allowedOrigins = listOption(values['allowed-origins']);
+  for (const origin of allowedOrigins ?? []) {
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin.replace(/\/$/, ''))
+      throw new UsageError(`--allowed-origins takes origins such as http://localhost:3000, not ${origin}`);
+  }
+  const allowedHosts = listOption(values['allowed-hosts']);
+  const requestTimeout =
+    values['request-timeout'] === undefined ? undefined : Number(values['request-timeout']);
+  if (requestTimeout !== undefined && !(requestTimeout >= 0.1 && requestTimeout <= 3600))
+    throw new UsageError(`--request-timeout must be 0.1 to 3600 seconds, not ${values['request-timeout']}`);
   const dataDir = values['data-dir'] ?? process.env.ATHENA_WLM_DATA_DIR ?? join(__dirname, '..', '.data');
 
   const config = loadConfig(values.config ?? process.env.ATHENA_WLM_CONFIG);
@@ -59,6 +77,16 @@ async function main(): Promise<void> {
     config,
     ...(values.host ? { host: values.host } : {}),
     ...(values['no-sample-data'] ? { sampleData: false as const } : {}),
+    ...(allowedHosts ? { allowedHosts } : {}),
+    ...(requestTimeout !== undefined
+      ? {
+          httpTimeouts: {
+            requestMs: requestTimeout * 1000,
+            headersMs: Math.min(DEFAULT_TIMEOUTS.headersMs, requestTimeout * 1000),
+          },
+        }
+      : {}),
+    ...(allowedOrigins ? { allowedOrigins } : {}),
     ...(visibilityTimeout !== undefined ? { visibilityTimeoutSeconds: visibilityTimeout } : {}),
     ...(latencyMs > 0 ? { latency: { queueMs: latencyMs / 2, planningMs: latencyMs / 2 } } : {}),
     log: (message, fields) => console.error(`athena-wlm: ${message}`, fields ? JSON.stringify(fields) : ''),
@@ -84,12 +112,25 @@ Press Ctrl+C to stop; queued and running queries resume on the next start.`);
 
 class UsageError extends Error {}
 
+/** A comma-separated option as a list (undefined when not given). */
+function listOption(value: string | undefined): string[] | undefined {
+  return value
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof PortInUseError || error instanceof UsageError) {
+  const known = [ConfigError, PortInUseError, UsageError, DataFileError].some(
+    (type) => error instanceof type,
+  );
+  if (known) {
     console.error(`athena-wlm: ${(error as Error).message}`);
     if (error instanceof UsageError) console.error(USAGE);
   } else {
-    console.error('athena-wlm: could not start:', error);
+    // A user needs what went wrong, not where in our code; ATHENA_WLM_DEBUG=1 shows the stack.
+    console.error(`athena-wlm: could not start: ${(error as Error).message ?? String(error)}`);
+    if (process.env.ATHENA_WLM_DEBUG) console.error((error as Error).stack);
   }
   process.exit(1);
 });

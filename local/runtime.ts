@@ -1,6 +1,5 @@
 import './polyfills';
 import { mkdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDbDispatchStore } from '../functions/adapters/aws/dynamodb-dispatch-store';
 import type { DispatcherDeps } from '../functions/core/dispatcher';
@@ -18,10 +17,13 @@ import { DispatcherWorker, localWake } from './dispatcher-worker';
 import { LocalDocumentClient } from './dynamodb/local-document-client';
 import { LocalDynamoDb } from './dynamodb/local-dynamodb';
 import { addApiRoutes } from './http/api-routes';
+import { adminsOnly } from './http/local-caller';
+import { hostGuard } from './http/request-guard';
 import { Router } from './http/router';
-import { type HttpServer, serve } from './http/server';
+import { type HttpTimeouts, type ListeningServer, listen } from './http/server';
 import { LocalResultsReader } from './local-results-reader';
 import { PeriodicTask } from './periodic-task';
+import { resultsCsvRoute } from './results-csv-route';
 import { StarterWorker } from './starter-worker';
 import {
   executionControlOf,
@@ -35,6 +37,7 @@ import { openDatabase } from './store/database';
 import { LocalLedger } from './store/local-ledger';
 import { LocalMetrics } from './store/local-metrics';
 import { LOCAL_QUEUES, LOCAL_TABLE_SCHEMAS, LOCAL_TABLES } from './store/local-names';
+import { LocalSubmissions } from './store/local-submissions';
 import { messageQueueOf, SqliteQueue } from './store/sqlite-queue';
 
 /** Where local Athena results go, per class: `s3://<bucket>/results/<class>/`, as on AWS. */
@@ -69,6 +72,16 @@ export interface LocalRuntimeOptions {
    * @default the config's quota.activeDmlQueries, or LOCAL_DEFAULT_QUOTA when it says 'service-quotas'
    */
   readonly athenaQuota?: number;
+  /**
+   * Host names the API answers to besides the loopback names (and the `host` it listens on): a request
+   * naming another Host is refused, so that a web page cannot reach the API by DNS rebinding.
+   * @default none
+   */
+  readonly allowedHosts?: readonly string[];
+  /** Origins whose pages may call the API besides its own console. @default none */
+  readonly allowedOrigins?: readonly string[];
+  /** Header, request and idle timeouts of the HTTP server. @default DEFAULT_TIMEOUTS (10 s, 30 s, 60 s) */
+  readonly httpTimeouts?: HttpTimeouts;
   readonly clock?: Clock;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
 }
@@ -104,11 +117,46 @@ export interface LocalRuntime {
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const config = options.config ?? loadConfig();
+  const log = options.log ?? (() => {});
+  // The port first: a start that cannot serve fails before it opens the data dir, so it never runs
+  // again what a previous process left running (executions, Athena queries) only to stop at once.
+  const listenHost = options.host ?? '127.0.0.1';
+  const server = await listen({
+    host: listenHost,
+    port: options.port ?? 8787,
+    guard: hostGuard({
+      // The address it listens on is a name it answers to, unless that is every address.
+      allowedHosts: [...(options.allowedHosts ?? []), ...(isWildcard(listenHost) ? [] : [listenHost])],
+      ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+    }),
+    ...(options.httpTimeouts ? { timeouts: options.httpTimeouts } : {}),
+    onError: (error) => log('request failed', { error: (error as Error).stack }),
+  });
+  // What was opened so far, closed in reverse when the start fails midway.
+  const opened: (() => unknown)[] = [() => server.close()];
+  try {
+    return await openRuntime(options, config, server, opened);
+  } catch (error) {
+    for (const close of opened.reverse())
+      await Promise.resolve()
+        .then(close)
+        .catch(() => undefined);
+    throw error;
+  }
+}
+
+async function openRuntime(
+  options: LocalRuntimeOptions,
+  config: WlmConfig,
+  server: ListeningServer,
+  opened: (() => unknown)[],
+): Promise<LocalRuntime> {
   const clock = options.clock ?? (() => new Date());
   const log = options.log ?? (() => {});
   mkdirSync(options.dataDir, { recursive: true });
 
   const db = openDatabase(options.dataDir);
+  opened.push(() => db.close());
   const dynamodb = new LocalDynamoDb(db, LOCAL_TABLE_SCHEMAS);
   const ledger = new LocalLedger(dynamodb, { clock });
   const dispatch = new DynamoDbDispatchStore(
@@ -158,6 +206,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     queryMemoryLimitMb: config.localEngine.queryMemoryMb,
     engineThreads: config.localEngine.queryThreads,
   });
+  opened.push(() => athena.close());
 
   const runner = new RunQueryRunner({
     config,
@@ -177,7 +226,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
   // The local twin of the Step Functions status-change rule: an execution that ended without recording
   // its result (aborted, timed out, failed outside the Catch) gets its slot freed and its record closed.
-  const stepFunctions = LocalStepFunctions.open({
+  // Made with `new`: what a previous process left running resumes once the routes are served.
+  const stepFunctions = new LocalStepFunctions({
     db,
     runner,
     clock,
@@ -186,6 +236,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       await reconcileEndedExecution(execution, { ledger, wake, clock });
     },
   });
+  opened.push(() => stepFunctions.close());
   const executions = executionControlOf(stepFunctions);
   const liveQuota = async () => quota;
 
@@ -230,8 +281,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     (error) => log('slot reconciler failed', { error: (error as Error).message }),
   );
 
-  let server: HttpServer | undefined;
-  const baseUrl = () => server?.url ?? '';
+  const baseUrl = () => server.url;
   const results = new LocalResultsReader(athena, baseUrl);
   const router = addApiRoutes(new Router(), {
     config,
@@ -243,10 +293,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     results,
     baseUrl,
     liveQuota,
-    enqueue: async (message) => {
-      queries.send(JSON.stringify(message));
-      starter.poke();
-    },
+    submissions: new LocalSubmissions(db, ledger, queries, () => starter.poke()),
   })
     .add('GET', '/openapi.json', () => ({
       statusCode: 200,
@@ -254,43 +301,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }))
     // The template is written out: resultsCsvPath() URL-encodes its argument, which turned `{queryId}`
     // into a literal path that no request matched.
-    .add('GET', '/queries/{queryId}/results.csv', async (request) => {
-      const record = await ledger.get(request.params.queryId);
-      if (!record?.outputLocation || record.status !== 'SUCCEEDED') {
-        return { statusCode: 404, body: { message: `Query ${request.params.queryId} has no results file.` } };
-      }
-      return {
-        statusCode: 200,
-        headers: { 'content-type': 'text/csv; charset=utf-8' },
-        raw: await readFile(athena.localPath(record.outputLocation)),
-      };
-    });
+    .add(
+      'GET',
+      '/queries/{queryId}/results.csv',
+      resultsCsvRoute({ config, ledger, localPath: (uri) => athena.localPath(uri) }),
+    );
 
   addConsoleRoutes(router, consoleDepsOf({ stepFunctions, metrics, athena, config, clock, quota }));
+  router.protect('/console/api/', adminsOnly(config));
 
-  try {
-    server = await serve(router, {
-      host: options.host ?? '127.0.0.1',
-      port: options.port ?? 8787,
-      onError: (error) => log('request failed', { error: (error as Error).stack }),
-    });
-  } catch (error) {
-    await stepFunctions.close();
-    await athena.close();
-    db.close();
-    throw error;
-  }
+  server.route(router);
+  stepFunctions.resumeInterrupted();
   // Sample data comes once the port is ours: a port in use fails in seconds, not after a first start's
   // generation. Submissions meanwhile wait in the queue, as the starter starts only after the tables exist.
-  try {
-    if (options.sampleData !== false) await ensureSampleData(athena, options.sampleData ?? {});
-  } catch (error) {
-    await server.close();
-    await stepFunctions.close();
-    await athena.close();
-    db.close();
-    throw error;
-  }
+  if (options.sampleData !== false) await ensureSampleData(athena, options.sampleData ?? {});
   dispatcher.start();
   starter.start();
   redrive.start();
@@ -311,7 +335,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     redriveNow: () => redrive.runNow(),
     reconcileNow: () => reconciler.runNow(),
     async close() {
-      await server?.close();
+      await server.close();
       await Promise.all([starter.stop(), redrive.stop(), reconciler.stop()]);
       await dispatcher.stop();
       await stepFunctions.close();
@@ -319,4 +343,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       db.close();
     },
   };
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
 }

@@ -52,10 +52,12 @@ export async function cancelQuery(
   queryId: string,
   cancelledBy: string,
   deps: CancelQueryDeps,
+  /** Whether the caller may cancel this query; one it may not is not found, and left as it is. */
+  mayCancel: (record: QueryRecord) => boolean = () => true,
 ): Promise<CancelOutcome> {
   for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
     const record = await deps.ledger.get(queryId);
-    if (!record) return { kind: 'not-found' };
+    if (!record || !mayCancel(record)) return { kind: 'not-found' };
     if (isTerminal(record.status)) return { kind: 'finished', record };
 
     const now = deps.clock().toISOString();

@@ -1,11 +1,14 @@
 import type { z } from 'zod';
+import type { Caller } from './access';
+import type { SubmissionStore } from './ports';
+import { isSameSubmission, newQueryRecord } from './query-records';
 import { type QueryMessageInput, type SubmissionBody, submissionBodySchema } from './submission';
 
 /** What the API answers a submission with (202), and the message it queues. */
 export interface AcceptedSubmission {
   readonly queryId: string;
   readonly statusUrl: string;
-  readonly message: QueryMessageInput;
+  readonly message: QueryMessageInput & { readonly body: SubmissionBody; readonly submittedAt: number };
 }
 
 /** A 400 answer that names each bad field. */
@@ -55,4 +58,50 @@ function rejection(error: z.ZodError): RejectedSubmission {
     message: `Invalid request body: ${errors.map((e) => `${e.field}: ${e.problem}`).join('; ')}`,
     errors,
   };
+}
+
+/** A submission's answer: 202 with its id, 400 naming the bad fields, or 409 for an id already used. */
+export interface SubmitResponse {
+  readonly statusCode: 202 | 400 | 409;
+  readonly body: object;
+}
+
+/**
+ * `POST /workgroups/{workgroup}/queries` and `POST /athena/query` where the edge can write: validates,
+ * then records the query and queues it in one step. A retried POST (same id, SQL and submitter) is
+ * answered as the first was and queues nothing more; the same id with other SQL, or from another
+ * submitter, is refused with 409, which says nothing about the query that holds the id.
+ */
+export async function submitQuery(
+  workgroup: string,
+  body: unknown,
+  request: {
+    readonly requestId: string;
+    readonly caller: Caller;
+    readonly now: Date;
+    readonly baseUrl: string;
+  },
+  store: SubmissionStore,
+): Promise<SubmitResponse> {
+  const accepted = acceptSubmission(workgroup, body, {
+    requestId: request.requestId,
+    submittedBy: request.caller.principal,
+    now: request.now,
+    baseUrl: request.baseUrl,
+  });
+  if ('errors' in accepted) return { statusCode: 400, body: accepted };
+  const { message } = accepted;
+  const fresh = newQueryRecord({ ...message, attempt: 1 }, request.now);
+  const { created, record } = await store.admit(fresh, message);
+  if (!created && !isSameSubmission(record, fresh)) {
+    return {
+      statusCode: 409,
+      body: {
+        message: `queryId '${accepted.queryId}' is already used by another query; nothing was enqueued. Submit with a new queryId (or none, and one is made for you).`,
+        field: 'queryId',
+        queryId: accepted.queryId,
+      },
+    };
+  }
+  return { statusCode: 202, body: { queryId: accepted.queryId, statusUrl: accepted.statusUrl } };
 }

@@ -205,7 +205,10 @@ const queryIdParameter = {
 };
 
 const badRequest = json('Error', 'A path or query parameter is not valid; the message names it.');
-const notFound = json('Error', 'No query with that id (a query submitted seconds ago may still be queued).');
+const notFound = json(
+  'Error',
+  'No query with that id that the caller may see (its submitter, an admin, or a member of a class that shares); a query submitted seconds ago may still be queued.',
+);
 const forbidden = {
   description: 'Not signed, or the caller may not use this route or class (AWS only).',
 };
@@ -232,6 +235,11 @@ export function openApiDocument(config: WlmConfig, options: OpenApiOptions = {})
           'The body is not valid; errors names each field. Nothing was queued.',
         ),
         '403': forbidden,
+        '409': json(
+          'Error',
+          'The queryId is already used by another query (other SQL, class or submitter). Nothing was queued.',
+        ),
+        '415': json('Error', 'The body was not sent as Content-Type: application/json. Nothing was queued.'),
       },
     },
   });
@@ -318,8 +326,10 @@ export function openApiDocument(config: WlmConfig, options: OpenApiOptions = {})
       version: '1.0.0',
       description:
         'Every Amazon Athena query on one managed path: submit to a workload class, follow it, read its rows, ' +
-        'cancel it. On AWS every route needs SigV4 (IAM) signing for service execute-api; the local runtime ' +
-        '(npm start) serves the same routes without auth.',
+        'cancel it. On AWS every route needs SigV4 (IAM) signing for service execute-api, and a query is seen ' +
+        'and cancelled only by its submitter, the admins and, where its class shares, the class members. The ' +
+        'local runtime (npm start) serves the same routes to this machine only; a client there may act as a ' +
+        'principal by naming it in the x-athena-wlm-principal header, and is the local operator (an admin) otherwise.',
     },
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     security: [{ sigv4: [] }],

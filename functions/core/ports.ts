@@ -1,5 +1,6 @@
 import type { QueryRecord, QueryStatus } from './query-record';
 import type { RunQueryInput } from './run-query-input';
+import type { QueryMessageInput } from './submission';
 import type { LineKey } from './wake-event';
 
 /**
@@ -28,6 +29,21 @@ export interface Ledger {
    * stored status is one of those, so that a late writer never undoes a newer status.
    */
   update(queryId: string, patch: Partial<QueryRecord>, onlyIf?: LedgerCondition): Promise<boolean>;
+}
+
+/**
+ * Where new submissions enter: the record and the queue message, written as one step so that a record
+ * never waits without a message and a message never runs without its record.
+ */
+export interface SubmissionStore {
+  /**
+   * Stores the record and queues the message, unless a record with the same queryId exists: then
+   * nothing is written and the stored record is returned.
+   */
+  admit(
+    record: QueryRecord,
+    message: QueryMessageInput,
+  ): Promise<{ readonly created: boolean; readonly record: QueryRecord }>;
 }
 
 /** One query holding one slot. The dispatcher alone writes holders; anyone may read them. */
@@ -133,11 +149,22 @@ export interface MessageQueue {
   delete(receiptHandle: string): Promise<void>;
 }
 
+/**
+ * The queries a caller who is not an admin may list: those it submitted, and those of the classes it
+ * shares as a member (records without a submitter excepted, which are admins' alone).
+ */
+export interface QueryVisibility {
+  readonly submittedBy?: string;
+  readonly sharedWorkgroups: readonly string[];
+}
+
 /** A filter of `GET /queries`: newest first, at most `limit`, resumed with an opaque `nextToken`. */
 export interface ListQueriesFilter {
   readonly workgroup?: string;
   readonly status?: QueryStatus;
   readonly userId?: string;
+  /** Only what this caller may see; undefined lists everything (an admin). */
+  readonly visibleTo?: QueryVisibility;
   readonly limit: number;
   readonly nextToken?: string;
 }

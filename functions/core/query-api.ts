@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { WlmConfig } from '../../lib/config';
 import { limitWithBuffer, workgroupNameOf } from '../../lib/config';
+import { type AccessConfig, type Caller, mayAccess, visibilityOf } from './access';
 import { admissionPolicy } from './admission-policy';
 import { CancelConflictError, type CancelQueryDeps, cancelQuery } from './cancel-query';
 import { usageOf } from './dispatch-policy';
@@ -62,10 +63,15 @@ export function checkQueryId(queryId: string | undefined): ApiResponse | undefin
 /** Most queries ahead that `GET /queries/{queryId}` counts (a Query of the line, not a scan). */
 export const AHEAD_COUNT_LIMIT = 1000;
 
-/** `GET /queries/{queryId}`; a query waiting for a slot says why now and how many are ahead of it. */
+/**
+ * `GET /queries/{queryId}`; a query waiting for a slot says why now and how many are ahead of it. A
+ * query the caller may not see is a 404, as one that does not exist.
+ */
 export async function getQueryApi(
   queryId: string | undefined,
+  caller: Caller,
   deps: {
+    readonly config: AccessConfig;
     readonly ledger: Ledger;
     readonly clock: Clock;
     readonly line?: Pick<DispatchStore, 'waitStatus' | 'ahead'>;
@@ -74,7 +80,7 @@ export async function getQueryApi(
   const invalid = checkQueryId(queryId);
   if (invalid || !queryId) return invalid ?? badRequest('queryId', 'missing');
   const record = await deps.ledger.get(queryId);
-  if (!record) return queryNotFound(queryId);
+  if (!record || !mayAccess(record, caller, deps.config)) return queryNotFound(queryId);
   const view = toQueryView(record, deps.clock());
   if (record.status !== 'WAITING_FOR_SLOT' || !deps.line) return { statusCode: 200, body: view };
   const [statuses, ahead] = await Promise.all([
@@ -111,14 +117,15 @@ export const resultsParams = z.object({
 export async function getResultsApi(
   queryId: string | undefined,
   params: QueryParams,
-  deps: { readonly ledger: Ledger; readonly results: QueryResultsReader },
+  caller: Caller,
+  deps: { readonly config: AccessConfig; readonly ledger: Ledger; readonly results: QueryResultsReader },
 ): Promise<ApiResponse> {
   const invalid = checkQueryId(queryId);
   if (invalid || !queryId) return invalid ?? badRequest('queryId', 'missing');
   const parsed = parseParams(resultsParams, params);
   if ('statusCode' in parsed) return parsed;
   const record = await deps.ledger.get(queryId);
-  if (!record) return queryNotFound(queryId);
+  if (!record || !mayAccess(record, caller, deps.config)) return queryNotFound(queryId);
   if (record.status !== 'SUCCEEDED') {
     const why = record.reason ? ` ${record.reason}` : '';
     const next =
@@ -150,14 +157,16 @@ export async function getResultsApi(
 /** `DELETE /queries/{queryId}`: cancels wherever the query is; 409 when it already ended. */
 export async function cancelQueryApi(
   queryId: string | undefined,
-  caller: string,
-  deps: CancelQueryDeps,
+  caller: Caller,
+  deps: CancelQueryDeps & { readonly config: AccessConfig },
 ): Promise<ApiResponse> {
   const invalid = checkQueryId(queryId);
   if (invalid || !queryId) return invalid ?? badRequest('queryId', 'missing');
   let outcome: Awaited<ReturnType<typeof cancelQuery>>;
   try {
-    outcome = await cancelQuery(queryId, caller, deps);
+    outcome = await cancelQuery(queryId, caller.principal, deps, (record) =>
+      mayAccess(record, caller, deps.config),
+    );
   } catch (error) {
     if (error instanceof CancelConflictError)
       return { statusCode: 409, body: { message: error.message, queryId } };
@@ -214,15 +223,17 @@ export function listParams(config: WlmConfig) {
   });
 }
 
-/** `GET /queries?workgroup=&status=&userId=&limit=&nextToken=`: newest first, paged. */
+/** `GET /queries?workgroup=&status=&userId=&limit=&nextToken=`: newest first, paged; only what the caller may see. */
 export async function listQueriesApi(
   params: QueryParams,
+  caller: Caller,
   deps: { readonly config: WlmConfig; readonly ledger: LedgerQueries; readonly clock: Clock },
 ): Promise<ApiResponse> {
   const parsed = parseParams(listParams(deps.config), params);
   if ('statusCode' in parsed) return parsed;
+  const visibleTo = visibilityOf(caller, deps.config);
   try {
-    const page = await deps.ledger.list(parsed);
+    const page = await deps.ledger.list({ ...parsed, ...(visibleTo ? { visibleTo } : {}) });
     const now = deps.clock();
     return {
       statusCode: 200,

@@ -25,9 +25,13 @@ export function newQueryRecord(
   };
 }
 
-/** Whether a stored record is the same submission as a new one (a retried POST), not a reuse of its id. */
+/**
+ * Whether a stored record is the same submission as a new one (a retried POST), not a reuse of its id:
+ * the same SQL in the same class, from the same submitter.
+ */
 export function isSameSubmission(stored: QueryRecord, fresh: QueryRecord): boolean {
   return (
+    (stored.submittedBy ?? '') === (fresh.submittedBy ?? '') &&
     stored.workgroup === fresh.workgroup &&
     stored.query === fresh.query &&
     stored.database === fresh.database &&

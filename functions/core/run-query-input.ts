@@ -29,6 +29,9 @@ export interface RunQueryInput extends LinePlace {
   readonly startQueryExecution: StartQueryExecutionRequest;
 }
 
+/** Step Functions' limit on an execution's input (and on every state's data), in UTF-8 bytes. */
+export const MAX_EXECUTION_INPUT_BYTES = 262_144;
+
 export const DEFAULT_DATABASE = 'default';
 export const DEFAULT_CATALOG = 'AwsDataCatalog';
 

@@ -4,11 +4,8 @@ import type { Clock, ExecutionStarter, Ledger, Metrics } from './ports';
 import type { QueryRecord } from './query-record';
 import { isTerminal } from './query-record';
 import { isSameSubmission, newQueryRecord } from './query-records';
-import { runQueryInputFor } from './run-query-input';
+import { MAX_EXECUTION_INPUT_BYTES, runQueryInputFor } from './run-query-input';
 import { type QueryMessage, queryMessageSchema } from './submission';
-
-/** Step Functions' limit on execution input, in bytes. */
-export const MAX_EXECUTION_INPUT_BYTES = 262_144;
 
 export interface StartQueryDeps {
   readonly config: WlmConfig;

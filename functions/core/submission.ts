@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
-/** Athena's limit on a query string, in bytes. */
-export const MAX_QUERY_BYTES = 262_144;
+import {
+  buildRunQueryInput,
+  DEFAULT_CATALOG,
+  DEFAULT_DATABASE,
+  MAX_EXECUTION_INPUT_BYTES,
+} from './run-query-input';
 
 /**
  * Query ids become execution names (`<queryId>` or `<queryId>__r<N>`, at most 80 characters), Athena
@@ -12,17 +16,81 @@ export const MAX_QUERY_BYTES = 262_144;
 export const QUERY_ID_PATTERN = '^[A-Za-z0-9](?:_?[A-Za-z0-9-])*$';
 export const MAX_QUERY_ID_LENGTH = 64;
 
-/** The body of `POST /workgroups/{workgroup}/queries` and `POST /athena/query`. */
-export const submissionBodySchema = z
+/**
+ * Bytes of one run's input that are not the body's: the largest query id, class name, Athena workgroup
+ * name, attempt number and place in line the config allows, and the request token. Counting the
+ * largest keeps the check free of the config, at the cost of a few hundred bytes.
+ */
+const envelopeSource = {
+  queryId: 'q'.repeat(MAX_QUERY_ID_LENGTH),
+  workgroup: 'c'.repeat(32),
+  query: '',
+  database: '',
+  catalog: '',
+};
+const WORST_ATTEMPT = 101; // redrive.maxRedrives is at most 100
+const WORST_WORKGROUP = 'w'.repeat(128);
+const WORST_PLACE = {
+  submittedAt: '2026-01-01T00:00:00.000Z',
+  waitUntil: '2026-01-01T00:00:00.000Z',
+  queueWaitSeconds: 1440 * 60, // maxQueueWaitMinutes is at most 1440
+};
+
+/** Bytes a body takes in the input of one run of the state machine, at the largest envelope. */
+export function runInputBytes(body: {
+  readonly query: string;
+  readonly database?: string;
+  readonly catalog?: string;
+  readonly executionParameters?: readonly string[];
+}): number {
+  const input = buildRunQueryInput(
+    {
+      ...envelopeSource,
+      query: body.query,
+      database: body.database ?? DEFAULT_DATABASE,
+      catalog: body.catalog ?? DEFAULT_CATALOG,
+      ...(body.executionParameters ? { executionParameters: body.executionParameters } : {}),
+    },
+    WORST_ATTEMPT,
+    WORST_WORKGROUP,
+    WORST_PLACE,
+  );
+  return Buffer.byteLength(JSON.stringify(input), 'utf8');
+}
+
+/**
+ * The longest query athena-wlm runs, in bytes: Athena takes 262,144, but the query travels inside
+ * Step Functions' input, which is limited to 262,144 bytes too, with the rest of the run around it.
+ * This is that limit less the envelope, for a query with the default database and catalog, no
+ * parameters and nothing JSON must escape (each newline, tab, `"` and `\` takes two bytes there).
+ */
+export const MAX_QUERY_BYTES = MAX_EXECUTION_INPUT_BYTES - runInputBytes({ query: '' });
+
+/**
+ * The query holds something besides whitespace and comments (`-- ...`, `/* ... *\/`): it skips those at
+ * the start and needs one more character that does not open a comment. Each alternative starts with a
+ * different character, so it never backtracks; it is also API Gateway's model pattern (Java regex).
+ */
+export const STATEMENT_PATTERN =
+  '^(?:[\\s\\u00a0\\ufeff]|--[^\\n]*(?:\\n|$)|\\/\\*(?:[^*]|\\*+[^*/])*\\*+\\/)*(?:[^\\s\\u00a0\\ufeff/-]|\\/(?!\\*)|-(?!-))';
+/** No NUL character: Athena and DuckDB end or refuse the string there. */
+export const NO_NUL_PATTERN = '^[^\\u0000]*$';
+
+/**
+ * The body of `POST /workgroups/{workgroup}/queries` and `POST /athena/query` as JSON schema can say it:
+ * API Gateway's model (generated from this) and the starter's check of a queued message.
+ */
+export const submissionBodyShape = z
   .object({
     query: z
       .string()
       .min(1)
       .max(MAX_QUERY_BYTES)
-      .refine((q) => Buffer.byteLength(q, 'utf8') <= MAX_QUERY_BYTES, {
-        message: `query is longer than Athena's limit of ${MAX_QUERY_BYTES} bytes`,
-      })
-      .describe('The SQL to run.'),
+      .regex(new RegExp(STATEMENT_PATTERN), 'is only whitespace or comments; send a SQL statement')
+      .regex(new RegExp(NO_NUL_PATTERN), 'contains a NUL character (\\u0000); remove it')
+      .describe(
+        `The SQL to run: up to ${MAX_QUERY_BYTES} bytes (with the default database and no parameters, counting two bytes for each newline, tab, quote or backslash).`,
+      ),
     queryId: z
       .string()
       .max(MAX_QUERY_ID_LENGTH)
@@ -32,7 +100,7 @@ export const submissionBodySchema = z
       )
       .optional()
       .describe(
-        'Your id for the query; a retried POST with the same id never runs it twice. Generated when absent.',
+        'Your id for the query; a retried POST with the same id and SQL never runs it twice, the same id with other SQL is refused. Generated when absent.',
       ),
     database: z
       .string()
@@ -50,6 +118,30 @@ export const submissionBodySchema = z
       .describe('Values for the ? placeholders of a parameterized query, in order.'),
   })
   .strict();
+
+/**
+ * The body as the API accepts it: the shape, and what JSON schema cannot say. The query must be text
+ * (no lone UTF-16 surrogate, which no UTF-8 byte string spells) and must fit, with its parameters, in
+ * the input of the run that will carry it to Athena.
+ */
+export const submissionBodySchema = submissionBodyShape.superRefine((body, ctx) => {
+  if (!body.query.isWellFormed()) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['query'],
+      message: 'is not valid Unicode text (it has a lone surrogate such as \\ud800); send it as UTF-8 text',
+    });
+    return;
+  }
+  const bytes = runInputBytes(body);
+  if (bytes > MAX_EXECUTION_INPUT_BYTES) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['query'],
+      message: `is ${bytes - MAX_EXECUTION_INPUT_BYTES} bytes too long: with its database, catalog and parameters it takes ${bytes} bytes of the ${MAX_EXECUTION_INPUT_BYTES} bytes Step Functions allows one run's input (there newlines, tabs, quotes and backslashes take two bytes each); shorten it`,
+    });
+  }
+});
 
 export type SubmissionBody = z.infer<typeof submissionBodySchema>;
 
@@ -73,7 +165,7 @@ export const queryMessageSchema = z
     submittedAt: z.number().int().nonnegative().optional(),
     /** Caller identity (IAM user or role ARN on AWS). */
     submittedBy: z.string().max(2048).optional(),
-    body: submissionBodySchema.optional(),
+    body: submissionBodyShape.optional(),
   })
   .refine((m) => m.body === undefined || m.submittedAt !== undefined, {
     message: 'a message with a body needs submittedAt',
@@ -85,7 +177,7 @@ export type QueryMessageInput = z.input<typeof queryMessageSchema>;
 
 /** JSON schema (draft-04, as API Gateway models want) of the submission body, from the one zod source. */
 export function submissionBodyJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(submissionBodySchema, { target: 'draft-4', io: 'input' }) as Record<
+  const schema = z.toJSONSchema(submissionBodyShape, { target: 'draft-4', io: 'input' }) as Record<
     string,
     unknown
   >;

@@ -81,6 +81,11 @@ export const workloadClassSchema = z
     directAthenaAccess: z.boolean().default(false),
     /** IAM principal ARNs allowed to submit to this class (they get its managed policy). */
     submitterArns: z.array(z.string().startsWith('arn:')).default([]),
+    /**
+     * Let the class's members (its submitterArns, any session of those roles) read and cancel each
+     * other's queries in this class; otherwise only the submitter and the admins may.
+     */
+    shareWithinClass: z.boolean().default(false),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -181,6 +186,11 @@ export const wlmConfigSchema = z
     glueDatabases: z.array(z.string().min(1)).default(['default']),
     /** Email addresses told about account-wide trouble (quota, failed queue, slot leaks). */
     adminEmails: z.array(z.email()).default([]),
+    /**
+     * IAM principal ARNs (a role covers all its sessions) that may read and cancel every query, and the
+     * only ones that may read queries recorded without a submitter.
+     */
+    adminArns: z.array(z.string().startsWith('arn:')).default([]),
     /** Days Athena results are kept in the results bucket. */
     resultsRetentionDays: z.number().int().min(1).default(30),
     /** The local runtime's engine (DuckDB standing in for Athena); not used on AWS. */

@@ -2,7 +2,8 @@
  * Query executions, persisted in SQLite (WAL) under dataDir: what Athena keeps server-side, so that
  * ids, ClientRequestTokens, states and statistics outlive the process.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteFile } from '../sqlite-file';
 import type { AthenaErrorShape } from './errors';
 import type { AthenaColumnInfo } from './result-format';
 import type { StatementType } from './statements';
@@ -51,11 +52,11 @@ export class ExecutionStore {
   private readonly db: Database.Database;
 
   constructor(path: string) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(`
+    this.db = openSqliteFile(path, (db) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      db.exec(`
       CREATE TABLE IF NOT EXISTS executions (
         id TEXT PRIMARY KEY,
         client_request_token TEXT UNIQUE,
@@ -65,6 +66,7 @@ export class ExecutionStore {
       );
       CREATE INDEX IF NOT EXISTS executions_state ON executions (state);
     `);
+    });
   }
 
   insert(record: ExecutionRecord): void {

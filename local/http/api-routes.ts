@@ -1,4 +1,5 @@
-import { acceptSubmission } from '../../functions/core/intake';
+import type { Caller } from '../../functions/core/access';
+import { submitQuery } from '../../functions/core/intake';
 import type {
   Clock,
   DispatchStore,
@@ -6,6 +7,7 @@ import type {
   Ledger,
   LedgerQueries,
   QueryResultsReader,
+  SubmissionStore,
 } from '../../functions/core/ports';
 import {
   cancelQueryApi,
@@ -14,9 +16,9 @@ import {
   listQueriesApi,
   listWorkgroupsApi,
 } from '../../functions/core/query-api';
-import type { QueryMessageInput } from '../../functions/core/submission';
 import type { Wake } from '../../functions/core/wake-event';
 import type { WlmConfig } from '../../lib/config';
+import { asCaller } from './local-caller';
 import type { RouteRequest, RouteResponse, Router } from './router';
 
 /** What the local API needs: the same ports the Lambda handlers use on AWS. */
@@ -29,56 +31,69 @@ export interface ApiDeps {
   readonly wake: Wake;
   readonly executions: ExecutionControl;
   readonly results: QueryResultsReader;
-  /** Puts a new submission on the `queries` queue. */
-  readonly enqueue: (message: QueryMessageInput) => Promise<void>;
+  /** Records a new submission and puts it on the `queries` queue, as one step. */
+  readonly submissions: SubmissionStore;
   /** The API's own base URL, for statusUrl. */
   readonly baseUrl: () => string;
   /** The live quota, when the config reads it from Service Quotas (the one the local Athena enforces). */
   readonly liveQuota?: () => Promise<number>;
 }
 
-/** Who the caller is: the local API has no IAM, so it records where the request came from. */
-export const localCaller = (request: RouteRequest) => `local:${request.remoteAddress}`;
-
 /** The API routes, answered by the same core functions as the Lambda handlers on AWS. */
 export function addApiRoutes(router: Router, deps: ApiDeps): Router {
-  const submit = async (workgroup: string, request: RouteRequest): Promise<RouteResponse> => {
-    const accepted = acceptSubmission(workgroup, request.body ?? {}, {
-      requestId: request.requestId,
-      submittedBy: localCaller(request),
-      now: deps.clock(),
-      baseUrl: deps.baseUrl(),
-    });
-    if ('errors' in accepted) return { statusCode: 400, body: accepted };
-    await deps.enqueue(accepted.message);
-    return { statusCode: 202, body: { queryId: accepted.queryId, statusUrl: accepted.statusUrl } };
-  };
+  const submit = (workgroup: string, request: RouteRequest, caller: Caller): Promise<RouteResponse> =>
+    submitQuery(
+      workgroup,
+      request.body ?? {},
+      { requestId: request.requestId, caller, now: deps.clock(), baseUrl: deps.baseUrl() },
+      deps.submissions,
+    );
   const classNames = Object.keys(deps.config.classes);
 
   return router
-    .add('POST', '/athena/query', (request) => submit(deps.config.defaultClass, request))
-    .add('POST', '/workgroups/{workgroup}/queries', (request) => {
-      const { workgroup } = request.params;
-      if (!classNames.includes(workgroup)) {
-        return {
-          statusCode: 404,
-          body: {
-            message: `Unknown workgroup '${workgroup}'. Submit to one of: ${classNames.join(', ')}.`,
-            workgroups: classNames,
-          },
-        };
-      }
-      return submit(workgroup, request);
-    })
+    .add(
+      'POST',
+      '/athena/query',
+      asCaller((request, caller) => submit(deps.config.defaultClass, request, caller)),
+    )
+    .add(
+      'POST',
+      '/workgroups/{workgroup}/queries',
+      asCaller((request, caller) => {
+        const { workgroup } = request.params;
+        if (!classNames.includes(workgroup)) {
+          return {
+            statusCode: 404,
+            body: {
+              message: `Unknown workgroup '${workgroup}'. Submit to one of: ${classNames.join(', ')}.`,
+              workgroups: classNames,
+            },
+          };
+        }
+        return submit(workgroup, request, caller);
+      }),
+    )
     .add('GET', '/workgroups', () => listWorkgroupsApi(deps))
-    .add('GET', '/queries', (request) => listQueriesApi(request.query, deps))
-    .add('GET', '/queries/{queryId}', (request) =>
-      getQueryApi(request.params.queryId, { ...deps, line: deps.slots }),
+    .add(
+      'GET',
+      '/queries',
+      asCaller((request, caller) => listQueriesApi(request.query, caller, deps)),
     )
-    .add('GET', '/queries/{queryId}/results', (request) =>
-      getResultsApi(request.params.queryId, request.query, deps),
+    .add(
+      'GET',
+      '/queries/{queryId}',
+      asCaller((request, caller) =>
+        getQueryApi(request.params.queryId, caller, { ...deps, line: deps.slots }),
+      ),
     )
-    .add('DELETE', '/queries/{queryId}', (request) =>
-      cancelQueryApi(request.params.queryId, localCaller(request), deps),
+    .add(
+      'GET',
+      '/queries/{queryId}/results',
+      asCaller((request, caller) => getResultsApi(request.params.queryId, request.query, caller, deps)),
+    )
+    .add(
+      'DELETE',
+      '/queries/{queryId}',
+      asCaller((request, caller) => cancelQueryApi(request.params.queryId, caller, deps)),
     );
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import { openSqliteFile } from '../sqlite-file';
 
 /** A better-sqlite3 connection. */
 export type Database = BetterSqlite3.Database;
@@ -105,18 +106,13 @@ export const MIGRATIONS: readonly string[] = [
 /** Opens (creating if needed) `<dataDir>/athena-wlm.db` in WAL mode and brings its schema up to date. */
 export function openDatabase(dataDir: string, options: DatabaseOptions = {}): Database {
   mkdirSync(dataDir, { recursive: true });
-  const db = new BetterSqlite3(join(dataDir, DATABASE_FILE));
-  try {
+  return openSqliteFile(join(dataDir, DATABASE_FILE), (db) => {
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     migrate(db);
-    return db;
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+  });
 }
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */

@@ -61,6 +61,11 @@ export class LocalLedger implements Ledger, LedgerQueries {
   }
 
   async create(record: QueryRecord): Promise<{ readonly created: boolean; readonly record: QueryRecord }> {
+    return this.createSync(record);
+  }
+
+  /** `create` for callers inside a SQLite transaction. */
+  createSync(record: QueryRecord): { readonly created: boolean; readonly record: QueryRecord } {
     try {
       this.dynamodb.putItemSync({
         TableName: this.tableName,
@@ -105,9 +110,26 @@ export class LocalLedger implements Ledger, LedgerQueries {
       filter.workgroup ?? null,
       filter.status ?? null,
       filter.userId ?? null,
+      ...(filter.visibleTo ? [filter.visibleTo] : []),
     ]);
     const where = ['table_name = ?'];
     const args: (string | number)[] = [this.tableName];
+    if (filter.visibleTo) {
+      // Its own queries, and those with a submitter in the classes it shares.
+      const { submittedBy, sharedWorkgroups } = filter.visibleTo;
+      const submitter = "json_extract(doc, '$.submittedBy')";
+      const visible = [
+        ...(submittedBy !== undefined ? [`${submitter} = ?`] : []),
+        ...(sharedWorkgroups.length > 0
+          ? [
+              `(json_extract(doc, '$.workgroup') IN (${sharedWorkgroups.map(() => '?').join(', ')}) AND coalesce(${submitter}, '') <> '')`,
+            ]
+          : []),
+      ];
+      where.push(visible.length > 0 ? `(${visible.join(' OR ')})` : '0');
+      if (submittedBy !== undefined) args.push(submittedBy);
+      args.push(...sharedWorkgroups);
+    }
     for (const [field, value] of [
       ['workgroup', filter.workgroup],
       ['status', filter.status],

@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@a
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/list-queries';
-import { apiEvent, queryRecord } from './support/events';
+import { apiEvent, CALLER_ARN, queryRecord } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -32,8 +32,9 @@ describe('list-queries handler', () => {
     expect(input).toMatchObject({
       IndexName: 'byWorkgroup',
       ScanIndexForward: false,
-      FilterExpression: '#status = :status',
+      FilterExpression: '#status = :status AND #submittedBy = :submittedBy AND #submittedBy <> :noSubmitter',
     });
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':submittedBy': CALLER_ARN });
   });
 
   it('without a workgroup, reads each class partition (never a scan)', async () => {

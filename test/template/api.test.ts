@@ -1,4 +1,9 @@
-import { MAX_QUERY_BYTES, QUERY_ID_PATTERN } from '../../functions/core/submission';
+import {
+  MAX_QUERY_BYTES,
+  NO_NUL_PATTERN,
+  QUERY_ID_PATTERN,
+  STATEMENT_PATTERN,
+} from '../../functions/core/submission';
 import { ACCEPTED_RESPONSE_TEMPLATE } from '../../lib/query-api';
 import {
   actionsOf,
@@ -52,7 +57,7 @@ describe('query API', () => {
     }
   });
 
-  it('models the submission body: query up to 262144 characters, queryId by pattern, nothing else', () => {
+  it('models the submission body: query up to MAX_QUERY_BYTES characters and a statement, queryId by pattern, nothing else', () => {
     const model = propertiesOf(synthesized.template, 'AWS::ApiGateway::Model', 'Submission');
     const schema = model.Schema as Json & { properties: Record<string, Json> };
     expect(schema.$schema).toBe('http://json-schema.org/draft-04/schema#');
@@ -62,6 +67,7 @@ describe('query API', () => {
       type: 'string',
       minLength: 1,
       maxLength: MAX_QUERY_BYTES,
+      allOf: [{ pattern: STATEMENT_PATTERN }, { pattern: NO_NUL_PATTERN }],
     });
     expect(schema.properties.queryId).toMatchObject({ type: 'string', pattern: QUERY_ID_PATTERN });
     expect(Object.keys(schema.properties).sort()).toEqual(

@@ -33,6 +33,18 @@ function setup(status: QueryStatus, overrides: Partial<QueryRecord> = {}) {
 }
 
 describe('cancelQuery', () => {
+  it('treats a query the caller may not cancel as not found, and changes nothing', async () => {
+    const { ledger, wake, stopped, deps } = setup('RUNNING');
+    const before = ledger.records.get('q1');
+
+    const outcome = await cancelQuery('q1', 'mallory', deps, () => false);
+
+    expect(outcome).toEqual({ kind: 'not-found' });
+    expect(ledger.records.get('q1')).toEqual(before);
+    expect(wake.events).toEqual([]);
+    expect(stopped).toEqual([]);
+  });
+
   it.each(['QUEUED', 'WAITING_FOR_SLOT', 'DEFERRED'] as const)(
     'cancels a %s query in the ledger with who and when, and takes it out of its line',
     async (status) => {

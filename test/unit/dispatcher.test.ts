@@ -140,7 +140,16 @@ describe('runDispatcher', () => {
       reason: 'adhoc is at its cap of 1 running query',
       executionArn: arn('a3'),
     });
-    const view = await getQueryApi('a3', { ledger: deps.ledger, clock: deps.clock, line: deps.store });
+    const view = await getQueryApi(
+      'a3',
+      { principal: 'admin', admin: true },
+      {
+        config: deps.config,
+        ledger: deps.ledger,
+        clock: deps.clock,
+        line: deps.store,
+      },
+    );
     expect(view.body).toMatchObject({
       reason: 'adhoc is at its cap of 1 running query; 1 query ahead of this one',
       queriesAhead: 1,

@@ -191,6 +191,7 @@ describe('documented responses match what the API answers', () => {
     }),
   };
   const slots = new InMemoryDispatchStore();
+  const ADMIN = { principal: 'tester', admin: true };
   const deps = {
     config,
     clock,
@@ -204,53 +205,63 @@ describe('documented responses match what the API answers', () => {
   const strictly = (schema: z.ZodObject, body: unknown) => schema.strict().parse(body);
 
   it('GET /queries/{queryId}: the view, and 404 with a message', async () => {
-    const ok = await getQueryApi('q-ok', deps);
+    const ok = await getQueryApi('q-ok', ADMIN, deps);
     expect(ok.statusCode).toBe(200);
     expect(strictly(queryViewSchema, ok.body)).toEqual(ok.body);
-    const failedView = await getQueryApi('q-fail', deps);
+    const failedView = await getQueryApi('q-fail', ADMIN, deps);
     expect(strictly(queryViewSchema, failedView.body)).toEqual(failedView.body);
-    const missing = await getQueryApi('nope', deps);
+    const missing = await getQueryApi('nope', ADMIN, deps);
     expect(missing.statusCode).toBe(404);
     errorSchema.parse(missing.body);
-    const bad = await getQueryApi('bad id', deps);
+    const bad = await getQueryApi('bad id', ADMIN, deps);
     expect(bad.statusCode).toBe(400);
     errorSchema.parse(bad.body);
   });
 
   it('GET /queries/{queryId}/results: a page, 409 when not SUCCEEDED, 400 past the documented maximum', async () => {
-    const ok = await getResultsApi('q-ok', { maxResults: '1000' }, deps);
+    const ok = await getResultsApi('q-ok', { maxResults: '1000' }, ADMIN, deps);
     expect(ok.statusCode).toBe(200);
     expect(strictly(resultsPageSchema, ok.body)).toEqual(ok.body);
-    const conflict = await getResultsApi('q-run', {}, deps);
+    const conflict = await getResultsApi('q-run', {}, ADMIN, deps);
     expect(conflict.statusCode).toBe(409);
     expect(errorSchema.parse(conflict.body)).toMatchObject({ status: 'RUNNING' });
     const doc = document();
     const max = doc.paths['/queries/{queryId}/results'].get.parameters?.find((p) => p.name === 'maxResults')
       ?.schema as { maximum: number };
-    expect((await getResultsApi('q-ok', { maxResults: String(max.maximum + 1) }, deps)).statusCode).toBe(400);
+    expect(
+      (await getResultsApi('q-ok', { maxResults: String(max.maximum + 1) }, ADMIN, deps)).statusCode,
+    ).toBe(400);
   });
 
   it('DELETE /queries/{queryId}: the cancelled view, 409 once finished', async () => {
-    const cancelled = await cancelQueryApi('q-run', 'tester', {
-      ...deps,
-      executions: { stop: async () => undefined },
-    });
+    const cancelled = await cancelQueryApi(
+      'q-run',
+      { principal: 'tester', admin: true },
+      {
+        ...deps,
+        executions: { stop: async () => undefined },
+      },
+    );
     expect(cancelled.statusCode).toBe(200);
     expect(strictly(cancelledQuerySchema, cancelled.body)).toEqual(cancelled.body);
-    const again = await cancelQueryApi('q-run', 'tester', {
-      ...deps,
-      executions: { stop: async () => undefined },
-    });
+    const again = await cancelQueryApi(
+      'q-run',
+      { principal: 'tester', admin: true },
+      {
+        ...deps,
+        executions: { stop: async () => undefined },
+      },
+    );
     expect(again.statusCode).toBe(409);
     errorSchema.parse(again.body);
   });
 
   it('GET /queries and GET /workgroups', async () => {
-    const list = await listQueriesApi({ limit: '2' }, deps);
+    const list = await listQueriesApi({ limit: '2' }, ADMIN, deps);
     expect(list.statusCode).toBe(200);
     const page = strictly(queryListSchema, list.body);
     expect(page.items).toHaveLength(2);
-    const badLimit = await listQueriesApi({ limit: '101' }, deps);
+    const badLimit = await listQueriesApi({ limit: '101' }, ADMIN, deps);
     expect(badLimit.statusCode).toBe(400);
     const workgroups = await listWorkgroupsApi(deps);
     expect(strictly(workgroupsSchema, workgroups.body)).toEqual(workgroups.body);

@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG, parseConfig } from '../../lib/config';
 import { InMemoryDispatchStore, InMemoryLedger } from '../support/in-memory';
 
 const NOW = new Date('2026-01-01T12:00:00.000Z');
+const ADMIN = { principal: 'admin', admin: true };
 const succeeded: QueryRecord = {
   queryId: 'q1',
   workgroup: 'fast',
@@ -23,18 +24,15 @@ describe('getResultsApi', () => {
   it('answers 410 when the results expired', async () => {
     const ledger = new InMemoryLedger();
     ledger.records.set('q1', succeeded);
-    const response = await getResultsApi(
-      'q1',
-      {},
-      {
-        ledger,
-        results: {
-          page: async () => {
-            throw new ResultsUnavailableError('The results of query q1 are no longer available.');
-          },
+    const response = await getResultsApi('q1', {}, ADMIN, {
+      config: parseConfig(DEFAULT_CONFIG),
+      ledger,
+      results: {
+        page: async () => {
+          throw new ResultsUnavailableError('The results of query q1 are no longer available.');
         },
       },
-    );
+    });
     expect(response).toEqual({
       statusCode: 410,
       body: {
@@ -48,7 +46,11 @@ describe('getResultsApi', () => {
   it('answers 409 saying there are no results for a FAILED query, with its reason', async () => {
     const ledger = new InMemoryLedger();
     ledger.records.set('q1', { ...succeeded, status: 'FAILED', reason: 'SYNTAX_ERROR: line 1:8' });
-    const response = await getResultsApi('q1', {}, { ledger, results: { page: jest.fn() } });
+    const response = await getResultsApi('q1', {}, ADMIN, {
+      config: parseConfig(DEFAULT_CONFIG),
+      ledger,
+      results: { page: jest.fn() },
+    });
     expect(response.statusCode).toBe(409);
     expect(response.body).toMatchObject({ status: 'FAILED', reason: 'SYNTAX_ERROR: line 1:8' });
     expect((response.body as { message: string }).message).toContain('It has no results');

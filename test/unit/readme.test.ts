@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAX_QUERY_BYTES } from '../../functions/core/submission';
 import { parseConfig, workloadClassSchema } from '../../lib/config';
 
 const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
@@ -15,6 +16,10 @@ describe('README', () => {
   it('documents every config key of a workload class', () => {
     const classKeys = Object.keys(workloadClassSchema.shape);
     for (const key of classKeys) expect(readme).toContain(`classes.<name>.${key}`);
+  });
+
+  it('states the longest query the API accepts as the schema computes it', () => {
+    expect(readme).toContain(`up to\n${MAX_QUERY_BYTES.toLocaleString('en-US')} bytes`);
   });
 
   it('gives the two quick-start commands', () => {

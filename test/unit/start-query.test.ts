@@ -129,6 +129,21 @@ describe('startQuery', () => {
     expect(deps.executions.started).toHaveLength(1);
   });
 
+  it('refuses a reused queryId from another submitter even with the same SQL (on AWS the edge cannot)', async () => {
+    const deps = setup();
+    await startQuery(submission('q1'), 1, deps);
+
+    const outcome = await startQuery(
+      submission('q1', { submittedBy: 'arn:aws:iam::123456789012:user/mallory' }),
+      1,
+      deps,
+    );
+
+    expect(outcome).toMatchObject({ kind: 'parked', queryId: 'q1' });
+    expect(deps.ledger.records.get('q1')?.submittedBy).toBe('arn:aws:iam::123456789012:role/etl');
+    expect(deps.executions.started).toHaveLength(1);
+  });
+
   it('starts the execution of a query whose class is full: it waits in its line, nothing polls', async () => {
     const deps = setup();
     await startQuery(submission('a1', { workgroup: 'adhoc' }), 1, deps);
@@ -244,7 +259,8 @@ describe('startQuery', () => {
 
   it('fails a query too long to pass through Step Functions instead of retrying it', async () => {
     const deps = setup();
-    const query = `SELECT '${'x'.repeat(262_000)}'`;
+    // Within the API's length check, but twice as long once its newlines are JSON-escaped.
+    const query = `SELECT '${'\n'.repeat(200_000)}'`;
 
     const outcome = await startQuery(submission('big', { body: { query } }), 1, deps);
 

@@ -1,7 +1,11 @@
 import { clientRequestToken, executionName, parseExecutionName } from '../../functions/core/execution-naming';
+import { MAX_EXECUTION_INPUT_BYTES } from '../../functions/core/run-query-input';
 import {
   MAX_QUERY_BYTES,
+  NO_NUL_PATTERN,
   QUERY_ID_PATTERN,
+  runInputBytes,
+  STATEMENT_PATTERN,
   submissionBodyJsonSchema,
   submissionBodySchema,
 } from '../../functions/core/submission';
@@ -27,10 +31,70 @@ describe('submission body', () => {
     expect(paths).toEqual(expect.arrayContaining(['query', 'queryId', 'extra']));
   });
 
-  it("refuses a query longer than Athena's limit in bytes, not characters", () => {
-    const multiByte = 'é'.repeat(MAX_QUERY_BYTES / 2 + 1);
+  it('refuses a query longer than the documented maximum in bytes, not characters', () => {
+    const multiByte = 'é'.repeat(Math.ceil(MAX_QUERY_BYTES / 2) + 1);
     expect(multiByte.length).toBeLessThan(MAX_QUERY_BYTES);
     expect(submissionBodySchema.safeParse({ query: multiByte }).success).toBe(false);
+  });
+
+  it('accepts a query of exactly the documented maximum, which fits the run input to the byte', () => {
+    const longest = 'x'.repeat(MAX_QUERY_BYTES);
+    expect(submissionBodySchema.safeParse({ query: longest }).success).toBe(true);
+    expect(runInputBytes({ query: longest })).toBe(MAX_EXECUTION_INPUT_BYTES);
+    expect(submissionBodySchema.safeParse({ query: `${longest}x` }).success).toBe(false);
+  });
+
+  it('counts the database, catalog and parameters against the run input', () => {
+    const query = 'x'.repeat(MAX_QUERY_BYTES - 100);
+    expect(submissionBodySchema.safeParse({ query }).success).toBe(true);
+    const result = submissionBodySchema.safeParse({ query, executionParameters: ['p'.repeat(200)] });
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({ path: ['query'], message: expect.stringMatching(/^is \d+ bytes too long/) }),
+    ]);
+  });
+
+  it.each([
+    ['whitespace', ' \t\r\n\u00a0'],
+    ['a line comment', '-- SELECT 1'],
+    ['comments and whitespace', '/* a */ -- b\n  /** c **/\n'],
+    ['an unterminated block comment', '/* SELECT 1'],
+  ])('refuses a query that is only %s, naming the field', (_what, query) => {
+    const result = submissionBodySchema.safeParse({ query });
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['query'],
+        message: expect.stringMatching(/only whitespace or comments/),
+      }),
+    ]);
+  });
+
+  it.each([
+    'SELECT 1',
+    '-- why\nSELECT 1',
+    '/* why */SELECT 1',
+    "SELECT '--' AS dashes",
+    'WITH a AS (SELECT 1) SELECT * FROM a',
+    '/*/ */ SELECT 1',
+  ])('accepts %j as a statement', (query) => {
+    expect(submissionBodySchema.safeParse({ query }).success).toBe(true);
+  });
+
+  it('checks a comment-only query of 200 KB in linear time (no backtracking)', () => {
+    const started = process.hrtime.bigint();
+    expect(new RegExp(STATEMENT_PATTERN).test('/**/ /* * */ -- x\n'.repeat(10_000))).toBe(false);
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(1000);
+  });
+
+  it('refuses a NUL character and a lone surrogate, naming the field', () => {
+    for (const [query, problem] of [
+      ['SELECT 1\u0000', /NUL/],
+      ['SELECT \udc00', /not valid Unicode/],
+    ] as const) {
+      const result = submissionBodySchema.safeParse({ query });
+      expect(result.error?.issues).toEqual([
+        expect.objectContaining({ path: ['query'], message: expect.stringMatching(problem) }),
+      ]);
+    }
   });
 
   it('gives API Gateway a draft-04 JSON schema from the same source', () => {
@@ -40,7 +104,12 @@ describe('submission body', () => {
       required: ['query'],
       additionalProperties: false,
       properties: {
-        query: { type: 'string', minLength: 1, maxLength: MAX_QUERY_BYTES },
+        query: {
+          type: 'string',
+          minLength: 1,
+          maxLength: MAX_QUERY_BYTES,
+          allOf: [{ pattern: STATEMENT_PATTERN }, { pattern: NO_NUL_PATTERN }],
+        },
         queryId: { type: 'string', pattern: QUERY_ID_PATTERN },
       },
     });

@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { Caller } from '../../core/access';
 import type { ApiResponse, QueryParams } from '../../core/query-api';
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
@@ -13,10 +14,13 @@ export function toProxyResult(response: ApiResponse): APIGatewayProxyResult {
   };
 }
 
-/** The IAM principal that signed the request (IAM auth puts it in the request context). */
-export function callerOf(event: APIGatewayProxyEvent): string {
-  const identity = event.requestContext?.identity;
-  return identity?.userArn ?? identity?.caller ?? identity?.user ?? 'unknown caller';
+/**
+ * The IAM principal that signed the request: IAM auth puts its ARN in the request context's
+ * `identity.userArn`, the same value the submission mapping template records as `submittedBy`.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html#context-variable-reference
+ */
+export function callerOf(event: APIGatewayProxyEvent): Caller {
+  return { principal: event.requestContext?.identity?.userArn ?? '' };
 }
 
 /** The request's query-string values. */

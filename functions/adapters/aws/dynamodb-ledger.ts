@@ -145,6 +145,7 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
       filter.workgroup ?? null,
       filter.status ?? null,
       filter.userId ?? null,
+      ...(filter.visibleTo ? [filter.visibleTo] : []),
     ]);
     const token = filter.nextToken ? decodeToken(filter.nextToken, fingerprint) : undefined;
     const parts: Partition[] = names.map((name) => {
@@ -152,7 +153,8 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
       const cursor = saved ? saved : undefined;
       return { name, cursor, next: cursor, buffer: [], done: saved === 0 };
     });
-    const filtered = filter.status !== undefined || filter.userId !== undefined;
+    const filtered =
+      filter.status !== undefined || filter.userId !== undefined || filter.visibleTo !== undefined;
     const pageSize = filtered ? 200 : filter.limit;
     const items: QueryRecord[] = [];
     let calls = 0;
@@ -239,6 +241,21 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
       names['#userId'] = 'userId';
       values[':userId'] = filter.userId;
       conditions.push('#userId = :userId');
+    }
+    const visible = filter.visibleTo;
+    if (visible) {
+      // A class the caller shares shows every query that has a submitter; any other only the caller's own.
+      // `submittedBy` is "" when the mapping template had no userArn: such a record is an admin's alone
+      // (empty strings are valid non-key values and expression values since 2020:
+      // https://aws.amazon.com/about-aws/whats-new/2020/05/amazon-dynamodb-now-supports-empty-values-for-non-key-string-and-binary-attributes-in-dynamodb-tables/).
+      names['#submittedBy'] = 'submittedBy';
+      values[':noSubmitter'] = '';
+      if (visible.sharedWorkgroups.includes(part.name)) {
+        conditions.push('attribute_exists(#submittedBy) AND #submittedBy <> :noSubmitter');
+      } else {
+        values[':submittedBy'] = visible.submittedBy ?? '';
+        conditions.push('#submittedBy = :submittedBy AND #submittedBy <> :noSubmitter');
+      }
     }
     const input: QueryCommandInput = {
       TableName: this.props.tableName,

@@ -5,8 +5,22 @@ import { DEFAULT_CONFIG } from '../../../lib/config';
  * Imported first by every handler test: handlers build their loggers at import and read the rest of
  * the environment on their first call, as they do in Lambda.
  */
+/** A role whose sessions are admins (config adminArns). */
+export const ADMIN_ROLE_ARN = 'arn:aws:iam::123456789012:role/ops/wlm-admin';
+/** A role that submits to `fast`, which shares its queries within the class. */
+export const ANALYSTS_ROLE_ARN = 'arn:aws:iam::123456789012:role/analysts';
+
+const config = {
+  ...DEFAULT_CONFIG,
+  adminArns: [ADMIN_ROLE_ARN],
+  classes: {
+    ...DEFAULT_CONFIG.classes,
+    fast: { ...DEFAULT_CONFIG.classes.fast, submitterArns: [ANALYSTS_ROLE_ARN], shareWithinClass: true },
+  },
+};
+
 export const TEST_ENV = {
-  [ENV.config]: JSON.stringify(DEFAULT_CONFIG),
+  [ENV.config]: JSON.stringify(config),
   [ENV.ledgerTable]: 'ledger-table',
   [ENV.dispatchTable]: 'dispatch-table',
   [ENV.wakeQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/athena-wlm-dispatch-wake.fifo',

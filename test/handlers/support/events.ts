@@ -2,6 +2,8 @@ import type { APIGatewayProxyEvent, Context, SQSRecord } from 'aws-lambda';
 import type { QueryRecord } from '../../../functions/core/query-record';
 
 export const CALLER_ARN = 'arn:aws:iam::123456789012:user/alice';
+/** Another IAM user: neither admin nor member of a class. */
+export const OTHER_ARN = 'arn:aws:iam::123456789012:user/mallory';
 
 export const lambdaContext = {
   functionName: 'athena-wlm-test',
@@ -56,6 +58,7 @@ export function apiEvent(
   path: string,
   pathParameters: Record<string, string> | null,
   query: Record<string, string> | null = null,
+  callerArn: string = CALLER_ARN,
 ): APIGatewayProxyEvent {
   return {
     httpMethod: method,
@@ -71,7 +74,7 @@ export function apiEvent(
     stageVariables: null,
     requestContext: {
       requestId: 'api-req-1',
-      identity: { userArn: CALLER_ARN, caller: 'AIDAEXAMPLE' },
+      identity: { userArn: callerArn, caller: 'AIDAEXAMPLE' },
     } as APIGatewayProxyEvent['requestContext'],
   };
 }
@@ -88,6 +91,7 @@ export function queryRecord(queryId: string, overrides: Partial<QueryRecord> = {
     attempts: 0,
     redrives: 0,
     updatedAt: '2026-01-01T12:00:00.000Z',
+    submittedBy: CALLER_ARN,
     ...overrides,
   };
 }

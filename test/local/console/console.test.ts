@@ -417,6 +417,7 @@ async function call(
     path,
     params: matched.params,
     query,
+    headers: {},
     body: undefined,
     requestId: 'test',
     remoteAddress: '127.0.0.1',

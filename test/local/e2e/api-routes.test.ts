@@ -27,7 +27,7 @@ describe('the API routes the server serves', () => {
       wake: never as never,
       executions: never as never,
       results: never as never,
-      enqueue: never,
+      submissions: never as never,
       baseUrl: () => '',
     })
       .list()

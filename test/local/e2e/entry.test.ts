@@ -2,7 +2,7 @@
  * `npm start`'s entry (local/main.ts) as a child process: what a newcomer sees when the config file
  * is broken or the port is taken. It must stop with exit code 1 and a message that says what to do.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { killMain, type MainProcess, removeDir, spawnMain, tempDir } from './support';
@@ -76,6 +76,28 @@ describe('npm start refuses to start', () => {
       expect(result.stderr).toMatch(/config\.classes\.Bad Name: class names are 1 to 32 lowercase letters/);
     });
   });
+
+  it.each([
+    ['the runtime database', ['athena-wlm.db']],
+    ["the local Athena's execution store", ['athena', 'executions.sqlite']],
+  ])(
+    'on a corrupt SQLite file (%s), naming the file and what to do, without a stack trace',
+    async (_what, parts) => {
+      const dataDir = join(dir, `data-corrupt-${parts.join('-')}`);
+      const file = join(dataDir, ...parts);
+      mkdirSync(join(file, '..'), { recursive: true });
+      writeFileSync(file, 'this is not an SQLite database, whatever its name says '.repeat(100));
+
+      const { code, stderr, stdout } = await run(['--data-dir', dataDir, '--port', '0', '--no-sample-data']);
+
+      expect(code).toBe(1);
+      expect(stderr).toContain(`Cannot use ${file}: it is not a readable SQLite database`);
+      expect(stderr).toMatch(/move it aside to start with an empty one/);
+      expect(stderr).not.toMatch(/^\s+at /m);
+      expect(stdout).not.toMatch(/is running at/);
+    },
+    30_000,
+  );
 
   it('on a port in use, before the slow first-start work, telling how to pick another port', async () => {
     const blocker: Server = createServer();

@@ -6,6 +6,7 @@
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { clientRequestToken } from '../../../functions/core/execution-naming';
+import { MAX_QUERY_BYTES } from '../../../functions/core/submission';
 import {
   asMultiset,
   athenaExecutions,
@@ -117,9 +118,39 @@ describe('bad input', () => {
     expect(notJson.contentType).toMatch(/application\/json/);
     expect(notJson.body.message).toMatch(/not valid JSON/);
 
-    const noBody = await http<{ errors: { field: string }[] }>('POST', `${t.url}/athena/query`);
+    const noBody = await http<{ errors: { field: string }[] }>('POST', `${t.url}/athena/query`, undefined, {
+      'content-type': 'application/json',
+    });
     expect(noBody.status).toBe(400);
     expect(noBody.body.errors.map((e) => e.field)).toEqual(['query']);
+
+    for (const [query, problem] of [
+      [' \n\t ', /whitespace or comments/],
+      ['-- SELECT 1', /whitespace or comments/],
+      ['/* SELECT 1 */\n-- and nothing else', /whitespace or comments/],
+      ['SELECT 1\u0000; DROP TABLE x', /NUL/],
+      ['SELECT \ud800', /not valid Unicode/],
+    ] as const) {
+      const refused = await post('/athena/query', { query });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors).toEqual([{ field: 'query', problem: expect.stringMatching(problem) }]);
+    }
+
+    // Bytes that are not UTF-8: refused, not decoded to U+FFFD and run.
+    const notUtf8 = await fetch(`${t.url}/athena/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.concat([
+        Buffer.from('{"query":"SELECT \''),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('\'"}'),
+      ]),
+    });
+    expect(notUtf8.status).toBe(400);
+    expect(await notUtf8.json()).toMatchObject({
+      field: 'body',
+      message: expect.stringMatching(/not valid UTF-8.*offset 19/),
+    });
 
     expect(send).not.toHaveBeenCalled();
     send.mockRestore();
@@ -128,6 +159,53 @@ describe('bad input', () => {
     for (const id of ['bad-missing-query', 'bad-unknown-field', 'bad-too-long']) {
       expect(await getQuery(t.url, id)).toBeUndefined();
     }
+  });
+});
+
+describe('the longest query', () => {
+  it(`runs a query of exactly the documented maximum (${MAX_QUERY_BYTES} bytes) and refuses one byte more at the edge`, async () => {
+    const head = 'SELECT 42 AS answer /*';
+    const tail = '*/';
+    const longest = `${head}${'x'.repeat(MAX_QUERY_BYTES - head.length - tail.length)}${tail}`;
+    expect(Buffer.byteLength(longest)).toBe(MAX_QUERY_BYTES);
+
+    const queryId = await submit(t.url, { query: longest });
+    const view = await waitForEnd(t.url, queryId, 60_000);
+    expect(view.error).toBeUndefined();
+    expect(view.status).toBe('SUCCEEDED');
+    expect((await readAllResults(t.url, queryId)).rows).toEqual([['42']]);
+
+    const over = await http<{ errors: { field: string; problem: string }[] }>(
+      'POST',
+      `${t.url}/athena/query`,
+      {
+        query: `${longest} `,
+      },
+    );
+    expect(over.status).toBe(400);
+    expect(over.body.errors.map((e) => e.field)).toContain('query');
+  });
+
+  it('refuses at the edge a shorter query whose newlines and quotes would not fit the run input', async () => {
+    // Each line is 5 bytes here and 7 once JSON-escaped (the quote and the newline take two).
+    const lines = `SELECT 1\n${'-- "\n'.repeat(Math.floor((MAX_QUERY_BYTES * 0.8) / 5))}`;
+    expect(Buffer.byteLength(lines)).toBeLessThan(MAX_QUERY_BYTES);
+    const send = jest.spyOn(t.runtime.queues.queries, 'send');
+
+    const refused = await http<{ errors: { field: string; problem: string }[] }>(
+      'POST',
+      `${t.url}/athena/query`,
+      {
+        query: lines,
+      },
+    );
+
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([
+      { field: 'query', problem: expect.stringMatching(/bytes too long/) },
+    ]);
+    expect(send).not.toHaveBeenCalled();
+    send.mockRestore();
   });
 });
 
