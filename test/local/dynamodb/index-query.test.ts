@@ -1,6 +1,11 @@
-import { PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import { LocalDocumentClient } from '../../../local/dynamodb/local-document-client';
-import { LocalDynamoDb, MAX_QUERY_PAGE_BYTES } from '../../../local/dynamodb/local-dynamodb';
+import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb';
 import { compileQuery, keyColumnsOf, querySql } from '../../../local/dynamodb/query';
 import { LOCAL_TABLE_SCHEMAS, LOCAL_TABLES } from '../../../local/store/local-names';
 import { tempDatabase } from '../store/temp-db';
@@ -26,8 +31,8 @@ describe('LocalDynamoDb Query on a global secondary index', () => {
 
   const put = (queryId: string, item: Record<string, unknown>) =>
     client.send(new PutCommand({ TableName: TABLE, Item: { queryId, ...item } }));
-  const query = (input: Partial<QueryCommandInput> = {}) =>
-    client.send(
+  const query = async (input: Partial<QueryCommandInput> = {}) =>
+    (await client.send(
       new QueryCommand({
         TableName: TABLE,
         IndexName: 'byClass',
@@ -36,7 +41,7 @@ describe('LocalDynamoDb Query on a global secondary index', () => {
         ExpressionAttributeValues: { ':c': 'fast' },
         ...input,
       }),
-    );
+    )) as Omit<QueryCommandOutput, '$metadata'>;
   const ids = (out: { Items?: Record<string, unknown>[] }) => (out.Items ?? []).map((i) => i.queryId);
 
   it('reads one index partition in sort-key order, either way, leaving out items without the index keys', async () => {
