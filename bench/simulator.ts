@@ -1,6 +1,6 @@
 /**
  * A deterministic discrete-event model of Athena's concurrent-query quota and of three ways to feed it.
- * For `athena-wlm` it runs the shipped code, not a model of it: the starter (`startQuery`), the
+ * For `athena-wlm` it runs the shipped code, not a model of it: the starter (`handleQueryMessage`), the
  * dispatcher (`dispatchInvocation`, the invocation loop the Lambda handler runs), the redrive
  * (`redriveDeferred`), the in-memory dispatch store and ledger, and the throttling retry read from
  * run-query.asl.json, all on a virtual clock. Only Athena, SQS delivery, Lambda and Step Functions
@@ -20,7 +20,7 @@ import type {
 } from '../functions/core/ports';
 import { redriveDeferred } from '../functions/core/redrive';
 import type { RunQueryInput } from '../functions/core/run-query-input';
-import { startQuery } from '../functions/core/start-query';
+import { handleQueryMessage } from '../functions/core/start-query';
 import { StartRate } from '../functions/core/start-rate';
 import type { WakeEvent } from '../functions/core/wake-event';
 import type { WlmConfig } from '../lib/config';
@@ -272,6 +272,10 @@ class SimQueue implements MessageQueue {
   }
 
   async delete(): Promise<void> {
+    this.requests.sqsStandard++;
+  }
+
+  async changeVisibility(): Promise<void> {
     this.requests.sqsStandard++;
   }
 }
@@ -559,7 +563,7 @@ class Simulation {
     });
   }
 
-  /** One starter Lambda invocation: a batch of `queries`, each through the real `startQuery`. */
+  /** One starter Lambda invocation: a batch of `queries`, each through the real `handleQueryMessage`. */
   private async starterInvocation(): Promise<void> {
     this.starterScheduled = false;
     const batch = this.queriesQueue.take(BATCH_SIZE);
@@ -571,14 +575,18 @@ class Simulation {
     this.scheduleStarter(); // more batches may run alongside, up to the event source's concurrency
     for (const message of batch) {
       await this.clock.sleep(LATENCY.awsCall * 2); // the ledger write and StartExecution
-      const outcome = await startQuery(message.body, message.receiveCount, {
+      const result = await handleQueryMessage(message, {
         config: this.options.config,
         ledger: this.dispatcherDeps.ledger,
         executions: { start: (name, input) => this.startExecution(name, input) },
         metrics: NO_METRICS,
         clock: () => this.now(),
+        // The event source deletes the batch (its request is counted above).
+        queries: { delete: async () => {}, changeVisibility: async () => {} },
+        failed: this.failedQueue,
       });
-      if (outcome.kind === 'parked') await this.failedQueue.send(message.body);
+      // Nothing the simulator's starter calls fails: a retry is a defect of the simulation.
+      if (result.kind === 'retry') throw result.error;
     }
     this.starterBatches--;
     if (this.queriesQueue.depth > 0) this.scheduleStarter();
@@ -646,6 +654,7 @@ class Simulation {
     return {
       receive: async () => [],
       delete: async () => {},
+      changeVisibility: async () => {},
       send: async (body) => {
         const { queryId, attempt } = JSON.parse(body) as { queryId: string; attempt: number };
         const query = this.byQueryId.get(queryId);

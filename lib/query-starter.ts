@@ -75,6 +75,8 @@ export class QueryStarter extends Construct {
         [ENV.config]: JSON.stringify(config),
         [ENV.ledgerTable]: props.ledger.ledger.tableName,
         [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
+        // Where a message whose start failed gets its retry backoff (ChangeMessageVisibility).
+        [ENV.queriesQueueUrl]: props.queriesQueue.queueUrl,
         [ENV.failedQueueUrl]: props.failedQueue.queueUrl,
       },
       logRetention: props.logRetention,
