@@ -13,7 +13,7 @@ const cls = (over: Partial<ClassPolicy>): ClassPolicy => ({
   maxSlots: 10,
   weight: 1,
   preemptible: false,
-  timeoutSeconds: 1800,
+  holdSeconds: 1800,
   maxReclaimSeconds: 0,
   ...over,
 });
@@ -32,7 +32,7 @@ describe('planDispatch', () => {
     capacity: 10,
     classes: {
       etl: cls({ guaranteedSlots: 6, maxSlots: 10, weight: 4, maxReclaimSeconds: 300 }),
-      fast: cls({ guaranteedSlots: 1, maxSlots: 4, timeoutSeconds: 300, maxReclaimSeconds: 300 }),
+      fast: cls({ guaranteedSlots: 1, maxSlots: 4, holdSeconds: 300, maxReclaimSeconds: 300 }),
       science: cls({ guaranteedSlots: 0, maxSlots: 8, preemptible: true }),
       adhoc: cls({ maxSlots: 1, preemptible: true }),
     },
@@ -59,8 +59,8 @@ describe('planDispatch', () => {
       capacity: 4,
       classes: {
         etl: cls({ guaranteedSlots: 3, maxReclaimSeconds: 300 }),
-        fast: cls({ timeoutSeconds: 300 }),
-        long: cls({ timeoutSeconds: 3600 }),
+        fast: cls({ holdSeconds: 300 }),
+        long: cls({ holdSeconds: 3600 }),
       },
     };
     const plan = planDispatch(strict, [], { fast: line('fast', 2), long: line('long', 3) });
@@ -133,7 +133,7 @@ describe('planDispatch invariants', () => {
             extra: fc.integer({ min: 0, max: 12 }),
             weight: fc.integer({ min: 1, max: 5 }),
             preemptible: fc.boolean(),
-            timeoutSeconds: fc.constantFrom(60, 300, 1800, 3600),
+            holdSeconds: fc.constantFrom(60, 300, 1800, 3600),
             maxReclaimSeconds: fc.constantFrom(0, 300, 3600),
           }),
         ),
@@ -150,7 +150,7 @@ describe('planDispatch invariants', () => {
           maxSlots: Math.max(1, Math.min(capacity, guaranteedSlots + c.extra)),
           weight: c.weight,
           preemptible: c.preemptible,
-          timeoutSeconds: c.timeoutSeconds,
+          holdSeconds: c.holdSeconds,
           maxReclaimSeconds: c.maxReclaimSeconds,
         };
       });
@@ -226,7 +226,7 @@ describe('planDispatch invariants', () => {
             (l) =>
               l === n ||
               policy.classes[l].guaranteedSlots === 0 ||
-              policy.classes[n].timeoutSeconds <= policy.classes[l].maxReclaimSeconds,
+              policy.classes[n].holdSeconds <= policy.classes[l].maxReclaimSeconds,
           );
         const heldAbove = names
           .filter((n) => !mayBorrow(n))
