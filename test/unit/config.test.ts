@@ -1,4 +1,4 @@
-import { admissionPolicy } from '../../functions/core/admission-policy';
+import { admissionPolicy, TIME_LIMIT_SLACK_SECONDS } from '../../functions/core/admission-policy';
 import { ConfigError, DEFAULT_CONFIG, limitWithBuffer, parseConfig, workgroupNameOf } from '../../lib/config';
 
 function errorOf(input: unknown): ConfigError {
@@ -144,7 +144,7 @@ describe('config', () => {
           maxSlots: 8,
           weight: 1,
           preemptible: false,
-          timeoutSeconds: 1800,
+          holdSeconds: 1800 + TIME_LIMIT_SLACK_SECONDS,
           maxReclaimSeconds: 0,
         },
       },
