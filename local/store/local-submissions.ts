@@ -30,21 +30,27 @@ export class LocalSubmissions implements SubmissionStore {
     record: QueryRecord,
     message: QueryMessageInput,
   ): Promise<{ readonly created: boolean; readonly record: QueryRecord }> {
-    const { db, client, ledger, queries } = this.props;
-    const stored = immediate(db, () => {
-      try {
-        client.sendSync(ledger.createCommand(record));
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-        return {
-          created: false,
-          record: client.sendSync(ledger.getCommand(record.queryId)).Item as QueryRecord,
-        };
-      }
-      queries.send(JSON.stringify(message));
-      return { created: true, record };
-    });
+    const stored = immediate(this.props.db, () => this.store(record, message));
     if (stored.created) this.props.onAdmitted?.();
     return stored;
+  }
+
+  /** The record and its message, for a caller that holds the transaction. */
+  private store(
+    record: QueryRecord,
+    message: QueryMessageInput,
+  ): { readonly created: boolean; readonly record: QueryRecord } {
+    const { client, ledger, queries } = this.props;
+    try {
+      client.sendSync(ledger.createCommand(record));
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      return {
+        created: false,
+        record: client.sendSync(ledger.getCommand(record.queryId)).Item as QueryRecord,
+      };
+    }
+    queries.send(JSON.stringify(message));
+    return { created: true, record };
   }
 }
