@@ -1,4 +1,3 @@
-import '../../local/polyfills';
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandInput,
