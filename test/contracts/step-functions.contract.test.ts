@@ -106,29 +106,46 @@ describe('Step Functions ports', () => {
     return { name, input: runQueryInputFor(record, 1, runtime.config, now) };
   }
 
-  const local = () => ({
-    starter: executionStarterOf(runtime.parts.sfn),
-    control: executionControlOf(runtime.parts.sfn),
-  });
-  const onMockedSfn = () => {
+  interface Subject {
+    readonly starter: ExecutionStarter;
+    /** Ends the execution of `name` (a stop, or what the double is told). */
+    readonly end: (name: string, executionArn: string) => Promise<void>;
+    readonly control?: ExecutionControl;
+  }
+  const local = (): Subject => {
+    const control = executionControlOf(runtime.parts.sfn);
+    return {
+      starter: executionStarterOf(runtime.parts.sfn),
+      control,
+      end: (_name, arn) => control.stop(arn, 'the test is over'),
+    };
+  };
+  const onMockedSfn = (): Subject => {
     const client = serveSfn(runtime.parts.sfn, runtime.parts.tokens);
+    const control = new SfnExecutionControl(client);
     return {
       starter: new SfnExecutionStarter(client, RUN_QUERY_STATE_MACHINE_ARN),
-      control: new SfnExecutionControl(client),
+      control,
+      end: (_name, arn) => control.stop(arn, 'the test is over'),
+    };
+  };
+  const recording = (): Subject => {
+    const starter = new RecordingExecutions();
+    return {
+      starter,
+      end: async (name) => {
+        starter.closedNames.add(name);
+      },
     };
   };
 
   describe.each([
     ['the local Step Functions', local],
     ['the Step Functions adapter on mocked SFN', onMockedSfn],
-  ])('ExecutionStarter and ExecutionControl contract: %s', (_name, make) => {
-    let starter: ExecutionStarter;
-    let control: ExecutionControl;
-    beforeEach(() => {
-      ({ starter, control } = make());
-    });
-
-    it('starts one execution per name: the same input again is the same execution, another is refused', async () => {
+    ['the recording test double', recording],
+  ])('ExecutionStarter contract: %s', (_name, make) => {
+    it('starts one execution per name: the same input again is the same execution; another, or after it ended, is refused', async () => {
+      const { starter, end } = make();
       const { name, input } = await newQuery();
       const started = await starter.start(name, input);
       expect(started).toEqual({
@@ -137,10 +154,24 @@ describe('Step Functions ports', () => {
       });
       expect(await starter.start(name, input)).toEqual(started);
       expect(await starter.start(name, { ...input, attempt: 2 })).toEqual({ status: 'already-exists' });
-      if (started.status === 'started') await control.stop(started.executionArn, 'the test is over');
+      if (started.status === 'started') await end(name, started.executionArn);
+      expect(await starter.start(name, input)).toEqual({ status: 'already-exists' });
+    });
+  });
+
+  describe.each([
+    ['the local Step Functions', local],
+    ['the Step Functions adapter on mocked SFN', onMockedSfn],
+  ])('ExecutionControl contract: %s', (_name, make) => {
+    let starter: ExecutionStarter;
+    let control: ExecutionControl;
+    beforeEach(() => {
+      const subject = make();
+      starter = subject.starter;
+      control = subject.control as ExecutionControl;
     });
 
-    it('reports a running execution RUNNING, stops it (and the stop again is no error), and refuses its name after', async () => {
+    it('reports a running execution RUNNING, stops it, and a stop again is no error', async () => {
       const { name, input } = await newQuery();
       const started = await starter.start(name, input);
       if (started.status !== 'started') throw new Error('not started');
@@ -148,30 +179,12 @@ describe('Step Functions ports', () => {
       await control.stop(started.executionArn, 'cancelled by the test', 'athena-wlm.Cancelled');
       expect(await control.status(started.executionArn)).toBe('ABORTED');
       await expect(control.stop(started.executionArn, 'again')).resolves.toBeUndefined();
-      expect(await starter.start(name, input)).toEqual({ status: 'already-exists' });
     });
 
     it('knows no execution of an unknown ARN, and stopping one is no error', async () => {
       const unknown = executionArnOf('never-started');
       expect(await control.status(unknown)).toBe('NOT_FOUND');
       await expect(control.stop(unknown, 'nothing to stop')).resolves.toBeUndefined();
-    });
-  });
-
-  /** The core's stand-in for Step Functions keeps the same rules. */
-  describe('ExecutionStarter contract: the recording test double', () => {
-    it('starts one execution per name: the same input again is the same execution, another or a closed one is refused', async () => {
-      const starter = new RecordingExecutions();
-      const { name, input } = await newQuery();
-      const started = await starter.start(name, input);
-      expect(started).toEqual({
-        status: 'started',
-        executionArn: expect.stringMatching(new RegExp(`:${name}$`)),
-      });
-      expect(await starter.start(name, input)).toEqual(started);
-      expect(await starter.start(name, { ...input, attempt: 2 })).toEqual({ status: 'already-exists' });
-      starter.closedNames.add(name);
-      expect(await starter.start(name, input)).toEqual({ status: 'already-exists' });
     });
   });
 
