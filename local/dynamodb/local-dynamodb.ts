@@ -1,4 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type BetterSqlite3 from 'better-sqlite3';
 import { type Database, immediate } from '../store/database';
 import { ConditionalCheckFailedError, DynamoDbError, ValidationError } from './errors';
 import type { UpdateAst } from './expression-parser';
@@ -105,6 +106,8 @@ export class LocalDynamoDb {
   private readonly selectDocument;
   private readonly upsertDocument;
   private readonly deleteDocument;
+  /** Prepared Query statements by their SQL: a Query's shape repeats (the same index, direction, bounds). */
+  private readonly queryStatements = new Map<string, BetterSqlite3.Statement<unknown[], { doc: string }>>();
 
   constructor(
     readonly db: Database,
@@ -201,7 +204,12 @@ export class LocalDynamoDb {
     let scanned = 0;
     let bytes = 0;
     let last: Document | undefined;
-    for (const row of this.db.prepare<unknown[], { doc: string }>(sql).iterate(...args)) {
+    let statement = this.queryStatements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<unknown[], { doc: string }>(sql);
+      this.queryStatements.set(sql, statement);
+    }
+    for (const row of statement.iterate(...args)) {
       const doc = JSON.parse(row.doc) as Document;
       scanned++;
       bytes += row.doc.length;
@@ -301,21 +309,6 @@ export class LocalDynamoDb {
       this.deleteDocument.run(params.TableName, pk);
       return params.ReturnValues === 'ALL_OLD' && old ? { Attributes: toAttributeMap(old) } : {};
     });
-  }
-
-  /** The item as a JSON document, or undefined (for local readers that do not need DynamoDB JSON). */
-  getDocument(tableName: string, key: Readonly<Record<string, string | number>>): Document | undefined {
-    const schema = this.schemaOf(tableName);
-    return this.read(tableName, encodeKey(schema, key, tableName));
-  }
-
-  /** Every item of a table as JSON documents, in key order (for tests and the console; a Scan). */
-  scanDocuments(tableName: string): Document[] {
-    this.schemaOf(tableName);
-    return this.db
-      .prepare<[string], { doc: string }>('SELECT doc FROM documents WHERE table_name = ? ORDER BY pk')
-      .all(tableName)
-      .map((row) => JSON.parse(row.doc) as Document);
   }
 
   /** Where a Query resumes: ExclusiveStartKey must hold the table's key and the queried index's. */
