@@ -8,8 +8,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import {
+  DEFAULT_CONFIG,
+  loadConfig,
+  parseConfig,
+  type WlmConfig,
+  type WlmConfigInput,
+} from '../contracts/config';
 import { admissionPolicy } from '../functions/core/admission-policy';
-import { DEFAULT_CONFIG, loadConfig, parseConfig, type WlmConfig, type WlmConfigInput } from '../lib/config';
 import { duration, type Figures, figuresOf, requestsTable, table } from './report';
 import {
   buildTrace,

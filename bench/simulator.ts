@@ -6,24 +6,25 @@
  * run-query.asl.json, all on a virtual clock. Only Athena, SQS delivery, Lambda and Step Functions
  * latencies are modelled.
  */
+
+import type { WlmConfig } from '../contracts/config';
+import type { RunQueryInput } from '../contracts/execution-input';
+import type { MetricName } from '../contracts/metrics';
 import { InMemoryDispatchStore } from '../functions/adapters/memory/in-memory-dispatch-store';
 import { InMemoryLedger } from '../functions/adapters/memory/in-memory-ledger';
 import { admissionPolicy } from '../functions/core/admission-policy';
 import { type DispatcherDeps, dispatchInvocation, INVOCATION_BUDGET_MS } from '../functions/core/dispatcher';
 import type {
   MessageQueue,
-  MetricName,
   Metrics,
   ReceivedMessage,
   StartExecutionResult,
   TaskTokens,
 } from '../functions/core/ports';
 import { redriveDeferred } from '../functions/core/redrive';
-import type { RunQueryInput } from '../functions/core/run-query-input';
 import { startQuery } from '../functions/core/start-query';
 import { StartRate } from '../functions/core/start-rate';
 import type { WakeEvent } from '../functions/core/wake-event';
-import type { WlmConfig } from '../lib/config';
 import {
   RunQueryStates,
   runQueryDefinition,

@@ -7,8 +7,8 @@ import type {
   SubmissionAcceptedBody,
   SubmissionRejectedBody,
   WorkgroupsBody,
-} from '../functions/core/openapi';
-import type { SubmissionBody } from '../functions/core/submission';
+} from '../contracts/responses';
+import type { SubmissionBody } from '../contracts/submission';
 import type { OutgoingRequest } from './sign-request';
 
 /** Returns the headers to send for a request (adds the SigV4 ones on AWS). */

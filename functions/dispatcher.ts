@@ -2,6 +2,7 @@ import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
+import { ENV } from '../contracts/env';
 import {
   dispatchStoreFromEnv,
   lambdaLogger,
@@ -11,7 +12,7 @@ import {
   wakeFromEnv,
 } from './adapters/aws/aws-runtime';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
-import { configFromEnv, ENV, requireEnv } from './adapters/aws/environment';
+import { configFromEnv, requireEnv } from './adapters/aws/environment';
 import { PowertoolsMetrics } from './adapters/aws/powertools-metrics';
 import { ServiceQuotaReader } from './adapters/aws/service-quota';
 import { SfnExecutionControl } from './adapters/aws/sfn-execution-control';

@@ -1,7 +1,8 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { workgroupNameOf } from '../lib/config';
+import { workgroupNameOf } from '../contracts/config';
+import { ENV } from '../contracts/env';
 import {
   dispatchStoreFromEnv,
   lambdaLogger,
@@ -11,7 +12,7 @@ import {
 } from './adapters/aws/aws-runtime';
 import { CloudWatchUsage } from './adapters/aws/cloudwatch-usage';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
-import { configFromEnv, ENV, requireEnv } from './adapters/aws/environment';
+import { configFromEnv, requireEnv } from './adapters/aws/environment';
 import { PowertoolsMetrics } from './adapters/aws/powertools-metrics';
 import { ServiceQuotaReader } from './adapters/aws/service-quota';
 import { SnsAlertPublisher } from './adapters/aws/sns-alert-publisher';

@@ -1,7 +1,8 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { ENV } from '../contracts/env';
 import { lambdaLogger, ledgerFromEnv, once, systemClock } from './adapters/aws/aws-runtime';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
-import { configFromEnv, ENV, requireEnv } from './adapters/aws/environment';
+import { configFromEnv, requireEnv } from './adapters/aws/environment';
 import { PowertoolsMetrics } from './adapters/aws/powertools-metrics';
 import { SqsMessageQueue } from './adapters/aws/sqs-message-queue';
 import { type RedriveDeps, type RedriveSummary, redriveDeferred } from './core/redrive';

@@ -10,8 +10,15 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import {
+  DEFAULT_CONFIG,
+  parseConfig,
+  type WlmConfig,
+  type WlmConfigInput,
+  withStage,
+} from '../contracts/config';
+import { metricsNamespaceFor } from '../contracts/metrics';
 import { AlertTopics } from './alert-topics';
-import { DEFAULT_CONFIG, parseConfig, type WlmConfig, type WlmConfigInput, withStage } from './config';
 import { OperationsDashboard } from './operations-dashboard';
 import { QueryApi } from './query-api';
 import { DISPATCHER_TIMEOUT, QueryDispatcher } from './query-dispatcher';
@@ -23,7 +30,7 @@ import { QueryStarter, STARTER_TIMEOUT } from './query-starter';
 import { QuotaMonitor } from './quota-monitor';
 import { REDRIVE_TIMEOUT, RedriveSchedule } from './redrive-schedule';
 import { RunQueryStateMachine } from './run-query-state-machine';
-import { metricsNamespaceFor, setMetricsNamespace } from './seed-metrics';
+import { setMetricsNamespace } from './seed-metrics';
 import { SlotReconciler } from './slot-reconciler';
 import { type WorkloadClass, WorkloadClasses } from './workload-classes';
 

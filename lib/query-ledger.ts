@@ -2,7 +2,7 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { TABLES } from '../functions/adapters/aws/environment';
+import { TABLES } from '../contracts/tables';
 
 export interface QueryLedgerProps {
   readonly removalPolicy: RemovalPolicy;

@@ -7,12 +7,13 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../functions/adapters/aws/environment';
-import type { WlmConfig } from './config';
+import type { WlmConfig } from '../contracts/config';
+import { ENV } from '../contracts/env';
+import { SeedMetrics } from '../contracts/metrics';
 import { LambdaSchedule } from './lambda-schedule';
 import type { QueryLedger } from './query-ledger';
 import { grantQuotaRead } from './query-starter';
-import { metricsNamespaceOf, SeedMetrics } from './seed-metrics';
+import { metricsNamespaceOf } from './seed-metrics';
 import { WlmFunction } from './wlm-function';
 
 /** How often the quota monitor runs. */

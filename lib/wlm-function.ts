@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ENV } from '../contracts/env';
 import { acknowledgeNag, acknowledgeWildcardResources } from './nag-acknowledgements';
 import { metricsNamespaceOf } from './seed-metrics';
 
@@ -89,7 +90,7 @@ export class WlmFunction extends Construct {
       environment: {
         ...props.environment,
         // Read by Powertools Metrics: the stage's namespace.
-        POWERTOOLS_METRICS_NAMESPACE: metricsNamespaceOf(this),
+        [ENV.metricsNamespace]: metricsNamespaceOf(this),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {

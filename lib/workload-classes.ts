@@ -5,8 +5,13 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import {
+  limitWithBuffer,
+  type WlmConfig,
+  type WorkloadClassConfig,
+  workgroupNameOf,
+} from '../contracts/config';
 import type { AlertTopics } from './alert-topics';
-import { limitWithBuffer, type WlmConfig, type WorkloadClassConfig, workgroupNameOf } from './config';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
 import { ApiRoutes, type QueryApi } from './query-api';
 import { QueryResults } from './query-results';

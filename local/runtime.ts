@@ -1,6 +1,7 @@
 import './polyfills';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadConfig, type WlmConfig, workgroupNameOf } from '../contracts/config';
 import { DynamoDbDispatchStore } from '../functions/adapters/aws/dynamodb-dispatch-store';
 import type { DispatcherDeps } from '../functions/core/dispatcher';
 import { openApiDocument } from '../functions/core/openapi';
@@ -9,7 +10,6 @@ import { reconcileEndedExecution, reconcileSlots } from '../functions/core/recon
 import { redriveDeferred } from '../functions/core/redrive';
 import type { StartQueryDeps } from '../functions/core/start-query';
 import { StartRate } from '../functions/core/start-rate';
-import { loadConfig, type WlmConfig, workgroupNameOf } from '../lib/config';
 import { ensureSampleData, LocalAthena, type SampleDataOptions } from './athena';
 import { consoleDepsOf } from './console/console-deps';
 import { addConsoleRoutes } from './console/console-routes';

@@ -1,3 +1,4 @@
+import type { WlmConfig } from '../../contracts/config';
 import type { Caller } from '../../functions/core/access';
 import { submitQuery } from '../../functions/core/intake';
 import type {
@@ -17,7 +18,6 @@ import {
   listWorkgroupsApi,
 } from '../../functions/core/query-api';
 import type { Wake } from '../../functions/core/wake-event';
-import type { WlmConfig } from '../../lib/config';
 import { asCaller } from './local-caller';
 import type { RouteRequest, RouteResponse, Router } from './router';
 

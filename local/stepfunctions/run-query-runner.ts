@@ -7,7 +7,7 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import '../polyfills';
-import type { WlmConfig } from '../../lib/config';
+import type { WlmConfig } from '../../contracts/config';
 import {
   RunQueryStates,
   type RunQuerySubstitutions,

@@ -1,6 +1,6 @@
+import type { QueryMessageInput } from '../../contracts/submission';
 import type { SubmissionStore } from '../../functions/core/ports';
 import type { QueryRecord } from '../../functions/core/query-record';
-import type { QueryMessageInput } from '../../functions/core/submission';
 import { type Database, immediate } from './database';
 import type { LocalLedger } from './local-ledger';
 import type { SqliteQueue } from './sqlite-queue';

@@ -9,7 +9,7 @@ import {
 } from '../../bench/scenarios';
 import { PATHS, type SimResult, simulate, throttleRetrier, transitionsOf } from '../../bench/simulator';
 import { VirtualClock } from '../../bench/virtual-clock';
-import { loadConfig, parseConfig } from '../../lib/config';
+import { loadConfig, parseConfig } from '../../contracts/config';
 
 const config = loadConfig();
 

@@ -5,7 +5,7 @@
  * unset); `npm run test:fuzz` runs it in full. FUZZ_SEED replays a run.
  */
 import fc from 'fast-check';
-import { MAX_QUERY_ID_LENGTH, QUERY_ID_PATTERN } from '../../functions/core/submission';
+import { MAX_QUERY_ID_LENGTH, QUERY_ID_PATTERN } from '../../contracts/submission';
 import { type Exchange, FUZZ_CONFIG, FuzzTarget, problemWith } from './harness';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 15);

@@ -3,9 +3,9 @@ import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-ser
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { ENV } from '../../functions/adapters/aws/environment';
+import { parseConfig } from '../../contracts/config';
+import { ENV } from '../../contracts/env';
 import { handler } from '../../functions/list-workgroups';
-import { parseConfig } from '../../lib/config';
 import { TEST_ENV } from './support/aws-env';
 import { apiEvent } from './support/events';
 
