@@ -8,38 +8,39 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import type { WlmConfig } from '../contracts/config';
 import { ENV } from '../contracts/env';
+import {
+  CLASS_PATH_PARAMETER,
+  type LambdaRouteId,
+  pathOf,
+  pathParametersOf,
+  ROUTES,
+  type RouteId,
+  type RouteSpec,
+} from '../contracts/routes';
 import { MAX_QUERY_BYTES, submissionBodyJsonSchema } from '../contracts/submission';
 import { ApiLoggingRole } from './api-logging-role';
 import { acknowledgeNag } from './nag-acknowledgements';
 import type { QueryLedger } from './query-ledger';
 import { WlmFunction } from './wlm-function';
 
-/** One API route: an HTTP method and a path under the stage (`{name}` is a path parameter). */
+/** One API route as served: an HTTP method and a path under the stage, path parameters filled or not. */
 export interface ApiRoute {
   readonly method: string;
   readonly path: string;
 }
 
-/** API routes (method and path) that the stack serves and the class policies and error messages name. */
-export const ApiRoutes = {
-  submit: (className: string) => ({ method: 'POST', path: `/workgroups/${className}/queries` }),
-  referenceSample: { method: 'POST', path: '/athena/query' },
-  status: { method: 'GET', path: '/queries/{queryId}' },
-  results: { method: 'GET', path: '/queries/{queryId}/results' },
-  cancel: { method: 'DELETE', path: '/queries/{queryId}' },
-  listQueries: { method: 'GET', path: '/queries' },
-  listWorkgroups: { method: 'GET', path: '/workgroups' },
-} as const;
-
-/** Options of {@link QueryApi.addLambdaRoute}. */
-export interface LambdaRouteOptions {
-  /**
-   * Query-string parameters the route reads. API Gateway checks only the presence of required ones, so
-   * the function validates their values; these are listed so that the method documents its contract.
-   *
-   * @default - none
-   */
-  readonly queryStringParameters?: readonly string[];
+/**
+ * The routes a class's submitters call: the class's own submission route (and the default one, for the
+ * default class) and every Lambda route, from the route table.
+ */
+export function classRoutes(config: WlmConfig, className: string): ApiRoute[] {
+  return (Object.values(ROUTES) as RouteSpec[]).flatMap((route) => {
+    if (route.integration === 'lambda') return [route];
+    if (pathParametersOf(route).includes(CLASS_PATH_PARAMETER)) {
+      return [{ method: route.method, path: pathOf(ROUTES.submit, { workgroup: className }) }];
+    }
+    return className === config.defaultClass ? [route] : [];
+  });
 }
 
 export interface QueryApiProps {
@@ -130,6 +131,8 @@ export class QueryApi extends Construct {
   readonly validator: apigateway.RequestValidator;
   /** Routes served so far, as `METHOD /stage/path` (the unknown-route message lists them). */
   private readonly served: string[] = [];
+  private readonly lambdaRoutes = new Set<LambdaRouteId>();
+  private readonly config: WlmConfig;
   private readonly stageName: string;
 
   constructor(scope: Construct, id: string, props: QueryApiProps) {
@@ -137,6 +140,18 @@ export class QueryApi extends Construct {
     const { config } = props;
     const classNames = Object.keys(config.classes);
     this.stageName = props.stageName;
+    this.config = config;
+    // Every Lambda route of the table must be given a function before synthesis.
+    this.node.addValidation({
+      validate: () =>
+        (Object.keys(ROUTES) as RouteId[])
+          .filter((id): id is LambdaRouteId => ROUTES[id].integration === 'lambda')
+          .filter((id) => !this.lambdaRoutes.has(id))
+          .map(
+            (id) =>
+              `Route ${ROUTES[id].method} ${ROUTES[id].path} (${id}) has no function: call addLambdaRoute('${id}', fn).`,
+          ),
+    });
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
@@ -236,13 +251,19 @@ export class QueryApi extends Construct {
         ],
       });
 
-    const workgroups = this.api.root.addResource('workgroups');
-    for (const className of classNames) {
-      submitTo(workgroups.addResource(className).addResource('queries'), className);
-      this.served.push(this.describe(ApiRoutes.submit(className)));
+    for (const route of Object.values(ROUTES) as RouteSpec[]) {
+      if (route.integration !== 'sqs') continue;
+      if (pathParametersOf(route).includes(CLASS_PATH_PARAMETER)) {
+        for (const className of classNames) {
+          const path = pathOf(ROUTES.submit, { workgroup: className });
+          submitTo(this.api.root.resourceForPath(path), className);
+          this.served.push(this.describe({ method: route.method, path }));
+        }
+      } else {
+        submitTo(this.api.root.resourceForPath(route.path), config.defaultClass);
+        this.served.push(`${this.describe(route)} (class ${config.defaultClass})`);
+      }
     }
-    submitTo(this.api.root.addResource('athena').addResource('query'), config.defaultClass);
-    this.served.push(`${this.describe(ApiRoutes.referenceSample)} (class ${config.defaultClass})`);
 
     this.getQueryFunction = new WlmFunction(this, 'GetQuery', {
       handler: 'getQuery',
@@ -257,26 +278,24 @@ export class QueryApi extends Construct {
     });
     props.ledger.grantLedgerRead(this.getQueryFunction.role);
     props.ledger.grantDispatchRead(this.getQueryFunction.role);
-    this.addLambdaRoute(ApiRoutes.status, this.getQueryFunction.function);
+    this.addLambdaRoute('getQuery', this.getQueryFunction.function);
 
     this.addGatewayResponses();
   }
 
   /**
-   * Serves a route with a Lambda proxy integration: IAM (SigV4) auth, and every `{parameter}` of the path
-   * required by the request validator.
+   * Serves a Lambda route of the route table with a Lambda proxy integration: IAM (SigV4) auth, every
+   * `{parameter}` of the path required by the request validator, and the query-string parameters the
+   * route reads listed (API Gateway checks only the presence of required ones; the function validates
+   * their values).
    */
-  addLambdaRoute(
-    route: ApiRoute,
-    handler: lambda.IFunction,
-    options: LambdaRouteOptions = {},
-  ): apigateway.Method {
-    const pathParameters = [...route.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
+  addLambdaRoute(id: LambdaRouteId, handler: lambda.IFunction): apigateway.Method {
+    const route: RouteSpec = ROUTES[id];
+    if (this.lambdaRoutes.has(id)) throw new Error(`Route ${route.method} ${route.path} is already served.`);
+    const queryString = route.queryString ? Object.keys(route.queryString(this.config).shape) : [];
     const requestParameters: Record<string, boolean> = {
-      ...Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true])),
-      ...Object.fromEntries(
-        (options.queryStringParameters ?? []).map((name) => [`method.request.querystring.${name}`, false]),
-      ),
+      ...Object.fromEntries(pathParametersOf(route).map((name) => [`method.request.path.${name}`, true])),
+      ...Object.fromEntries(queryString.map((name) => [`method.request.querystring.${name}`, false])),
     };
     const method = this.api.root
       .resourceForPath(route.path)
@@ -285,6 +304,7 @@ export class QueryApi extends Construct {
         requestValidator: this.validator,
         ...(Object.keys(requestParameters).length > 0 ? { requestParameters } : {}),
       });
+    this.lambdaRoutes.add(id);
     this.served.push(this.describe(route));
     return method;
   }

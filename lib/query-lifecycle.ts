@@ -6,9 +6,8 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { WlmConfig } from '../contracts/config';
 import { ENV } from '../contracts/env';
-import { listParams, resultsParams } from '../contracts/query-params';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
-import { ApiRoutes, type QueryApi } from './query-api';
+import type { QueryApi } from './query-api';
 import type { QueryLedger } from './query-ledger';
 import { type QueryResults, RESULTS_PREFIX } from './query-results';
 import { grantQuotaRead } from './query-starter';
@@ -70,9 +69,7 @@ export class QueryLifecycle extends Construct {
       ...common,
     });
     ledger.grantLedgerQueryByWorkgroup(this.listQueriesFunction.role);
-    api.addLambdaRoute(ApiRoutes.listQueries, this.listQueriesFunction.function, {
-      queryStringParameters: Object.keys(listParams(config).shape),
-    });
+    api.addLambdaRoute('listQueries', this.listQueriesFunction.function);
 
     this.getResultsFunction = new WlmFunction(this, 'GetResults', {
       handler: 'getResults',
@@ -101,9 +98,7 @@ export class QueryLifecycle extends Construct {
       [resultObjects],
       'Result object keys are Athena query execution ids, unknown until run time; the grant stops at the results prefix the class workgroups write to.',
     );
-    api.addLambdaRoute(ApiRoutes.results, this.getResultsFunction.function, {
-      queryStringParameters: Object.keys(resultsParams.shape),
-    });
+    api.addLambdaRoute('getResults', this.getResultsFunction.function);
 
     this.cancelQueryFunction = new WlmFunction(this, 'CancelQuery', {
       handler: 'cancelQuery',
@@ -124,7 +119,7 @@ export class QueryLifecycle extends Construct {
       [executions],
       'Stop (and describe) executions of the run-query state machine only; execution names are query ids, unknown until run time.',
     );
-    api.addLambdaRoute(ApiRoutes.cancel, this.cancelQueryFunction.function);
+    api.addLambdaRoute('cancelQuery', this.cancelQueryFunction.function);
 
     this.listWorkgroupsFunction = new WlmFunction(this, 'ListWorkgroups', {
       handler: 'listWorkgroups',
@@ -137,6 +132,6 @@ export class QueryLifecycle extends Construct {
     ledger.grantLedgerQueryByWorkgroup(workgroupsRole);
     // With a fixed quota in the config the handler never asks Service Quotas.
     if (config.quota.activeDmlQueries === 'service-quotas') grantQuotaRead(workgroupsRole, this);
-    api.addLambdaRoute(ApiRoutes.listWorkgroups, this.listWorkgroupsFunction.function);
+    api.addLambdaRoute('listWorkgroups', this.listWorkgroupsFunction.function);
   }
 }

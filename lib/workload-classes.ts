@@ -13,7 +13,7 @@ import {
 } from '../contracts/config';
 import type { AlertTopics } from './alert-topics';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
-import { ApiRoutes, type QueryApi } from './query-api';
+import { classRoutes, type QueryApi } from './query-api';
 import { QueryResults } from './query-results';
 import { GLUE_READ_ACTIONS } from './run-query-state-machine';
 
@@ -167,15 +167,7 @@ export class WorkloadClasses extends Construct {
     props: WorkloadClassesProps,
   ) {
     const { config, api } = props;
-    const routes = [
-      ApiRoutes.submit(name),
-      ...(name === config.defaultClass ? [ApiRoutes.referenceSample] : []),
-      ApiRoutes.status,
-      ApiRoutes.results,
-      ApiRoutes.cancel,
-      ApiRoutes.listQueries,
-      ApiRoutes.listWorkgroups,
-    ];
+    const routes = classRoutes(config, name);
     const invokeArns = routes.map((route) => api.invokeArn(route));
     // Results come through the API (its rows, and a presigned link signed by athena-wlm), so a submitter
     // needs no S3 or Athena access: anything that starts or stops a query goes around the line.
