@@ -11,7 +11,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { WlmConfig } from '../contracts/config';
 import { ENV } from '../contracts/env';
-import { WAKE_MESSAGE_GROUP } from '../functions/adapters/aws/sqs-wake';
+import { WAKE_MESSAGE_GROUP } from '../contracts/queues';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
 import type { QueryLedger } from './query-ledger';
 import { grantQuotaRead } from './query-starter';
