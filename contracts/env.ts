@@ -8,6 +8,7 @@ export const ENV = {
   ledgerTable: 'LEDGER_TABLE_NAME',
   dispatchTable: 'DISPATCH_TABLE_NAME',
   wakeQueueUrl: 'WAKE_QUEUE_URL',
+  wakeFailedQueueUrl: 'WAKE_FAILED_QUEUE_URL',
   stateMachineArn: 'STATE_MACHINE_ARN',
   queriesQueueUrl: 'QUERIES_QUEUE_URL',
   deferredQueueUrl: 'DEFERRED_QUEUE_URL',

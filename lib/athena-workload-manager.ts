@@ -275,6 +275,7 @@ export class AthenaWorkloadManager extends Construct {
     const dispatcher = new QueryDispatcher(this, 'Dispatcher', {
       config,
       wakeQueue: queues.wake,
+      wakeFailedQueue: queues.wakeFailed,
       ledger,
       stateMachine: runQuery.stateMachine,
       ...common,
@@ -300,6 +301,7 @@ export class AthenaWorkloadManager extends Construct {
       adminTopic: alerts.adminTopic,
       alertKey: alerts.key,
       failedQueue: queues.failed,
+      wakeFailedQueue: queues.wakeFailed,
       ...common,
     });
     const operationsDashboard = new OperationsDashboard(this, 'Dashboard', {

@@ -19,7 +19,7 @@ import { executionsArnOf } from './run-query-state-machine';
 import { WlmFunction } from './wlm-function';
 
 /** Timeout of one dispatcher invocation; the wake queue's visibility timeout is derived from it. */
-export const DISPATCHER_TIMEOUT = Duration.seconds(60);
+export const DISPATCHER_TIMEOUT = Duration.seconds(30);
 /** Wake events applied in one pass (SQS FIFO's largest batch). */
 export const DISPATCHER_BATCH_SIZE = 10;
 /** How often the safety sweep wakes the dispatcher even when nothing else does. */
@@ -29,6 +29,8 @@ export interface QueryDispatcherProps {
   readonly config: WlmConfig;
   /** The FIFO wake queue (one message group): every event that may start a waiting query. */
   readonly wakeQueue: sqs.IQueue;
+  /** Where SQS sets aside wake events whose passes kept failing; each sweep tries them again. */
+  readonly wakeFailedQueue: sqs.IQueue;
   readonly ledger: QueryLedger;
   readonly stateMachine: sfn.StateMachine;
   readonly logRetention: logs.RetentionDays;
@@ -61,6 +63,7 @@ export class QueryDispatcher extends Construct {
         [ENV.ledgerTable]: props.ledger.ledger.tableName,
         [ENV.dispatchTable]: props.ledger.dispatch.tableName,
         [ENV.wakeQueueUrl]: props.wakeQueue.queueUrl,
+        [ENV.wakeFailedQueueUrl]: props.wakeFailedQueue.queueUrl,
         [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
       },
       logRetention: props.logRetention,
@@ -75,6 +78,7 @@ export class QueryDispatcher extends Construct {
       }),
     );
     props.wakeQueue.grantSendMessages(role);
+    props.wakeFailedQueue.grantConsumeMessages(role);
     props.ledger.grantDispatchWrite(role);
     props.ledger.grantLedgerItems(role, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     // Pre-emption stops the borrower's execution and starts its next attempt.

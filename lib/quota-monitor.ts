@@ -37,6 +37,8 @@ export interface QuotaMonitorProps {
   /** Key that encrypts the admin topic. */
   readonly alertKey: kms.IKey;
   readonly failedQueue: sqs.IQueue;
+  /** The dispatcher's set-aside wake events (each sweep retries them). */
+  readonly wakeFailedQueue: sqs.IQueue;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -53,6 +55,7 @@ export class QuotaMonitor extends Construct {
   /** Absent when the quota is read from Service Quotas at run time (the function alerts instead). */
   readonly quotaAlarm?: cloudwatch.Alarm;
   readonly failedQueueAlarm: cloudwatch.Alarm;
+  readonly wakeFailedAlarm: cloudwatch.Alarm;
   readonly throttlingAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: QuotaMonitorProps) {
@@ -126,6 +129,22 @@ export class QuotaMonitor extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.failedQueueAlarm.addAlarmAction(notifyAdmins);
+
+    // Each sweep (every minute) retries set-aside events: one still there after 5 minutes keeps failing.
+    this.wakeFailedAlarm = new cloudwatch.Alarm(this, 'WakeFailedAlarm', {
+      alarmName: `${config.namePrefix}-dispatch-wake-failed`,
+      alarmDescription:
+        'A dispatcher event (a query entering its line, a slot given back, a cancel) keeps failing, even when retried by the sweep: queries may wait longer than they should. The dispatcher function\'s log says why ("a set-aside wake event failed again").',
+      metric: props.wakeFailedQueue.metricApproximateAgeOfOldestMessage({
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(1),
+      }),
+      threshold: 300,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.wakeFailedAlarm.addAlarmAction(notifyAdmins);
 
     this.throttlingAlarm = new cloudwatch.Alarm(this, 'ThrottlingAlarm', {
       alarmName: `${config.namePrefix}-throttling`,

@@ -380,3 +380,33 @@ export async function dispatchInvocation(
   }
   return { ...summary, passes };
 }
+
+/** A wake event the queue set aside after it failed pass after pass, with how to remove it once applied. */
+export interface SetAsideEvent {
+  readonly body: unknown;
+  readonly done: () => Promise<void>;
+}
+
+/**
+ * Applies wake events the queue set aside (its dead-letter queue), each in a pass of its own, so that
+ * one that fails again never holds up the others; each one applied is removed. An `enter` set aside
+ * holds the only copy of its execution's task token, so without this its query would wait until its
+ * wait limit. Returns how many were applied and how many still fail (left where they are).
+ */
+export async function retrySetAside(
+  events: readonly SetAsideEvent[],
+  deps: DispatcherDeps,
+  onError: (error: unknown, body: unknown) => void,
+): Promise<{ readonly applied: number; readonly failing: number }> {
+  let applied = 0;
+  for (const event of events) {
+    try {
+      await runDispatcher([event.body], deps);
+      await event.done();
+      applied++;
+    } catch (error) {
+      onError(error, event.body);
+    }
+  }
+  return { applied, failing: events.length - applied };
+}

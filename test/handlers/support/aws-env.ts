@@ -24,6 +24,8 @@ export const TEST_ENV = {
   [ENV.ledgerTable]: 'ledger-table',
   [ENV.dispatchTable]: 'dispatch-table',
   [ENV.wakeQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/athena-wlm-dispatch-wake.fifo',
+  [ENV.wakeFailedQueueUrl]:
+    'https://sqs.us-east-1.amazonaws.com/123456789012/athena-wlm-dispatch-wake-failed.fifo',
   [ENV.stateMachineArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:run-query',
   [ENV.queriesQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/queries',
   [ENV.deferredQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/queries-deferred',

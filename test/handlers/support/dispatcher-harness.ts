@@ -6,7 +6,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -81,6 +81,7 @@ export function dispatcherHarness(configInput: WlmConfigInput, quota: number) {
       .on(StartExecutionCommand)
       .callsFake((input: { name: string }) => ({ executionArn: executionArn(input.name) }));
     mocks.sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
+    mocks.sqs.on(ReceiveMessageCommand).resolves({});
   });
   afterEach(() => state.database.close());
 
