@@ -60,7 +60,7 @@ export const STARTER_CONCURRENCY = 5;
 /** Messages per Lambda batch (SQS's largest without a batching window). */
 export const BATCH_SIZE = 10;
 
-export type QueryStatus = 'waiting' | 'running' | 'completed' | 'failed';
+export type SimQueryStatus = 'waiting' | 'running' | 'completed' | 'failed';
 
 export interface QueryOutcome {
   readonly id: number;
@@ -69,7 +69,7 @@ export interface QueryOutcome {
   /** Seconds since the start of the run. */
   readonly arrivedAt: number;
   readonly runtime: number;
-  status: QueryStatus;
+  status: SimQueryStatus;
   /** When Athena accepted the start that ran to the end. */
   startedAt?: number;
   finishedAt?: number;

@@ -12,7 +12,7 @@ import type { RESPONSE_SCHEMAS, ResponseName } from './responses';
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 /** One answer of a route: what it means, and its JSON body by its OpenAPI component name. */
-export interface RouteResponse {
+export interface ResponseSpec {
   readonly description: string;
   readonly body?: ResponseName;
 }
@@ -34,19 +34,19 @@ export interface RouteSpec {
   /** The query string the route reads, as the handler validates it. */
   readonly queryString?: (config: WlmConfig) => z.ZodObject;
   /** Answers by HTTP status; exactly one is 2xx. */
-  readonly responses: Readonly<Record<string, RouteResponse>>;
+  readonly responses: Readonly<Record<string, ResponseSpec>>;
 }
 
-const BAD_PARAMETER: RouteResponse = {
+const BAD_PARAMETER: ResponseSpec = {
   description: 'A path or query parameter is not valid; the message names it.',
   body: 'Error',
 };
-const NOT_FOUND: RouteResponse = {
+const NOT_FOUND: ResponseSpec = {
   description:
     'No query with that id that the caller may see (its submitter, an admin, or a member of a class that shares); a query submitted seconds ago may still be queued.',
   body: 'Error',
 };
-const FORBIDDEN: RouteResponse = {
+const FORBIDDEN: ResponseSpec = {
   description: 'Not signed, or the caller may not use this route or class (AWS only).',
 };
 
@@ -66,7 +66,7 @@ const SUBMISSION_RESPONSES = {
     description: 'The body was not sent as Content-Type: application/json. Nothing was queued.',
     body: 'Error',
   },
-} as const satisfies Record<string, RouteResponse>;
+} as const satisfies Record<string, ResponseSpec>;
 
 /** The path parameter of a class's submission route. */
 export const CLASS_PATH_PARAMETER = 'workgroup';
@@ -194,7 +194,7 @@ export function pathOf<R extends RouteSpec>(
 }
 
 /** The route's 2xx answer. */
-export function successOf(route: RouteSpec): { readonly status: number } & RouteResponse {
+export function successOf(route: RouteSpec): { readonly status: number } & ResponseSpec {
   const [status, response] = Object.entries(route.responses).find(([code]) => code.startsWith('2')) ?? [];
   if (!status || !response) throw new Error(`Route ${route.method} ${route.path} has no 2xx answer`);
   return { status: Number(status), ...response };

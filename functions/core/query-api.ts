@@ -28,7 +28,7 @@ export interface ApiResponse {
 }
 
 /** Query-string values as both API Gateway and node's URLSearchParams give them. */
-export type QueryParams = Readonly<Record<string, string | undefined>>;
+export type QueryStringValues = Readonly<Record<string, string | undefined>>;
 
 const queryIdRegex = new RegExp(QUERY_ID_PATTERN);
 
@@ -106,7 +106,7 @@ export async function getQueryApi(
 /** `GET /queries/{queryId}/results?maxResults=&nextToken=`. */
 export async function getResultsApi(
   queryId: string | undefined,
-  params: QueryParams,
+  params: QueryStringValues,
   caller: Caller,
   deps: { readonly config: AccessConfig; readonly ledger: Ledger; readonly results: QueryResultsReader },
 ): Promise<ApiResponse> {
@@ -190,7 +190,7 @@ export async function cancelQueryApi(
 
 /** `GET /queries?workgroup=&status=&userId=&limit=&nextToken=`: newest first, paged; only what the caller may see. */
 export async function listQueriesApi(
-  params: QueryParams,
+  params: QueryStringValues,
   caller: Caller,
   deps: { readonly config: WlmConfig; readonly ledger: LedgerQueries; readonly clock: Clock },
 ): Promise<ApiResponse> {
@@ -280,7 +280,7 @@ async function quotaOrUndefined(deps: {
   }
 }
 
-function parseParams<T extends z.ZodType>(schema: T, params: QueryParams): z.output<T> | ApiResponse {
+function parseParams<T extends z.ZodType>(schema: T, params: QueryStringValues): z.output<T> | ApiResponse {
   const present = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(present);
   if (result.success) return result.data;

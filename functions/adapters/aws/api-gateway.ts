@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Caller } from '../../core/access';
-import type { ApiResponse, QueryParams } from '../../core/query-api';
+import type { ApiResponse, QueryStringValues } from '../../core/query-api';
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 
@@ -24,7 +24,7 @@ export function callerOf(event: APIGatewayProxyEvent): Caller {
 }
 
 /** The request's query-string values. */
-export function queryParams(event: APIGatewayProxyEvent): QueryParams {
+export function queryParams(event: APIGatewayProxyEvent): QueryStringValues {
   return { ...(event.queryStringParameters ?? {}) };
 }
 
