@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import type { WlmConfig } from '../contracts/config';
 import { ENV } from '../contracts/env';
 import {
@@ -19,7 +19,7 @@ import {
 } from '../contracts/routes';
 import { MAX_QUERY_BYTES, submissionBodyJsonSchema } from '../contracts/submission';
 import { ApiLoggingRole } from './api-logging-role';
-import { acknowledgeNag } from './nag-acknowledgements';
+import { acknowledgeNag, acknowledgeWildcardResources } from './nag-acknowledgements';
 import type { QueryLedger } from './query-ledger';
 import { WlmFunction } from './wlm-function';
 
@@ -270,14 +270,12 @@ export class QueryApi extends Construct {
       description: 'athena-wlm: GET /queries/{queryId} reads the query ledger (and its line, while it waits)',
       environment: {
         [ENV.config]: JSON.stringify(config),
-        [ENV.ledgerTable]: props.ledger.ledger.tableName,
-        [ENV.dispatchTable]: props.ledger.dispatch.tableName,
       },
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
     });
-    props.ledger.grantLedgerRead(this.getQueryFunction.role);
-    props.ledger.grantDispatchRead(this.getQueryFunction.role);
+    props.ledger.bindLedger(this.getQueryFunction.function, 'read');
+    props.ledger.bindDispatch(this.getQueryFunction.function, 'read');
     this.addLambdaRoute('getQuery', this.getQueryFunction.function);
 
     this.addGatewayResponses();
@@ -315,6 +313,18 @@ export class QueryApi extends Construct {
       route.method,
       route.path.replace(/\{[^}]+\}/g, '*'),
       this.api.deploymentStage.stageName,
+    );
+  }
+
+  /**
+   * Acknowledges cdk-nag's wildcard finding, on `scope`, for the routes among these that take a path
+   * parameter: the `*` stands for the query id, the route itself is named exactly.
+   */
+  acknowledgeInvokeWildcards(scope: IConstruct, routes: readonly ApiRoute[]): void {
+    acknowledgeWildcardResources(
+      scope,
+      routes.filter((route) => route.path.includes('{')).map((route) => this.invokeArn(route)),
+      'The status, results and cancel routes take the query id as a path parameter; the routes themselves are named exactly.',
     );
   }
 

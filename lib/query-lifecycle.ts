@@ -59,26 +59,24 @@ export class QueryLifecycle extends Construct {
     const stack = Stack.of(this);
     const common = { logRetention: props.logRetention, logRemovalPolicy: props.removalPolicy };
     const configEnv = { [ENV.config]: JSON.stringify(config) };
-    const ledgerEnv = { ...configEnv, [ENV.ledgerTable]: ledger.ledger.tableName };
-    const dispatchEnv = { ...ledgerEnv, [ENV.dispatchTable]: ledger.dispatch.tableName };
 
     this.listQueriesFunction = new WlmFunction(this, 'ListQueries', {
       handler: 'listQueries',
       description: 'athena-wlm: GET /queries lists recent queries from the ledger by-class index',
-      environment: ledgerEnv,
+      environment: configEnv,
       ...common,
     });
-    ledger.grantLedgerQueryByWorkgroup(this.listQueriesFunction.role);
+    ledger.bindLedger(this.listQueriesFunction.function, 'queryByWorkgroup');
     api.addLambdaRoute('listQueries', this.listQueriesFunction.function);
 
     this.getResultsFunction = new WlmFunction(this, 'GetResults', {
       handler: 'getResults',
       description: 'athena-wlm: GET /queries/{queryId}/results pages Athena results, presigns the CSV',
-      environment: ledgerEnv,
+      environment: configEnv,
       ...common,
     });
     const resultsRole = this.getResultsFunction.role;
-    ledger.grantLedgerItems(resultsRole, 'dynamodb:GetItem');
+    ledger.bindLedger(this.getResultsFunction.function, 'dynamodb:GetItem');
     resultsRole.addToPolicy(
       new iam.PolicyStatement({
         actions: [...RESULTS_ATHENA_ACTIONS],
@@ -103,11 +101,11 @@ export class QueryLifecycle extends Construct {
     this.cancelQueryFunction = new WlmFunction(this, 'CancelQuery', {
       handler: 'cancelQuery',
       description: 'athena-wlm: DELETE /queries/{queryId} cancels a query wherever it is',
-      environment: { ...ledgerEnv, [ENV.wakeQueueUrl]: props.wakeQueue.queueUrl },
+      environment: { ...configEnv, [ENV.wakeQueueUrl]: props.wakeQueue.queueUrl },
       ...common,
     });
     const cancelRole = this.cancelQueryFunction.role;
-    ledger.grantLedgerItems(cancelRole, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    ledger.bindLedger(this.cancelQueryFunction.function, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     // The dispatcher takes the query out of its line or frees its slot: one message to its wake queue.
     props.wakeQueue.grantSendMessages(cancelRole);
     const executions = executionsArnOf(props.stateMachine);
@@ -124,12 +122,12 @@ export class QueryLifecycle extends Construct {
     this.listWorkgroupsFunction = new WlmFunction(this, 'ListWorkgroups', {
       handler: 'listWorkgroups',
       description: 'athena-wlm: GET /workgroups shows each class with its slots in use and waiting queries',
-      environment: dispatchEnv,
+      environment: configEnv,
       ...common,
     });
     const workgroupsRole = this.listWorkgroupsFunction.role;
-    ledger.grantDispatchRead(workgroupsRole);
-    ledger.grantLedgerQueryByWorkgroup(workgroupsRole);
+    ledger.bindDispatch(this.listWorkgroupsFunction.function, 'read');
+    ledger.bindLedger(this.listWorkgroupsFunction.function, 'queryByWorkgroup');
     // With a fixed quota in the config the handler never asks Service Quotas.
     if (config.quota.activeDmlQueries === 'service-quotas') grantQuotaRead(workgroupsRole, this);
     api.addLambdaRoute('listWorkgroups', this.listWorkgroupsFunction.function);

@@ -68,8 +68,6 @@ export class QuotaMonitor extends Construct {
       timeout: Duration.seconds(60),
       environment: {
         [ENV.config]: JSON.stringify(config),
-        [ENV.ledgerTable]: props.ledger.ledger.tableName,
-        [ENV.dispatchTable]: props.ledger.dispatch.tableName,
         [ENV.alertTopicArn]: props.adminTopic.topicArn,
       },
       logRetention: props.logRetention,
@@ -89,8 +87,8 @@ export class QuotaMonitor extends Construct {
         resources: [props.alertKey.keyArn],
       }),
     );
-    props.ledger.grantLedgerRead(role);
-    props.ledger.grantDispatchRead(role);
+    props.ledger.bindLedger(this.handler.function, 'read');
+    props.ledger.bindDispatch(this.handler.function, 'read');
 
     this.schedule = new LambdaSchedule(this, 'Every', {
       function: this.handler.function,

@@ -43,8 +43,6 @@ export class SlotReconciler extends Construct {
       description: 'athena-wlm: stops executions past their class time limit, releases slots they left held',
       environment: {
         [ENV.config]: JSON.stringify(props.config),
-        [ENV.ledgerTable]: props.ledger.ledger.tableName,
-        [ENV.dispatchTable]: props.ledger.dispatch.tableName,
         [ENV.wakeQueueUrl]: props.wakeQueue.queueUrl,
         [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
       },
@@ -52,8 +50,8 @@ export class SlotReconciler extends Construct {
       logRemovalPolicy: props.removalPolicy,
     });
     const role = this.handler.role;
-    props.ledger.grantLedgerReadWrite(role);
-    props.ledger.grantDispatchRead(role);
+    props.ledger.bindLedger(this.handler.function, 'readWrite');
+    props.ledger.bindDispatch(this.handler.function, 'read');
     props.wakeQueue.grantSendMessages(role);
     const executions = executionsArnOf(props.stateMachine);
     // Describe to see how an execution ended; stop one that outlived its class's time limit.

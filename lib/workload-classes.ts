@@ -181,11 +181,7 @@ export class WorkloadClasses extends Construct {
       description: `athena-wlm: submit to and read class ${name} through the athena-wlm API`,
       statements: [invoke],
     });
-    acknowledgeWildcardResources(
-      policy,
-      routes.filter((route) => route.path.includes('{')).map((route) => api.invokeArn(route)),
-      'The status, results and cancel routes take the query id as a path parameter; the routes themselves are named exactly.',
-    );
+    api.acknowledgeInvokeWildcards(policy, routes);
     if (classConfig.directAthenaAccess) this.allowDirectUse(policy, name, workgroupName, props);
     return policy;
   }

@@ -7,7 +7,7 @@ import { ROUTES } from '../../contracts/routes';
 import { openApiDocument } from '../../functions/core/openapi';
 import { QueryApi } from '../../lib/query-api';
 import { QueryLedger } from '../../lib/query-ledger';
-import { methodPath, resourcesOf, synthesize } from './support';
+import { methodPath, resourcesOf, synthesize, testApp } from './support';
 
 type Json = Record<string, unknown>;
 
@@ -35,7 +35,7 @@ describe('the route table', () => {
   });
 
   it('fails synthesis when a Lambda route of the table has no function, naming the route', () => {
-    const app = new App();
+    const app = testApp();
     const stack = new Stack(app, 'Routes');
     const config = parseConfig(DEFAULT_CONFIG);
     const api = new QueryApi(stack, 'Api', {
