@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -138,7 +138,7 @@ describe('grants', () => {
 describe('binding a table to a function', () => {
   it('sets the table name and grants exactly the access asked for, returning the grant', () => {
     const stack = new Stack(testApp(), 'Bind');
-    const ledger = new QueryLedger(stack, 'Ledger', {});
+    const ledger = new QueryLedger(stack, 'Ledger', { removalPolicy: RemovalPolicy.DESTROY });
     const fn = testFunction(stack);
 
     const grant = ledger.bindLedger(fn, 'queryByWorkgroup', 'dynamodb:GetItem');
