@@ -367,7 +367,7 @@ function parameters(config: WlmConfig, seed: number): string {
   });
   const t = config.throttleRetry;
   return [
-    `Seed ${seed}. Config: the shipped defaults (lib/config/defaults.ts) as \`loadConfig()\` parses them, with`,
+    `Seed ${seed}. Config: the shipped defaults (contracts/config/defaults.ts) as \`loadConfig()\` parses them, with`,
     `the live quota of each scenario (${SCENARIO_QUOTA}, and 1,000 in scale-1000) minus headroom ${config.quota.headroom}`,
     `(capacity ${policy.capacity} at ${SCENARIO_QUOTA}). Starts at most ${config.admission.startsPerSecond}/s.`,
     '',
