@@ -22,15 +22,14 @@ export function metricsNamespaceOf(scope: IConstruct): string {
 /**
  * `TaskSubmitted` is the history event Step Functions writes once the `.sync` integration's
  * StartQueryExecution call has returned a QueryExecutionId: the run really started. Retried submits that
- * Athena refused never produce it, so this counts runs, not attempts (the reference sample counted attempts).
+ * Athena refused never produce it, so this counts runs, not attempts.
  */
 export const START_QUERY_COUNT_PATTERN =
   '{ ($.type = "TaskSubmitted") && ($.details.resourceType = "athena") && ($.details.resource = "startQueryExecution.sync") }';
 
 /**
  * A refused submit of a `.sync` task is logged as `TaskSubmitFailed` (request/response tasks log
- * `TaskFailed`); both carry `details.error`. Only the quota error counts, not every failure (the reference
- * sample counted every error as throttling).
+ * `TaskFailed`); both carry `details.error`. Only the quota error counts, not every failure.
  */
 export const THROTTLING_ERROR_COUNT_PATTERN =
   '{ ($.type = "TaskSubmitFailed" || $.type = "TaskFailed") && ($.details.resourceType = "athena") && ($.details.error = "Athena.TooManyRequestsException") }';

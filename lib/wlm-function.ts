@@ -39,7 +39,7 @@ export interface WlmFunctionProps {
   readonly handler: HandlerName;
   /** What the function does, shown in the Lambda console. */
   readonly description: string;
-  /** Environment variables (names from `functions/adapters/aws/environment.ts`). */
+  /** Environment variables (names from `contracts/env.ts`). */
   readonly environment: Readonly<Record<string, string>>;
   /** @default Duration.seconds(30) */
   readonly timeout?: Duration;
