@@ -194,6 +194,22 @@ describe('runDispatcher', () => {
     expect(deps.store.waiting('adhoc')).toBe(0);
   });
 
+  it("applies each query's events in the order sent, different queries' at once", async () => {
+    const { deps } = setup();
+    const a1 = await enter(deps, 'a1', 'adhoc');
+    const a2 = await enter(deps, 'a2', 'adhoc');
+    const { submittedAt } = a1 as { submittedAt: string };
+    // a1 enters and is cancelled in the same batch; a2 enters alongside.
+    const summary = await runDispatcher(
+      [a1, a2, { type: 'leave', why: 'cancelled', queryId: 'a1', className: 'adhoc', submittedAt }],
+      deps,
+    );
+    expect(deps.tokens.failed).toEqual([{ token: 'token-a1', error: LINE_CANCELLED_ERROR }]);
+    expect(deps.tokens.succeeded).toEqual(['token-a2']);
+    expect(summary).toMatchObject({ admitted: 1, waiting: 0 });
+    expect((await deps.store.holders()).map((h) => h.queryId)).toEqual(['a2']);
+  });
+
   it('gives the slot back at once when the execution no longer waits on its token', async () => {
     const { deps } = setup();
     deps.tokens.gone.add('token-e1');
