@@ -183,6 +183,49 @@ export function pathParametersOf(route: RouteSpec): string[] {
   return [...route.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
 }
 
+/**
+ * A route as served under a config: API Gateway has one static resource per class, so a route with the
+ * class parameter is served once per class with the class in its path; other routes once, as written.
+ */
+export interface ServedRoute {
+  readonly id: RouteId;
+  readonly route: RouteSpec;
+  readonly method: HttpMethod;
+  readonly path: string;
+  /** The class a submission route queues to (the default class for a route without the parameter). */
+  readonly className?: string;
+  /** Whether the path is the route's own with the class filled in. */
+  readonly perClass: boolean;
+}
+
+/** Every route of the table as served under a config (see {@link ServedRoute}). */
+export function servedRoutes(config: WlmConfig): ServedRoute[] {
+  return (Object.keys(ROUTES) as RouteId[]).flatMap((id): ServedRoute[] => {
+    const route: RouteSpec = ROUTES[id];
+    const submits = route.integration === 'sqs';
+    if (!pathParametersOf(route).includes(CLASS_PATH_PARAMETER)) {
+      return [
+        {
+          id,
+          route,
+          method: route.method,
+          path: route.path,
+          perClass: false,
+          ...(submits ? { className: config.defaultClass } : {}),
+        },
+      ];
+    }
+    return Object.keys(config.classes).map((className) => ({
+      id,
+      route,
+      method: route.method,
+      path: route.path.replace(`{${CLASS_PATH_PARAMETER}}`, className),
+      className,
+      perClass: true,
+    }));
+  });
+}
+
 /** A route's path with its parameters filled in, each URL-encoded. */
 export function pathOf<R extends RouteSpec>(
   route: R,

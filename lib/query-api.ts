@@ -9,13 +9,12 @@ import { Construct, type IConstruct } from 'constructs';
 import type { WlmConfig } from '../contracts/config';
 import { ENV } from '../contracts/env';
 import {
-  CLASS_PATH_PARAMETER,
   type LambdaRouteId,
-  pathOf,
   pathParametersOf,
   ROUTES,
   type RouteId,
   type RouteSpec,
+  servedRoutes,
 } from '../contracts/routes';
 import { MAX_QUERY_BYTES, submissionBodyJsonSchema } from '../contracts/submission';
 import { ApiLoggingRole } from './api-logging-role';
@@ -34,13 +33,9 @@ export interface ApiRoute {
  * default class) and every Lambda route, from the route table.
  */
 export function classRoutes(config: WlmConfig, className: string): ApiRoute[] {
-  return (Object.values(ROUTES) as RouteSpec[]).flatMap((route) => {
-    if (route.integration === 'lambda') return [route];
-    if (pathParametersOf(route).includes(CLASS_PATH_PARAMETER)) {
-      return [{ method: route.method, path: pathOf(ROUTES.submit, { workgroup: className }) }];
-    }
-    return className === config.defaultClass ? [route] : [];
-  });
+  return servedRoutes(config).filter(
+    (served) => served.route.integration === 'lambda' || served.className === className,
+  );
 }
 
 export interface QueryApiProps {
@@ -138,7 +133,6 @@ export class QueryApi extends Construct {
   constructor(scope: Construct, id: string, props: QueryApiProps) {
     super(scope, id);
     const { config } = props;
-    const classNames = Object.keys(config.classes);
     this.stageName = props.stageName;
     this.config = config;
     // Every Lambda route of the table must be given a function before synthesis.
@@ -251,18 +245,12 @@ export class QueryApi extends Construct {
         ],
       });
 
-    for (const route of Object.values(ROUTES) as RouteSpec[]) {
-      if (route.integration !== 'sqs') continue;
-      if (pathParametersOf(route).includes(CLASS_PATH_PARAMETER)) {
-        for (const className of classNames) {
-          const path = pathOf(ROUTES.submit, { workgroup: className });
-          submitTo(this.api.root.resourceForPath(path), className);
-          this.served.push(this.describe({ method: route.method, path }));
-        }
-      } else {
-        submitTo(this.api.root.resourceForPath(route.path), config.defaultClass);
-        this.served.push(`${this.describe(route)} (class ${config.defaultClass})`);
-      }
+    for (const served of servedRoutes(config)) {
+      if (served.route.integration !== 'sqs' || !served.className) continue;
+      submitTo(this.api.root.resourceForPath(served.path), served.className);
+      this.served.push(
+        served.perClass ? this.describe(served) : `${this.describe(served)} (class ${served.className})`,
+      );
     }
 
     this.getQueryFunction = new WlmFunction(this, 'GetQuery', {

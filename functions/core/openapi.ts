@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { WlmConfig } from '../../contracts/config';
 import { RESPONSE_SCHEMAS } from '../../contracts/responses';
-import { CLASS_PATH_PARAMETER, pathParametersOf, ROUTES, type RouteSpec } from '../../contracts/routes';
+import { CLASS_PATH_PARAMETER, pathParametersOf, type RouteSpec, servedRoutes } from '../../contracts/routes';
 import { QUERY_ID_PATTERN, submissionBodyJsonSchema } from '../../contracts/submission';
 
 export interface OpenApiOptions {
@@ -100,18 +100,18 @@ export function openApiDocument(config: WlmConfig, options: OpenApiOptions = {})
     };
   };
 
-  for (const route of Object.values(ROUTES) as RouteSpec[]) {
-    if (!pathParametersOf(route).includes(CLASS_PATH_PARAMETER)) {
-      add(route.path, route, { operationId: route.operationId, summary: route.summary });
-      continue;
-    }
-    for (const className of classes) {
-      const description = config.classes[className].description;
-      add(route.path.replace(`{${CLASS_PATH_PARAMETER}}`, className), route, {
-        operationId: `${route.operationId}${pascalCase(className)}`,
-        summary: `Submit a query to the ${className} class${description ? ` (${description})` : ''}`,
-      });
-    }
+  for (const { route, path, className, perClass } of servedRoutes(config)) {
+    const description = className ? config.classes[className]?.description : undefined;
+    add(
+      path,
+      route,
+      perClass && className
+        ? {
+            operationId: `${route.operationId}${pascalCase(className)}`,
+            summary: `Submit a query to the ${className} class${description ? ` (${description})` : ''}`,
+          }
+        : { operationId: route.operationId, summary: route.summary },
+    );
   }
 
   return {
