@@ -18,5 +18,3 @@ export const ENV = {
   /** Read by Powertools Metrics: the CloudWatch namespace (a stage's own). */
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
-
-export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -236,13 +236,6 @@ export function pathOf<R extends RouteSpec>(
   );
 }
 
-/** The route's 2xx answer. */
-export function successOf(route: RouteSpec): { readonly status: number } & ResponseSpec {
-  const [status, response] = Object.entries(route.responses).find(([code]) => code.startsWith('2')) ?? [];
-  if (!status || !response) throw new Error(`Route ${route.method} ${route.path} has no 2xx answer`);
-  return { status: Number(status), ...response };
-}
-
 /** The JSON body of a route's 2xx answer, as a type. */
 export type SuccessBody<R extends RouteSpec> = {
   [S in keyof R['responses']]: S extends `2${string}`
