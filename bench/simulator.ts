@@ -6,6 +6,10 @@
  * run-query.asl.json, all on a virtual clock. Only Athena (its quota and its API rate) and the
  * latency and cost of each AWS call are modelled (bench/sim-aws.ts).
  */
+
+import type { WlmConfig } from '../contracts/config';
+import type { RunQueryInput } from '../contracts/execution-input';
+import type { MetricName } from '../contracts/metrics';
 import { InMemoryDispatchStore } from '../functions/adapters/memory/in-memory-dispatch-store';
 import { InMemoryLedger } from '../functions/adapters/memory/in-memory-ledger';
 import { admissionPolicy } from '../functions/core/admission-policy';
@@ -14,18 +18,15 @@ import type {
   DispatchStore,
   Ledger,
   MessageQueue,
-  MetricName,
   Metrics,
   ReceivedMessage,
   StartExecutionResult,
   TaskTokens,
 } from '../functions/core/ports';
 import { redriveDeferred } from '../functions/core/redrive';
-import type { RunQueryInput } from '../functions/core/run-query-input';
 import { handleQueryMessage } from '../functions/core/start-query';
 import { StartRate } from '../functions/core/start-rate';
 import type { WakeEvent } from '../functions/core/wake-event';
-import type { WlmConfig } from '../lib/config';
 import {
   RunQueryStates,
   runQueryDefinition,
@@ -59,7 +60,7 @@ export const STARTER_CONCURRENCY = 5;
 /** Messages per Lambda batch (SQS's largest without a batching window). */
 export const BATCH_SIZE = 10;
 
-export type QueryStatus = 'waiting' | 'running' | 'completed' | 'failed';
+export type SimQueryStatus = 'waiting' | 'running' | 'completed' | 'failed';
 
 export interface QueryOutcome {
   readonly id: number;
@@ -68,7 +69,7 @@ export interface QueryOutcome {
   /** Seconds since the start of the run. */
   readonly arrivedAt: number;
   readonly runtime: number;
-  status: QueryStatus;
+  status: SimQueryStatus;
   /** When Athena accepted the start that ran to the end. */
   startedAt?: number;
   finishedAt?: number;

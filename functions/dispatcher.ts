@@ -1,7 +1,9 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
+import { ENV } from '../contracts/env';
 import {
   dispatchStoreFromEnv,
   lambdaLogger,
@@ -11,7 +13,8 @@ import {
   wakeFromEnv,
 } from './adapters/aws/aws-runtime';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
-import { configFromEnv, ENV, requireEnv } from './adapters/aws/environment';
+import { configFromEnv, requireEnv } from './adapters/aws/environment';
+import { powertoolsHandler, traced } from './adapters/aws/powertools';
 import { PowertoolsMetrics } from './adapters/aws/powertools-metrics';
 import { ServiceQuotaReader } from './adapters/aws/service-quota';
 import { SfnExecutionControl } from './adapters/aws/sfn-execution-control';
@@ -26,10 +29,10 @@ import {
 } from './core/dispatcher';
 import { StartRate } from './core/start-rate';
 
-const ddb = documentClient();
-const sfn = new SFNClient({});
-const sqs = new SQSClient({});
-const serviceQuotas = new ServiceQuotasClient({});
+const ddb = documentClient(traced(new DynamoDBClient({})));
+const sfn = traced(new SFNClient({}));
+const sqs = traced(new SQSClient({}));
+const serviceQuotas = traced(new ServiceQuotasClient({}));
 const logger = lambdaLogger('dispatcher');
 const metrics = new PowertoolsMetrics();
 
@@ -60,6 +63,18 @@ const runtime = once(() => {
   return { deps, wake: wakeFromEnv(sqs) };
 });
 
+/** The queries a batch of wake events is about, for the invocation's log line. */
+function queryIdsOf(events: readonly unknown[]): string[] {
+  return [
+    ...new Set(
+      events.flatMap((e) => {
+        const queryId = (e as { queryId?: unknown } | null)?.queryId;
+        return typeof queryId === 'string' ? [queryId] : [];
+      }),
+    ),
+  ];
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -69,7 +84,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * for the next invocation so that releases queued meanwhile are not held up. A sweep also retries the
  * events SQS set aside after failed passes.
  */
-export const handler = async (event: SQSEvent, context: Context): Promise<void> => {
+export const handler = powertoolsHandler(logger, async (event: SQSEvent, context: Context): Promise<void> => {
   const { deps, wake } = runtime();
   const began = Date.now();
   const events = event.Records.map((r) => parseJson(r.body));
@@ -79,7 +94,11 @@ export const handler = async (event: SQSEvent, context: Context): Promise<void> 
       sleep,
       elapsedMs: () => Date.now() - began,
     });
-    logger.info('dispatch invocation', { events: event.Records.length, ...summary });
+    logger.info('dispatch invocation', {
+      events: event.Records.length,
+      queryIds: queryIdsOf(events),
+      ...summary,
+    });
     if (summary.nextPassInMs !== undefined) {
       await wake.send({
         type: 'sweep',
@@ -98,4 +117,4 @@ export const handler = async (event: SQSEvent, context: Context): Promise<void> 
   } finally {
     metrics.flush();
   }
-};
+});

@@ -1,18 +1,21 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ENV } from '../contracts/env';
 import { lambdaLogger, ledgerFromEnv, once, systemClock } from './adapters/aws/aws-runtime';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
-import { configFromEnv, ENV, requireEnv } from './adapters/aws/environment';
+import { configFromEnv, requireEnv } from './adapters/aws/environment';
+import { correlate, powertoolsHandler, traced } from './adapters/aws/powertools';
 import { PowertoolsMetrics } from './adapters/aws/powertools-metrics';
 import { SfnExecutionStarter } from './adapters/aws/sfn-execution-starter';
 import { SqsEventSourceQueue, SqsMessageQueue } from './adapters/aws/sqs-message-queue';
 import { handleQueryMessage, type QueryMessageDeps } from './core/start-query';
 
-const ddb = documentClient();
-const sfn = new SFNClient({});
-const sqs = new SQSClient({});
+const ddb = documentClient(traced(new DynamoDBClient({})));
+const sfn = traced(new SFNClient({}));
+const sqs = traced(new SQSClient({}));
 const logger = lambdaLogger('starter');
 const metrics = new PowertoolsMetrics();
 const processor = new BatchProcessor(EventType.SQS);
@@ -37,12 +40,8 @@ async function startRecord(record: SQSRecord): Promise<void> {
     { body: record.body, receiptHandle: record.receiptHandle, receiveCount },
     deps(),
   );
-  const log = logger.createChild({
-    persistentKeys: {
-      messageId: record.messageId,
-      ...('queryId' in result && result.queryId ? { queryId: result.queryId } : {}),
-    },
-  });
+  const log = logger.createChild({ persistentKeys: { messageId: record.messageId } });
+  if ('queryId' in result && result.queryId) correlate(log, result.queryId);
   switch (result.kind) {
     case 'retry':
       log.error('could not start the query; the message will be retried', {
@@ -73,10 +72,13 @@ async function startRecord(record: SQSRecord): Promise<void> {
  * parked messages are deleted by the event source, and one whose start failed is reported as a batch
  * item failure, to come back after a backoff.
  */
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  try {
-    return await processPartialResponse(event, startRecord, processor, { context });
-  } finally {
-    metrics.flush();
-  }
-};
+export const handler = powertoolsHandler(
+  logger,
+  async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    try {
+      return await processPartialResponse(event, startRecord, processor, { context });
+    } finally {
+      metrics.flush();
+    }
+  },
+);

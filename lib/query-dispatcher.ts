@@ -9,9 +9,9 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ENV } from '../functions/adapters/aws/environment';
-import { WAKE_MESSAGE_GROUP } from '../functions/adapters/aws/sqs-wake';
-import type { WlmConfig } from './config';
+import type { WlmConfig } from '../contracts/config';
+import { ENV } from '../contracts/env';
+import { WAKE_MESSAGE_GROUP } from '../contracts/queues';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
 import type { QueryLedger } from './query-ledger';
 import { grantQuotaRead } from './query-starter';
@@ -60,8 +60,6 @@ export class QueryDispatcher extends Construct {
       reservedConcurrentExecutions: 1,
       environment: {
         [ENV.config]: JSON.stringify(config),
-        [ENV.ledgerTable]: props.ledger.ledger.tableName,
-        [ENV.dispatchTable]: props.ledger.dispatch.tableName,
         [ENV.wakeQueueUrl]: props.wakeQueue.queueUrl,
         [ENV.wakeFailedQueueUrl]: props.wakeFailedQueue.queueUrl,
         [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
@@ -79,8 +77,8 @@ export class QueryDispatcher extends Construct {
     );
     props.wakeQueue.grantSendMessages(role);
     props.wakeFailedQueue.grantConsumeMessages(role);
-    props.ledger.grantDispatchWrite(role);
-    props.ledger.grantLedgerItems(role, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    props.ledger.bindDispatch(this.handler.function, 'write');
+    props.ledger.bindLedger(this.handler.function, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     // Pre-emption stops the borrower's execution and starts its next attempt.
     props.stateMachine.grantStartExecution(role);
     const executions = executionsArnOf(props.stateMachine);

@@ -7,12 +7,13 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../functions/adapters/aws/environment';
-import type { WlmConfig } from './config';
+import type { WlmConfig } from '../contracts/config';
+import { ENV } from '../contracts/env';
+import { SeedMetrics } from '../contracts/metrics';
 import { LambdaSchedule } from './lambda-schedule';
 import type { QueryLedger } from './query-ledger';
 import { grantQuotaRead } from './query-starter';
-import { metricsNamespaceOf, SeedMetrics } from './seed-metrics';
+import { metricsNamespaceOf } from './seed-metrics';
 import { WlmFunction } from './wlm-function';
 
 /** How often the quota monitor runs. */
@@ -67,8 +68,6 @@ export class QuotaMonitor extends Construct {
       timeout: Duration.seconds(60),
       environment: {
         [ENV.config]: JSON.stringify(config),
-        [ENV.ledgerTable]: props.ledger.ledger.tableName,
-        [ENV.dispatchTable]: props.ledger.dispatch.tableName,
         [ENV.alertTopicArn]: props.adminTopic.topicArn,
       },
       logRetention: props.logRetention,
@@ -88,8 +87,8 @@ export class QuotaMonitor extends Construct {
         resources: [props.alertKey.keyArn],
       }),
     );
-    props.ledger.grantLedgerRead(role);
-    props.ledger.grantDispatchRead(role);
+    props.ledger.bindLedger(this.handler.function, 'read');
+    props.ledger.bindDispatch(this.handler.function, 'read');
 
     this.schedule = new LambdaSchedule(this, 'Every', {
       function: this.handler.function,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../lib/config';
+import { ConfigError, loadConfig } from '../contracts/config';
 import { DEFAULT_TIMEOUTS, PortInUseError } from './http/server';
 import { startLocalRuntime } from './runtime';
 import { DataFileError } from './sqlite-file';

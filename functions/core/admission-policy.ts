@@ -1,4 +1,4 @@
-import { slotsOf, type WlmConfig } from '../../lib/config';
+import { slotsOf, type WlmConfig } from '../../contracts/config';
 
 import type { ClassPolicy, DispatchPolicy } from './dispatch-policy';
 

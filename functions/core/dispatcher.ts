@@ -1,7 +1,7 @@
-import type { WlmConfig } from '../../lib/config';
+import type { WlmConfig } from '../../contracts/config';
+import { executionName } from '../../contracts/execution-naming';
 import { admissionPolicy } from './admission-policy';
 import { type DispatchPlan, planDispatch, type RunningQuery, type WaitingQuery } from './dispatch-policy';
-import { executionName } from './execution-naming';
 import type {
   Clock,
   DispatchStore,

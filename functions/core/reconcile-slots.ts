@@ -1,8 +1,9 @@
-import type { WlmConfig } from '../../lib/config';
-import { parseExecutionName } from './execution-naming';
+import type { WlmConfig } from '../../contracts/config';
+import { parseExecutionName } from '../../contracts/execution-naming';
+import type { QueryStatus } from '../../contracts/query-status';
+import { isTerminal } from '../../contracts/query-status';
 import type { Clock, DispatchStore, ExecutionControl, ExecutionStatus, Ledger, SlotHolder } from './ports';
-import type { QueryRecord, QueryStatus } from './query-record';
-import { isTerminal } from './query-record';
+import type { QueryRecord } from './query-record';
 import type { Wake } from './wake-event';
 
 export interface ReconcileDeps {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { QUERY_ID_PATTERN } from './submission';
+import { QUERY_ID_PATTERN } from '../../contracts/submission';
 
 const queryId = z.string().regex(new RegExp(QUERY_ID_PATTERN));
 const isoTime = z.iso.datetime({ offset: true });

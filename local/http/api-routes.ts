@@ -1,3 +1,5 @@
+import type { WlmConfig } from '../../contracts/config';
+import { CLASS_PATH_PARAMETER, ROUTES, type RouteId } from '../../contracts/routes';
 import type { Caller } from '../../functions/core/access';
 import { submitQuery } from '../../functions/core/intake';
 import type {
@@ -17,9 +19,8 @@ import {
   listWorkgroupsApi,
 } from '../../functions/core/query-api';
 import type { Wake } from '../../functions/core/wake-event';
-import type { WlmConfig } from '../../lib/config';
 import { asCaller } from './local-caller';
-import type { RouteRequest, RouteResponse, Router } from './router';
+import type { RouteHandler, RouteRequest, RouteResponse, Router } from './router';
 
 /** What the local API needs: the same ports the Lambda handlers use on AWS. */
 export interface ApiDeps {
@@ -39,7 +40,10 @@ export interface ApiDeps {
   readonly liveQuota?: () => Promise<number>;
 }
 
-/** The API routes, answered by the same core functions as the Lambda handlers on AWS. */
+/**
+ * The API's routes (contracts/routes.ts), each answered by the same core function as its Lambda handler
+ * on AWS. The map names every route of the table, so a route cannot be left out.
+ */
 export function addApiRoutes(router: Router, deps: ApiDeps): Router {
   const submit = (workgroup: string, request: RouteRequest, caller: Caller): Promise<RouteResponse> =>
     submitQuery(
@@ -50,50 +54,32 @@ export function addApiRoutes(router: Router, deps: ApiDeps): Router {
     );
   const classNames = Object.keys(deps.config.classes);
 
-  return router
-    .add(
-      'POST',
-      '/athena/query',
-      asCaller((request, caller) => submit(deps.config.defaultClass, request, caller)),
-    )
-    .add(
-      'POST',
-      '/workgroups/{workgroup}/queries',
-      asCaller((request, caller) => {
-        const { workgroup } = request.params;
-        if (!classNames.includes(workgroup)) {
-          return {
-            statusCode: 404,
-            body: {
-              message: `Unknown workgroup '${workgroup}'. Submit to one of: ${classNames.join(', ')}.`,
-              workgroups: classNames,
-            },
-          };
-        }
-        return submit(workgroup, request, caller);
-      }),
-    )
-    .add('GET', '/workgroups', () => listWorkgroupsApi(deps))
-    .add(
-      'GET',
-      '/queries',
-      asCaller((request, caller) => listQueriesApi(request.query, caller, deps)),
-    )
-    .add(
-      'GET',
-      '/queries/{queryId}',
-      asCaller((request, caller) =>
-        getQueryApi(request.params.queryId, caller, { ...deps, line: deps.slots }),
-      ),
-    )
-    .add(
-      'GET',
-      '/queries/{queryId}/results',
-      asCaller((request, caller) => getResultsApi(request.params.queryId, request.query, caller, deps)),
-    )
-    .add(
-      'DELETE',
-      '/queries/{queryId}',
-      asCaller((request, caller) => cancelQueryApi(request.params.queryId, caller, deps)),
-    );
+  const handlers: Readonly<Record<RouteId, RouteHandler>> = {
+    submitToDefaultClass: asCaller((request, caller) => submit(deps.config.defaultClass, request, caller)),
+    submit: asCaller((request, caller) => {
+      const workgroup = request.params[CLASS_PATH_PARAMETER];
+      if (!classNames.includes(workgroup)) {
+        return {
+          statusCode: 404,
+          body: {
+            message: `Unknown workgroup '${workgroup}'. Submit to one of: ${classNames.join(', ')}.`,
+            workgroups: classNames,
+          },
+        };
+      }
+      return submit(workgroup, request, caller);
+    }),
+    listWorkgroups: () => listWorkgroupsApi(deps),
+    listQueries: asCaller((request, caller) => listQueriesApi(request.query, caller, deps)),
+    getQuery: asCaller((request, caller) =>
+      getQueryApi(request.params.queryId, caller, { ...deps, line: deps.slots }),
+    ),
+    getResults: asCaller((request, caller) =>
+      getResultsApi(request.params.queryId, request.query, caller, deps),
+    ),
+    cancelQuery: asCaller((request, caller) => cancelQueryApi(request.params.queryId, caller, deps)),
+  };
+  for (const [id, route] of Object.entries(ROUTES))
+    router.add(route.method, route.path, handlers[id as RouteId]);
+  return router;
 }

@@ -1,8 +1,8 @@
+import type { QueryMessageInput } from '../../contracts/submission';
 import type { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger';
 import { isConditionalCheckFailed } from '../../functions/adapters/aws/dynamodb-ledger';
 import type { SubmissionStore } from '../../functions/core/ports';
 import type { QueryRecord } from '../../functions/core/query-record';
-import type { QueryMessageInput } from '../../functions/core/submission';
 import type { LocalDocumentClient } from '../dynamodb/local-document-client';
 import { type Database, immediate } from './database';
 import type { SqliteQueue } from './sqlite-queue';

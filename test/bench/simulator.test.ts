@@ -10,8 +10,8 @@ import {
 import { AthenaApiRate, LATENCIES, meteredDispatchStore } from '../../bench/sim-aws';
 import { PATHS, type SimResult, simulate, throttleRetrier, transitionsOf } from '../../bench/simulator';
 import { VirtualClock } from '../../bench/virtual-clock';
+import { loadConfig, parseConfig } from '../../contracts/config';
 import { InMemoryDispatchStore } from '../../functions/adapters/memory/in-memory-dispatch-store';
-import { loadConfig, parseConfig } from '../../lib/config';
 
 const config = loadConfig();
 

@@ -1,9 +1,6 @@
 import { Metrics as PowertoolsClient } from '@aws-lambda-powertools/metrics';
-import {
-  METRICS_NAMESPACE,
-  METRICS_SERVICE,
-  PowertoolsMetrics,
-} from '../../functions/adapters/aws/powertools-metrics';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../contracts/metrics';
+import { PowertoolsMetrics } from '../../functions/adapters/aws/powertools-metrics';
 import type { Metrics } from '../../functions/core/ports';
 import { LocalMetrics } from '../../local/store/local-metrics';
 import { manualClock, tempDatabase } from '../local/store/temp-db';

@@ -12,12 +12,13 @@ import {
   type StopExecutionCommandInput,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { RunQueryInput } from '../../contracts/execution-input';
 import { SfnExecutionControl } from '../../functions/adapters/aws/sfn-execution-control';
 import { SfnExecutionStarter } from '../../functions/adapters/aws/sfn-execution-starter';
 import { SfnTaskTokens } from '../../functions/adapters/aws/sfn-task-tokens';
 import type { ExecutionControl, ExecutionStarter, TaskTokens } from '../../functions/core/ports';
-import { newQueryRecord } from '../../functions/core/query-records';
-import { type RunQueryInput, runQueryInputFor } from '../../functions/core/run-query-input';
+import { newQueryRecord } from '../../functions/core/query-record';
+import { runQueryInputFor } from '../../functions/core/run-query-input';
 import {
   executionArnOf,
   executionControlOf,

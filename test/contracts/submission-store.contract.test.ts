@@ -1,7 +1,7 @@
+import type { QueryMessageInput } from '../../contracts/submission';
 import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger';
 import type { SubmissionStore } from '../../functions/core/ports';
 import type { QueryRecord } from '../../functions/core/query-record';
-import type { QueryMessageInput } from '../../functions/core/submission';
 import { LocalDocumentClient } from '../../local/dynamodb/local-document-client';
 import { LocalDynamoDb } from '../../local/dynamodb/local-dynamodb';
 import { LOCAL_TABLE_SCHEMAS, LOCAL_TABLES } from '../../local/store/local-names';

@@ -1,6 +1,7 @@
 import { SendMessageCommand, type SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SqsWake, WAKE_MESSAGE_GROUP } from '../../functions/adapters/aws/sqs-wake';
+import { WAKE_MESSAGE_GROUP } from '../../contracts/queues';
+import { SqsWake } from '../../functions/adapters/aws/sqs-wake';
 import { type Wake, type WakeEvent, wakeEventSchema } from '../../functions/core/wake-event';
 import { localWake } from '../../local/dispatcher-worker';
 import { SqliteQueue } from '../../local/store/sqlite-queue';

@@ -1,6 +1,7 @@
+import type { RunQueryInput } from '../../contracts/execution-input';
+import type { MetricName } from '../../contracts/metrics';
 import { InMemoryDispatchStore } from '../../functions/adapters/memory/in-memory-dispatch-store';
-import type { ExecutionStarter, MetricName, Metrics, StartExecutionResult } from '../../functions/core/ports';
-import type { RunQueryInput } from '../../functions/core/run-query-input';
+import type { ExecutionStarter, Metrics, StartExecutionResult } from '../../functions/core/ports';
 import type { Wake, WakeEvent } from '../../functions/core/wake-event';
 
 export { InMemoryLedger } from '../../functions/adapters/memory/in-memory-ledger';

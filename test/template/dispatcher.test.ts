@@ -1,4 +1,4 @@
-import { ENV } from '../../functions/adapters/aws/environment';
+import { ENV } from '../../contracts/env';
 import { wakeEventSchema } from '../../functions/core/wake-event';
 import { DISPATCHER_BATCH_SIZE, DISPATCHER_TIMEOUT } from '../../lib/query-dispatcher';
 import { VISIBILITY_TO_TIMEOUT_RATIO, WAKE_MAX_RECEIVES } from '../../lib/query-queues';

@@ -1,5 +1,11 @@
+import {
+  ConfigError,
+  DEFAULT_CONFIG,
+  limitWithBuffer,
+  parseConfig,
+  workgroupNameOf,
+} from '../../contracts/config';
 import { admissionPolicy, TIME_LIMIT_SLACK_SECONDS } from '../../functions/core/admission-policy';
-import { ConfigError, DEFAULT_CONFIG, limitWithBuffer, parseConfig, workgroupNameOf } from '../../lib/config';
 
 function errorOf(input: unknown): ConfigError {
   try {

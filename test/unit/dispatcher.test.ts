@@ -1,10 +1,10 @@
+import { parseConfig } from '../../contracts/config';
 import { type DispatcherDeps, runDispatcher } from '../../functions/core/dispatcher';
 import type { TaskTokens } from '../../functions/core/ports';
 import { getQueryApi } from '../../functions/core/query-api';
 import type { QueryRecord } from '../../functions/core/query-record';
 import { StartRate } from '../../functions/core/start-rate';
 import { LINE_CANCELLED_ERROR, PREEMPTED_STOP_ERROR, type WakeEvent } from '../../functions/core/wake-event';
-import { parseConfig } from '../../lib/config';
 import {
   InMemoryDispatchStore,
   InMemoryLedger,

@@ -1,13 +1,14 @@
-import { parseExecutionName } from '../../functions/core/execution-naming';
+import { DEFAULT_CONFIG, parseConfig } from '../../contracts/config';
+import { parseExecutionName } from '../../contracts/execution-naming';
+import type { QueryStatus } from '../../contracts/query-status';
 import type { ExecutionStatus, SlotHolder } from '../../functions/core/ports';
-import type { QueryRecord, QueryStatus } from '../../functions/core/query-record';
+import type { QueryRecord } from '../../functions/core/query-record';
 import {
   judgeHolder,
   reconcileEndedExecution,
   reconcileSlots,
   TIME_LIMIT_STOP_ERROR,
 } from '../../functions/core/reconcile-slots';
-import { DEFAULT_CONFIG, parseConfig } from '../../lib/config';
 import { InMemoryDispatchStore, InMemoryLedger, RecordingWake } from '../support/in-memory';
 
 const config = parseConfig(DEFAULT_CONFIG);

@@ -1,11 +1,11 @@
-import { clientRequestToken } from '../../functions/core/execution-naming';
+import { parseConfig } from '../../contracts/config';
+import { clientRequestToken } from '../../contracts/execution-naming';
 import {
   handleQueryMessage,
   type StartQueryDeps,
   startQuery,
   startRetrySeconds,
 } from '../../functions/core/start-query';
-import { parseConfig } from '../../lib/config';
 import { manualClock } from '../local/store/temp-db';
 import { InMemoryLedger, InMemoryQueue, RecordingExecutions, RecordingMetrics } from '../support/in-memory';
 

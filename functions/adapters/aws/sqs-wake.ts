@@ -4,11 +4,9 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { WAKE_MESSAGE_GROUP } from '../../../contracts/queues';
 import type { SetAsideEvent } from '../../core/dispatcher';
 import type { Wake, WakeEvent } from '../../core/wake-event';
-
-/** The one message group of the wake queue: the dispatcher sees every event in the order sent. */
-export const WAKE_MESSAGE_GROUP = 'dispatch';
 
 /**
  * Wakes the dispatcher through its SQS FIFO queue. One message group keeps the events in order and

@@ -1,5 +1,5 @@
-import { ENV } from '../../../functions/adapters/aws/environment';
-import { DEFAULT_CONFIG } from '../../../lib/config';
+import { DEFAULT_CONFIG } from '../../../contracts/config';
+import { ENV } from '../../../contracts/env';
 
 /*
  * Imported first by every handler test: handlers build their loggers at import and read the rest of

@@ -16,12 +16,12 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { parseConfig, type WlmConfigInput } from '../../../contracts/config';
+import { ENV } from '../../../contracts/env';
 import { DynamoDbDispatchStore } from '../../../functions/adapters/aws/dynamodb-dispatch-store';
 import { DynamoDbLedger, documentClient } from '../../../functions/adapters/aws/dynamodb-ledger';
-import { ENV } from '../../../functions/adapters/aws/environment';
 import type { WakeEvent } from '../../../functions/core/wake-event';
 import { handler } from '../../../functions/dispatcher';
-import { parseConfig, type WlmConfigInput } from '../../../lib/config';
 import { LocalDocumentClient } from '../../../local/dynamodb/local-document-client';
 import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb';
 import { tempDatabase } from '../../local/store/temp-db';

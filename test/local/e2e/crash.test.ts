@@ -5,9 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { clientRequestToken } from '../../../contracts/execution-naming';
+import { isTerminal, type QueryStatus } from '../../../contracts/query-status';
 import { DynamoDbDispatchStore } from '../../../functions/adapters/aws/dynamodb-dispatch-store';
-import { clientRequestToken } from '../../../functions/core/execution-naming';
-import { isTerminal, type QueryStatus } from '../../../functions/core/query-record';
 import { LocalDocumentClient } from '../../../local/dynamodb/local-document-client';
 import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb';
 import { openDatabase } from '../../../local/store/database';
