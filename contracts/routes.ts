@@ -25,10 +25,10 @@ export interface RouteSpec {
   readonly summary: string;
   readonly tag: 'submit' | 'queries' | 'classes';
   /**
-   * How API Gateway serves it: `sqs` sends the submission straight to the queries queue (one static
-   * resource per class for `{workgroup}`), `lambda` is a Lambda proxy integration.
+   * How API Gateway serves it: `ledger` writes the submission straight to the query ledger as a QUEUED
+   * record (one static resource per class for `{workgroup}`), `lambda` is a Lambda proxy integration.
    */
-  readonly integration: 'sqs' | 'lambda';
+  readonly integration: 'ledger' | 'lambda';
   /** The JSON body the route takes, by its OpenAPI component name. */
   readonly requestBody?: 'SubmissionBody';
   /** The query string the route reads, as the handler validates it. */
@@ -79,7 +79,7 @@ export const ROUTES = {
     operationId: 'submitTo',
     summary: 'Submit a query to a workload class',
     tag: 'submit',
-    integration: 'sqs',
+    integration: 'ledger',
     requestBody: 'SubmissionBody',
     responses: SUBMISSION_RESPONSES,
   },
@@ -89,7 +89,7 @@ export const ROUTES = {
     operationId: 'submitQuery',
     summary: "Submit a query to the default class, in the reference sample's form",
     tag: 'submit',
-    integration: 'sqs',
+    integration: 'ledger',
     requestBody: 'SubmissionBody',
     responses: SUBMISSION_RESPONSES,
   },
@@ -202,7 +202,7 @@ export interface ServedRoute {
 export function servedRoutes(config: WlmConfig): ServedRoute[] {
   return (Object.keys(ROUTES) as RouteId[]).flatMap((id): ServedRoute[] => {
     const route: RouteSpec = ROUTES[id];
-    const submits = route.integration === 'sqs';
+    const submits = route.integration === 'ledger';
     if (!pathParametersOf(route).includes(CLASS_PATH_PARAMETER)) {
       return [
         {

@@ -23,6 +23,7 @@ import { AlertTopics } from './alert-topics';
 import { OperationsDashboard } from './operations-dashboard';
 import { classRoutes, QueryApi } from './query-api';
 import { DISPATCHER_TIMEOUT, QueryDispatcher } from './query-dispatcher';
+import { QueryIntakePipe } from './query-intake-pipe';
 import { QueryLedger } from './query-ledger';
 import { QueryLifecycle } from './query-lifecycle';
 import { QueryQueues } from './query-queues';
@@ -203,6 +204,7 @@ export class AthenaWorkloadManager extends Construct {
     readonly results: QueryResults;
     readonly runQuery: RunQueryStateMachine;
     readonly queryApi: QueryApi;
+    readonly intake: QueryIntakePipe;
     readonly lifecycle: QueryLifecycle;
     readonly starter: QueryStarter;
     readonly dispatcher: QueryDispatcher;
@@ -249,7 +251,6 @@ export class AthenaWorkloadManager extends Construct {
 
     const queryApi = new QueryApi(this, 'Api', {
       config,
-      queriesQueue: queues.queries,
       ledger,
       apiName: props.apiName ?? `${config.namePrefix}-api`,
       stageName: props.stageName ?? 'v1',
@@ -257,6 +258,14 @@ export class AthenaWorkloadManager extends Construct {
       webAclArn: props.webAcl?.webAclRef.webAclArn ?? props.webAclArn,
       cloudWatchRole: props.apiCloudWatchRole ?? true,
       ...common,
+    });
+
+    const intake = new QueryIntakePipe(this, 'Intake', {
+      ledger: ledger.ledger,
+      queriesQueue: queues.queries,
+      adminTopic: alerts.adminTopic,
+      namePrefix: config.namePrefix,
+      removalPolicy,
     });
 
     const workloadClasses = new WorkloadClasses(this, 'Classes', { config, results, api: queryApi, alerts });
@@ -355,6 +364,7 @@ export class AthenaWorkloadManager extends Construct {
       results,
       runQuery,
       queryApi,
+      intake,
       lifecycle,
       starter,
       dispatcher,

@@ -1,9 +1,8 @@
-import { Aws, Lazy, type RemovalPolicy } from 'aws-cdk-lib';
+import { Lazy, type RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, type IConstruct } from 'constructs';
 import type { WlmConfig } from '../contracts/config';
@@ -20,6 +19,12 @@ import { MAX_QUERY_BYTES, submissionBodyJsonSchema } from '../contracts/submissi
 import { ApiLoggingRole } from './api-logging-role';
 import { acknowledgeNag, acknowledgeWildcardResources } from './nag-acknowledgements';
 import type { QueryLedger } from './query-ledger';
+import {
+  ACCEPTED_RESPONSE_TEMPLATE,
+  LEDGER_REFUSED_RESPONSE_TEMPLATE,
+  LEDGER_UNAVAILABLE_RESPONSE_TEMPLATE,
+  submissionWriteTemplate,
+} from './submission-mapping';
 import { WlmFunction } from './wlm-function';
 
 /** One API route as served: an HTTP method and a path under the stage, path parameters filled or not. */
@@ -40,8 +45,7 @@ export function classRoutes(config: WlmConfig, className: string): ApiRoute[] {
 
 export interface QueryApiProps {
   readonly config: WlmConfig;
-  /** The `queries` queue submissions are sent to. */
-  readonly queriesQueue: sqs.IQueue;
+  /** The ledger submissions are written to (its stream queues them). */
   readonly ledger: QueryLedger;
   readonly apiName: string;
   readonly stageName: string;
@@ -81,38 +85,9 @@ function stripSchemaVersion(schema: apigateway.JsonSchema): apigateway.JsonSchem
 }
 
 /**
- * The request template of a submission route: builds the queue message (class from the route, queryId from
- * the body or the request id, who sent it and when) and sends it with SQS SendMessage, URL-encoded. The
- * queryId is also put in a request-override header so that the response template can echo it: response
- * templates see the integration's response, not the request body.
- */
-export function submissionRequestTemplate(className: string): string {
-  return [
-    "#set($dq = '\"')",
-    "#set($queryId = $input.path('$.queryId'))",
-    '#if("$!queryId" == "")',
-    '#set($queryId = $context.requestId)',
-    '#end',
-    "#set($payload = $input.json('$'))",
-    '#set($submittedBy = $util.escapeJavaScript($context.identity.userArn))',
-    `#set($message = "{\${dq}workgroup\${dq}:\${dq}${className}\${dq},\${dq}queryId\${dq}:\${dq}\${queryId}\${dq},\${dq}submittedAt\${dq}:\${context.requestTimeEpoch},\${dq}submittedBy\${dq}:\${dq}\${submittedBy}\${dq},\${dq}body\${dq}:\${payload}}")`,
-    '#set($context.requestOverride.header.X-Query-Id = $queryId)',
-    'Action=SendMessage&MessageBody=$util.urlEncode($message)',
-  ].join('\n');
-}
-
-/** The 202 body: the query's id and where to read its status. */
-export const ACCEPTED_RESPONSE_TEMPLATE = [
-  '#set($queryId = $context.requestOverride.header.X-Query-Id)',
-  '{"queryId":"$queryId","statusUrl":"https://$context.domainName/$context.stage/queries/$queryId"}',
-].join('\n');
-
-export const QUEUE_ERROR_RESPONSE_TEMPLATE =
-  '{"message":"The query could not be queued (the queue service returned an error); nothing was enqueued. Retry with the same queryId.","requestId":"$context.requestId"}';
-
-/**
  * The REST API: IAM (SigV4) auth on every method, JSON-schema validation of submissions, one static
- * submission route per class (an unknown class is an unknown route), and submissions sent straight to SQS.
+ * submission route per class (an unknown class is an unknown route), and submissions written straight to
+ * the ledger as QUEUED records (a reused queryId answers 409 there; the ledger's stream queues the rest).
  */
 export class QueryApi extends Construct {
   readonly api: apigateway.RestApi;
@@ -120,8 +95,8 @@ export class QueryApi extends Construct {
   /** Sets the account's API Gateway logging role when none is set (unless `cloudWatchRole` is false). */
   readonly loggingRole?: ApiLoggingRole;
   readonly getQueryFunction: WlmFunction;
-  /** Role API Gateway assumes to send submissions; allowed only sqs:SendMessage on the queries queue. */
-  readonly sqsRole: iam.Role;
+  /** Role API Gateway assumes to record submissions; allowed only dynamodb:UpdateItem on the ledger. */
+  readonly ledgerRole: iam.Role;
   /** Checks submission bodies and required path parameters. */
   readonly validator: apigateway.RequestValidator;
   /** Routes served so far, as `METHOD /stage/path` (the unknown-route message lists them). */
@@ -226,27 +201,31 @@ export class QueryApi extends Construct {
       schema: toApiGatewaySchema(submissionBodyJsonSchema()),
     });
 
-    this.sqsRole = new iam.Role(this, 'SendToQueueRole', {
+    // The ledger is encrypted with the AWS-managed key, which needs no grant of ours.
+    this.ledgerRole = new iam.Role(this, 'RecordSubmissionRole', {
       assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
-      description: 'API Gateway sends query submissions to the queries queue',
+      description: 'API Gateway records query submissions in the query ledger',
     });
-    this.sqsRole.addToPolicy(
-      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.queriesQueue.queueArn] }),
+    this.ledgerRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.ledger.ledger.tableArn] }),
     );
 
     const submitTo = (resource: apigateway.IResource, className: string) =>
-      resource.addMethod('POST', this.submissionIntegration(props.queriesQueue, className), {
+      resource.addMethod('POST', this.submissionIntegration(props.ledger, className), {
         authorizationType: apigateway.AuthorizationType.IAM,
         requestValidator: this.validator,
         requestModels: { 'application/json': submissionModel },
         methodResponses: [
           { statusCode: '202', responseModels: { 'application/json': apigateway.Model.EMPTY_MODEL } },
-          { statusCode: '500', responseModels: { 'application/json': apigateway.Model.ERROR_MODEL } },
+          ...['409', '500', '503'].map((statusCode) => ({
+            statusCode,
+            responseModels: { 'application/json': apigateway.Model.ERROR_MODEL },
+          })),
         ],
       });
 
     for (const served of servedRoutes(config)) {
-      if (served.route.integration !== 'sqs' || !served.className) continue;
+      if (served.route.integration !== 'ledger' || !served.className) continue;
       submitTo(this.api.root.resourceForPath(served.path), served.className);
       this.served.push(
         served.perClass ? this.describe(served) : `${this.describe(served)} (class ${served.className})`,
@@ -316,26 +295,42 @@ export class QueryApi extends Construct {
     );
   }
 
-  private submissionIntegration(queue: sqs.IQueue, className: string): apigateway.AwsIntegration {
+  /**
+   * DynamoDB UpdateItem of the QUEUED record (see submission-mapping.ts). Integration responses of an
+   * AWS integration are chosen by the HTTP status code DynamoDB answers (the selection pattern "applies
+   * to the integration response status code":
+   * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-integration-responses.html);
+   * DynamoDB answers every client error with 400 and names it in `__type`
+   * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html), so the
+   * 4xx template tells them apart and sets the status with `$context.responseOverride.status`
+   * (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-override-request-response-parameters.html).
+   */
+  private submissionIntegration(ledger: QueryLedger, className: string): apigateway.AwsIntegration {
     return new apigateway.AwsIntegration({
-      service: 'sqs',
-      path: `${Aws.ACCOUNT_ID}/${queue.queueName}`,
-      integrationHttpMethod: 'POST',
+      service: 'dynamodb',
+      action: 'UpdateItem',
       options: {
-        credentialsRole: this.sqsRole,
+        credentialsRole: this.ledgerRole,
         passthroughBehavior: apigateway.PassthroughBehavior.NEVER,
         requestParameters: {
-          'integration.request.header.Content-Type': "'application/x-www-form-urlencoded'",
+          'integration.request.header.Content-Type': "'application/x-amz-json-1.0'",
         },
-        requestTemplates: { 'application/json': submissionRequestTemplate(className) },
+        requestTemplates: {
+          'application/json': submissionWriteTemplate(className, ledger.ledger.tableName),
+        },
         integrationResponses: [
           {
             statusCode: '202',
             selectionPattern: '2\\d{2}',
             responseTemplates: { 'application/json': ACCEPTED_RESPONSE_TEMPLATE },
           },
-          // Anything else from SQS (throttled, role or queue misconfigured) is ours, not the caller's.
-          { statusCode: '500', responseTemplates: { 'application/json': QUEUE_ERROR_RESPONSE_TEMPLATE } },
+          {
+            statusCode: '500',
+            selectionPattern: '4\\d{2}',
+            responseTemplates: { 'application/json': LEDGER_REFUSED_RESPONSE_TEMPLATE },
+          },
+          // DynamoDB's 5xx (InternalServerError, ServiceUnavailable): nothing was written.
+          { statusCode: '503', responseTemplates: { 'application/json': LEDGER_UNAVAILABLE_RESPONSE_TEMPLATE } },
         ],
       },
     });

@@ -39,7 +39,7 @@ export type LedgerAccess = 'read' | 'readWrite' | 'queryByWorkgroup' | ItemActio
  * The query ledger (one item per query, keyed by queryId, with a by-class index) and the dispatch table
  * (the dispatcher's lines, one partition per class sorted by submission, and the slots held, one item
  * each; TTL removes a line item whose leave message was lost). Both on-demand, encrypted with the
- * AWS-managed key and with point-in-time recovery.
+ * AWS-managed key and with point-in-time recovery. The ledger's stream carries new records to `queries`.
  */
 export class QueryLedger extends Construct {
   readonly ledger: dynamodb.Table;
@@ -56,6 +56,8 @@ export class QueryLedger extends Construct {
     this.ledger = new dynamodb.Table(this, 'Ledger', {
       ...common,
       partitionKey: { name: TABLES.ledgerKey, type: dynamodb.AttributeType.STRING },
+      // The intake's outbox: each record the API creates is queued from here (QueryIntakePipe).
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
     });
     this.ledger.addGlobalSecondaryIndex({
       indexName: TABLES.ledgerByWorkgroupIndex,

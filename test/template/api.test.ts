@@ -4,7 +4,7 @@ import {
   QUERY_ID_PATTERN,
   STATEMENT_PATTERN,
 } from '../../contracts/submission';
-import { ACCEPTED_RESPONSE_TEMPLATE } from '../../lib/query-api';
+import { ACCEPTED_RESPONSE_TEMPLATE } from '../../lib/submission-mapping';
 import {
   actionsOf,
   logicalId,
@@ -23,8 +23,6 @@ beforeAll(() => {
 });
 
 type Json = Record<string, unknown>;
-/** A formal VTL reference, `${name}`. */
-const vtl = (name: string) => `$${'{'}${name}}`;
 const methods = () => Object.values(resourcesOf(synthesized.template, 'AWS::ApiGateway::Method'));
 const pathParts = () =>
   Object.values(resourcesOf(synthesized.template, 'AWS::ApiGateway::Resource')).map(
@@ -75,56 +73,56 @@ describe('query API', () => {
     );
   });
 
-  it('sends submissions straight to SQS SendMessage, URL-encoded as a form', () => {
+  it('writes submissions straight to the ledger with DynamoDB UpdateItem', () => {
+    const ledger = logicalId(synthesized.stack, synthesized.stack.workloadManager.ledgerTable);
     for (const method of postMethods()) {
       const integration = (method.Properties as Json).Integration as Json;
       expect(integration.Type).toBe('AWS');
       expect(integration.IntegrationHttpMethod).toBe('POST');
-      expect(JSON.stringify(integration.Uri)).toContain(':sqs:path/');
+      expect(JSON.stringify(integration.Uri)).toContain(':dynamodb:action/UpdateItem');
       expect(integration.PassthroughBehavior).toBe('NEVER');
       expect(integration.RequestParameters).toEqual({
-        'integration.request.header.Content-Type': "'application/x-www-form-urlencoded'",
+        'integration.request.header.Content-Type': "'application/x-amz-json-1.0'",
       });
-      const template = (integration.RequestTemplates as Json)['application/json'] as string;
-      expect(template).toContain('Action=SendMessage&MessageBody=$util.urlEncode($message)');
+      const template = JSON.stringify((integration.RequestTemplates as Json)['application/json']);
+      expect(template).toContain(`{"Ref":"${ledger}"}`);
       expect(template).toContain('#set($context.requestOverride.header.X-Query-Id = $queryId)');
     }
   });
 
   it('routes POST /athena/query to the default class', () => {
-    const adhoc = `${vtl('dq')}workgroup${vtl('dq')}:${vtl('dq')}adhoc${vtl('dq')}`;
-    const sample = postMethods().filter((m) => {
-      const template = (((m.Properties as Json).Integration as Json).RequestTemplates as Json)[
-        'application/json'
-      ] as string;
-      return template.includes(adhoc);
-    });
+    const sample = postMethods().filter((m) =>
+      JSON.stringify(
+        (((m.Properties as Json).Integration as Json).RequestTemplates as Json)['application/json'],
+      ).includes('\\":workgroup\\": {\\"S\\": \\"adhoc\\"}'),
+    );
     expect(sample).toHaveLength(2); // /workgroups/adhoc/queries and /athena/query
   });
 
-  it('answers 202 with the queryId and its status URL, and maps queue errors to 500 JSON', () => {
+  it('answers 202 with the queryId and its status URL, 4xx from DynamoDB by its type, 5xx with 503', () => {
     const integration = (postMethods()[0].Properties as Json).Integration as Json;
     const responses = integration.IntegrationResponses as Json[];
-    const accepted = responses.find((r) => r.StatusCode === '202') as Json;
-    expect(accepted.SelectionPattern).toBe('2\\d{2}');
-    expect((accepted.ResponseTemplates as Json)['application/json']).toBe(ACCEPTED_RESPONSE_TEMPLATE);
-    expect(ACCEPTED_RESPONSE_TEMPLATE).toContain('$context.requestOverride.header.X-Query-Id');
+    expect(responses.map((r) => [r.StatusCode, r.SelectionPattern])).toEqual([
+      ['202', '2\\d{2}'],
+      ['500', '4\\d{2}'],
+      ['503', undefined],
+    ]);
+    expect((responses[0].ResponseTemplates as Json)['application/json']).toBe(ACCEPTED_RESPONSE_TEMPLATE);
     expect(ACCEPTED_RESPONSE_TEMPLATE).toContain(
       'https://$context.domainName/$context.stage/queries/$queryId',
     );
-    const failed = responses.find((r) => r.StatusCode === '500') as Json;
-    expect(failed.SelectionPattern).toBeUndefined();
-    expect(() => JSON.parse((failed.ResponseTemplates as Json)['application/json'] as string)).not.toThrow();
+    const declared = ((postMethods()[0].Properties as Json).MethodResponses as Json[]).map((r) => r.StatusCode);
+    expect(declared).toEqual(['202', '409', '500', '503']);
   });
 
-  it('lets API Gateway send only to the queries queue', () => {
+  it('lets API Gateway only update items of the ledger, and send nothing to SQS', () => {
     const { stack, template } = synthesized;
-    const role = logicalId(stack, synthesized.stack.workloadManager.parts.queryApi.sqsRole);
+    const role = logicalId(stack, synthesized.stack.workloadManager.parts.queryApi.ledgerRole);
     const statements = statementsForRole(template, role);
     expect(statements).toHaveLength(1);
-    expect(actionsOf(statements[0])).toEqual(['sqs:SendMessage']);
-    const queue = logicalId(stack, synthesized.stack.workloadManager.queriesQueue);
-    expect(resourcesOfStatement(statements[0])).toEqual([{ 'Fn::GetAtt': [queue, 'Arn'] }]);
+    expect(actionsOf(statements[0])).toEqual(['dynamodb:UpdateItem']);
+    const ledger = logicalId(stack, synthesized.stack.workloadManager.ledgerTable);
+    expect(resourcesOfStatement(statements[0])).toEqual([{ 'Fn::GetAtt': [ledger, 'Arn'] }]);
     for (const method of postMethods()) {
       expect(((method.Properties as Json).Integration as Json).Credentials).toEqual({
         'Fn::GetAtt': [role, 'Arn'],

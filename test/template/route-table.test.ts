@@ -1,7 +1,6 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { DEFAULT_CONFIG, parseConfig } from '../../contracts/config';
 import { ROUTES } from '../../contracts/routes';
 import { openApiDocument } from '../../functions/core/openapi';
@@ -49,7 +48,6 @@ describe('the route table', () => {
     const config = parseConfig(DEFAULT_CONFIG);
     const api = new QueryApi(stack, 'Api', {
       config,
-      queriesQueue: new sqs.Queue(stack, 'Queries'),
       ledger: new QueryLedger(stack, 'Ledger', { removalPolicy: RemovalPolicy.DESTROY }),
       apiName: 'routes',
       stageName: 'v1',
