@@ -207,7 +207,10 @@ export class QueryApi extends Construct {
       description: 'API Gateway records query submissions in the query ledger',
     });
     this.ledgerRole.addToPolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.ledger.ledger.tableArn] }),
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [props.ledger.ledger.tableArn],
+      }),
     );
 
     const submitTo = (resource: apigateway.IResource, className: string) =>
@@ -330,7 +333,10 @@ export class QueryApi extends Construct {
             responseTemplates: { 'application/json': LEDGER_REFUSED_RESPONSE_TEMPLATE },
           },
           // DynamoDB's 5xx (InternalServerError, ServiceUnavailable): nothing was written.
-          { statusCode: '503', responseTemplates: { 'application/json': LEDGER_UNAVAILABLE_RESPONSE_TEMPLATE } },
+          {
+            statusCode: '503',
+            responseTemplates: { 'application/json': LEDGER_UNAVAILABLE_RESPONSE_TEMPLATE },
+          },
         ],
       },
     });

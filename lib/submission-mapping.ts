@@ -46,6 +46,7 @@ const SUBMITTED_AT = [
     (v) => `#if($${v} < 10)#set($${v}2 = "0$${v}")#{else}#set($${v}2 = "$${v}")#end`,
   ),
   '#if($ms < 10)#set($ms3 = "00$ms")#elseif($ms < 100)#set($ms3 = "0$ms")#{else}#set($ms3 = "$ms")#end',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: VTL formal references, not a JS template.
   '#set($submittedAt = "${year}-${month2}-${day2}T${hour2}:${minute2}:${second2}.${ms3}Z")',
 ];
 
@@ -78,7 +79,9 @@ export function submissionWriteTemplate(className: string, tableName: string): s
       set('status'),
       set('attempts', ':zero'),
       set('redrives', ':zero'),
-    ].join(', ')}#if($params), ${set('executionParameters')}#end#if($userId), ${set('userId')}#end#if($submittedBy != ""), ${set('submittedBy')}#end",`,
+    ].join(
+      ', ',
+    )}#if($params), ${set('executionParameters')}#end#if($userId), ${set('userId')}#end#if($submittedBy != ""), ${set('submittedBy')}#end",`,
     // A missing submitter equals "" and missing parameters equal none, as in isSameSubmission.
     `"ConditionExpression": "attribute_not_exists(#queryId) OR (${IDENTITY.map((name) => `#${name} = :${name}`).join(' AND ')} AND #if($params)#executionParameters = :executionParameters#{else}attribute_not_exists(#executionParameters)#end AND #if($submittedBy != "")#submittedBy = :submittedBy#{else}(attribute_not_exists(#submittedBy) OR #submittedBy = :noSubmitter)#end)",`,
     `"ExpressionAttributeNames": {${[

@@ -1,10 +1,21 @@
 /**
  * Executes the synthesized API's mapping templates the way API Gateway does (velocityjs, with API
  * Gateway's `$input`, `$util`, `$context` and request overrides; gateway responses by plain
- * substitution), sends the result to an SQS stand-in that decodes the form body as SQS does, and checks
- * what the starter would receive and what the caller would read.
+ * substitution), sends the rendered UpdateItem to the local DynamoDB engine (which evaluates its
+ * condition and update expressions), reads the record back with the DynamoDB ledger adapter, and checks
+ * what the caller reads, what the pipe would send and what the starter then does.
  */
+import { DEFAULT_CONFIG, parseConfig } from '../../contracts/config';
+import type { RunQueryInput } from '../../contracts/execution-input';
 import { queryMessageSchema } from '../../contracts/submission';
+import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger';
+import { newQueryRecord } from '../../functions/core/query-record';
+import { startQuery } from '../../functions/core/start-query';
+import { INTAKE_FILTER_PATTERN, INTAKE_MESSAGE_TEMPLATE } from '../../lib/query-intake-pipe';
+import { DynamoDbError } from '../../local/dynamodb/errors';
+import { LocalDocumentClient } from '../../local/dynamodb/local-document-client';
+import { LocalDynamoDb, type UpdateItemParams } from '../../local/dynamodb/local-dynamodb';
+import { tempDatabase } from '../local/store/temp-db';
 import {
   ApiGatewayEmulator,
   type ApiGatewayTemplate,
@@ -17,16 +28,39 @@ import {
   type RequestFacts,
   requestContext,
 } from '../support/api-gateway';
-import { methodPath, resourcesOf, type Synthesized, synthesize } from './support';
+import { matchesPipeFilter, renderPipeInput, streamInsertRecord } from '../support/pipes';
+import { logicalId, methodPath, resourcesOf, type Synthesized, synthesize } from './support';
 
 type Json = Record<string, unknown>;
+
+const TABLE = 'athena-wlm-ledger-test';
+const config = parseConfig(DEFAULT_CONFIG);
 
 let synthesized: Synthesized;
 let gateway: ApiGatewayEmulator;
 beforeAll(() => {
   synthesized = synthesize();
-  gateway = new ApiGatewayEmulator(synthesized.template.toJSON() as ApiGatewayTemplate);
+  const ledger = logicalId(synthesized.stack, synthesized.stack.workloadManager.ledgerTable);
+  gateway = new ApiGatewayEmulator(synthesized.template.toJSON() as ApiGatewayTemplate, { [ledger]: TABLE });
 });
+
+let store: ReturnType<typeof tempDatabase>;
+let engine: LocalDynamoDb;
+let ledger: DynamoDbLedger;
+beforeEach(() => {
+  store = tempDatabase();
+  engine = new LocalDynamoDb(store.db, {
+    [TABLE]: {
+      partitionKey: 'queryId',
+      indexes: { byWorkgroup: { partitionKey: 'workgroup', sortKey: 'submittedAt' } },
+    },
+  });
+  ledger = new DynamoDbLedger(new LocalDocumentClient(engine).asDocumentClient(), {
+    tableName: TABLE,
+    workgroups: Object.keys(config.classes),
+  });
+});
+afterEach(() => store.close());
 
 const FACTS: RequestFacts = {
   requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
@@ -36,31 +70,29 @@ const FACTS: RequestFacts = {
   stage: 'v1',
 };
 
-/** SQS SendMessage's allowed characters (SendMessage API reference): anything else is InvalidMessageContents. */
-const SQS_MESSAGE_CHARACTERS = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
-
-/** The SQS query API as API Gateway's AWS integration reaches it: a form body with Action and MessageBody. */
-function sqs(sent: IntegrationRequest[]) {
+/**
+ * DynamoDB's JSON protocol as API Gateway's AWS integration reaches it: the body is the UpdateItem
+ * request; an error is HTTP 400 with the exception in `__type`
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
+ */
+function dynamodb(sent: IntegrationRequest[]) {
   return (request: IntegrationRequest): IntegrationAnswer => {
     sent.push(request);
-    expect(request.headers['Content-Type']).toBe('application/x-www-form-urlencoded');
-    const form = decodeForm(request.body);
-    if (form.Action !== 'SendMessage' || form.MessageBody === undefined) {
+    expect(request.headers['Content-Type']).toBe('application/x-amz-json-1.0');
+    const params = JSON.parse(request.body) as UpdateItemParams;
+    try {
+      engine.updateItemSync(params);
+      return { statusCode: 200, body: '{}' };
+    } catch (error) {
+      if (!(error instanceof DynamoDbError)) throw error;
       return {
         statusCode: 400,
-        body: '<ErrorResponse><Error><Code>MissingAction</Code></Error></ErrorResponse>',
+        body: JSON.stringify({
+          __type: `com.amazonaws.dynamodb.v20120810#${error.code}`,
+          message: error.message,
+        }),
       };
     }
-    if (!SQS_MESSAGE_CHARACTERS.test(form.MessageBody)) {
-      return {
-        statusCode: 400,
-        body: '<ErrorResponse><Error><Code>InvalidMessageContents</Code></Error></ErrorResponse>',
-      };
-    }
-    return {
-      statusCode: 200,
-      body: '<SendMessageResponse><SendMessageResult><MessageId>m-1</MessageId></SendMessageResult></SendMessageResponse>',
-    };
   };
 }
 
@@ -76,24 +108,37 @@ function post(
   path: string,
   body: string,
   headers: Record<string, string> = { 'Content-Type': 'application/json' },
+  facts: RequestFacts = FACTS,
 ) {
   const sent: IntegrationRequest[] = [];
-  const answer = gateway.invoke(submissionMethod(path), { body, headers, facts: FACTS }, sqs(sent));
+  const answer = gateway.invoke(submissionMethod(path), { body, headers, facts }, dynamodb(sent));
   return { answer, sent };
-}
-
-/** The queue message SQS stored, as the starter parses it. */
-function queuedMessage(sent: IntegrationRequest[]) {
-  expect(sent).toHaveLength(1);
-  const form = decodeForm(sent[0].body);
-  expect(Object.keys(form).sort()).toEqual(['Action', 'MessageBody']);
-  return queryMessageSchema.parse(JSON.parse(form.MessageBody));
 }
 
 function jsonBody(answer: MethodAnswer): Json {
   expect(() => JSON.parse(answer.body)).not.toThrow();
   return JSON.parse(answer.body) as Json;
 }
+
+/** The record the starter would have created from the same submission, as the old queue message carried it. */
+function expectedRecord(path: string, body: string, facts: RequestFacts = FACTS) {
+  const submitted = JSON.parse(body) as Json;
+  const message = queryMessageSchema.parse({
+    workgroup: path === '/athena/query' ? config.defaultClass : path.split('/')[2],
+    queryId: submitted.queryId ?? facts.requestId,
+    submittedAt: facts.requestTimeEpoch,
+    ...(facts.userArn ? { submittedBy: facts.userArn } : {}),
+    body: submitted,
+  });
+  return newQueryRecord(
+    { ...message, body: message.body!, submittedAt: facts.requestTimeEpoch },
+    new Date(facts.requestTimeEpoch),
+  );
+}
+
+/** The stored item as DynamoDB holds it (attribute types included). */
+const storedItem = (queryId: string) =>
+  engine.getItemSync({ TableName: TABLE, Key: { queryId: { S: queryId } } }).Item;
 
 const REFERENCE_BODY =
   '{"userId": "e586fd16-61bc-4f21-b2b9-1b8b69066510", "queryId": "79a9aac3-e82b-4ed9-9fd5-eda242a4ad72", "query": "SELECT COUNT(request_verb) AS count, request_verb, client_ip FROM alb_logs GROUP BY request_verb, client_ip;"}';
@@ -106,73 +151,248 @@ const TRICKY_TEXT = [
   '#set($x = "pwned") $x \u0024{dq} $context.requestId $input.body #end ## comment #* block *#',
   "$util.urlEncode('a') #if(true)yes#end",
   'form chars: a+b=c&d=%41 ; / ? : @',
+  'dynamo: #workgroup :query SET if_not_exists( ) OR',
 ].join(' | ');
 
-describe('submission request template, run as API Gateway runs it', () => {
-  it.each([
-    [
-      'the reference sample body on /athena/query',
-      '/athena/query',
-      REFERENCE_BODY,
-      { 'Content-Type': 'application/json' },
-    ],
-    [
-      'a body with CRLF line ends',
-      '/workgroups/fast/queries',
-      '{\r\n  "query": "SELECT 1",\r\n  "queryId": "crlf-1"\r\n}\r\n',
-      { 'Content-Type': 'application/json' },
-    ],
-    [
-      'a body without Content-Type',
-      '/workgroups/fast/queries',
-      '{"query":"SELECT 2","queryId":"no-type"}',
-      {},
-    ],
-    [
-      'application/json; charset=utf-8',
-      '/workgroups/long/queries',
-      '{"query":"SELECT 3","queryId":"charset-1"}',
-      { 'content-type': 'application/json; charset=utf-8' },
-    ],
-    [
-      'quotes, backslashes, newlines, unicode and VTL in the SQL and executionParameters',
-      '/workgroups/exploratory/queries',
-      JSON.stringify({
-        query: `SELECT ? AS a, ? AS b -- ${TRICKY_TEXT}`,
-        queryId: 'tricky_1',
-        database: 'sensors',
-        catalog: 'AwsDataCatalog',
-        userId: 'o\'brien "the" \\ é 😀 #set($a = 1)',
-        executionParameters: [TRICKY_TEXT, "'quoted'", '$dq', '\\'],
-      }),
-      { 'Content-Type': 'application/json' },
-    ],
-  ])('queues %s as a message the starter accepts, equal to the submission', (_, path, body, headers) => {
+const CORPUS: [string, string, string, Record<string, string>][] = [
+  [
+    'the reference sample body on /athena/query',
+    '/athena/query',
+    REFERENCE_BODY,
+    { 'Content-Type': 'application/json' },
+  ],
+  [
+    'a body with CRLF line ends',
+    '/workgroups/fast/queries',
+    '{\r\n  "query": "SELECT 1",\r\n  "queryId": "crlf-1"\r\n}\r\n',
+    { 'Content-Type': 'application/json' },
+  ],
+  ['a body without Content-Type', '/workgroups/fast/queries', '{"query":"SELECT 2","queryId":"no-type"}', {}],
+  [
+    'application/json; charset=utf-8',
+    '/workgroups/long/queries',
+    '{"query":"SELECT 3","queryId":"charset-1"}',
+    { 'content-type': 'application/json; charset=utf-8' },
+  ],
+  [
+    'a body without queryId',
+    '/workgroups/predictable/queries',
+    '{"query":"SELECT 4"}',
+    { 'Content-Type': 'application/json' },
+  ],
+  [
+    'quotes, backslashes, newlines, unicode and VTL in the SQL, userId and executionParameters',
+    '/workgroups/exploratory/queries',
+    JSON.stringify({
+      query: `SELECT ? AS a, ? AS b -- ${TRICKY_TEXT}`,
+      queryId: 'tricky_1',
+      database: 'sensors',
+      catalog: 'AwsDataCatalog',
+      userId: 'o\'brien "the" \\ é 😀 #set($a = 1)',
+      executionParameters: [TRICKY_TEXT, "'quoted'", '$dq', '\\'],
+    }),
+    { 'Content-Type': 'application/json' },
+  ],
+];
+
+describe('submission request template, run as API Gateway runs it against DynamoDB', () => {
+  it.each(CORPUS)('records %s and answers 202 with its id', async (_, path, body, headers) => {
     const { answer, sent } = post(path, body, headers);
 
+    expect(sent).toHaveLength(1);
     expect(answer.statusCode).toBe(202);
-    const message = queuedMessage(sent);
-    const submitted = JSON.parse(body) as Json;
-    expect(message.body).toEqual(submitted);
-    expect(message).toMatchObject({
-      queryId: submitted.queryId,
-      workgroup: path === '/athena/query' ? 'adhoc' : path.split('/')[2],
-      attempt: 1,
-      submittedAt: FACTS.requestTimeEpoch,
-      submittedBy: FACTS.userArn,
-    });
+    const expected = expectedRecord(path, body);
+    expect(await ledger.get(expected.queryId)).toBeDefined();
     expect(jsonBody(answer)).toEqual({
-      queryId: submitted.queryId,
-      statusUrl: `https://${FACTS.domainName}/${FACTS.stage}/queries/${submitted.queryId}`,
+      queryId: expected.queryId,
+      statusUrl: `https://${FACTS.domainName}/${FACTS.stage}/queries/${expected.queryId}`,
     });
   });
 
-  it('gives a submission without queryId the request id, in the message and in the 202', () => {
-    const { answer, sent } = post('/workgroups/predictable/queries', '{"query":"SELECT 4"}');
+  it.each(CORPUS)(
+    'reads back %s with the ledger adapter equal to newQueryRecord',
+    async (_, path, body, headers) => {
+      post(path, body, headers);
 
+      const expected = expectedRecord(path, body);
+      expect(await ledger.get(expected.queryId)).toEqual(expected);
+      // Numbers are stored as N, the parameters as a list of S: what the adapter and the indexes expect.
+      const item = storedItem(expected.queryId);
+      expect(item?.attempts).toEqual({ N: '0' });
+      expect(item?.submittedAt).toEqual({ S: new Date(FACTS.requestTimeEpoch).toISOString() });
+    },
+  );
+
+  it.each(CORPUS)(
+    'answers an identical retry of %s with 202 and changes nothing',
+    async (_, path, body, headers) => {
+      post(path, body, headers);
+      const first = storedItem(expectedRecord(path, body).queryId);
+
+      const { answer } = post(path, body, headers, {
+        ...FACTS,
+        requestTimeEpoch: FACTS.requestTimeEpoch + 5000,
+      });
+
+      expect(answer.statusCode).toBe(202);
+      expect(storedItem(expectedRecord(path, body).queryId)).toEqual(first);
+    },
+  );
+});
+describe('a reused queryId, refused at the edge', () => {
+  const BODY = JSON.stringify({ query: 'SELECT 1', queryId: 'shared-1', executionParameters: ['a'] });
+  const PATH = '/workgroups/fast/queries';
+
+  it.each([
+    [
+      'other SQL',
+      PATH,
+      JSON.stringify({ query: 'SELECT 2', queryId: 'shared-1', executionParameters: ['a'] }),
+      FACTS,
+    ],
+    ['another class', '/workgroups/long/queries', BODY, FACTS],
+    [
+      'another submitter',
+      PATH,
+      BODY,
+      { ...FACTS, userArn: 'arn:aws:sts::123456789012:assumed-role/other/bob' },
+    ],
+    ['no submitter', PATH, BODY, { ...FACTS, userArn: '' }],
+    [
+      'other parameters',
+      PATH,
+      JSON.stringify({ query: 'SELECT 1', queryId: 'shared-1', executionParameters: ['b'] }),
+      FACTS,
+    ],
+    ['no parameters', PATH, JSON.stringify({ query: 'SELECT 1', queryId: 'shared-1' }), FACTS],
+    [
+      'another database',
+      PATH,
+      JSON.stringify({
+        query: 'SELECT 1',
+        queryId: 'shared-1',
+        executionParameters: ['a'],
+        database: 'other',
+      }),
+      FACTS,
+    ],
+  ])('answers 409 in JSON for the id with %s, and leaves the record as it was', (_, path, body, facts) => {
+    post(PATH, BODY);
+    const first = storedItem('shared-1');
+
+    const { answer, sent } = post(path, body, { 'Content-Type': 'application/json' }, facts);
+
+    expect(sent).toHaveLength(1);
+    expect(answer.statusCode).toBe(409);
+    const refusal = jsonBody(answer);
+    expect(refusal).toMatchObject({ queryId: 'shared-1', requestId: FACTS.requestId });
+    expect(refusal.message).toEqual(expect.stringContaining('already used by another query'));
+    expect(refusal.message).toEqual(expect.stringContaining('new queryId'));
+    expect(storedItem('shared-1')).toEqual(first);
+  });
+
+  it('takes the default database as the same submission as "default" named', () => {
+    post(PATH, JSON.stringify({ query: 'SELECT 1', queryId: 'db-1' }));
+    const { answer } = post(
+      PATH,
+      JSON.stringify({ query: 'SELECT 1', queryId: 'db-1', database: 'default' }),
+    );
     expect(answer.statusCode).toBe(202);
-    expect(queuedMessage(sent)).toMatchObject({ queryId: FACTS.requestId, body: { query: 'SELECT 4' } });
-    expect(jsonBody(answer).queryId).toBe(FACTS.requestId);
+  });
+
+  it('passes a retry without submitter on a record without one, and refuses it a signed one', async () => {
+    const anonymous = { ...FACTS, userArn: '' };
+    post(PATH, BODY, undefined, anonymous);
+    expect(await ledger.get('shared-1')).toEqual(expectedRecord(PATH, BODY, anonymous));
+    expect((await ledger.get('shared-1'))?.submittedBy).toBeUndefined();
+
+    expect(post(PATH, BODY, undefined, anonymous).answer.statusCode).toBe(202);
+    expect(post(PATH, BODY).answer.statusCode).toBe(409);
+  });
+
+  it('never puts a query that already runs back to QUEUED when its POST is retried', async () => {
+    post(PATH, BODY);
+    await ledger.update('shared-1', { status: 'RUNNING', attempts: 1, executionArn: 'arn:x' });
+    const running = storedItem('shared-1');
+
+    expect(post(PATH, BODY).answer.statusCode).toBe(202);
+
+    expect(storedItem('shared-1')).toEqual(running);
+    expect((await ledger.get('shared-1'))?.status).toBe('RUNNING');
+  });
+});
+
+describe('submittedAt, computed in VTL from $context.requestTimeEpoch', () => {
+  /** The UpdateItem the template renders for a request at this time (not sent anywhere). */
+  function renderedSubmittedAt(requestTimeEpoch: number): string {
+    let rendered = '';
+    gateway.invoke(
+      submissionMethod('/workgroups/fast/queries'),
+      { body: '{"query":"SELECT 1"}', headers: {}, facts: { ...FACTS, requestTimeEpoch } },
+      (sent) => {
+        rendered = sent.body;
+        return { statusCode: 200, body: '{}' };
+      },
+    );
+    const params = JSON.parse(rendered) as { ExpressionAttributeValues: Record<string, { S?: string }> };
+    return params.ExpressionAttributeValues[':submittedAt'].S as string;
+  }
+
+  it('writes the ISO-8601 UTC time Date.toISOString writes, leap days and centuries included', () => {
+    const edges = [
+      0,
+      951_782_400_000, // 2000-02-29
+      951_868_799_999, // 2000-02-29T23:59:59.999
+      4_107_542_400_000, // 2100-03-01 (2100 is not a leap year)
+      4_107_455_999_999, // 2100-02-28T23:59:59.999
+      1_704_067_199_999, // 2023-12-31T23:59:59.999
+      1_709_164_800_000, // 2024-02-29
+      1_700_000_000_005,
+      1_700_000_000_050,
+    ];
+    // A fixed pseudo-random walk over 1970 to 2200, so a failure reproduces.
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const sampled = Array.from({ length: 300 }, () => Math.floor(random() * 7_258_118_400_000));
+    for (const epoch of [...edges, ...sampled]) {
+      expect({ epoch, iso: renderedSubmittedAt(epoch) }).toEqual({
+        epoch,
+        iso: new Date(epoch).toISOString(),
+      });
+    }
+  });
+});
+
+describe('what DynamoDB may answer besides success and a failed condition', () => {
+  const answerTo = (statusCode: number, type: string) =>
+    gateway.invoke(
+      submissionMethod('/workgroups/fast/queries'),
+      { body: '{"query":"SELECT 1","queryId":"e-1"}', headers: {}, facts: FACTS },
+      () => ({
+        statusCode,
+        body: JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: 'x' }),
+      }),
+    );
+
+  it.each([
+    [400, 'ProvisionedThroughputExceededException', 503, 'Retry'],
+    [400, 'ThrottlingException', 503, 'Retry'],
+    [400, 'RequestLimitExceeded', 503, 'Retry'],
+    [400, 'ValidationException', 500, 'Retry'],
+    [400, 'AccessDeniedException', 500, 'Retry'],
+    [500, 'InternalServerError', 503, 'Retry'],
+    [503, 'ServiceUnavailable', 503, 'Retry'],
+  ])('answers HTTP %i %s with %i and JSON that says to retry', (status, type, expected, advice) => {
+    const answer = answerTo(status, type);
+
+    expect(answer.statusCode).toBe(expected);
+    const body = jsonBody(answer);
+    expect(body).toMatchObject({ queryId: 'e-1', requestId: FACTS.requestId });
+    expect(body.message).toEqual(expect.stringContaining(advice));
+    expect(body.message).toEqual(expect.stringContaining('nothing was queued'));
   });
 
   it('sends nothing and answers 415 in JSON for a body that is not JSON by its Content-Type', () => {
@@ -185,20 +405,52 @@ describe('submission request template, run as API Gateway runs it', () => {
     expect(answer.headers['Content-Type']).toBe('application/json');
     expect(jsonBody(answer).message).toContain('application/json');
   });
+});
 
-  it('answers a queue error with 500 JSON that names the request', () => {
-    const answer = gateway.invoke(
-      submissionMethod('/workgroups/fast/queries'),
-      { body: '{"query":"SELECT 1"}', headers: {}, facts: FACTS },
-      () => ({
-        statusCode: 403,
-        body: '<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>',
-      }),
-    );
+describe('from the record to the starter, through the stream and the pipe', () => {
+  it.each(CORPUS)(
+    'queues %s once, as a message the starter reads and starts',
+    async (_, path, body, headers) => {
+      post(path, body, headers);
+      const record = expectedRecord(path, body);
+      const image = storedItem(record.queryId);
+      if (!image) throw new Error('no record');
 
-    expect(answer.statusCode).toBe(500);
-    expect(jsonBody(answer)).toMatchObject({ requestId: FACTS.requestId });
-  });
+      // The pipe's filter passes the INSERT and nothing the later writes of the record put on the stream.
+      expect(matchesPipeFilter(INTAKE_FILTER_PATTERN, streamInsertRecord('INSERT', image))).toBe(true);
+      expect(matchesPipeFilter(INTAKE_FILTER_PATTERN, streamInsertRecord('MODIFY', image))).toBe(false);
+      expect(matchesPipeFilter(INTAKE_FILTER_PATTERN, streamInsertRecord('REMOVE', image))).toBe(false);
+      const messageBody = renderPipeInput(INTAKE_MESSAGE_TEMPLATE, streamInsertRecord('INSERT', image));
+      expect(queryMessageSchema.parse(JSON.parse(messageBody))).toEqual({
+        workgroup: record.workgroup,
+        queryId: record.queryId,
+        attempt: 1,
+      });
+
+      const started: { name: string; input: RunQueryInput }[] = [];
+      const outcome = await startQuery(messageBody, 1, {
+        config,
+        ledger,
+        executions: {
+          start: async (name, input) => {
+            started.push({ name, input });
+            return { status: 'started', executionArn: `arn:aws:states:::execution:run-query:${name}` };
+          },
+        },
+        metrics: { count: () => undefined, milliseconds: () => undefined },
+        clock: () => new Date(FACTS.requestTimeEpoch + 1000),
+      });
+
+      expect(outcome).toMatchObject({ kind: 'started', queryId: record.queryId });
+      expect(started).toHaveLength(1);
+      expect(started[0].input).toMatchObject({
+        queryId: record.queryId,
+        workgroup: record.workgroup,
+        attempt: 1,
+        startQueryExecution: { QueryString: record.query },
+      });
+    },
+  );
 });
 
 describe('gateway responses, rendered as API Gateway renders them (no VTL)', () => {

@@ -111,7 +111,9 @@ describe('query API', () => {
     expect(ACCEPTED_RESPONSE_TEMPLATE).toContain(
       'https://$context.domainName/$context.stage/queries/$queryId',
     );
-    const declared = ((postMethods()[0].Properties as Json).MethodResponses as Json[]).map((r) => r.StatusCode);
+    const declared = ((postMethods()[0].Properties as Json).MethodResponses as Json[]).map(
+      (r) => r.StatusCode,
+    );
     expect(declared).toEqual(['202', '409', '500', '503']);
   });
 
