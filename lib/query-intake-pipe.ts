@@ -8,7 +8,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TABLES } from '../contracts/tables';
-import { acknowledgeWildcardResources } from './nag-acknowledgements';
+import { acknowledgeNag, acknowledgeWildcardResources } from './nag-acknowledgements';
 
 /** Deliveries of one batch of stream records to `queries` before the pipe sets it aside. */
 export const INTAKE_MAX_RETRIES = 10;
@@ -68,6 +68,11 @@ export class QueryIntakePipe extends Construct {
       retentionPeriod: Duration.days(14),
       removalPolicy: props.removalPolicy,
     });
+    acknowledgeNag(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      "This is the pipe's dead-letter queue (its DeadLetterConfig, not an SQS redrive policy); nothing consumes it but an admin.",
+    );
 
     // The permissions a DynamoDB stream source, an SQS target and an SQS dead-letter queue need:
     // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-permissions.html

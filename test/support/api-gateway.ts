@@ -248,33 +248,22 @@ export function mediaTypeOf(headers?: Readonly<Record<string, string>>): string 
   return contentType === undefined ? 'application/json' : contentType.split(';')[0].trim().toLowerCase();
 }
 
-/**
- * A template value as CloudFormation resolves it: strings as they are, `Fn::Join` joined, `Ref` to the
- * value given for that logical id (one not given throws, so the test names every resource it uses).
- */
-export function resolveIntrinsics(value: unknown, refs: Readonly<Record<string, string>>): string {
-  if (typeof value === 'string') return value;
-  const intrinsic = (value ?? {}) as Record<string, unknown>;
-  if (intrinsic['Fn::Join']) {
-    const [delimiter, parts] = intrinsic['Fn::Join'] as [string, unknown[]];
-    return parts.map((part) => resolveIntrinsics(part, refs)).join(delimiter);
-  }
-  if (typeof intrinsic.Ref === 'string') {
-    const resolved = refs[intrinsic.Ref];
-    if (resolved === undefined) throw new Error(`the test gives no value for Ref ${intrinsic.Ref}`);
-    return resolved;
-  }
-  throw new Error(`intrinsic ${JSON.stringify(value)} is not modelled`);
+function plainString(value: unknown): string {
+  if (typeof value !== 'string') throw new Error(`template ${JSON.stringify(value)} is not a plain string`);
+  return value;
 }
 
 /** The API Gateway stand-in for one synthesized REST API. */
 export class ApiGatewayEmulator {
   private readonly ajv = new Ajv({ allErrors: true, strict: false });
 
-  /** `refs`: what each `Ref` in a mapping template resolves to (a table's name, say). */
+  /**
+   * `resolve` evaluates a mapping template that holds CloudFormation intrinsics (a table's name, say);
+   * by default only plain strings are accepted.
+   */
   constructor(
     private readonly template: ApiGatewayTemplate,
-    private readonly refs: Readonly<Record<string, string>> = {},
+    private readonly resolve: (value: unknown) => string = plainString,
   ) {}
 
   private resources(type: string): [string, Json][] {
@@ -317,9 +306,7 @@ export class ApiGatewayEmulator {
     const mediaType = mediaTypeOf(request.headers);
     const requestTemplates = (spec.RequestTemplates ?? {}) as Record<string, unknown>;
     const requestTemplate =
-      requestTemplates[mediaType] === undefined
-        ? undefined
-        : resolveIntrinsics(requestTemplates[mediaType], this.refs);
+      requestTemplates[mediaType] === undefined ? undefined : this.resolve(requestTemplates[mediaType]);
     if (requestTemplate === undefined) {
       if (spec.PassthroughBehavior !== 'NEVER') throw new Error('only passthrough NEVER is modelled');
       return this.gatewayResponse('UNSUPPORTED_MEDIA_TYPE', context, {

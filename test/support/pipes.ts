@@ -1,6 +1,6 @@
 /**
- * What EventBridge Pipes does with a DynamoDB stream record, as its user guide describes it: the event
- * pattern of the filter, and the input transformer that shapes what the target receives.
+ * What EventBridge Pipes gets from a DynamoDB stream and what its input transformer makes of it, as its
+ * user guide describes them (its filter patterns are EventBridge event patterns: matchesEventPattern).
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { jsonPath } from './api-gateway';
@@ -30,27 +30,6 @@ export function streamInsertRecord(
     },
     eventSourceARN: 'arn:aws:dynamodb:eu-west-1:123456789012:table/ledger/stream/2026-01-01T00:00:00.000',
   };
-}
-
-/**
- * Whether an event matches a pattern of exact values: each field of the pattern lists the values the
- * event's field may have, and nested objects match nested fields
- * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-event-filtering.html). Any other
- * pattern syntax throws, so a pattern this cannot judge never passes by accident.
- */
-export function matchesPipeFilter(pattern: string, event: Json): boolean {
-  const match = (p: Json, e: unknown): boolean =>
-    Object.entries(p).every(([key, expected]) => {
-      const value = (e as Json | undefined)?.[key];
-      if (Array.isArray(expected)) {
-        if (!expected.every((v) => typeof v === 'string' || typeof v === 'number')) {
-          throw new Error(`pattern ${pattern} uses matching this emulation does not model`);
-        }
-        return expected.includes(value as string | number);
-      }
-      return typeof expected === 'object' && expected !== null && match(expected as Json, value);
-    });
-  return match(JSON.parse(pattern) as Json, event);
 }
 
 /**

@@ -28,8 +28,9 @@ import {
   type RequestFacts,
   requestContext,
 } from '../support/api-gateway';
-import { matchesPipeFilter, renderPipeInput, streamInsertRecord } from '../support/pipes';
-import { logicalId, methodPath, resourcesOf, type Synthesized, synthesize } from './support';
+import { renderPipeInput, streamInsertRecord } from '../support/pipes';
+import { matchesEventPattern } from './event-pattern';
+import { evaluate, logicalId, methodPath, resourcesOf, type Synthesized, synthesize } from './support';
 
 type Json = Record<string, unknown>;
 
@@ -41,7 +42,9 @@ let gateway: ApiGatewayEmulator;
 beforeAll(() => {
   synthesized = synthesize();
   const ledger = logicalId(synthesized.stack, synthesized.stack.workloadManager.ledgerTable);
-  gateway = new ApiGatewayEmulator(synthesized.template.toJSON() as ApiGatewayTemplate, { [ledger]: TABLE });
+  gateway = new ApiGatewayEmulator(synthesized.template.toJSON() as ApiGatewayTemplate, (value) =>
+    evaluate(value, { [ledger]: TABLE }),
+  );
 });
 
 let store: ReturnType<typeof tempDatabase>;
@@ -417,9 +420,15 @@ describe('from the record to the starter, through the stream and the pipe', () =
       if (!image) throw new Error('no record');
 
       // The pipe's filter passes the INSERT and nothing the later writes of the record put on the stream.
-      expect(matchesPipeFilter(INTAKE_FILTER_PATTERN, streamInsertRecord('INSERT', image))).toBe(true);
-      expect(matchesPipeFilter(INTAKE_FILTER_PATTERN, streamInsertRecord('MODIFY', image))).toBe(false);
-      expect(matchesPipeFilter(INTAKE_FILTER_PATTERN, streamInsertRecord('REMOVE', image))).toBe(false);
+      expect(
+        matchesEventPattern(JSON.parse(INTAKE_FILTER_PATTERN), streamInsertRecord('INSERT', image)),
+      ).toBe(true);
+      expect(
+        matchesEventPattern(JSON.parse(INTAKE_FILTER_PATTERN), streamInsertRecord('MODIFY', image)),
+      ).toBe(false);
+      expect(
+        matchesEventPattern(JSON.parse(INTAKE_FILTER_PATTERN), streamInsertRecord('REMOVE', image)),
+      ).toBe(false);
       const messageBody = renderPipeInput(INTAKE_MESSAGE_TEMPLATE, streamInsertRecord('INSERT', image));
       expect(queryMessageSchema.parse(JSON.parse(messageBody))).toEqual({
         workgroup: record.workgroup,
