@@ -14,6 +14,8 @@ export const PRICES = {
   /** SQS per request: standard and FIFO. */
   sqsStandard: 0.4 / 1e6,
   sqsFifo: 0.5 / 1e6,
+  /** EventBridge Pipes, per request (after filtering, per 64 KB). */
+  pipe: 0.4 / 1e6,
 } as const;
 
 /** The figures of one strategy in one scenario, as `bench/results.json` holds them. */
@@ -65,6 +67,7 @@ export interface Figures {
     readonly dynamodbReads: number;
     readonly dynamodbWrites: number;
     readonly sqsRequests: number;
+    readonly pipeRequests: number;
     readonly stepFunctionsApiCalls: number;
     readonly transitions: number;
     readonly costUsd: number;
@@ -133,7 +136,8 @@ export function figuresOf(result: SimResult, trace: Trace): Figures {
     r.dynamodb.writes * PRICES.dynamodbWrite +
     r.dynamodb.reads * PRICES.dynamodbRead +
     r.sqsStandard * PRICES.sqsStandard +
-    r.sqsFifo * PRICES.sqsFifo;
+    r.sqsFifo * PRICES.sqsFifo +
+    r.pipes * PRICES.pipe;
   return {
     strategy: result.strategy,
     arrivals: q.length,
@@ -172,6 +176,7 @@ export function figuresOf(result: SimResult, trace: Trace): Figures {
       dynamodbReads: per(r.dynamodb.reads),
       dynamodbWrites: per(r.dynamodb.writes),
       sqsRequests: per(r.sqsStandard + r.sqsFifo),
+      pipeRequests: per(r.pipes),
       stepFunctionsApiCalls: per(r.stepFunctionsApi),
       transitions: per(r.transitions),
       costUsd: round((cost / Math.max(1, q.length)) * 1000, 4),
@@ -244,11 +249,11 @@ export function table(figures: readonly Figures[]): string {
 /** The AWS requests athena-wlm makes per 1,000 queries, and what they cost. */
 export function requestsTable(rows: readonly { scenario: string; figures: Figures }[]): string {
   return [
-    '| Scenario | Lambda runs | Lambda seconds | DynamoDB read units | DynamoDB write units | SQS requests | Step Functions API calls | State transitions | Cost |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| Scenario | Lambda runs | Lambda seconds | DynamoDB read units | DynamoDB write units | SQS requests | Pipes requests | Step Functions API calls | State transitions | Cost |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       ({ scenario, figures: { per1000: p } }) =>
-        `| ${scenario} | ${int(p.lambdaRuns)} | ${int(p.lambdaSeconds)} | ${int(p.dynamodbReads)} | ${int(p.dynamodbWrites)} | ${int(p.sqsRequests)} | ${int(p.stepFunctionsApiCalls)} | ${int(p.transitions)} | $${p.costUsd.toFixed(3)} |`,
+        `| ${scenario} | ${int(p.lambdaRuns)} | ${int(p.lambdaSeconds)} | ${int(p.dynamodbReads)} | ${int(p.dynamodbWrites)} | ${int(p.sqsRequests)} | ${int(p.pipeRequests)} | ${int(p.stepFunctionsApiCalls)} | ${int(p.transitions)} | $${p.costUsd.toFixed(3)} |`,
     ),
   ].join('\n');
 }

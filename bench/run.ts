@@ -425,7 +425,8 @@ export const ASSUMPTIONS = `## How each figure is computed
   source's receive and batch delete count once per batch); Step Functions API calls are StartExecution,
   SendTask* and StopExecution (not billed); Lambda seconds are the virtual time each invocation ran (a
   dispatcher that keeps passing for the start rate runs up to 2 s). Cost: transitions, Lambda requests and
-  seconds at 512 MB arm64, DynamoDB on-demand request units and SQS requests at us-east-1 list prices.
+  seconds at 512 MB arm64, DynamoDB on-demand request units, SQS and EventBridge Pipes requests at us-east-1
+  list prices. The intake pipe's reads of the ledger stream are not counted (see the README).
 
 ## Modelling assumptions
 

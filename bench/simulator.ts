@@ -23,6 +23,7 @@ import type {
   StartExecutionResult,
   TaskTokens,
 } from '../functions/core/ports';
+import { newQueryRecord } from '../functions/core/query-record';
 import { redriveDeferred } from '../functions/core/redrive';
 import { handleQueryMessage } from '../functions/core/start-query';
 import { StartRate } from '../functions/core/start-rate';
@@ -108,6 +109,8 @@ export interface Requests {
   dynamodb: RequestUnits;
   sqsStandard: number;
   sqsFifo: number;
+  /** EventBridge Pipes requests (the intake pipe's, one per record it queues). */
+  pipes: number;
   stepFunctionsApi: number;
   transitions: number;
 }
@@ -328,6 +331,7 @@ class Simulation {
     dynamodb: { reads: 0, writes: 0, calls: 0 },
     sqsStandard: 0,
     sqsFifo: 0,
+    pipes: 0,
     stepFunctionsApi: 0,
     transitions: 0,
   };
@@ -486,17 +490,28 @@ class Simulation {
           () => void this.runExecution(query, 1, { line: false }),
         );
         return;
-      case 'athena-wlm':
-        // API Gateway's SendMessage, with the body its mapping template builds.
-        void this.queriesQueue.send(
-          JSON.stringify({
+      case 'athena-wlm': {
+        // API Gateway's UpdateItem writes the QUEUED record; the ledger's stream and the pipe then send
+        // `queries` a message that names it (one Pipes request per record, after the INSERT filter).
+        const submittedAt = Math.round(SIM_EPOCH_MS + query.arrivedAt * 1000);
+        const record = newQueryRecord(
+          {
             workgroup: query.className,
             queryId: query.queryId,
-            submittedAt: Math.round(SIM_EPOCH_MS + query.arrivedAt * 1000),
+            attempt: 1,
+            submittedAt,
             body: { query: `SELECT ${query.id}` },
-          }),
+          },
+          new Date(submittedAt),
         );
+        void this.ledger.create(record).then(() => {
+          this.requests.pipes++;
+          return this.queriesQueue.send(
+            JSON.stringify({ workgroup: query.className, queryId: query.queryId, attempt: 1 }),
+          );
+        });
         return;
+      }
     }
   }
 
