@@ -82,7 +82,10 @@ export function submissionWriteTemplate(className: string, tableName: string): s
     ].join(
       ', ',
     )}#if($params), ${set('executionParameters')}#end#if($userId), ${set('userId')}#end#if($submittedBy != ""), ${set('submittedBy')}#end",`,
-    // A missing submitter equals "" and missing parameters equal none, as in isSameSubmission.
+    // A missing submitter equals "" and missing parameters equal none, as in isSameSubmission. `=` on
+    // the parameter lists compares them whole (equality "is supported for all data types, including
+    // lists and maps": https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Condition.html).
+    // A condition that fails is HTTP 400 ConditionalCheckFailedException, nothing written.
     `"ConditionExpression": "attribute_not_exists(#queryId) OR (${IDENTITY.map((name) => `#${name} = :${name}`).join(' AND ')} AND #if($params)#executionParameters = :executionParameters#{else}attribute_not_exists(#executionParameters)#end AND #if($submittedBy != "")#submittedBy = :submittedBy#{else}(attribute_not_exists(#submittedBy) OR #submittedBy = :noSubmitter)#end)",`,
     `"ExpressionAttributeNames": {${[
       'queryId',

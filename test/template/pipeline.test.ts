@@ -47,8 +47,8 @@ describe('queues', () => {
 
   it('denies every queue request that is not TLS', () => {
     const policies = Object.values(resourcesOf(synthesized.template, 'AWS::SQS::QueuePolicy'));
-    // queries, deferred, failed, and the dispatcher's wake queue and its dead-letter queue.
-    expect(policies).toHaveLength(5);
+    // queries, deferred, failed, the dispatcher's wake queue and its dead-letter queue, intake-failed.
+    expect(policies).toHaveLength(6);
     for (const policy of policies) {
       expect((policy.Properties as Json).PolicyDocument).toMatchObject({
         Statement: expect.arrayContaining([
