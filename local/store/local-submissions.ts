@@ -1,33 +1,56 @@
 import type { QueryMessageInput } from '../../contracts/submission';
+import type { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger';
+import { isConditionalCheckFailed } from '../../functions/adapters/aws/dynamodb-ledger';
 import type { SubmissionStore } from '../../functions/core/ports';
 import type { QueryRecord } from '../../functions/core/query-record';
+import type { LocalDocumentClient } from '../dynamodb/local-document-client';
 import { type Database, immediate } from './database';
-import type { LocalLedger } from './local-ledger';
 import type { SqliteQueue } from './sqlite-queue';
 
+export interface LocalSubmissionsProps {
+  /** The database of both the local DynamoDB and the `queries` queue. */
+  readonly db: Database;
+  /** The local DynamoDB's DocumentClient, which the ledger's commands are sent to. */
+  readonly client: LocalDocumentClient;
+  readonly ledger: DynamoDbLedger;
+  readonly queries: SqliteQueue;
+  /** Called after a submission is stored (to wake the starter). @default nothing */
+  readonly onAdmitted?: () => void;
+}
+
 /**
- * New submissions: the ledger record and the `queries` message in one SQLite transaction, so the edge
- * can refuse a used queryId (409) before anything is queued, and a crash keeps both or neither.
+ * New submissions: the ledger's own conditional put of the record and the `queries` message in one
+ * SQLite transaction (the local DynamoDB and the queue share the database), so the edge can refuse a
+ * used queryId (409) before anything is queued, and a crash keeps both or neither.
  */
 export class LocalSubmissions implements SubmissionStore {
-  constructor(
-    private readonly db: Database,
-    private readonly ledger: LocalLedger,
-    private readonly queries: SqliteQueue,
-    /** Called after a submission is stored (to wake the starter). */
-    private readonly onAdmitted: () => void = () => {},
-  ) {}
+  constructor(private readonly props: LocalSubmissionsProps) {}
 
   async admit(
     record: QueryRecord,
     message: QueryMessageInput,
   ): Promise<{ readonly created: boolean; readonly record: QueryRecord }> {
-    const stored = immediate(this.db, () => {
-      const result = this.ledger.createSync(record);
-      if (result.created) this.queries.send(JSON.stringify(message));
-      return result;
-    });
-    if (stored.created) this.onAdmitted();
+    const stored = immediate(this.props.db, () => this.store(record, message));
+    if (stored.created) this.props.onAdmitted?.();
     return stored;
+  }
+
+  /** The record and its message, for a caller that holds the transaction. */
+  private store(
+    record: QueryRecord,
+    message: QueryMessageInput,
+  ): { readonly created: boolean; readonly record: QueryRecord } {
+    const { client, ledger, queries } = this.props;
+    try {
+      client.sendSync(ledger.createCommand(record));
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      return {
+        created: false,
+        record: client.sendSync(ledger.getCommand(record.queryId)).Item as QueryRecord,
+      };
+    }
+    queries.send(JSON.stringify(message));
+    return { created: true, record };
   }
 }
