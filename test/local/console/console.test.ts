@@ -818,7 +818,7 @@ describe('console in Chromium', () => {
       // Refreshes patch rows in place: the row's own button stays the same element while its status
       // changes, so a click aimed at it is never lost to an auto-refresh.
       await waitingRow.getByRole('button', { name: waiting.queryId }).evaluate((el) => {
-        (el as HTMLElement & { kept?: boolean }).kept = true;
+        (el as unknown as { kept?: boolean }).kept = true;
       });
 
       // Cancelling the blocker frees the slot: the waiting query runs to SUCCEEDED on the page.
@@ -827,7 +827,7 @@ describe('console in Chromium', () => {
       await expect(
         waitingRow
           .getByRole('button', { name: waiting.queryId })
-          .evaluate((el) => (el as HTMLElement & { kept?: boolean }).kept === true),
+          .evaluate((el) => (el as unknown as { kept?: boolean }).kept === true),
       ).resolves.toBe(true);
       await soloRow.locator('.slot-text', { hasText: '0 / 0 / 1' }).waitFor();
 
