@@ -82,6 +82,12 @@ export interface LocalRuntimeOptions {
   readonly allowedOrigins?: readonly string[];
   /** Header, request and idle timeouts of the HTTP server. @default DEFAULT_TIMEOUTS (10 s, 30 s, 60 s) */
   readonly httpTimeouts?: HttpTimeouts;
+  /**
+   * A server already listening, to serve on instead of listening on `host:port` (the threaded runtime
+   * hands its back end the edge thread's server: local/backend-thread.ts).
+   * @default listens on `host:port` with the request guard and timeouts above
+   */
+  readonly server?: ListeningServer;
   readonly clock?: Clock;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
 }
@@ -94,6 +100,7 @@ export interface LocalRuntime {
   /** The dispatcher's slots and lines: the DynamoDB adapter of AWS, on the local DynamoDB. */
   readonly dispatch: DynamoDbDispatchStore;
   readonly dispatcher: DispatcherWorker;
+  readonly starter: StarterWorker;
   readonly tokens: LocalTaskTokens;
   readonly stepFunctions: LocalStepFunctions;
   readonly athena: LocalAthena;
@@ -117,21 +124,9 @@ export interface LocalRuntime {
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const config = options.config ?? loadConfig();
-  const log = options.log ?? (() => {});
   // The port first: a start that cannot serve fails before it opens the data dir, so it never runs
   // again what a previous process left running (executions, Athena queries) only to stop at once.
-  const listenHost = options.host ?? '127.0.0.1';
-  const server = await listen({
-    host: listenHost,
-    port: options.port ?? 8787,
-    guard: hostGuard({
-      // The address it listens on is a name it answers to, unless that is every address.
-      allowedHosts: [...(options.allowedHosts ?? []), ...(isWildcard(listenHost) ? [] : [listenHost])],
-      ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
-    }),
-    ...(options.httpTimeouts ? { timeouts: options.httpTimeouts } : {}),
-    onError: (error) => log('request failed', { error: (error as Error).stack }),
-  });
+  const server = options.server ?? (await listenFor(options));
   // What was opened so far, closed in reverse when the start fails midway.
   const opened: (() => unknown)[] = [() => server.close()];
   try {
@@ -143,6 +138,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         .catch(() => undefined);
     throw error;
   }
+}
+
+/** Listens on the runtime's host and port with its request guard (Host, Origin) and timeouts. */
+export function listenFor(
+  options: Pick<
+    LocalRuntimeOptions,
+    'host' | 'port' | 'allowedHosts' | 'allowedOrigins' | 'httpTimeouts' | 'log'
+  >,
+): Promise<ListeningServer> {
+  const log = options.log ?? (() => {});
+  const listenHost = options.host ?? '127.0.0.1';
+  return listen({
+    host: listenHost,
+    port: options.port ?? 8787,
+    guard: hostGuard({
+      // The address it listens on is a name it answers to, unless that is every address.
+      allowedHosts: [...(options.allowedHosts ?? []), ...(isWildcard(listenHost) ? [] : [listenHost])],
+      ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+    }),
+    ...(options.httpTimeouts ? { timeouts: options.httpTimeouts } : {}),
+    onError: (error) => log('request failed', { error: (error as Error).stack }),
+  });
 }
 
 async function openRuntime(
@@ -327,6 +344,7 @@ async function openRuntime(
     ledger,
     dispatch,
     dispatcher,
+    starter,
     tokens,
     stepFunctions,
     athena,

@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { PARK_REASON_ATTRIBUTE } from '../functions/core/redrive';
 import { type StartOutcome, type StartQueryDeps, startQuery } from '../functions/core/start-query';
 import type { SqliteQueue } from './store/sqlite-queue';
@@ -63,7 +64,9 @@ export class StarterWorker {
       } catch (error) {
         this.options.log?.('starter batch failed', { error: (error as Error).message });
       }
-      if (seen === 0 && this.running) {
+      // Queries, cancels and the close wait in the event loop while the backlog is worked through.
+      if (seen > 0) await setImmediate();
+      else if (this.running) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, idle);
           this.wake = () => {

@@ -39,8 +39,15 @@ export interface ApiDeps {
   readonly liveQuota?: () => Promise<number>;
 }
 
-/** The API routes, answered by the same core functions as the Lambda handlers on AWS. */
-export function addApiRoutes(router: Router, deps: ApiDeps): Router {
+/** What the submission routes need. */
+export type SubmissionRouteDeps = Pick<ApiDeps, 'config' | 'clock' | 'submissions' | 'baseUrl'>;
+
+/**
+ * The two submission routes: validate, then record and queue in one step. On AWS API Gateway answers
+ * them itself (its direct SQS integration); locally they need nothing but the submission store, which
+ * is why the threaded runtime's edge thread serves them without its back end.
+ */
+export function addSubmissionRoutes(router: Router, deps: SubmissionRouteDeps): Router {
   const submit = (workgroup: string, request: RouteRequest, caller: Caller): Promise<RouteResponse> =>
     submitQuery(
       workgroup,
@@ -72,7 +79,12 @@ export function addApiRoutes(router: Router, deps: ApiDeps): Router {
         }
         return submit(workgroup, request, caller);
       }),
-    )
+    );
+}
+
+/** The API routes, answered by the same core functions as the Lambda handlers on AWS. */
+export function addApiRoutes(router: Router, deps: ApiDeps): Router {
+  return addSubmissionRoutes(router, deps)
     .add('GET', '/workgroups', () => listWorkgroupsApi(deps))
     .add(
       'GET',
