@@ -10,12 +10,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { BackendData, FromBackend, ToBackend } from './backend-messages';
 import type { RouteRequest, RouteResponse, Router } from './http/router';
 import { type LocalRuntime, startLocalRuntime } from './runtime';
+import { TEST_FAULTS_ENV, testFaults } from './test-faults';
 
 /** The back end's nice value (0 is the edge's; 19 the lowest priority). */
 export const BACKEND_NICENESS = 10;
 
+if (!parentPort)
+  throw new Error('local/backend-thread.ts runs as a worker thread of local/threaded-runtime.ts');
 const port = parentPort;
-if (!port) throw new Error('local/backend-thread.ts runs as a worker thread of local/threaded-runtime.ts');
 const data = workerData as BackendData;
 const post = (message: FromBackend) => port.postMessage(message);
 const log = data.log
@@ -30,32 +32,38 @@ try {
   log?.('could not lower the back end thread priority', { error: (error as Error).message });
 }
 
-startLocalRuntime({
-  ...data.options,
-  ...(log ? { log } : {}),
-  server: {
-    url: data.url,
-    port: data.port,
-    route: (r) => {
-      router = r;
-    },
-    // The edge owns the socket.
-    close: async () => {},
-  },
-}).then(
-  (runtime) => {
-    port.on('message', (message: ToBackend) => void handle(message, runtime));
-    post({
-      type: 'ready',
-      routes: router?.list() ?? [],
-      s3Root: runtime.athena.s3Root,
+async function start(): Promise<void> {
+  let runtime: LocalRuntime;
+  let stallMs: number | undefined;
+  try {
+    stallMs = testFaults().stallBackendMs;
+    runtime = await startLocalRuntime({
+      ...data.options,
+      ...(log ? { log } : {}),
+      server: {
+        url: data.url,
+        port: data.port,
+        route: (r) => {
+          router = r;
+        },
+        // The edge owns the socket.
+        close: async () => {},
+      },
     });
-  },
-  (error: unknown) => {
+  } catch (error) {
     const { name, message } = error instanceof Error ? error : new Error(String(error));
     post({ type: 'failed', name, message });
-  },
-);
+    return;
+  }
+  port.on('message', (message: ToBackend) => void handle(message, runtime));
+  post({ type: 'ready', routes: router?.list() ?? [], s3Root: runtime.athena.s3Root });
+  if (stallMs) {
+    log?.(`stalling the back end for ${stallMs} ms (${TEST_FAULTS_ENV})`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, stallMs);
+  }
+}
+
+void start();
 
 async function handle(message: ToBackend, runtime: LocalRuntime): Promise<void> {
   switch (message.type) {

@@ -39,6 +39,7 @@ import { LocalMetrics } from './store/local-metrics';
 import { LOCAL_QUEUES, LOCAL_TABLE_SCHEMAS, LOCAL_TABLES } from './store/local-names';
 import { LocalSubmissions } from './store/local-submissions';
 import { messageQueueOf, SqliteQueue } from './store/sqlite-queue';
+import { taskFault, testFaults } from './test-faults';
 
 /** Where local Athena results go, per class: `s3://<bucket>/results/<class>/`, as on AWS. */
 export const LOCAL_RESULTS_BUCKET = 'athena-wlm-local-results';
@@ -238,6 +239,7 @@ async function openRuntime(
       },
       metrics,
       tokens,
+      injectedFault: taskFault(testFaults()),
     },
     ...(options.retryPauseMs !== undefined ? { retryIntervalOverrides: options.retryPauseMs } : {}),
   });

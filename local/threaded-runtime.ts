@@ -142,10 +142,12 @@ class BackendThread {
     options: Pick<ThreadedRuntimeOptions, 'log' | 'onBackendExit'>,
   ): Promise<BackendThread> {
     const entry = join(__dirname, `backend-thread${extname(__filename)}`);
+    // This process's environment as this module sees it (a test runner may give modules their own).
+    const settings = { workerData: data, env: process.env };
     // Run from the TypeScript sources (npm start, tests), the worker needs tsx's loader too.
     const worker = entry.endsWith('.ts')
-      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(entry)});`, { eval: true, workerData: data })
-      : new Worker(entry, { workerData: data });
+      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(entry)});`, { ...settings, eval: true })
+      : new Worker(entry, settings);
     return new Promise((resolve, reject) => {
       const onMessage = (message: FromBackend) => {
         if (message.type === 'log') options.log?.(message.message, message.fields);
