@@ -18,6 +18,8 @@ export interface GroupCommitOptions {
 
 /** Pause between tries to take a write lock another connection holds, in ms. */
 const LOCK_RETRY_MS = 1;
+/** Longest pause after a batch before the next one takes the write lock again, in ms. */
+const MAX_GAP_MS = 5;
 
 /** SQLite's answer when another connection holds the write lock and the connection does not wait. */
 const isBusy = (error: unknown) => (error as { code?: string }).code === 'SQLITE_BUSY';
@@ -37,11 +39,15 @@ export class GroupCommit {
   private pending: Pending[] = [];
   private scheduled = false;
   private lockWaitSince?: number;
+  /** When the next batch may take the write lock (performance.now()). */
+  private nextBatchAt = 0;
   private readonly maxBatch: number;
   private readonly lockWaitMs: number;
   private readonly begin;
   private readonly commit;
   private readonly rollback;
+  /** Runs a write in a savepoint of the open transaction (better-sqlite3 nests a transaction so). */
+  private readonly inSavepoint;
 
   constructor(
     private readonly db: Database,
@@ -52,6 +58,7 @@ export class GroupCommit {
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.rollback = db.prepare('ROLLBACK');
+    this.inSavepoint = db.transaction((write: () => unknown) => write());
   }
 
   /** Runs `write` in the next group transaction; resolves with its result once that has committed. */
@@ -68,10 +75,13 @@ export class GroupCommit {
     const flush = () => {
       this.scheduled = false;
       this.flush();
+      // Writes past maxBatch, or asked for while this batch ran.
+      if (this.pending.length > 0) this.schedule();
     };
+    const wait = Math.max(afterMs ?? 0, this.nextBatchAt - performance.now());
     // The check phase comes right after the poll phase that read this turn's requests.
-    if (afterMs === undefined) setImmediate(flush);
-    else setTimeout(flush, afterMs);
+    if (wait <= 0) setImmediate(flush);
+    else setTimeout(flush, wait);
   }
 
   private flush(): void {
@@ -88,19 +98,23 @@ export class GroupCommit {
       return;
     }
     this.lockWaitSince = undefined;
+    const began = performance.now();
     const batch = this.pending.splice(0, this.maxBatch);
-    if (this.pending.length > 0) this.schedule();
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
       for (const { write } of batch) {
         try {
-          // Nested in the open transaction, better-sqlite3 makes this a savepoint.
-          outcomes.push({ ok: true, value: this.db.transaction(write)() });
+          outcomes.push({ ok: true, value: this.inSavepoint(write) });
         } catch (error) {
           outcomes.push({ ok: false, error });
         }
       }
       this.commit.run();
+      // The lock is free at least as long as this batch held it (up to MAX_GAP_MS), so that other
+      // connections (the back end's) get it under a stream of submissions; meanwhile the next batch grows.
+      const now = performance.now();
+      const held = now - began;
+      this.nextBatchAt = held >= 1 ? now + Math.min(held, MAX_GAP_MS) : 0;
     } catch (error) {
       if (this.db.inTransaction) this.rollback.run();
       for (const { reject } of batch) reject(error);

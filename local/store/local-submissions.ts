@@ -29,9 +29,11 @@ export class LocalSubmissions implements SubmissionStore {
     record: QueryRecord,
     message: QueryMessageInput,
   ): Promise<{ readonly created: boolean; readonly record: QueryRecord }> {
+    // Serialized before the write lock is taken, which the batch holds for as short as it can.
+    const body = JSON.stringify(message);
     const stored = await this.commits.run(() => {
       const result = this.ledger.createSync(record);
-      if (result.created) this.queries.send(JSON.stringify(message));
+      if (result.created) this.queries.send(body);
       return result;
     });
     if (stored.created) this.onAdmitted();
