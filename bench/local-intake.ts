@@ -240,6 +240,13 @@ async function idleWithBacklog(dir: string): Promise<IntakeResult['idle']> {
   }
 }
 
+/**
+ * Every accepted POST has its record. A POST still in flight when a run ended is not counted as
+ * accepted but may have been stored: at most one per connection per run (warm-up and measurement).
+ */
+const durable = (r: IntakeResult) =>
+  r.ledgerRecords >= r.acceptedInAll && r.ledgerRecords <= r.acceptedInAll + 2 * r.connections;
+
 /** The "Local intake" section of RESULTS.md (without its markers). */
 export function localIntakeSection(result: IntakeResult, command: string, machine: string): string {
   const met = (ok: boolean) => (ok ? 'met' : '**not met**');
@@ -258,7 +265,7 @@ export function localIntakeSection(result: IntakeResult, command: string, machin
     '|---|---:|---:|---|',
     `| Accepted POSTs per second | >= ${INTAKE_GOAL.postsPerSecond.toLocaleString('en-US')} | ${Math.round(result.postsPerSecond).toLocaleString('en-US')} | ${met(result.postsPerSecond >= INTAKE_GOAL.postsPerSecond)} |`,
     `| POST latency p99 | <= ${INTAKE_GOAL.p99Ms} ms | ${l.p99} ms | ${met(l.p99 <= INTAKE_GOAL.p99Ms)} |`,
-    `| Accepted POSTs in the ledger after a SIGKILL | all | ${result.ledgerRecords.toLocaleString('en-US')} of ${result.acceptedInAll.toLocaleString('en-US')} | ${met(result.ledgerRecords === result.acceptedInAll)} |`,
+    `| Accepted POSTs in the ledger after a SIGKILL | all | ${result.ledgerRecords.toLocaleString('en-US')} records for ${result.acceptedInAll.toLocaleString('en-US')} accepted | ${met(durable(result))} |`,
     '',
     `- Latency p50 ${l.p50} ms, p90 ${l.p90} ms, p99 ${l.p99} ms, max ${l.max} ms; ${result.accepted.toLocaleString('en-US')} accepted, ` +
       `${result.non2xx} other answers, ${result.errors} errors, ${result.timeouts} timeouts.`,

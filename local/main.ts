@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../lib/config';
+import { DataDirError } from './data-dir';
 import { DEFAULT_TIMEOUTS, PortInUseError } from './http/server';
 import { DataFileError } from './sqlite-file';
 import { startThreadedRuntime } from './threaded-runtime';
@@ -130,7 +131,9 @@ function listOption(value: string | undefined): string[] | undefined {
 
 main().catch((error: unknown) => {
   const known =
-    [ConfigError, PortInUseError, UsageError, DataFileError].some((type) => error instanceof type) ||
+    [ConfigError, PortInUseError, UsageError, DataFileError, DataDirError].some(
+      (type) => error instanceof type,
+    ) ||
     // The back end thread's start error arrives as its name and message.
     (error as Error).name === DataFileError.name;
   if (known) {

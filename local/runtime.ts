@@ -1,5 +1,4 @@
 import './polyfills';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDbDispatchStore } from '../functions/adapters/aws/dynamodb-dispatch-store';
 import type { DispatcherDeps } from '../functions/core/dispatcher';
@@ -13,6 +12,7 @@ import { loadConfig, type WlmConfig, workgroupNameOf } from '../lib/config';
 import { ensureSampleData, LocalAthena, type SampleDataOptions } from './athena';
 import { consoleDepsOf } from './console/console-deps';
 import { addConsoleRoutes } from './console/console-routes';
+import { ensureDataDir } from './data-dir';
 import { DispatcherWorker, localWake } from './dispatcher-worker';
 import { LocalDocumentClient } from './dynamodb/local-document-client';
 import { LocalDynamoDb } from './dynamodb/local-dynamodb';
@@ -171,7 +171,7 @@ async function openRuntime(
 ): Promise<LocalRuntime> {
   const clock = options.clock ?? (() => new Date());
   const log = options.log ?? (() => {});
-  mkdirSync(options.dataDir, { recursive: true });
+  ensureDataDir(options.dataDir);
 
   const db = openDatabase(options.dataDir);
   opened.push(() => db.close());

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { loadConfig, type WlmConfig } from '../lib/config';
 import { s3UriToLocalPath } from './athena/s3-paths';
 import type { BackendData, BackendOptions, FromBackend, ToBackend } from './backend-messages';
+import { ensureDataDir } from './data-dir';
 import { LocalDynamoDb } from './dynamodb/local-dynamodb';
 import { addSubmissionRoutes } from './http/api-routes';
 import { type RouteRequest, type RouteResponse, Router } from './http/router';
@@ -52,6 +53,7 @@ export async function startThreadedRuntime(options: ThreadedRuntimeOptions): Pro
     // Its lock waits are timers of the group commit, not sleeps of this thread; and checkpoints,
     // which fsync the database file, are left to the back end's connection, which commits whenever
     // there is intake to take in (SQLite checkpoints on the commit that finds the WAL past 1,000 pages).
+    ensureDataDir(options.dataDir);
     db = openDatabase(options.dataDir, { busyTimeoutMs: 0 });
     db.pragma('wal_autocheckpoint = 0');
     const ledger = new LocalLedger(new LocalDynamoDb(db, LOCAL_TABLE_SCHEMAS));
