@@ -16,7 +16,7 @@ function problemOf(cause: NodeJS.ErrnoException): string {
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':
-      return `it cannot be created (${cause.code}: permission denied or a read-only file system). Create it writable by this user, or pass another --data-dir.`;
+      return `it cannot be created or opened (${cause.code}: permission denied or a read-only file system). Make it a folder this user may write, or pass another --data-dir.`;
     default:
       return `${cause.message}.`;
   }
