@@ -10,9 +10,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isTerminal } from '../functions/core/query-record';
+import { loadConfig } from '../contracts/config';
+import { isTerminal } from '../contracts/query-status';
 import { type QueryView, toQueryView } from '../functions/core/query-view';
-import { loadConfig } from '../lib/config';
 import { startLocalRuntime } from '../local/runtime';
 import { duration, percentile } from './report';
 

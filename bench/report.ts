@@ -5,8 +5,9 @@ import type { QueryOutcome, SimResult, StrategyName } from './simulator';
 export const PRICES = {
   /** Step Functions Standard, per state transition. */
   transition: 0.025 / 1000,
-  /** Lambda, per request, plus 100 ms at 512 MB arm64 per run. */
-  lambdaRun: 0.2 / 1e6 + 0.1 * 0.5 * 0.0000133334,
+  /** Lambda, per request, and per second run at 512 MB on arm64 (the functions' memory). */
+  lambdaRequest: 0.2 / 1e6,
+  lambdaSecond: 0.5 * 0.0000133334,
   /** DynamoDB on demand, per write and per read request unit. */
   dynamodbWrite: 0.625 / 1e6,
   dynamodbRead: 0.125 / 1e6,
@@ -32,6 +33,8 @@ export interface Figures {
   readonly quota: number;
   /** TooManyRequests answers to our own StartQueryExecution calls. */
   readonly throttledStarts: number;
+  /** ThrottlingException answers: calls past Athena's StartQueryExecution API rate (20/s, burst 80). */
+  readonly rateLimitedStarts: number;
   readonly lost: number;
   readonly unfinished: number;
   /** Arrival to the start of the run that finished, p95 per class and for all. */
@@ -56,6 +59,9 @@ export interface Figures {
   /** AWS requests and their price per 1,000 queries (athena-wlm and retry-only; the sample runs no state machine). */
   readonly per1000: {
     readonly lambdaRuns: number;
+    /** Seconds the functions ran. */
+    readonly lambdaSeconds: number;
+    /** DynamoDB read and write request units (item sizes in bench/sim-aws.ts). */
     readonly dynamodbReads: number;
     readonly dynamodbWrites: number;
     readonly sqsRequests: number;
@@ -119,11 +125,13 @@ export function figuresOf(result: SimResult, trace: Trace): Figures {
   const span = Math.max(1, lastFinish - firstArrival);
   const sweeps = r.sweepRunTimes.filter((t) => t >= firstArrival * 1000 && t <= lastFinish * 1000).length;
   const per = (n: number) => round((n / Math.max(1, q.length)) * 1000, 0);
+  const lambdaRuns = r.lambdaRuns.starter + r.lambdaRuns.dispatcher + r.lambdaRuns.redrive;
   const cost =
     r.transitions * PRICES.transition +
-    (r.lambdaRuns.starter + r.lambdaRuns.dispatcher + r.lambdaRuns.redrive) * PRICES.lambdaRun +
-    r.dynamodbWrites * PRICES.dynamodbWrite +
-    r.dynamodbReads * PRICES.dynamodbRead +
+    lambdaRuns * PRICES.lambdaRequest +
+    (r.lambdaMs / 1000) * PRICES.lambdaSecond +
+    r.dynamodb.writes * PRICES.dynamodbWrite +
+    r.dynamodb.reads * PRICES.dynamodbRead +
     r.sqsStandard * PRICES.sqsStandard +
     r.sqsFifo * PRICES.sqsFifo;
   return {
@@ -137,6 +145,7 @@ export function figuresOf(result: SimResult, trace: Trace): Figures {
     capacity: result.capacity,
     quota: result.quota,
     throttledStarts: result.throttledAttempts,
+    rateLimitedStarts: result.rateLimitedAttempts,
     lost: result.lost,
     unfinished: q.filter((x) => x.status === 'waiting' || x.status === 'running').length,
     waitP95Seconds: {
@@ -158,9 +167,10 @@ export function figuresOf(result: SimResult, trace: Trace): Figures {
       0,
     ),
     per1000: {
-      lambdaRuns: per(r.lambdaRuns.starter + r.lambdaRuns.dispatcher + r.lambdaRuns.redrive),
-      dynamodbReads: per(r.dynamodbReads),
-      dynamodbWrites: per(r.dynamodbWrites),
+      lambdaRuns: per(lambdaRuns),
+      lambdaSeconds: per(r.lambdaMs / 1000),
+      dynamodbReads: per(r.dynamodb.reads),
+      dynamodbWrites: per(r.dynamodb.writes),
       sqsRequests: per(r.sqsStandard + r.sqsFifo),
       stepFunctionsApiCalls: per(r.stepFunctionsApi),
       transitions: per(r.transitions),
@@ -200,6 +210,7 @@ const ROWS: readonly (readonly [string, (f: Figures) => string])[] = [
     (f) => `${f.busySlotsWhileWaiting.toFixed(1)} / ${f.capacity}`,
   ],
   ['Throttled starts (`ThrottlingErrorCount`)', (f) => int(f.throttledStarts)],
+  ['Starts refused for the API rate (ThrottlingException)', (f) => int(f.rateLimitedStarts)],
   ['Most StartQueryExecution calls in one second', (f) => int(f.peakStartsPerSecond)],
   ['Wait p95: all', (f) => duration(f.waitP95Seconds.all)],
   ['Wait p95: predictable (ETL)', (f) => duration(f.waitP95Seconds.predictable ?? Number.NaN)],
@@ -233,11 +244,11 @@ export function table(figures: readonly Figures[]): string {
 /** The AWS requests athena-wlm makes per 1,000 queries, and what they cost. */
 export function requestsTable(rows: readonly { scenario: string; figures: Figures }[]): string {
   return [
-    '| Scenario | Lambda runs | DynamoDB reads | DynamoDB writes | SQS requests | Step Functions API calls | State transitions | Cost |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| Scenario | Lambda runs | Lambda seconds | DynamoDB read units | DynamoDB write units | SQS requests | Step Functions API calls | State transitions | Cost |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       ({ scenario, figures: { per1000: p } }) =>
-        `| ${scenario} | ${int(p.lambdaRuns)} | ${int(p.dynamodbReads)} | ${int(p.dynamodbWrites)} | ${int(p.sqsRequests)} | ${int(p.stepFunctionsApiCalls)} | ${int(p.transitions)} | $${p.costUsd.toFixed(3)} |`,
+        `| ${scenario} | ${int(p.lambdaRuns)} | ${int(p.lambdaSeconds)} | ${int(p.dynamodbReads)} | ${int(p.dynamodbWrites)} | ${int(p.sqsRequests)} | ${int(p.stepFunctionsApiCalls)} | ${int(p.transitions)} | $${p.costUsd.toFixed(3)} |`,
     ),
   ].join('\n');
 }

@@ -3,27 +3,30 @@
  * For `athena-wlm` it runs the shipped code, not a model of it: the starter (`startQuery`), the
  * dispatcher (`dispatchInvocation`, the invocation loop the Lambda handler runs), the redrive
  * (`redriveDeferred`), the in-memory dispatch store and ledger, and the throttling retry read from
- * run-query.asl.json, all on a virtual clock. Only Athena, SQS delivery, Lambda and Step Functions
- * latencies are modelled.
+ * run-query.asl.json, all on a virtual clock. Only Athena (its quota and its API rate) and the
+ * latency and cost of each AWS call are modelled (bench/sim-aws.ts).
  */
+
+import type { WlmConfig } from '../contracts/config';
+import type { RunQueryInput } from '../contracts/execution-input';
+import type { MetricName } from '../contracts/metrics';
 import { InMemoryDispatchStore } from '../functions/adapters/memory/in-memory-dispatch-store';
 import { InMemoryLedger } from '../functions/adapters/memory/in-memory-ledger';
 import { admissionPolicy } from '../functions/core/admission-policy';
 import { type DispatcherDeps, dispatchInvocation, INVOCATION_BUDGET_MS } from '../functions/core/dispatcher';
 import type {
+  DispatchStore,
+  Ledger,
   MessageQueue,
-  MetricName,
   Metrics,
   ReceivedMessage,
   StartExecutionResult,
   TaskTokens,
 } from '../functions/core/ports';
 import { redriveDeferred } from '../functions/core/redrive';
-import type { RunQueryInput } from '../functions/core/run-query-input';
 import { startQuery } from '../functions/core/start-query';
 import { StartRate } from '../functions/core/start-rate';
 import type { WakeEvent } from '../functions/core/wake-event';
-import type { WlmConfig } from '../lib/config';
 import {
   RunQueryStates,
   runQueryDefinition,
@@ -32,6 +35,15 @@ import {
 } from '../state-machines/run-query';
 import { deriveSeed, mulberry32, type Random } from './random';
 import type { Trace } from './scenarios';
+import {
+  AthenaApiRate,
+  LATENCIES,
+  type Latency,
+  type LatencyProfile,
+  meteredDispatchStore,
+  meteredLedger,
+  type RequestUnits,
+} from './sim-aws';
 import { VirtualClock } from './virtual-clock';
 
 export const STRATEGIES = ['reference-sample', 'retry-only', 'athena-wlm'] as const;
@@ -39,13 +51,6 @@ export type StrategyName = (typeof STRATEGIES)[number];
 
 /** Second 0 of a run, as wall-clock time for the ledger's ISO timestamps. */
 export const SIM_EPOCH_MS = Date.UTC(2026, 0, 1);
-
-/** Modelled latencies (ms): SQS to a Lambda event source, one Step Functions state, one AWS call. */
-export const LATENCY = {
-  eventSource: 20,
-  stateTransition: 20,
-  awsCall: 8,
-} as const;
 
 /** The starter event source's batching window in ms: none (lib/query-starter.ts). */
 export const STARTER_WINDOW_MS = 0;
@@ -55,7 +60,7 @@ export const STARTER_CONCURRENCY = 5;
 /** Messages per Lambda batch (SQS's largest without a batching window). */
 export const BATCH_SIZE = 10;
 
-export type QueryStatus = 'waiting' | 'running' | 'completed' | 'failed';
+export type SimQueryStatus = 'waiting' | 'running' | 'completed' | 'failed';
 
 export interface QueryOutcome {
   readonly id: number;
@@ -64,7 +69,7 @@ export interface QueryOutcome {
   /** Seconds since the start of the run. */
   readonly arrivedAt: number;
   readonly runtime: number;
-  status: QueryStatus;
+  status: SimQueryStatus;
   /** When Athena accepted the start that ran to the end. */
   startedAt?: number;
   finishedAt?: number;
@@ -86,17 +91,21 @@ export interface SimOptions {
   readonly quota: number;
   readonly seed: number;
   readonly horizonSeconds: number;
+  /** How long AWS calls take. @default 'typical' */
+  readonly latency?: LatencyProfile;
 }
 
 /** Requests to AWS services, to price the run. */
 export interface Requests {
   lambdaRuns: { starter: number; dispatcher: number; redrive: number };
+  /** Milliseconds the starter and dispatcher functions ran, in all. */
+  lambdaMs: number;
   /** When each starter and dispatcher invocation began (ms), to count the runs a workload caused. */
   runTimes: number[];
   /** When each invocation that had only the schedule's sweep to apply began (ms). */
   sweepRunTimes: number[];
-  dynamodbReads: number;
-  dynamodbWrites: number;
+  /** DynamoDB request units (and requests) of the ledger and the dispatch table. */
+  dynamodb: RequestUnits;
   sqsStandard: number;
   sqsFifo: number;
   stepFunctionsApi: number;
@@ -112,6 +121,8 @@ export interface SimResult {
   readonly startAttempts: number;
   /** TooManyRequests answers to our own starts (`ThrottlingErrorCount`). */
   readonly throttledAttempts: number;
+  /** ThrottlingException answers: starts past Athena's StartQueryExecution API rate. */
+  readonly rateLimitedAttempts: number;
   readonly executions: number;
   readonly redrives: number;
   readonly preemptions: number;
@@ -191,6 +202,17 @@ export const PATHS = {
   ],
   waitedTooLong: ['EnterLine', 'WaitedTooLong', 'LeaveLine', 'RecordNotStarted', 'QueryDidNotSucceed'],
   notStartable: ['MarkRunning', 'NotStartable', 'ReleaseSlot', 'RouteOutcome', 'Skipped'],
+  rateLimited: [
+    'StartQuery',
+    'QueryError',
+    'DescribeError',
+    'RateLimited',
+    'ReleaseSlot',
+    'RouteOutcome',
+    'SendToDeferredQueue',
+    'RecordDeferred',
+    'Deferred',
+  ],
 } as const;
 
 /** Runs one strategy over one trace. Same trace, config and seed: same result, to the last figure. */
@@ -207,7 +229,11 @@ type TokenAnswer = { readonly ok: true } | { readonly ok: false; readonly error:
 /** Task tokens of the simulated executions: EnterLine waits on one until the dispatcher completes it. */
 class SimTokens implements TaskTokens {
   private readonly waiters = new Map<string, (answer: TokenAnswer) => void>();
-  constructor(private readonly requests: Requests) {}
+  constructor(
+    private readonly requests: Requests,
+    private readonly clock: VirtualClock,
+    private readonly latency: Latency,
+  ) {}
 
   wait(token: string): Promise<TokenAnswer> {
     return new Promise((resolve) => this.waiters.set(token, resolve));
@@ -218,10 +244,12 @@ class SimTokens implements TaskTokens {
   }
 
   async succeed(token: string): Promise<'ok' | 'gone'> {
+    await this.clock.sleep(this.latency.stepFunctionsCall);
     return this.answer(token, { ok: true });
   }
 
   async fail(token: string, error: string): Promise<'ok' | 'gone'> {
+    await this.clock.sleep(this.latency.stepFunctionsCall);
     return this.answer(token, { ok: false, error });
   }
 
@@ -290,10 +318,10 @@ class Simulation {
   private readonly byQueryId = new Map<string, QueryOutcome>();
   private readonly requests: Requests = {
     lambdaRuns: { starter: 0, dispatcher: 0, redrive: 0 },
+    lambdaMs: 0,
     runTimes: [],
     sweepRunTimes: [],
-    dynamodbReads: 0,
-    dynamodbWrites: 0,
+    dynamodb: { reads: 0, writes: 0, calls: 0 },
     sqsStandard: 0,
     sqsFifo: 0,
     stepFunctionsApi: 0,
@@ -311,14 +339,21 @@ class Simulation {
   private peakTotal = 0;
   private startAttempts = 0;
   private throttledAttempts = 0;
+  private rateLimitedAttempts = 0;
+  private readonly athenaApi = new AthenaApiRate();
+  private readonly latency: Latency;
   private executionsStarted = 0;
   private redrives = 0;
   private preemptions = 0;
   private outsideSubmitted = 0;
   private outsideRejected = 0;
-  // athena-wlm's parts
-  private readonly ledger = new InMemoryLedger(() => this.now());
-  private readonly store = new InMemoryDispatchStore();
+  // athena-wlm's parts, behind AWS's latency and metering
+  private readonly records = new InMemoryLedger(() => this.now());
+  /** The ledger as the functions call it (each call waits for DynamoDB). */
+  private readonly ledger: Ledger;
+  /** The ledger as run-query's DynamoDB task states write it (their latency is the transition's). */
+  private readonly stateLedger: Ledger;
+  private readonly store: DispatchStore;
   private readonly tokens: SimTokens;
   private readonly executions = new Map<string, SimExecution>();
   private readonly queriesQueue: SimQueue;
@@ -342,9 +377,14 @@ class Simulation {
     private readonly options: SimOptions,
   ) {
     this.random = mulberry32(deriveSeed(options.seed, 'strategy', strategy));
+    this.latency = LATENCIES[options.latency ?? 'typical'];
+    const units = this.requests.dynamodb;
+    this.ledger = meteredLedger(this.records, this.clock, this.latency, units);
+    this.stateLedger = meteredLedger(this.records, this.clock, { ...this.latency, dynamodbCall: 0 }, units);
+    this.store = meteredDispatchStore(new InMemoryDispatchStore(), this.clock, this.latency, units);
     this.capacity = admissionPolicy(options.config, options.quota).capacity;
     this.retrier = throttleRetrier(options.config);
-    this.tokens = new SimTokens(this.requests);
+    this.tokens = new SimTokens(this.requests, this.clock, this.latency);
     this.queriesQueue = new SimQueue(this.requests, () => this.scheduleStarter());
     this.deferredQueue = new SimQueue(this.requests);
     // What is parked ends FAILED with its reason (the starter and the redrive wrote it to the ledger).
@@ -356,10 +396,10 @@ class Simulation {
       config: options.config,
       store: this.store,
       tokens: this.tokens,
-      ledger: this.countedLedger(),
+      ledger: this.ledger,
       executions: {
         start: (name, input) => this.startExecution(name, input),
-        stop: async (arn) => this.stop(arn),
+        stop: (arn) => this.stop(arn),
       },
       metrics: NO_METRICS,
       clock: () => this.now(),
@@ -434,11 +474,11 @@ class Simulation {
     this.waitingToStart++;
     switch (this.strategy) {
       case 'reference-sample':
-        this.clock.at(this.clock.nowMs + LATENCY.eventSource, () => this.sampleExecute(query));
+        this.clock.at(this.clock.nowMs + this.latency.eventSource, () => this.sampleExecute(query));
         return;
       case 'retry-only':
         this.clock.at(
-          this.clock.nowMs + LATENCY.eventSource,
+          this.clock.nowMs + this.latency.eventSource,
           () => void this.runExecution(query, 1, { line: false }),
         );
         return;
@@ -458,15 +498,22 @@ class Simulation {
 
   // --- Athena ------------------------------------------------------------------------------------
 
-  /** StartQueryExecution: accepted while running + queued is below the quota, else TooManyRequests. */
-  private tryStart(query: QueryOutcome): boolean {
+  /**
+   * StartQueryExecution: refused with ThrottlingException past the API rate, with TooManyRequests when
+   * running + queued is at the quota, else accepted.
+   */
+  private tryStart(query: QueryOutcome): 'started' | 'quota' | 'rate' {
     query.startAttempts++;
     query.startCalls.push(Math.round(this.clock.nowMs));
     this.startAttempts++;
+    if (!this.athenaApi.take(this.clock.nowMs)) {
+      this.rateLimitedAttempts++;
+      return 'rate';
+    }
     if (this.ownActive + this.outsideActive >= this.options.quota) {
       query.throttled++;
       this.throttledAttempts++;
-      return false;
+      return 'quota';
     }
     this.mark();
     this.ownActive++;
@@ -475,7 +522,7 @@ class Simulation {
     query.status = 'running';
     this.peakOwn = Math.max(this.peakOwn, this.ownActive);
     this.peakTotal = Math.max(this.peakTotal, this.ownActive + this.outsideActive);
-    return true;
+    return 'started';
   }
 
   private athenaEnded(): void {
@@ -516,7 +563,7 @@ class Simulation {
   private sampleExecute(query: QueryOutcome): void {
     query.executions++;
     this.executionsStarted++;
-    if (!this.tryStart(query)) {
+    if (this.tryStart(query) !== 'started') {
       this.sampleDlq.push(query);
       return;
     }
@@ -569,17 +616,18 @@ class Simulation {
     this.requests.runTimes.push(this.clock.nowMs);
     this.requests.sqsStandard += 2; // the event source's receive and batch delete
     this.scheduleStarter(); // more batches may run alongside, up to the event source's concurrency
+    const began = this.clock.nowMs;
     for (const message of batch) {
-      await this.clock.sleep(LATENCY.awsCall * 2); // the ledger write and StartExecution
       const outcome = await startQuery(message.body, message.receiveCount, {
         config: this.options.config,
-        ledger: this.dispatcherDeps.ledger,
+        ledger: this.ledger,
         executions: { start: (name, input) => this.startExecution(name, input) },
         metrics: NO_METRICS,
         clock: () => this.now(),
       });
       if (outcome.kind === 'parked') await this.failedQueue.send(message.body);
     }
+    this.requests.lambdaMs += this.clock.nowMs - began;
     this.starterBatches--;
     if (this.queriesQueue.depth > 0) this.scheduleStarter();
   }
@@ -593,7 +641,7 @@ class Simulation {
   private scheduleDispatcher(): void {
     if (this.dispatcherBusy || this.dispatcherScheduled || this.wakeQueue.length === 0) return;
     this.dispatcherScheduled = true;
-    this.clock.at(this.clock.nowMs + LATENCY.eventSource, () => void this.dispatcherInvocation());
+    this.clock.at(this.clock.nowMs + this.latency.eventSource, () => void this.dispatcherInvocation());
   }
 
   /**
@@ -609,18 +657,12 @@ class Simulation {
     (onlySweeps ? this.requests.sweepRunTimes : this.requests.runTimes).push(this.clock.nowMs);
     this.requests.sqsFifo += 2;
     const began = this.clock.nowMs;
-    const before = { ...this.store.requests };
     const summary = await dispatchInvocation(batch, this.dispatcherDeps, {
       budgetMs: INVOCATION_BUDGET_MS,
       sleep: (ms) => this.clock.sleep(ms),
       elapsedMs: () => this.clock.nowMs - began,
     });
-    const calls =
-      this.store.requests.reads -
-      before.reads +
-      (this.store.requests.writes - before.writes) +
-      summary.admitted;
-    await this.clock.sleep(calls * LATENCY.awsCall);
+    this.requests.lambdaMs += this.clock.nowMs - began;
     if (summary.nextPassInMs !== undefined) this.wake({ type: 'sweep', why: 'start rate' });
     this.dispatcherBusy = false;
     this.scheduleDispatcher();
@@ -631,7 +673,7 @@ class Simulation {
     this.requests.lambdaRuns.redrive++;
     const summary = await redriveDeferred({
       config: this.options.config,
-      ledger: this.dispatcherDeps.ledger,
+      ledger: this.ledger,
       metrics: NO_METRICS,
       clock: () => this.now(),
       deferred: this.deferredQueue,
@@ -658,6 +700,7 @@ class Simulation {
 
   private async startExecution(name: string, input: RunQueryInput): Promise<StartExecutionResult> {
     this.requests.stepFunctionsApi++;
+    await this.clock.sleep(this.latency.stepFunctionsCall);
     const arn = `arn:aws:states:sim:0:execution:run-query:${name}`;
     if (this.executions.has(arn)) return { status: 'already-exists' };
     const query = this.byQueryId.get(input.queryId);
@@ -666,8 +709,9 @@ class Simulation {
     return { status: 'started', executionArn: arn };
   }
 
-  private stop(arn: string): void {
+  private async stop(arn: string): Promise<void> {
     this.requests.stepFunctionsApi++;
+    await this.clock.sleep(this.latency.stepFunctionsCall);
     this.executions.get(arn)?.stop();
   }
 
@@ -713,10 +757,10 @@ class Simulation {
     execution: SimExecution,
   ): Promise<void> {
     const { arn, stoppedSignal } = execution;
-    const ledger = this.dispatcherDeps.ledger;
+    const ledger = this.stateLedger;
     const step = async (states: number) => {
       this.requests.transitions += states;
-      await this.clock.sleep(states * LATENCY.stateTransition);
+      await this.clock.sleep(states * this.latency.stateTransition);
     };
 
     if (how.line) {
@@ -770,9 +814,11 @@ class Simulation {
     const { intervalSeconds, backoffRate, maxDelaySeconds, maxAttempts } = this.retrier;
     for (let retry = 0; ; retry++) {
       if (execution.stopped) return;
-      if (this.tryStart(query)) break;
-      if (retry >= maxAttempts) {
-        await step(transitionsOf(PATHS.deferred) - 1);
+      const answer = this.tryStart(query);
+      if (answer === 'started') break;
+      // API-rate throttling is not retried in place: the query is deferred at once (RateLimited).
+      if (answer === 'rate' || retry >= maxAttempts) {
+        await step(transitionsOf(answer === 'rate' ? PATHS.rateLimited : PATHS.deferred) - 1);
         if (how.line) this.wake({ type: 'release', queryId: query.queryId, executionArn: arn });
         await this.deferredQueue.send(
           JSON.stringify({ queryId: query.queryId, workgroup: query.className, attempt: attempt + 1 }),
@@ -822,7 +868,7 @@ class Simulation {
 
   /** retry-only's ledger, as far as its redrive needs it: the attempt that was deferred. */
   private async retryOnlyRecord(query: QueryOutcome, attempt: number): Promise<void> {
-    const ledger = this.dispatcherDeps.ledger;
+    const ledger = this.stateLedger;
     const existing = await ledger.get(query.queryId);
     if (!existing) {
       await ledger.create({
@@ -842,28 +888,7 @@ class Simulation {
     }
   }
 
-  /** The ledger, counting DynamoDB requests. */
-  private countedLedger() {
-    const ledger = this.ledger;
-    const requests = this.requests;
-    return {
-      get: (id: string) => {
-        requests.dynamodbReads++;
-        return ledger.get(id);
-      },
-      create: (record: Parameters<InMemoryLedger['create']>[0]) => {
-        requests.dynamodbWrites++;
-        return ledger.create(record);
-      },
-      update: (...args: Parameters<InMemoryLedger['update']>) => {
-        requests.dynamodbWrites++;
-        return ledger.update(...args);
-      },
-    };
-  }
-
   private result(): SimResult {
-    const store = this.store.requests;
     const unfinished = this.queries.filter((q) => q.status === 'waiting' || q.status === 'running');
     const queued = new Set([...this.queriesQueue.queryIds(), ...this.deferredQueue.queryIds()]);
     return {
@@ -874,14 +899,11 @@ class Simulation {
       queries: this.queries,
       startAttempts: this.startAttempts,
       throttledAttempts: this.throttledAttempts,
+      rateLimitedAttempts: this.rateLimitedAttempts,
       executions: this.executionsStarted,
       redrives: this.redrives,
       preemptions: this.preemptions,
-      requests: {
-        ...this.requests,
-        dynamodbReads: this.requests.dynamodbReads + store.reads,
-        dynamodbWrites: this.requests.dynamodbWrites + store.writes,
-      },
+      requests: this.requests,
       busyWhileWaiting: this.backloggedMs > 0 ? this.busyArea / this.backloggedMs : 0,
       backloggedSeconds: this.backloggedMs / 1000,
       peakOwnConcurrent: this.peakOwn,

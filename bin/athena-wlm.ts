@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConfigError } from '../contracts/config';
 import { appSettings } from '../lib/app-settings';
 import { AthenaWlmStack } from '../lib/athena-wlm-stack';
-import { ConfigError } from '../lib/config';
 
 const app = new App();
 

@@ -1,14 +1,6 @@
-import type {
-  CancelledQueryBody,
-  ErrorBody,
-  QueryListBody,
-  QueryViewBody,
-  ResultsPageBody,
-  SubmissionAcceptedBody,
-  SubmissionRejectedBody,
-  WorkgroupsBody,
-} from '../functions/core/openapi';
-import type { SubmissionBody } from '../functions/core/submission';
+import type { ErrorBody, SubmissionRejectedBody } from '../contracts/responses';
+import { type PathParameters, pathOf, ROUTES, type RouteSpec, type SuccessBody } from '../contracts/routes';
+import type { SubmissionBody } from '../contracts/submission';
 import type { OutgoingRequest } from './sign-request';
 
 /** Returns the headers to send for a request (adds the SigV4 ones on AWS). */
@@ -97,21 +89,25 @@ export class ApiClient {
   }
 
   /** `POST /workgroups/{class}/queries`, or `POST /athena/query` (the default class) without a class. */
-  submit(body: SubmissionBody, workgroup?: string): Promise<SubmissionAcceptedBody> {
-    const path = workgroup ? `/workgroups/${encodeURIComponent(workgroup)}/queries` : '/athena/query';
-    return this.request('POST', path, { body });
+  submit(body: SubmissionBody, workgroup?: string): Promise<SuccessBody<typeof ROUTES.submit>> {
+    return workgroup
+      ? this.call(ROUTES.submit, { workgroup }, { body })
+      : this.call(ROUTES.submitToDefaultClass, {}, { body });
   }
 
-  getQuery(queryId: string): Promise<QueryViewBody> {
-    return this.request('GET', `/queries/${encodeURIComponent(queryId)}`);
+  getQuery(queryId: string): Promise<SuccessBody<typeof ROUTES.getQuery>> {
+    return this.call(ROUTES.getQuery, { queryId });
   }
 
-  results(queryId: string, page: { maxResults?: number; nextToken?: string } = {}): Promise<ResultsPageBody> {
-    return this.request('GET', `/queries/${encodeURIComponent(queryId)}/results`, { query: page });
+  results(
+    queryId: string,
+    page: { maxResults?: number; nextToken?: string } = {},
+  ): Promise<SuccessBody<typeof ROUTES.getResults>> {
+    return this.call(ROUTES.getResults, { queryId }, { query: page });
   }
 
-  cancel(queryId: string): Promise<CancelledQueryBody> {
-    return this.request('DELETE', `/queries/${encodeURIComponent(queryId)}`);
+  cancel(queryId: string): Promise<SuccessBody<typeof ROUTES.cancelQuery>> {
+    return this.call(ROUTES.cancelQuery, { queryId });
   }
 
   list(filter: {
@@ -120,12 +116,21 @@ export class ApiClient {
     userId?: string;
     limit?: number;
     nextToken?: string;
-  }): Promise<QueryListBody> {
-    return this.request('GET', '/queries', { query: filter });
+  }): Promise<SuccessBody<typeof ROUTES.listQueries>> {
+    return this.call(ROUTES.listQueries, {}, { query: filter });
   }
 
-  workgroups(): Promise<WorkgroupsBody> {
-    return this.request('GET', '/workgroups');
+  workgroups(): Promise<SuccessBody<typeof ROUTES.listWorkgroups>> {
+    return this.call(ROUTES.listWorkgroups, {});
+  }
+
+  /** Calls one route of the table: its method, its path with the parameters filled in. */
+  call<R extends RouteSpec>(
+    route: R,
+    parameters: Readonly<Record<PathParameters<R['path']>, string>>,
+    options: { query?: Query; body?: unknown } = {},
+  ): Promise<SuccessBody<R>> {
+    return this.request(route.method, pathOf(route, parameters), options);
   }
 
   /** Sends one request; resolves with the JSON body of a 2xx, throws ApiError for any other status. */

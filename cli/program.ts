@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { QueryViewBody } from '../functions/core/openapi';
-import { QUERY_STATUSES } from '../functions/core/query-record';
-import type { SubmissionBody } from '../functions/core/submission';
+import { QUERY_STATUSES } from '../contracts/query-status';
+import type { QueryViewBody } from '../contracts/responses';
+import type { SubmissionBody } from '../contracts/submission';
 import { ApiClient, ApiError, EndpointUnreachableError, UnexpectedResponseError } from './api-client';
 import { createSigner, shouldSign } from './aws-auth';
 import {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { QueryViewBody } from '../functions/core/openapi';
+import type { QueryViewBody } from '../contracts/responses';
 import type { ApiClient } from './api-client';
 import { type ProgressStream, waitForQuery } from './wait';
 

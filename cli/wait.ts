@@ -1,4 +1,4 @@
-import type { QueryViewBody } from '../functions/core/openapi';
+import type { QueryViewBody } from '../contracts/responses';
 import { ApiError } from './api-client';
 import { formatDuration } from './format';
 

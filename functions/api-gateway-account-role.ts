@@ -7,6 +7,7 @@ import {
   type CustomResourceEvent,
   type CustomResourceResult,
 } from './adapters/aws/cloudformation-custom-resource';
+import { powertoolsHandler, traced } from './adapters/aws/powertools';
 import { type AccountLoggingSetting, ensureAccountLoggingRole } from './core/account-logging-role';
 
 const logger = lambdaLogger('api-gateway-account-role');
@@ -41,9 +42,9 @@ export function accountRoleWork(setting: AccountLoggingSetting) {
   };
 }
 
-const setting = new ApiGatewayAccountSetting(new APIGatewayClient({}), new IAMClient({}));
+const setting = new ApiGatewayAccountSetting(traced(new APIGatewayClient({})), traced(new IAMClient({})));
 
-export const handler = async (event: CustomResourceEvent): Promise<void> => {
+export const handler = powertoolsHandler(logger, async (event: CustomResourceEvent): Promise<void> => {
   const status = await answerCustomResource(event, accountRoleWork(setting));
   logger.info('answered CloudFormation', { requestType: event.RequestType, status });
-};
+});

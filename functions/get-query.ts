@@ -1,4 +1,5 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { answer, callerOf } from './adapters/aws/api-gateway';
 import {
   dispatchStoreFromEnv,
@@ -9,9 +10,10 @@ import {
 } from './adapters/aws/aws-runtime';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
 import { configFromEnv } from './adapters/aws/environment';
+import { powertoolsHandler, traced } from './adapters/aws/powertools';
 import { getQueryApi } from './core/query-api';
 
-const ddb = documentClient();
+const ddb = documentClient(traced(new DynamoDBClient({})));
 const logger = lambdaLogger('get-query');
 const deps = once(() => ({
   config: configFromEnv(),
@@ -24,5 +26,6 @@ const deps = once(() => ({
  * `GET /queries/{queryId}`: the ledger record with queue wait and elapsed time, and why a waiting query
  * waits, to those who may see it.
  */
-export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
-  answer(event, logger, () => getQueryApi(event.pathParameters?.queryId, callerOf(event), deps()));
+export const handler = powertoolsHandler(logger, (event: APIGatewayProxyEvent) =>
+  answer(event, logger, () => getQueryApi(event.pathParameters?.queryId, callerOf(event), deps())),
+);

@@ -1,16 +1,18 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { answer, callerOf, queryParams } from './adapters/aws/api-gateway';
 import { AthenaResults } from './adapters/aws/athena-results';
 import { lambdaLogger, ledgerFromEnv, once, systemClock } from './adapters/aws/aws-runtime';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
 import { configFromEnv } from './adapters/aws/environment';
+import { powertoolsHandler, traced } from './adapters/aws/powertools';
 import { getResultsApi } from './core/query-api';
 
-const ddb = documentClient();
-const athena = new AthenaClient({});
-const s3 = new S3Client({});
+const ddb = documentClient(traced(new DynamoDBClient({})));
+const athena = traced(new AthenaClient({}));
+const s3 = traced(new S3Client({}));
 const logger = lambdaLogger('get-results');
 const deps = once(() => ({
   config: configFromEnv(),
@@ -19,7 +21,8 @@ const deps = once(() => ({
 }));
 
 /** `GET /queries/{queryId}/results?maxResults=&nextToken=`: rows, columns and a presigned CSV link. */
-export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
+export const handler = powertoolsHandler(logger, (event: APIGatewayProxyEvent) =>
   answer(event, logger, () =>
     getResultsApi(event.pathParameters?.queryId, queryParams(event), callerOf(event), deps()),
-  );
+  ),
+);

@@ -1,11 +1,13 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { answer, callerOf, queryParams } from './adapters/aws/api-gateway';
 import { lambdaLogger, ledgerFromEnv, once, systemClock } from './adapters/aws/aws-runtime';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
 import { configFromEnv } from './adapters/aws/environment';
+import { powertoolsHandler, traced } from './adapters/aws/powertools';
 import { listQueriesApi } from './core/query-api';
 
-const ddb = documentClient();
+const ddb = documentClient(traced(new DynamoDBClient({})));
 const logger = lambdaLogger('list-queries');
 const deps = once(() => {
   const config = configFromEnv();
@@ -13,5 +15,6 @@ const deps = once(() => {
 });
 
 /** `GET /queries?workgroup=&status=&userId=&limit=&nextToken=`: recent queries the caller may see, newest first. */
-export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
-  answer(event, logger, () => listQueriesApi(queryParams(event), callerOf(event), deps()));
+export const handler = powertoolsHandler(logger, (event: APIGatewayProxyEvent) =>
+  answer(event, logger, () => listQueriesApi(queryParams(event), callerOf(event), deps())),
+);

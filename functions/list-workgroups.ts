@@ -1,5 +1,6 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { answer } from './adapters/aws/api-gateway';
 import {
   dispatchStoreFromEnv,
@@ -10,11 +11,12 @@ import {
 } from './adapters/aws/aws-runtime';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
 import { configFromEnv } from './adapters/aws/environment';
+import { powertoolsHandler, traced } from './adapters/aws/powertools';
 import { ServiceQuotaReader } from './adapters/aws/service-quota';
 import { listWorkgroupsApi } from './core/query-api';
 
-const ddb = documentClient();
-const serviceQuotas = new ServiceQuotasClient({});
+const ddb = documentClient(traced(new DynamoDBClient({})));
+const serviceQuotas = traced(new ServiceQuotasClient({}));
 const logger = lambdaLogger('list-workgroups');
 const deps = once(() => {
   const config = configFromEnv();
@@ -29,5 +31,6 @@ const deps = once(() => {
 });
 
 /** `GET /workgroups`: each class with its limits, slots in use, and queued and waiting counts. */
-export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
-  answer(event, logger, () => listWorkgroupsApi(deps()));
+export const handler = powertoolsHandler(logger, (event: APIGatewayProxyEvent) =>
+  answer(event, logger, () => listWorkgroupsApi(deps())),
+);

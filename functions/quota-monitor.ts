@@ -1,7 +1,9 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { workgroupNameOf } from '../lib/config';
+import { workgroupNameOf } from '../contracts/config';
+import { ENV } from '../contracts/env';
 import {
   dispatchStoreFromEnv,
   lambdaLogger,
@@ -11,17 +13,18 @@ import {
 } from './adapters/aws/aws-runtime';
 import { CloudWatchUsage } from './adapters/aws/cloudwatch-usage';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
-import { configFromEnv, ENV, requireEnv } from './adapters/aws/environment';
+import { configFromEnv, requireEnv } from './adapters/aws/environment';
+import { powertoolsHandler, traced } from './adapters/aws/powertools';
 import { PowertoolsMetrics } from './adapters/aws/powertools-metrics';
 import { ServiceQuotaReader } from './adapters/aws/service-quota';
 import { SnsAlertPublisher } from './adapters/aws/sns-alert-publisher';
 import { usageOf } from './core/dispatch-policy';
 import { alertMessage, type QuotaAlert, quotaAlerts, recentSubmitters } from './core/quota-check';
 
-const ddb = documentClient();
-const cloudwatch = new CloudWatchClient({});
-const serviceQuotas = new ServiceQuotasClient({});
-const sns = new SNSClient({});
+const ddb = documentClient(traced(new DynamoDBClient({})));
+const cloudwatch = traced(new CloudWatchClient({}));
+const serviceQuotas = traced(new ServiceQuotasClient({}));
+const sns = traced(new SNSClient({}));
 const logger = lambdaLogger('quota-monitor');
 const metrics = new PowertoolsMetrics();
 
@@ -52,7 +55,7 @@ export interface QuotaMonitorResult {
  * its limits, emits `SlotsInUse` per class and `AccountActiveQueries`, and sends the admins one SNS
  * message summarizing any alerts.
  */
-export const handler = async (): Promise<QuotaMonitorResult> => {
+export const handler = powertoolsHandler(logger, async (): Promise<QuotaMonitorResult> => {
   const { config, ledger, slots, usage, quota, alerts: publisher } = deps();
   const now = systemClock();
   try {
@@ -100,4 +103,4 @@ export const handler = async (): Promise<QuotaMonitorResult> => {
   } finally {
     metrics.flush();
   }
-};
+});

@@ -1,13 +1,16 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { ENV } from '../contracts/env';
 import { lambdaLogger, ledgerFromEnv, once, systemClock } from './adapters/aws/aws-runtime';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
-import { configFromEnv, ENV, requireEnv } from './adapters/aws/environment';
+import { configFromEnv, requireEnv } from './adapters/aws/environment';
+import { powertoolsHandler, traced } from './adapters/aws/powertools';
 import { PowertoolsMetrics } from './adapters/aws/powertools-metrics';
 import { SqsMessageQueue } from './adapters/aws/sqs-message-queue';
 import { type RedriveDeps, type RedriveSummary, redriveDeferred } from './core/redrive';
 
-const ddb = documentClient();
-const sqs = new SQSClient({});
+const ddb = documentClient(traced(new DynamoDBClient({})));
+const sqs = traced(new SQSClient({}));
 const logger = lambdaLogger('redrive');
 const metrics = new PowertoolsMetrics();
 
@@ -26,7 +29,7 @@ const deps = once((): RedriveDeps => {
 });
 
 /** Redrive: scheduled; moves deferred queries back to the `queries` queue, parks those past the cap. */
-export const handler = async (): Promise<RedriveSummary> => {
+export const handler = powertoolsHandler(logger, async (): Promise<RedriveSummary> => {
   try {
     const summary = await redriveDeferred(deps());
     logger.info('redrive run', { ...summary });
@@ -34,4 +37,4 @@ export const handler = async (): Promise<RedriveSummary> => {
   } finally {
     metrics.flush();
   }
-};
+});

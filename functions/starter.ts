@@ -1,19 +1,22 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ENV } from '../contracts/env';
 import { lambdaLogger, ledgerFromEnv, once, systemClock } from './adapters/aws/aws-runtime';
 import { documentClient } from './adapters/aws/dynamodb-ledger';
-import { configFromEnv, ENV, requireEnv } from './adapters/aws/environment';
+import { configFromEnv, requireEnv } from './adapters/aws/environment';
+import { correlate, powertoolsHandler, traced } from './adapters/aws/powertools';
 import { PowertoolsMetrics } from './adapters/aws/powertools-metrics';
 import { SfnExecutionStarter } from './adapters/aws/sfn-execution-starter';
 import { SqsMessageQueue } from './adapters/aws/sqs-message-queue';
 import { PARK_REASON_ATTRIBUTE } from './core/redrive';
 import { type StartQueryDeps, startQuery } from './core/start-query';
 
-const ddb = documentClient();
-const sfn = new SFNClient({});
-const sqs = new SQSClient({});
+const ddb = documentClient(traced(new DynamoDBClient({})));
+const sfn = traced(new SFNClient({}));
+const sqs = traced(new SQSClient({}));
 const logger = lambdaLogger('starter');
 const metrics = new PowertoolsMetrics();
 const processor = new BatchProcessor(EventType.SQS);
@@ -45,9 +48,8 @@ async function startRecord(record: SQSRecord): Promise<void> {
     });
     throw error;
   }
-  const log = logger.createChild({
-    persistentKeys: { messageId: record.messageId, ...(outcome.queryId ? { queryId: outcome.queryId } : {}) },
-  });
+  const log = logger.createChild({ persistentKeys: { messageId: record.messageId } });
+  if (outcome.queryId) correlate(log, outcome.queryId);
   switch (outcome.kind) {
     case 'started':
       log.info('execution started; it waits in its class line for a slot', {
@@ -69,10 +71,13 @@ async function startRecord(record: SQSRecord): Promise<void> {
  * record and an execution (which waits in its class's line for the dispatcher); started, duplicate and
  * parked messages are deleted, and one that hit an unexpected error is reported as a batch item failure.
  */
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  try {
-    return await processPartialResponse(event, startRecord, processor, { context });
-  } finally {
-    metrics.flush();
-  }
-};
+export const handler = powertoolsHandler(
+  logger,
+  async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    try {
+      return await processPartialResponse(event, startRecord, processor, { context });
+    } finally {
+      metrics.flush();
+    }
+  },
+);

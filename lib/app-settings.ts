@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { DEFAULT_CONFIG, loadConfig, parseConfig, type WlmConfig } from './config';
+import { DEFAULT_CONFIG, loadConfig, parseConfig, type WlmConfig } from '../contracts/config';
 
 /** Reads one CDK context value (`-c key=value` or cdk.json), as `app.node.tryGetContext` does. */
 export type ContextReader = (key: string) => unknown;

@@ -3,17 +3,25 @@ import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as athena from 'aws-cdk-lib/aws-athena';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { aws_wafv2 as wafv2 } from 'aws-cdk-lib/interfaces';
 import { Construct } from 'constructs';
+import {
+  DEFAULT_CONFIG,
+  parseConfig,
+  type WlmConfig,
+  type WlmConfigInput,
+  withStage,
+} from '../contracts/config';
+import { metricsNamespaceFor } from '../contracts/metrics';
 import { AlertTopics } from './alert-topics';
-import { DEFAULT_CONFIG, parseConfig, type WlmConfig, type WlmConfigInput, withStage } from './config';
 import { OperationsDashboard } from './operations-dashboard';
-import { QueryApi } from './query-api';
+import { classRoutes, QueryApi } from './query-api';
 import { DISPATCHER_TIMEOUT, QueryDispatcher } from './query-dispatcher';
 import { QueryLedger } from './query-ledger';
 import { QueryLifecycle } from './query-lifecycle';
@@ -23,9 +31,12 @@ import { QueryStarter, STARTER_TIMEOUT } from './query-starter';
 import { QuotaMonitor } from './quota-monitor';
 import { REDRIVE_TIMEOUT, RedriveSchedule } from './redrive-schedule';
 import { RunQueryStateMachine } from './run-query-state-machine';
-import { metricsNamespaceFor, setMetricsNamespace } from './seed-metrics';
+import { setMetricsNamespace } from './seed-metrics';
 import { SlotReconciler } from './slot-reconciler';
 import { type WorkloadClass, WorkloadClasses } from './workload-classes';
+
+/** A regional WAFv2 web ACL's ARN (API Gateway stages take only REGIONAL web ACLs). */
+const WEB_ACL_ARN = /^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[^/]+\/[^/]+$/;
 
 /** Lambda's limit on a function's environment variables, in bytes (names and values). */
 const LAMBDA_ENVIRONMENT_LIMIT = 4096;
@@ -113,11 +124,29 @@ export interface AthenaWorkloadManagerProps {
   readonly starterMaxConcurrency?: number;
 
   /**
-   * ARN of a WAFv2 web ACL (REGIONAL scope) to associate with the API stage.
+   * A WAFv2 web ACL (REGIONAL scope) to associate with the API stage: a `wafv2.CfnWebACL` of your stack,
+   * or any web ACL reference.
    *
-   * @default - no web ACL (every method already requires SigV4)
+   * @default - no web ACL (every method already requires SigV4), unless webAclArn names one
+   */
+  readonly webAcl?: wafv2.IWebACLRef;
+
+  /**
+   * ARN of a WAFv2 web ACL (REGIONAL scope) to associate with the API stage, as for {@link webAcl}, for
+   * one made elsewhere (`arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>`).
+   *
+   * @default - no web ACL, unless webAcl gives one
    */
   readonly webAclArn?: string;
+
+  /**
+   * An existing bucket for Athena's results (each class writes under `results/<class>/`). It must use
+   * S3-managed encryption; its access logging and the expiry of results are its owner's to set.
+   *
+   * @default - a new private bucket (S3-managed encryption, TLS only, access-logged) whose results expire
+   * after `config.resultsRetentionDays`
+   */
+  readonly resultsBucket?: s3.IBucket;
 
   /**
    * Make sure the account and region has API Gateway's CloudWatch Logs role (the account setting every
@@ -153,7 +182,7 @@ export class AthenaWorkloadManager extends Construct {
   readonly dispatchTable: dynamodb.Table;
   /** The dispatcher's FIFO wake queue. */
   readonly wakeQueue: sqs.Queue;
-  readonly resultsBucket: s3.Bucket;
+  readonly resultsBucket: s3.IBucket;
   readonly stateMachine: sfn.StateMachine;
   /** Athena workgroup of each class, by class name. */
   readonly workgroups: Readonly<Record<string, athena.CfnWorkGroup>>;
@@ -210,6 +239,7 @@ export class AthenaWorkloadManager extends Construct {
     const results = new QueryResults(this, 'Results', {
       retentionDays: config.resultsRetentionDays,
       removalPolicy,
+      bucket: props.resultsBucket,
     });
     const alerts = new AlertTopics(this, 'Alerts', {
       namePrefix: config.namePrefix,
@@ -224,7 +254,7 @@ export class AthenaWorkloadManager extends Construct {
       apiName: props.apiName ?? `${config.namePrefix}-api`,
       stageName: props.stageName ?? 'v1',
       throttling: props.apiThrottling ?? { rateLimit: 50, burstLimit: 100 },
-      webAclArn: props.webAclArn,
+      webAclArn: props.webAcl?.webAclRef.webAclArn ?? props.webAclArn,
       cloudWatchRole: props.apiCloudWatchRole ?? true,
       ...common,
     });
@@ -268,6 +298,7 @@ export class AthenaWorkloadManager extends Construct {
     const dispatcher = new QueryDispatcher(this, 'Dispatcher', {
       config,
       wakeQueue: queues.wake,
+      wakeFailedQueue: queues.wakeFailed,
       ledger,
       stateMachine: runQuery.stateMachine,
       ...common,
@@ -293,6 +324,7 @@ export class AthenaWorkloadManager extends Construct {
       adminTopic: alerts.adminTopic,
       alertKey: alerts.key,
       failedQueue: queues.failed,
+      wakeFailedQueue: queues.wakeFailed,
       ...common,
     });
     const operationsDashboard = new OperationsDashboard(this, 'Dashboard', {
@@ -334,6 +366,28 @@ export class AthenaWorkloadManager extends Construct {
     };
   }
 
+  /**
+   * Lets a principal use a class through the API: submit to it and read, cancel and list queries (what
+   * the class's managed policy `<prefix>-<class>-submit` allows, without its direct Athena access).
+   */
+  grantSubmit(grantee: iam.IGrantable, className: string): iam.Grant {
+    if (!this.config.classes[className]) {
+      throw new Error(
+        `grantSubmit: '${className}' is not a workload class of this deployment (classes: ${Object.keys(this.config.classes).join(', ')}).`,
+      );
+    }
+    const api = this.parts.queryApi;
+    const routes = classRoutes(this.config, className);
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: routes.map((route) => api.invokeArn(route)),
+    });
+    if (grantee.grantPrincipal instanceof Construct)
+      api.acknowledgeInvokeWildcards(grantee.grantPrincipal, routes);
+    return grant;
+  }
+
   /** Every data bucket the queries may read: from the props, their ARNs and the config's names. */
   private dataBucketsOf(props: AthenaWorkloadManagerProps): s3.IBucket[] {
     return [
@@ -368,6 +422,18 @@ function validateProps(props: AthenaWorkloadManagerProps, config: WlmConfig): vo
       );
     }
   });
+  if (props.webAcl && props.webAclArn !== undefined) {
+    throw new Error(
+      'webAcl and webAclArn both name a web ACL; an API stage takes one. Pass only one of them.',
+    );
+  }
+  const aclArn = props.webAclArn;
+  // A token (another stack's web ACL ARN) is only known at deploy time.
+  if (aclArn !== undefined && !Token.isUnresolved(aclArn) && !WEB_ACL_ARN.test(aclArn)) {
+    throw new Error(
+      `webAclArn: '${aclArn}' is not the ARN of a regional WAFv2 web ACL (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>); API Gateway stages take REGIONAL web ACLs only.`,
+    );
+  }
   if (props.stageName !== undefined && !/^[A-Za-z0-9_-]{1,128}$/.test(props.stageName)) {
     throw new Error(`stageName: '${props.stageName}' may only hold letters, digits, - and _.`);
   }

@@ -3,14 +3,15 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { limitWithBuffer, type WlmConfig } from './config';
+import { limitWithBuffer, type WlmConfig } from '../contracts/config';
 import {
-  ClassMetrics,
-  metricsNamespaceOf,
-  SERVICE_DIMENSION,
+  CLASS_DIMENSION,
+  GaugeMetrics,
+  METRICS_SERVICE,
+  QUEUE_WAIT_TIME,
   SeedMetrics,
-  WORKGROUP_DIMENSION,
-} from './seed-metrics';
+} from '../contracts/metrics';
+import { metricsNamespaceOf } from './seed-metrics';
 import { processedBytes, type WorkloadClass } from './workload-classes';
 
 export interface OperationsDashboardProps {
@@ -44,7 +45,7 @@ function wlmMetric(
 
 /** Dimensions of a per-class metric emitted by a handler (Powertools adds the service dimension). */
 function classDimensions(className: string): Record<string, string> {
-  return { ...SERVICE_DIMENSION, [WORKGROUP_DIMENSION]: className };
+  return { service: METRICS_SERVICE, [CLASS_DIMENSION]: className };
 }
 
 /**
@@ -161,7 +162,7 @@ export class OperationsDashboard extends Construct {
           left: [
             wlmMetric(
               namespace,
-              ClassMetrics.slotsInUse,
+              GaugeMetrics.slotsInUse,
               cloudwatch.Stats.MAXIMUM,
               dims,
               Duration.minutes(5),
@@ -182,8 +183,8 @@ export class OperationsDashboard extends Construct {
           title: `${name}: queue wait (ms)`,
           width: 8,
           left: [
-            wlmMetric(namespace, ClassMetrics.queueWaitTime, cloudwatch.Stats.p(50), dims),
-            wlmMetric(namespace, ClassMetrics.queueWaitTime, cloudwatch.Stats.p(95), dims),
+            wlmMetric(namespace, QUEUE_WAIT_TIME, cloudwatch.Stats.p(50), dims),
+            wlmMetric(namespace, QUEUE_WAIT_TIME, cloudwatch.Stats.p(95), dims),
           ],
         }),
         ...dataWidgets,

@@ -5,41 +5,37 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
-import { Construct } from 'constructs';
-import { ENV } from '../functions/adapters/aws/environment';
-import { MAX_QUERY_BYTES, submissionBodyJsonSchema } from '../functions/core/submission';
+import { Construct, type IConstruct } from 'constructs';
+import type { WlmConfig } from '../contracts/config';
+import { ENV } from '../contracts/env';
+import {
+  type LambdaRouteId,
+  pathParametersOf,
+  ROUTES,
+  type RouteId,
+  type RouteSpec,
+  servedRoutes,
+} from '../contracts/routes';
+import { MAX_QUERY_BYTES, submissionBodyJsonSchema } from '../contracts/submission';
 import { ApiLoggingRole } from './api-logging-role';
-import type { WlmConfig } from './config';
-import { acknowledgeNag } from './nag-acknowledgements';
+import { acknowledgeNag, acknowledgeWildcardResources } from './nag-acknowledgements';
 import type { QueryLedger } from './query-ledger';
 import { WlmFunction } from './wlm-function';
 
-/** One API route: an HTTP method and a path under the stage (`{name}` is a path parameter). */
+/** One API route as served: an HTTP method and a path under the stage, path parameters filled or not. */
 export interface ApiRoute {
   readonly method: string;
   readonly path: string;
 }
 
-/** API routes (method and path) that the stack serves and the class policies and error messages name. */
-export const ApiRoutes = {
-  submit: (className: string) => ({ method: 'POST', path: `/workgroups/${className}/queries` }),
-  referenceSample: { method: 'POST', path: '/athena/query' },
-  status: { method: 'GET', path: '/queries/{queryId}' },
-  results: { method: 'GET', path: '/queries/{queryId}/results' },
-  cancel: { method: 'DELETE', path: '/queries/{queryId}' },
-  listQueries: { method: 'GET', path: '/queries' },
-  listWorkgroups: { method: 'GET', path: '/workgroups' },
-} as const;
-
-/** Options of {@link QueryApi.addLambdaRoute}. */
-export interface LambdaRouteOptions {
-  /**
-   * Query-string parameters the route reads. API Gateway checks only the presence of required ones, so
-   * the function validates their values; these are listed so that the method documents its contract.
-   *
-   * @default - none
-   */
-  readonly queryStringParameters?: readonly string[];
+/**
+ * The routes a class's submitters call: the class's own submission route (and the default one, for the
+ * default class) and every Lambda route, from the route table.
+ */
+export function classRoutes(config: WlmConfig, className: string): ApiRoute[] {
+  return servedRoutes(config).filter(
+    (served) => served.route.integration === 'lambda' || served.className === className,
+  );
 }
 
 export interface QueryApiProps {
@@ -130,13 +126,26 @@ export class QueryApi extends Construct {
   readonly validator: apigateway.RequestValidator;
   /** Routes served so far, as `METHOD /stage/path` (the unknown-route message lists them). */
   private readonly served: string[] = [];
+  private readonly lambdaRoutes = new Set<LambdaRouteId>();
+  private readonly config: WlmConfig;
   private readonly stageName: string;
 
   constructor(scope: Construct, id: string, props: QueryApiProps) {
     super(scope, id);
     const { config } = props;
-    const classNames = Object.keys(config.classes);
     this.stageName = props.stageName;
+    this.config = config;
+    // Every Lambda route of the table must be given a function before synthesis.
+    this.node.addValidation({
+      validate: () =>
+        (Object.keys(ROUTES) as RouteId[])
+          .filter((id): id is LambdaRouteId => ROUTES[id].integration === 'lambda')
+          .filter((id) => !this.lambdaRoutes.has(id))
+          .map(
+            (id) =>
+              `Route ${ROUTES[id].method} ${ROUTES[id].path} (${id}) has no function: call addLambdaRoute('${id}', fn).`,
+          ),
+    });
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
@@ -236,47 +245,43 @@ export class QueryApi extends Construct {
         ],
       });
 
-    const workgroups = this.api.root.addResource('workgroups');
-    for (const className of classNames) {
-      submitTo(workgroups.addResource(className).addResource('queries'), className);
-      this.served.push(this.describe(ApiRoutes.submit(className)));
+    for (const served of servedRoutes(config)) {
+      if (served.route.integration !== 'sqs' || !served.className) continue;
+      submitTo(this.api.root.resourceForPath(served.path), served.className);
+      this.served.push(
+        served.perClass ? this.describe(served) : `${this.describe(served)} (class ${served.className})`,
+      );
     }
-    submitTo(this.api.root.addResource('athena').addResource('query'), config.defaultClass);
-    this.served.push(`${this.describe(ApiRoutes.referenceSample)} (class ${config.defaultClass})`);
 
     this.getQueryFunction = new WlmFunction(this, 'GetQuery', {
       handler: 'getQuery',
       description: 'athena-wlm: GET /queries/{queryId} reads the query ledger (and its line, while it waits)',
       environment: {
         [ENV.config]: JSON.stringify(config),
-        [ENV.ledgerTable]: props.ledger.ledger.tableName,
-        [ENV.dispatchTable]: props.ledger.dispatch.tableName,
       },
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
     });
-    props.ledger.grantLedgerRead(this.getQueryFunction.role);
-    props.ledger.grantDispatchRead(this.getQueryFunction.role);
-    this.addLambdaRoute(ApiRoutes.status, this.getQueryFunction.function);
+    props.ledger.bindLedger(this.getQueryFunction.function, 'read');
+    props.ledger.bindDispatch(this.getQueryFunction.function, 'read');
+    this.addLambdaRoute('getQuery', this.getQueryFunction.function);
 
     this.addGatewayResponses();
   }
 
   /**
-   * Serves a route with a Lambda proxy integration: IAM (SigV4) auth, and every `{parameter}` of the path
-   * required by the request validator.
+   * Serves a Lambda route of the route table with a Lambda proxy integration: IAM (SigV4) auth, every
+   * `{parameter}` of the path required by the request validator, and the query-string parameters the
+   * route reads listed (API Gateway checks only the presence of required ones; the function validates
+   * their values).
    */
-  addLambdaRoute(
-    route: ApiRoute,
-    handler: lambda.IFunction,
-    options: LambdaRouteOptions = {},
-  ): apigateway.Method {
-    const pathParameters = [...route.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
+  addLambdaRoute(id: LambdaRouteId, handler: lambda.IFunction): apigateway.Method {
+    const route: RouteSpec = ROUTES[id];
+    if (this.lambdaRoutes.has(id)) throw new Error(`Route ${route.method} ${route.path} is already served.`);
+    const queryString = route.queryString ? Object.keys(route.queryString(this.config).shape) : [];
     const requestParameters: Record<string, boolean> = {
-      ...Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true])),
-      ...Object.fromEntries(
-        (options.queryStringParameters ?? []).map((name) => [`method.request.querystring.${name}`, false]),
-      ),
+      ...Object.fromEntries(pathParametersOf(route).map((name) => [`method.request.path.${name}`, true])),
+      ...Object.fromEntries(queryString.map((name) => [`method.request.querystring.${name}`, false])),
     };
     const method = this.api.root
       .resourceForPath(route.path)
@@ -285,6 +290,7 @@ export class QueryApi extends Construct {
         requestValidator: this.validator,
         ...(Object.keys(requestParameters).length > 0 ? { requestParameters } : {}),
       });
+    this.lambdaRoutes.add(id);
     this.served.push(this.describe(route));
     return method;
   }
@@ -295,6 +301,18 @@ export class QueryApi extends Construct {
       route.method,
       route.path.replace(/\{[^}]+\}/g, '*'),
       this.api.deploymentStage.stageName,
+    );
+  }
+
+  /**
+   * Acknowledges cdk-nag's wildcard finding, on `scope`, for the routes among these that take a path
+   * parameter: the `*` stands for the query id, the route itself is named exactly.
+   */
+  acknowledgeInvokeWildcards(scope: IConstruct, routes: readonly ApiRoute[]): void {
+    acknowledgeWildcardResources(
+      scope,
+      routes.filter((route) => route.path.includes('{')).map((route) => this.invokeArn(route)),
+      'The status, results and cancel routes take the query id as a path parameter; the routes themselves are named exactly.',
     );
   }
 

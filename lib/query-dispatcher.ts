@@ -9,9 +9,9 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ENV } from '../functions/adapters/aws/environment';
-import { WAKE_MESSAGE_GROUP } from '../functions/adapters/aws/sqs-wake';
-import type { WlmConfig } from './config';
+import type { WlmConfig } from '../contracts/config';
+import { ENV } from '../contracts/env';
+import { WAKE_MESSAGE_GROUP } from '../contracts/queues';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
 import type { QueryLedger } from './query-ledger';
 import { grantQuotaRead } from './query-starter';
@@ -19,7 +19,7 @@ import { executionsArnOf } from './run-query-state-machine';
 import { WlmFunction } from './wlm-function';
 
 /** Timeout of one dispatcher invocation; the wake queue's visibility timeout is derived from it. */
-export const DISPATCHER_TIMEOUT = Duration.seconds(60);
+export const DISPATCHER_TIMEOUT = Duration.seconds(30);
 /** Wake events applied in one pass (SQS FIFO's largest batch). */
 export const DISPATCHER_BATCH_SIZE = 10;
 /** How often the safety sweep wakes the dispatcher even when nothing else does. */
@@ -29,6 +29,8 @@ export interface QueryDispatcherProps {
   readonly config: WlmConfig;
   /** The FIFO wake queue (one message group): every event that may start a waiting query. */
   readonly wakeQueue: sqs.IQueue;
+  /** Where SQS sets aside wake events whose passes kept failing; each sweep tries them again. */
+  readonly wakeFailedQueue: sqs.IQueue;
   readonly ledger: QueryLedger;
   readonly stateMachine: sfn.StateMachine;
   readonly logRetention: logs.RetentionDays;
@@ -58,9 +60,8 @@ export class QueryDispatcher extends Construct {
       reservedConcurrentExecutions: 1,
       environment: {
         [ENV.config]: JSON.stringify(config),
-        [ENV.ledgerTable]: props.ledger.ledger.tableName,
-        [ENV.dispatchTable]: props.ledger.dispatch.tableName,
         [ENV.wakeQueueUrl]: props.wakeQueue.queueUrl,
+        [ENV.wakeFailedQueueUrl]: props.wakeFailedQueue.queueUrl,
         [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
       },
       logRetention: props.logRetention,
@@ -75,8 +76,9 @@ export class QueryDispatcher extends Construct {
       }),
     );
     props.wakeQueue.grantSendMessages(role);
-    props.ledger.grantDispatchWrite(role);
-    props.ledger.grantLedgerItems(role, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    props.wakeFailedQueue.grantConsumeMessages(role);
+    props.ledger.bindDispatch(this.handler.function, 'write');
+    props.ledger.bindLedger(this.handler.function, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     // Pre-emption stops the borrower's execution and starts its next attempt.
     props.stateMachine.grantStartExecution(role);
     const executions = executionsArnOf(props.stateMachine);

@@ -1,8 +1,10 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { TABLES } from '../functions/adapters/aws/environment';
+import { ENV } from '../contracts/env';
+import { TABLES } from '../contracts/tables';
 
 export interface QueryLedgerProps {
   readonly removalPolicy: RemovalPolicy;
@@ -30,6 +32,9 @@ export type ItemAction =
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem';
 
+/** What {@link QueryLedger.bindLedger} grants. */
+export type LedgerAccess = 'read' | 'readWrite' | 'queryByWorkgroup' | ItemAction;
+
 /**
  * The query ledger (one item per query, keyed by queryId, with a by-class index) and the dispatch table
  * (the dispatcher's lines, one partition per class sorted by submission, and the slots held, one item
@@ -54,8 +59,8 @@ export class QueryLedger extends Construct {
     });
     this.ledger.addGlobalSecondaryIndex({
       indexName: TABLES.ledgerByWorkgroupIndex,
-      partitionKey: { name: 'workgroup', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'submittedAt', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: TABLES.ledgerByWorkgroupPartitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLES.ledgerByWorkgroupSortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
     this.dispatch = new dynamodb.Table(this, 'Dispatch', {
@@ -66,49 +71,36 @@ export class QueryLedger extends Construct {
     });
   }
 
-  /** Read access to the ledger and its by-class index (named, not `index/*`). */
-  grantLedgerRead(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: READ_ACTIONS, resources: this.ledgerResources() }),
-    );
+  /**
+   * Gives a function the ledger: its table name in {@link ENV.ledgerTable} and exactly these rights,
+   * `read` (items and the byWorkgroup index), `readWrite`, `queryByWorkgroup` (the index only: listing
+   * and counting by class, never a scan) or single-item actions.
+   */
+  bindLedger(fn: lambda.Function, ...access: readonly [LedgerAccess, ...LedgerAccess[]]): iam.Grant {
+    fn.addEnvironment(ENV.ledgerTable, this.ledger.tableName);
+    const items = access.filter((a): a is ItemAction => a.startsWith('dynamodb:'));
+    const grants = [
+      ...(access.includes('read') || access.includes('readWrite')
+        ? [this.grant(fn, READ_ACTIONS, [this.ledger.tableArn, this.byWorkgroupIndexArn])]
+        : []),
+      ...(access.includes('readWrite') ? [this.grant(fn, WRITE_ACTIONS, [this.ledger.tableArn])] : []),
+      ...(access.includes('queryByWorkgroup')
+        ? [this.grant(fn, ['dynamodb:Query'], [this.byWorkgroupIndexArn])]
+        : []),
+      ...(items.length > 0 ? [this.grant(fn, items, [this.ledger.tableArn])] : []),
+    ];
+    return combine(grants);
   }
 
-  grantLedgerReadWrite(grantee: iam.IGrantable): void {
-    this.grantLedgerRead(grantee);
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: WRITE_ACTIONS, resources: [this.ledger.tableArn] }),
-    );
-  }
-
-  /** Reading the dispatcher's state: the slots held, the heads of the lines, the wait statuses. */
-  grantDispatchRead(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.dispatch.tableArn] }),
-    );
-  }
-
-  /** What the dispatcher, the only writer of the dispatch table, calls on it. */
-  grantDispatchWrite(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
-        resources: [this.dispatch.tableArn],
-      }),
-    );
-  }
-
-  /** Exactly these single-item actions on the ledger table (its index is not included). */
-  grantLedgerItems(grantee: iam.IGrantable, ...actions: readonly ItemAction[]): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: [...actions], resources: [this.ledger.tableArn] }),
-    );
-  }
-
-  /** `dynamodb:Query` on the `byWorkgroup` index only: listing and counting by class, never a scan. */
-  grantLedgerQueryByWorkgroup(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.byWorkgroupIndexArn] }),
-    );
+  /**
+   * Gives a function the dispatch table: its name in {@link ENV.dispatchTable} and `read` (the slots
+   * held, the heads of the lines, the wait statuses) or `write` (what the dispatcher, its one writer, calls).
+   */
+  bindDispatch(fn: lambda.Function, access: 'read' | 'write'): iam.Grant {
+    fn.addEnvironment(ENV.dispatchTable, this.dispatch.tableName);
+    const actions =
+      access === 'write' ? ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] : ['dynamodb:Query'];
+    return this.grant(fn, actions, [this.dispatch.tableArn]);
   }
 
   /** ARN of the ledger's `byWorkgroup` index. */
@@ -116,7 +108,13 @@ export class QueryLedger extends Construct {
     return `${this.ledger.tableArn}/index/${TABLES.ledgerByWorkgroupIndex}`;
   }
 
-  private ledgerResources(): string[] {
-    return [this.ledger.tableArn, this.byWorkgroupIndexArn];
+  private grant(grantee: iam.IGrantable, actions: readonly string[], resourceArns: string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns });
   }
+}
+
+/** The grants as one. */
+function combine(grants: readonly iam.Grant[]): iam.Grant {
+  const [first, ...rest] = grants;
+  return rest.reduce((all, grant) => all.combine(grant), first);
 }

@@ -4,11 +4,10 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ENV } from '../functions/adapters/aws/environment';
-import { listParams, resultsParams } from '../functions/core/query-api';
-import type { WlmConfig } from './config';
+import type { WlmConfig } from '../contracts/config';
+import { ENV } from '../contracts/env';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
-import { ApiRoutes, type QueryApi } from './query-api';
+import type { QueryApi } from './query-api';
 import type { QueryLedger } from './query-ledger';
 import { type QueryResults, RESULTS_PREFIX } from './query-results';
 import { grantQuotaRead } from './query-starter';
@@ -60,28 +59,24 @@ export class QueryLifecycle extends Construct {
     const stack = Stack.of(this);
     const common = { logRetention: props.logRetention, logRemovalPolicy: props.removalPolicy };
     const configEnv = { [ENV.config]: JSON.stringify(config) };
-    const ledgerEnv = { ...configEnv, [ENV.ledgerTable]: ledger.ledger.tableName };
-    const dispatchEnv = { ...ledgerEnv, [ENV.dispatchTable]: ledger.dispatch.tableName };
 
     this.listQueriesFunction = new WlmFunction(this, 'ListQueries', {
       handler: 'listQueries',
       description: 'athena-wlm: GET /queries lists recent queries from the ledger by-class index',
-      environment: ledgerEnv,
+      environment: configEnv,
       ...common,
     });
-    ledger.grantLedgerQueryByWorkgroup(this.listQueriesFunction.role);
-    api.addLambdaRoute(ApiRoutes.listQueries, this.listQueriesFunction.function, {
-      queryStringParameters: Object.keys(listParams(config).shape),
-    });
+    ledger.bindLedger(this.listQueriesFunction.function, 'queryByWorkgroup');
+    api.addLambdaRoute('listQueries', this.listQueriesFunction.function);
 
     this.getResultsFunction = new WlmFunction(this, 'GetResults', {
       handler: 'getResults',
       description: 'athena-wlm: GET /queries/{queryId}/results pages Athena results, presigns the CSV',
-      environment: ledgerEnv,
+      environment: configEnv,
       ...common,
     });
     const resultsRole = this.getResultsFunction.role;
-    ledger.grantLedgerItems(resultsRole, 'dynamodb:GetItem');
+    ledger.bindLedger(this.getResultsFunction.function, 'dynamodb:GetItem');
     resultsRole.addToPolicy(
       new iam.PolicyStatement({
         actions: [...RESULTS_ATHENA_ACTIONS],
@@ -101,18 +96,16 @@ export class QueryLifecycle extends Construct {
       [resultObjects],
       'Result object keys are Athena query execution ids, unknown until run time; the grant stops at the results prefix the class workgroups write to.',
     );
-    api.addLambdaRoute(ApiRoutes.results, this.getResultsFunction.function, {
-      queryStringParameters: Object.keys(resultsParams.shape),
-    });
+    api.addLambdaRoute('getResults', this.getResultsFunction.function);
 
     this.cancelQueryFunction = new WlmFunction(this, 'CancelQuery', {
       handler: 'cancelQuery',
       description: 'athena-wlm: DELETE /queries/{queryId} cancels a query wherever it is',
-      environment: { ...ledgerEnv, [ENV.wakeQueueUrl]: props.wakeQueue.queueUrl },
+      environment: { ...configEnv, [ENV.wakeQueueUrl]: props.wakeQueue.queueUrl },
       ...common,
     });
     const cancelRole = this.cancelQueryFunction.role;
-    ledger.grantLedgerItems(cancelRole, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    ledger.bindLedger(this.cancelQueryFunction.function, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     // The dispatcher takes the query out of its line or frees its slot: one message to its wake queue.
     props.wakeQueue.grantSendMessages(cancelRole);
     const executions = executionsArnOf(props.stateMachine);
@@ -124,19 +117,19 @@ export class QueryLifecycle extends Construct {
       [executions],
       'Stop (and describe) executions of the run-query state machine only; execution names are query ids, unknown until run time.',
     );
-    api.addLambdaRoute(ApiRoutes.cancel, this.cancelQueryFunction.function);
+    api.addLambdaRoute('cancelQuery', this.cancelQueryFunction.function);
 
     this.listWorkgroupsFunction = new WlmFunction(this, 'ListWorkgroups', {
       handler: 'listWorkgroups',
       description: 'athena-wlm: GET /workgroups shows each class with its slots in use and waiting queries',
-      environment: dispatchEnv,
+      environment: configEnv,
       ...common,
     });
     const workgroupsRole = this.listWorkgroupsFunction.role;
-    ledger.grantDispatchRead(workgroupsRole);
-    ledger.grantLedgerQueryByWorkgroup(workgroupsRole);
+    ledger.bindDispatch(this.listWorkgroupsFunction.function, 'read');
+    ledger.bindLedger(this.listWorkgroupsFunction.function, 'queryByWorkgroup');
     // With a fixed quota in the config the handler never asks Service Quotas.
     if (config.quota.activeDmlQueries === 'service-quotas') grantQuotaRead(workgroupsRole, this);
-    api.addLambdaRoute(ApiRoutes.listWorkgroups, this.listWorkgroupsFunction.function);
+    api.addLambdaRoute('listWorkgroups', this.listWorkgroupsFunction.function);
   }
 }

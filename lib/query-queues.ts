@@ -22,8 +22,12 @@ export interface QueryQueuesProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-/** Passes that fail on the same wake events in a row before those events are set aside. */
-export const WAKE_MAX_RECEIVES = 10;
+/**
+ * Passes that fail on the same wake events in a row before SQS sets them aside in `dispatch-wake-failed`
+ * (where each sweep retries them). A failing batch holds up the one message group, so this is small: 5
+ * receives of a 3-minute visibility timeout.
+ */
+export const WAKE_MAX_RECEIVES = 5;
 
 /**
  * The queues of the pipeline. `queries` holds submissions until the starter records them and starts

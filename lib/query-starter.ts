@@ -5,8 +5,8 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ENV } from '../functions/adapters/aws/environment';
-import type { WlmConfig } from './config';
+import type { WlmConfig } from '../contracts/config';
+import { ENV } from '../contracts/env';
 import type { QueryLedger } from './query-ledger';
 import { WlmFunction } from './wlm-function';
 
@@ -33,15 +33,17 @@ export function activeDmlQuotaArn(scope: Construct): string {
  * Read access to the Active DML quota: the applied value (scoped to the quota) and the AWS default, which
  * Service Quotas returns for accounts that never changed it (that action takes no resource: "*").
  */
-export function grantQuotaRead(role: iam.IRole, scope: Construct): void {
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ['servicequotas:GetServiceQuota'],
-      resources: [activeDmlQuotaArn(scope)],
+export function grantQuotaRead(grantee: iam.IGrantable, scope: Construct): iam.Grant {
+  return iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['servicequotas:GetServiceQuota'],
+    resourceArns: [activeDmlQuotaArn(scope)],
+  }).combine(
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['servicequotas:GetAWSDefaultServiceQuota'],
+      resourceArns: ['*'],
     }),
-  );
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['servicequotas:GetAWSDefaultServiceQuota'], resources: ['*'] }),
   );
 }
 
@@ -73,7 +75,6 @@ export class QueryStarter extends Construct {
       timeout: STARTER_TIMEOUT,
       environment: {
         [ENV.config]: JSON.stringify(config),
-        [ENV.ledgerTable]: props.ledger.ledger.tableName,
         [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
         [ENV.failedQueueUrl]: props.failedQueue.queueUrl,
       },
@@ -94,7 +95,7 @@ export class QueryStarter extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.failedQueue.queueArn] }),
     );
-    props.ledger.grantLedgerReadWrite(role);
+    props.ledger.bindLedger(this.handler.function, 'readWrite');
     props.stateMachine.grantStartExecution(role);
   }
 }

@@ -7,12 +7,13 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../functions/adapters/aws/environment';
-import type { WlmConfig } from './config';
+import type { WlmConfig } from '../contracts/config';
+import { ENV } from '../contracts/env';
+import { SeedMetrics } from '../contracts/metrics';
 import { LambdaSchedule } from './lambda-schedule';
 import type { QueryLedger } from './query-ledger';
 import { grantQuotaRead } from './query-starter';
-import { metricsNamespaceOf, SeedMetrics } from './seed-metrics';
+import { metricsNamespaceOf } from './seed-metrics';
 import { WlmFunction } from './wlm-function';
 
 /** How often the quota monitor runs. */
@@ -36,6 +37,8 @@ export interface QuotaMonitorProps {
   /** Key that encrypts the admin topic. */
   readonly alertKey: kms.IKey;
   readonly failedQueue: sqs.IQueue;
+  /** The dispatcher's set-aside wake events (each sweep retries them). */
+  readonly wakeFailedQueue: sqs.IQueue;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -52,6 +55,7 @@ export class QuotaMonitor extends Construct {
   /** Absent when the quota is read from Service Quotas at run time (the function alerts instead). */
   readonly quotaAlarm?: cloudwatch.Alarm;
   readonly failedQueueAlarm: cloudwatch.Alarm;
+  readonly wakeFailedAlarm: cloudwatch.Alarm;
   readonly throttlingAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: QuotaMonitorProps) {
@@ -64,8 +68,6 @@ export class QuotaMonitor extends Construct {
       timeout: Duration.seconds(60),
       environment: {
         [ENV.config]: JSON.stringify(config),
-        [ENV.ledgerTable]: props.ledger.ledger.tableName,
-        [ENV.dispatchTable]: props.ledger.dispatch.tableName,
         [ENV.alertTopicArn]: props.adminTopic.topicArn,
       },
       logRetention: props.logRetention,
@@ -85,8 +87,8 @@ export class QuotaMonitor extends Construct {
         resources: [props.alertKey.keyArn],
       }),
     );
-    props.ledger.grantLedgerRead(role);
-    props.ledger.grantDispatchRead(role);
+    props.ledger.bindLedger(this.handler.function, 'read');
+    props.ledger.bindDispatch(this.handler.function, 'read');
 
     this.schedule = new LambdaSchedule(this, 'Every', {
       function: this.handler.function,
@@ -125,6 +127,22 @@ export class QuotaMonitor extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.failedQueueAlarm.addAlarmAction(notifyAdmins);
+
+    // Each sweep (every minute) retries set-aside events: one still there after 5 minutes keeps failing.
+    this.wakeFailedAlarm = new cloudwatch.Alarm(this, 'WakeFailedAlarm', {
+      alarmName: `${config.namePrefix}-dispatch-wake-failed`,
+      alarmDescription:
+        'A dispatcher event (a query entering its line, a slot given back, a cancel) keeps failing, even when retried by the sweep: queries may wait longer than they should. The dispatcher function\'s log says why ("a set-aside wake event failed again").',
+      metric: props.wakeFailedQueue.metricApproximateAgeOfOldestMessage({
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(1),
+      }),
+      threshold: 300,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.wakeFailedAlarm.addAlarmAction(notifyAdmins);
 
     this.throttlingAlarm = new cloudwatch.Alarm(this, 'ThrottlingAlarm', {
       alarmName: `${config.namePrefix}-throttling`,

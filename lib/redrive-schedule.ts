@@ -2,8 +2,8 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../functions/adapters/aws/environment';
-import type { WlmConfig } from './config';
+import type { WlmConfig } from '../contracts/config';
+import { ENV } from '../contracts/env';
 import { LambdaSchedule } from './lambda-schedule';
 import type { QueryLedger } from './query-ledger';
 import { WlmFunction } from './wlm-function';
@@ -38,7 +38,6 @@ export class RedriveSchedule extends Construct {
       reservedConcurrentExecutions: 1,
       environment: {
         [ENV.config]: JSON.stringify(props.config),
-        [ENV.ledgerTable]: props.ledger.ledger.tableName,
         [ENV.queriesQueueUrl]: props.queriesQueue.queueUrl,
         [ENV.deferredQueueUrl]: props.deferredQueue.queueUrl,
         [ENV.failedQueueUrl]: props.failedQueue.queueUrl,
@@ -50,7 +49,7 @@ export class RedriveSchedule extends Construct {
     props.deferredQueue.grantConsumeMessages(role);
     props.queriesQueue.grantSendMessages(role);
     props.failedQueue.grantSendMessages(role);
-    props.ledger.grantLedgerReadWrite(role);
+    props.ledger.bindLedger(this.handler.function, 'readWrite');
 
     this.schedule = new LambdaSchedule(this, 'Every', {
       function: this.handler.function,

@@ -7,18 +7,18 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { WlmConfig } from '../contracts/config';
+import { SeedMetrics } from '../contracts/metrics';
 import {
   RUN_QUERY_PLACEHOLDERS,
   type RunQuerySubstitutions,
   runQueryDefinition,
   runQueryTuning,
 } from '../state-machines/run-query';
-import type { WlmConfig } from './config';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
 import { type QueryResults, RESULTS_PREFIX } from './query-results';
 import {
   metricsNamespaceOf,
-  SeedMetrics,
   START_QUERY_COUNT_PATTERN,
   THROTTLING_ERROR_COUNT_PATTERN,
 } from './seed-metrics';

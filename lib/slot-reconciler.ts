@@ -6,8 +6,8 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ENV } from '../functions/adapters/aws/environment';
-import type { WlmConfig } from './config';
+import type { WlmConfig } from '../contracts/config';
+import { ENV } from '../contracts/env';
 import { LambdaSchedule } from './lambda-schedule';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
 import type { QueryLedger } from './query-ledger';
@@ -43,8 +43,6 @@ export class SlotReconciler extends Construct {
       description: 'athena-wlm: stops executions past their class time limit, releases slots they left held',
       environment: {
         [ENV.config]: JSON.stringify(props.config),
-        [ENV.ledgerTable]: props.ledger.ledger.tableName,
-        [ENV.dispatchTable]: props.ledger.dispatch.tableName,
         [ENV.wakeQueueUrl]: props.wakeQueue.queueUrl,
         [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
       },
@@ -52,8 +50,8 @@ export class SlotReconciler extends Construct {
       logRemovalPolicy: props.removalPolicy,
     });
     const role = this.handler.role;
-    props.ledger.grantLedgerReadWrite(role);
-    props.ledger.grantDispatchRead(role);
+    props.ledger.bindLedger(this.handler.function, 'readWrite');
+    props.ledger.bindDispatch(this.handler.function, 'read');
     props.wakeQueue.grantSendMessages(role);
     const executions = executionsArnOf(props.stateMachine);
     // Describe to see how an execution ended; stop one that outlived its class's time limit.

@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ENV } from '../contracts/env';
 import { acknowledgeNag, acknowledgeWildcardResources } from './nag-acknowledgements';
 import { metricsNamespaceOf } from './seed-metrics';
 
@@ -38,7 +39,7 @@ export interface WlmFunctionProps {
   readonly handler: HandlerName;
   /** What the function does, shown in the Lambda console. */
   readonly description: string;
-  /** Environment variables (names from `functions/adapters/aws/environment.ts`). */
+  /** Environment variables (names from `contracts/env.ts`). */
   readonly environment: Readonly<Record<string, string>>;
   /** @default Duration.seconds(30) */
   readonly timeout?: Duration;
@@ -89,7 +90,7 @@ export class WlmFunction extends Construct {
       environment: {
         ...props.environment,
         // Read by Powertools Metrics: the stage's namespace.
-        POWERTOOLS_METRICS_NAMESPACE: metricsNamespaceOf(this),
+        [ENV.metricsNamespace]: metricsNamespaceOf(this),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {

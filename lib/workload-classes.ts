@@ -5,10 +5,15 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import {
+  limitWithBuffer,
+  type WlmConfig,
+  type WorkloadClassConfig,
+  workgroupNameOf,
+} from '../contracts/config';
 import type { AlertTopics } from './alert-topics';
-import { limitWithBuffer, type WlmConfig, type WorkloadClassConfig, workgroupNameOf } from './config';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
-import { ApiRoutes, type QueryApi } from './query-api';
+import { classRoutes, type QueryApi } from './query-api';
 import { QueryResults } from './query-results';
 import { GLUE_READ_ACTIONS } from './run-query-state-machine';
 
@@ -162,15 +167,7 @@ export class WorkloadClasses extends Construct {
     props: WorkloadClassesProps,
   ) {
     const { config, api } = props;
-    const routes = [
-      ApiRoutes.submit(name),
-      ...(name === config.defaultClass ? [ApiRoutes.referenceSample] : []),
-      ApiRoutes.status,
-      ApiRoutes.results,
-      ApiRoutes.cancel,
-      ApiRoutes.listQueries,
-      ApiRoutes.listWorkgroups,
-    ];
+    const routes = classRoutes(config, name);
     const invokeArns = routes.map((route) => api.invokeArn(route));
     // Results come through the API (its rows, and a presigned link signed by athena-wlm), so a submitter
     // needs no S3 or Athena access: anything that starts or stops a query goes around the line.
@@ -184,11 +181,7 @@ export class WorkloadClasses extends Construct {
       description: `athena-wlm: submit to and read class ${name} through the athena-wlm API`,
       statements: [invoke],
     });
-    acknowledgeWildcardResources(
-      policy,
-      routes.filter((route) => route.path.includes('{')).map((route) => api.invokeArn(route)),
-      'The status, results and cancel routes take the query id as a path parameter; the routes themselves are named exactly.',
-    );
+    api.acknowledgeInvokeWildcards(policy, routes);
     if (classConfig.directAthenaAccess) this.allowDirectUse(policy, name, workgroupName, props);
     return policy;
   }

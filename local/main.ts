@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../lib/config';
+import { ConfigError, loadConfig } from '../contracts/config';
 import { DataDirError } from './data-dir';
 import { DEFAULT_TIMEOUTS, PortInUseError } from './http/server';
 import { DataFileError } from './sqlite-file';

@@ -1,5 +1,6 @@
 import './polyfills';
 import { join } from 'node:path';
+import { loadConfig, type WlmConfig, workgroupNameOf } from '../contracts/config';
 import { DynamoDbDispatchStore } from '../functions/adapters/aws/dynamodb-dispatch-store';
 import type { DispatcherDeps } from '../functions/core/dispatcher';
 import { openApiDocument } from '../functions/core/openapi';
@@ -8,7 +9,6 @@ import { reconcileEndedExecution, reconcileSlots } from '../functions/core/recon
 import { redriveDeferred } from '../functions/core/redrive';
 import type { StartQueryDeps } from '../functions/core/start-query';
 import { StartRate } from '../functions/core/start-rate';
-import { loadConfig, type WlmConfig, workgroupNameOf } from '../lib/config';
 import { ensureSampleData, LocalAthena, type SampleDataOptions } from './athena';
 import { consoleDepsOf } from './console/console-deps';
 import { addConsoleRoutes } from './console/console-routes';

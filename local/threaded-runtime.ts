@@ -1,6 +1,6 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { loadConfig, type WlmConfig } from '../lib/config';
+import { loadConfig, type WlmConfig } from '../contracts/config';
 import { s3UriToLocalPath } from './athena/s3-paths';
 import type { BackendData, BackendOptions, FromBackend, ToBackend } from './backend-messages';
 import { ensureDataDir } from './data-dir';

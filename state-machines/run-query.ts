@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ThrottleRetryConfig, WlmConfig } from '../lib/config';
+import type { ThrottleRetryConfig, WlmConfig } from '../contracts/config';
 
 /** The one state-machine file, used by the CDK stack and the local runtime alike. */
 export const RUN_QUERY_ASL_PATH = join(__dirname, 'run-query.asl.json');

@@ -1,6 +1,6 @@
+import { TABLES } from '../../contracts/tables';
 import { conditionOf, type LedgerCondition } from '../core/ports';
 import type { QueryRecord } from '../core/query-record';
-import { TABLES } from './aws/environment';
 
 /** An UpdateItem of a ledger record, with plain (unmarshalled) values. */
 export interface LedgerUpdate {

@@ -1,4 +1,4 @@
-import type { WlmConfig } from '../../lib/config';
+import type { WlmConfig } from '../../contracts/config';
 import type { QueryVisibility } from './ports';
 import type { QueryRecord } from './query-record';
 

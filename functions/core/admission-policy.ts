@@ -1,4 +1,4 @@
-import { slotsOf, type WlmConfig } from '../../lib/config';
+import { slotsOf, type WlmConfig } from '../../contracts/config';
 
 import type { ClassPolicy, DispatchPolicy } from './dispatch-policy';
 
@@ -10,6 +10,12 @@ export function quotaOf(config: WlmConfig, liveQuota?: number): number {
   }
   return quota;
 }
+
+/**
+ * How long past its class's `timeoutMinutes` a query may still hold its slot: the reconciler, which
+ * stops it, runs every minute, and the stop and the release take seconds more.
+ */
+export const TIME_LIMIT_SLACK_SECONDS = 120;
 
 /**
  * The dispatch policy for a config and quota: capacity is the quota minus headroom, shares (`"50%"`)
@@ -32,7 +38,7 @@ export function admissionPolicy(config: WlmConfig, liveQuota?: number): Dispatch
       maxSlots,
       weight: c.schedulingWeight,
       preemptible: c.preemptible,
-      timeoutSeconds: c.timeoutMinutes * 60,
+      holdSeconds: c.timeoutMinutes * 60 + TIME_LIMIT_SLACK_SECONDS,
       maxReclaimSeconds: c.maxReclaimSeconds,
     };
   }

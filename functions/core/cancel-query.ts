@@ -1,6 +1,7 @@
+import type { QueryStatus } from '../../contracts/query-status';
+import { isTerminal } from '../../contracts/query-status';
 import type { Clock, ExecutionControl, Ledger } from './ports';
-import type { QueryRecord, QueryStatus } from './query-record';
-import { isTerminal } from './query-record';
+import type { QueryRecord } from './query-record';
 import type { Wake } from './wake-event';
 
 export interface CancelQueryDeps {

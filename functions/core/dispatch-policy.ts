@@ -14,8 +14,8 @@ export interface ClassPolicy {
   readonly weight: number;
   /** A query of the class on a borrowed slot may be stopped and run again when a lender needs the slot. */
   readonly preemptible: boolean;
-  /** Longest a query of the class runs before it is stopped (its `timeoutMinutes`), in seconds. */
-  readonly timeoutSeconds: number;
+  /** Longest a query of the class holds its slot, in seconds: its `timeoutMinutes` and the time to stop it. */
+  readonly holdSeconds: number;
   /** Longest the class waits to get back a guaranteed slot it lent while idle, in seconds. */
   readonly maxReclaimSeconds: number;
 }
@@ -99,7 +99,7 @@ export function planDispatch<W extends WaitingQuery>(
       (k) =>
         classes[k].preemptible ||
         Object.entries(classes).every(
-          ([l, c]) => l === k || c.guaranteedSlots === 0 || classes[k].timeoutSeconds <= c.maxReclaimSeconds,
+          ([l, c]) => l === k || c.guaranteedSlots === 0 || classes[k].holdSeconds <= c.maxReclaimSeconds,
         ),
     ),
   );
@@ -269,12 +269,12 @@ function guaranteesReason(
     .filter((l) => l !== k && unused(l) > 0)
     .map((l) => `${l} ${unused(l)}`)
     .join(', ');
-  const minutes = Math.round(classes[k].timeoutSeconds / 60);
+  const minutes = Math.ceil(classes[k].holdSeconds / 60);
   return {
     factor: 'guarantees',
     message:
       `the free slots are kept for other classes' guarantees (${idle}); ${k} is not preemptible and its ` +
-      `queries may run ${minutes} min, longer than those classes lend a slot for (maxReclaimSeconds)`,
+      `queries may hold a slot ${minutes} min (its timeoutMinutes and the time to stop one), longer than those classes lend a slot for (maxReclaimSeconds)`,
   };
 }
 

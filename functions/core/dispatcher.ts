@@ -1,7 +1,7 @@
-import type { WlmConfig } from '../../lib/config';
+import type { WlmConfig } from '../../contracts/config';
+import { executionName } from '../../contracts/execution-naming';
 import { admissionPolicy } from './admission-policy';
 import { type DispatchPlan, planDispatch, type RunningQuery, type WaitingQuery } from './dispatch-policy';
-import { executionName } from './execution-naming';
 import type {
   Clock,
   DispatchStore,
@@ -52,8 +52,8 @@ export interface DispatchSummary {
 
 /** Times a plan is made again when a pre-emption finds its victim already gone. */
 const MAX_PLANS = 3;
-/** Admissions whose AWS calls (slot, token, line) run at once. */
-const ADMIT_CONCURRENCY = 10;
+/** Admissions whose AWS calls (slot, token, line) run at once: a start rate's worth, within the SDK's 50 sockets. */
+const ADMIT_CONCURRENCY = 25;
 /**
  * How long past its wait limit a line entry stays for its execution's own leave message (the timeout
  * path sends one); after that the dispatcher drops it, so stale entries never hide a line.
@@ -75,21 +75,33 @@ export async function runDispatcher(
   deps: DispatcherDeps,
 ): Promise<DispatchSummary> {
   let invalid = 0;
-  const entered = new Map<string, LineEntry>();
+  // Each query's events apply in the order sent; different queries' events at once.
+  const byQuery = new Map<string, WakeEvent[]>();
   for (const raw of events) {
     const parsed = wakeEventSchema.safeParse(raw);
     if (!parsed.success) {
       invalid++;
       continue;
     }
-    const entry = await applyEvent(parsed.data, deps);
-    if (entry) entered.set(entry.queryId, entry);
+    const key = parsed.data.type === 'sweep' ? '' : parsed.data.queryId;
+    byQuery.set(key, [...(byQuery.get(key) ?? []), parsed.data]);
   }
+  const entered = new Map<string, LineEntry>();
+  await Promise.all(
+    [...byQuery.values()].map(async (queryEvents) => {
+      for (const event of queryEvents) {
+        const entry = await applyEvent(event, deps);
+        if (entry) entered.set(entry.queryId, entry);
+      }
+    }),
+  );
 
   const now = deps.clock();
   const nowMs = now.getTime();
   const policy = admissionPolicy(deps.config, deps.liveQuota ? await deps.liveQuota() : undefined);
-  let holders = [...(await deps.store.holders())];
+  // The dispatcher is the only writer of the wait statuses: one read serves the whole pass.
+  const [heldNow, statuses] = await Promise.all([deps.store.holders(), deps.store.waitStatus()]);
+  let holders = [...heldNow];
   let preempted = 0;
   for (const holder of holders.filter((h) => h.preempting)) {
     if (await preempt(holder, deps, now)) {
@@ -101,9 +113,10 @@ export async function runDispatcher(
 
   // A pass starts at most as many queries as the start rate allows: more heads are never needed.
   const headLimit = Math.min(policy.capacity, deps.rate.available(nowMs)) + 1;
-  const lines: Record<string, Waiting[]> = {};
   let admitted = 0;
-  for (const className of new Set([...Object.keys(deps.config.classes), ...(await waitingClasses(deps))])) {
+  // Classes with a wait status but no longer in the config: their lines are read to reject them.
+  const removed = Object.keys(statuses).filter((k) => !deps.config.classes[k]);
+  const readLine = async (className: string): Promise<Waiting[]> => {
     let waiting: Waiting[] = [];
     let limit = headLimit;
     for (let read = 0; read < 3; read++) {
@@ -137,8 +150,11 @@ export async function runDispatcher(
       if (waiting.length >= headLimit || heads.length < limit) break;
       limit = headLimit + skipped;
     }
-    lines[className] = waiting;
-  }
+    return waiting;
+  };
+  const classNames = [...new Set([...Object.keys(deps.config.classes), ...removed])];
+  const read = await Promise.all(classNames.map(readLine));
+  const lines: Record<string, Waiting[]> = Object.fromEntries(classNames.map((c, i) => [c, read[i]]));
 
   // Pre-emptions go first; one whose victim already moved on is planned again without it. A query
   // that already ran once (pre-empted or deferred before) is never pre-empted again.
@@ -193,28 +209,35 @@ export async function runDispatcher(
   }
 
   // Why each line still waits: the class's status for status reads, and the record of each newcomer.
-  const statuses = await deps.store.waitStatus();
   const started = new Set([...chosen.admit, ...chosen.reject].map((q) => q.queryId));
   let waiting = 0;
+  const writes: Promise<unknown>[] = [];
   for (const [className, line] of Object.entries(lines)) {
     const left = line.filter((q) => !started.has(q.queryId));
     waiting += left.length;
     const reason = left.length > 0 ? chosen.waiting[className] : undefined;
     const current = statuses[className];
-    if (!reason && current) await deps.store.setWaitStatus(className, undefined);
+    if (!reason && current) writes.push(deps.store.setWaitStatus(className, undefined));
     if (reason && reason.message !== current?.message) {
-      await deps.store.setWaitStatus(className, { ...reason, since: now.toISOString() });
+      writes.push(deps.store.setWaitStatus(className, { ...reason, since: now.toISOString() }));
     }
   }
-  for (const entry of entered.values()) {
-    if (started.has(entry.queryId) || held.has(entry.queryId)) continue;
-    const reason = chosen.waiting[entry.className]?.message ?? 'waiting for a slot';
-    await deps.ledger.update(
-      entry.queryId,
-      { status: 'WAITING_FOR_SLOT', reason, executionArn: entry.executionArn },
-      ['QUEUED', 'WAITING_FOR_SLOT'],
-    );
-  }
+  await Promise.all([
+    ...writes,
+    ...[...entered.values()]
+      .filter((entry) => !started.has(entry.queryId) && !held.has(entry.queryId))
+      .map((entry) =>
+        deps.ledger.update(
+          entry.queryId,
+          {
+            status: 'WAITING_FOR_SLOT',
+            reason: chosen.waiting[entry.className]?.message ?? 'waiting for a slot',
+            executionArn: entry.executionArn,
+          },
+          ['QUEUED', 'WAITING_FOR_SLOT'],
+        ),
+      ),
+  ]);
 
   const onlyRate = Object.values(chosen.waiting).some((w) => w.factor === 'rate');
   return {
@@ -299,7 +322,7 @@ async function preempt(holder: SlotHolder, deps: DispatcherDeps, now: Date): Pro
     !!record?.executionArn && (!holder.executionArn || record.executionArn === holder.executionArn);
   const running = record?.status === 'RUNNING' && sameRun;
   const begun = record?.status === 'QUEUED' && sameRun && (record.preemptions ?? 0) > 0 && holder.preempting;
-  if (!record || !record.executionArn || !(running || begun)) {
+  if (!record?.executionArn || !(running || begun)) {
     if (holder.preempting) await deps.store.hold({ ...holder, preempting: undefined });
     return false;
   }
@@ -339,11 +362,6 @@ function runningOf(holders: readonly SlotHolder[]): RunningQuery[] {
   }));
 }
 
-/** Classes with a wait status but no longer in the config: their lines are read to reject them. */
-async function waitingClasses(deps: DispatcherDeps): Promise<string[]> {
-  return Object.keys(await deps.store.waitStatus()).filter((k) => !deps.config.classes[k]);
-}
-
 /**
  * How long one dispatcher invocation keeps starting queries that wait only for the start rate before it
  * hands over to the next one, so that releases queued behind it are not held up.
@@ -379,4 +397,34 @@ export async function dispatchInvocation(
     passes++;
   }
   return { ...summary, passes };
+}
+
+/** A wake event the queue set aside after it failed pass after pass, with how to remove it once applied. */
+export interface SetAsideEvent {
+  readonly body: unknown;
+  readonly done: () => Promise<void>;
+}
+
+/**
+ * Applies wake events the queue set aside (its dead-letter queue), each in a pass of its own, so that
+ * one that fails again never holds up the others; each one applied is removed. An `enter` set aside
+ * holds the only copy of its execution's task token, so without this its query would wait until its
+ * wait limit. Returns how many were applied and how many still fail (left where they are).
+ */
+export async function retrySetAside(
+  events: readonly SetAsideEvent[],
+  deps: DispatcherDeps,
+  onError: (error: unknown, body: unknown) => void,
+): Promise<{ readonly applied: number; readonly failing: number }> {
+  let applied = 0;
+  for (const event of events) {
+    try {
+      await runDispatcher([event.body], deps);
+      await event.done();
+      applied++;
+    } catch (error) {
+      onError(error, event.body);
+    }
+  }
+  return { applied, failing: events.length - applied };
 }

@@ -1,8 +1,12 @@
 import type { z } from 'zod';
+import {
+  type QueryMessageInput,
+  type SubmissionBody,
+  submissionBodySchema,
+} from '../../contracts/submission';
 import type { Caller } from './access';
 import type { SubmissionStore } from './ports';
-import { isSameSubmission, newQueryRecord } from './query-records';
-import { type QueryMessageInput, type SubmissionBody, submissionBodySchema } from './submission';
+import { isSameSubmission, newQueryRecord } from './query-record';
 
 /** What the API answers a submission with (202), and the message it queues. */
 export interface AcceptedSubmission {

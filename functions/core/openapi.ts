@@ -1,161 +1,8 @@
 import { z } from 'zod';
-import type { WlmConfig } from '../../lib/config';
-import { listParams, resultsParams } from './query-api';
-import { QUERY_STATUSES } from './query-record';
-import { QUERY_ID_PATTERN, submissionBodyJsonSchema } from './submission';
-
-/*
- * Response shapes of the API, as zod so that the OpenAPI document, the CLI's types and the tests that
- * check real responses against the document all come from one place. Requests are not described here:
- * their schemas are the ones the API validates with (submission.ts, query-api.ts).
- */
-
-const statusSchema = z.enum(QUERY_STATUSES).describe('Where the query stands.');
-const isoTime = z.string().describe('ISO-8601 time.');
-
-/** `error` of a failed or cancelled query. */
-export const queryErrorSchema = z.object({
-  code: z.string().describe('A stable code, for example CancelledByUser or an Athena error type.'),
-  message: z.string(),
-});
-
-/** `GET /queries/{queryId}`: the ledger record plus the durations users ask about (query-view.ts). */
-export const queryViewSchema = z.object({
-  queryId: z.string(),
-  workgroup: z.string().describe('The workload class the query was submitted to.'),
-  query: z.string().describe('The SQL.'),
-  database: z.string(),
-  catalog: z.string(),
-  executionParameters: z.array(z.string()).optional(),
-  userId: z.string().optional().describe('The label the client gave, if any.'),
-  submittedBy: z.string().optional().describe('The authenticated principal (IAM ARN on AWS).'),
-  submittedAt: isoTime,
-  status: statusSchema,
-  reason: z.string().optional().describe('Why the query is waiting, deferred, failed or cancelled.'),
-  attempts: z.number().int().describe('Executions started for this query (1 + redrives + pre-emptions).'),
-  redrives: z.number().int(),
-  preemptions: z
-    .number()
-    .int()
-    .optional()
-    .describe('Times the query was stopped to give a lender its guaranteed slot back, and run again.'),
-  queriesAhead: z
-    .number()
-    .int()
-    .optional()
-    .describe('While WAITING_FOR_SLOT: queries of its class ahead of it in line (counted up to 1000).'),
-  executionArn: z.string().optional().describe('The Step Functions execution (named after the queryId).'),
-  athenaQueryExecutionId: z.string().optional(),
-  athenaWorkGroup: z.string().optional(),
-  dataScannedBytes: z.number().optional(),
-  athenaQueueTimeMs: z.number().optional().describe("Athena's own queue time, in ms."),
-  engineTimeMs: z.number().optional(),
-  totalTimeMs: z.number().optional(),
-  outputLocation: z.string().optional(),
-  startedAt: isoTime.optional(),
-  finishedAt: isoTime.optional(),
-  updatedAt: isoTime,
-  error: queryErrorSchema.optional(),
-  cancelledBy: z.string().optional(),
-  queueWaitMs: z
-    .number()
-    .optional()
-    .describe('Submission to the start of the latest run (so far, if waiting).'),
-  elapsedMs: z.number().describe('Submission to the end, or to now while not finished.'),
-  finished: z.boolean().describe('Whether the status can still change.'),
-});
-
-/** An entry of `GET /queries`: the view with the SQL cut short. */
-export const querySummarySchema = queryViewSchema.extend({
-  queryTruncated: z.literal(true).optional().describe('The SQL was cut; GET /queries/{queryId} has it all.'),
-});
-
-/** `DELETE /queries/{queryId}`: the cancelled query and where it was caught. */
-export const cancelledQuerySchema = queryViewSchema.extend({ previousStatus: statusSchema });
-
-/** `GET /queries/{queryId}/results`: one page of rows. */
-export const resultsPageSchema = z.object({
-  queryId: z.string(),
-  columns: z.array(z.object({ name: z.string(), type: z.string() })),
-  rows: z
-    .array(z.array(z.string().nullable()))
-    .describe('Values as strings, in column order; null for NULL.'),
-  nextToken: z.string().optional().describe('Pass back as nextToken for the next page; absent on the last.'),
-  downloadUrl: z.string().optional().describe('Short-lived link to the whole result as CSV.'),
-  downloadUrlExpiresAt: isoTime.optional(),
-});
-
-/** `GET /queries`: newest first. */
-export const queryListSchema = z.object({
-  items: z.array(querySummarySchema),
-  nextToken: z.string().optional(),
-});
-
-/** One class of `GET /workgroups`. */
-export const workgroupSchema = z.object({
-  name: z.string(),
-  description: z.string(),
-  athenaWorkGroup: z.string(),
-  guaranteedSlots: z
-    .union([z.number().int(), z.string()])
-    .describe(
-      'Slots the class may always use, for the quota now (the configured share when it cannot be read).',
-    ),
-  maxSlots: z.union([z.number().int(), z.string()]),
-  slotsInUse: z.number().int(),
-  queued: z.number().int(),
-  waitingForSlot: z.number().int(),
-  deferred: z.number().int(),
-  timeoutMinutes: z.number().int(),
-  bytesScannedCutoffPerQuery: z.number().optional(),
-  hourlyDataLimitBytes: z.number().optional(),
-  dailyDataLimitBytes: z.number().optional(),
-});
-
-/** `GET /workgroups`. */
-export const workgroupsSchema = z.object({
-  quota: z.number().int().optional().describe("The account's Active DML query quota."),
-  headroom: z
-    .union([z.number().int(), z.string()])
-    .describe('Slots kept for traffic outside athena-wlm (as configured).'),
-  capacity: z.number().int().optional().describe('Slots athena-wlm may use: quota minus headroom.'),
-  slotsInUse: z.number().int(),
-  defaultClass: z.string().describe('The class POST /athena/query submits to.'),
-  classes: z.array(workgroupSchema),
-});
-
-/** 202 of a submission. */
-export const submissionAcceptedSchema = z.object({
-  queryId: z.string(),
-  statusUrl: z.string().describe('GET it to follow the query.'),
-});
-
-/** 400 of a submission: every bad field. */
-export const submissionRejectedSchema = z.object({
-  message: z.string(),
-  errors: z.array(z.object({ field: z.string(), problem: z.string() })),
-});
-
-/** Every other 4xx: what happened and what to do, plus what it is about. */
-export const errorSchema = z
-  .object({
-    message: z.string(),
-    field: z.string().optional(),
-    queryId: z.string().optional(),
-    status: statusSchema.optional(),
-    reason: z.string().optional(),
-  })
-  .loose();
-
-export type QueryViewBody = z.infer<typeof queryViewSchema>;
-export type QuerySummaryBody = z.infer<typeof querySummarySchema>;
-export type CancelledQueryBody = z.infer<typeof cancelledQuerySchema>;
-export type ResultsPageBody = z.infer<typeof resultsPageSchema>;
-export type QueryListBody = z.infer<typeof queryListSchema>;
-export type WorkgroupsBody = z.infer<typeof workgroupsSchema>;
-export type SubmissionAcceptedBody = z.infer<typeof submissionAcceptedSchema>;
-export type SubmissionRejectedBody = z.infer<typeof submissionRejectedSchema>;
-export type ErrorBody = z.infer<typeof errorSchema>;
+import type { WlmConfig } from '../../contracts/config';
+import { RESPONSE_SCHEMAS } from '../../contracts/responses';
+import { CLASS_PATH_PARAMETER, pathParametersOf, type RouteSpec, servedRoutes } from '../../contracts/routes';
+import { QUERY_ID_PATTERN, submissionBodyJsonSchema } from '../../contracts/submission';
 
 export interface OpenApiOptions {
   /**
@@ -169,10 +16,6 @@ type JsonSchema = Record<string, unknown>;
 type Parameter = Record<string, unknown>;
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: string, description: string) => ({
-  description,
-  content: { 'application/json': { schema: ref(schema) } },
-});
 
 function responseSchema(schema: z.ZodType): JsonSchema {
   return z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'output' }) as JsonSchema;
@@ -196,128 +39,80 @@ function queryParameters(schema: z.ZodType, overrides: Record<string, JsonSchema
   });
 }
 
-const queryIdParameter = {
-  name: 'queryId',
-  in: 'path',
-  required: true,
-  description: 'The id the submission answered with (also the Step Functions execution name).',
-  schema: { type: 'string', pattern: QUERY_ID_PATTERN },
+/** Path parameters the routes use, besides the class, which has one static path per class. */
+const PATH_PARAMETERS: Readonly<Record<string, Parameter>> = {
+  queryId: {
+    name: 'queryId',
+    in: 'path',
+    required: true,
+    description: 'The id the submission answered with (also the Step Functions execution name).',
+    schema: { type: 'string', pattern: QUERY_ID_PATTERN },
+  },
 };
 
-const badRequest = json('Error', 'A path or query parameter is not valid; the message names it.');
-const notFound = json(
-  'Error',
-  'No query with that id that the caller may see (its submitter, an admin, or a member of a class that shares); a query submitted seconds ago may still be queued.',
-);
-const forbidden = {
-  description: 'Not signed, or the caller may not use this route or class (AWS only).',
-};
+function pathParameter(name: string): Parameter {
+  const parameter = PATH_PARAMETERS[name];
+  if (!parameter) throw new Error(`The OpenAPI document has no description of path parameter {${name}}`);
+  return parameter;
+}
+
+function responsesOf(route: RouteSpec): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(route.responses).map(([status, { description, body }]) => [
+      status,
+      body ? { description, content: { 'application/json': { schema: ref(body) } } } : { description },
+    ]),
+  );
+}
+
+function pascalCase(name: string): string {
+  return name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+}
 
 /**
- * The OpenAPI 3.0 document of the API, for a given configuration (one submission path per class).
- * Request schemas are the ones the API validates with, so the document cannot drift from them.
+ * The OpenAPI 3.0 document of the API, for a given configuration: the route table, with one submission
+ * path per class (as API Gateway serves them). Request schemas are the ones the API validates with, so
+ * the document cannot drift from them.
  */
 export function openApiDocument(config: WlmConfig, options: OpenApiOptions = {}): Record<string, unknown> {
   const classes = Object.keys(config.classes);
-  const submit = (className: string, operationId: string, summary: string) => ({
-    post: {
-      operationId,
-      summary,
-      tags: ['submit'],
-      requestBody: {
-        required: true,
-        content: { 'application/json': { schema: ref('SubmissionBody') } },
-      },
-      responses: {
-        '202': json('SubmissionAccepted', `Queued in class ${className}; follow it at statusUrl.`),
-        '400': json(
-          'SubmissionRejected',
-          'The body is not valid; errors names each field. Nothing was queued.',
-        ),
-        '403': forbidden,
-        '409': json(
-          'Error',
-          'The queryId is already used by another query (other SQL, class or submitter). Nothing was queued.',
-        ),
-        '415': json('Error', 'The body was not sent as Content-Type: application/json. Nothing was queued.'),
-      },
-    },
-  });
+  const paths: Record<string, Record<string, unknown>> = {};
+  const add = (path: string, route: RouteSpec, operation: { operationId: string; summary: string }) => {
+    const parameters = pathParametersOf(route)
+      .filter((name) => name !== CLASS_PATH_PARAMETER)
+      .map(pathParameter);
+    paths[path] ??= parameters.length > 0 ? { parameters } : {};
+    paths[path][route.method.toLowerCase()] = {
+      ...operation,
+      tags: [route.tag],
+      ...(route.requestBody
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: ref(route.requestBody) } },
+            },
+          }
+        : {}),
+      ...(route.queryString
+        ? { parameters: queryParameters(route.queryString(config), { workgroup: { enum: classes } }) }
+        : {}),
+      responses: responsesOf(route),
+    };
+  };
 
-  const paths: Record<string, unknown> = {};
-  for (const className of classes) {
-    const description = config.classes[className].description;
-    paths[`/workgroups/${className}/queries`] = submit(
-      className,
-      `submitTo${className.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase())}`,
-      `Submit a query to the ${className} class${description ? ` (${description})` : ''}`,
+  for (const { route, path, className, perClass } of servedRoutes(config)) {
+    const description = className ? config.classes[className]?.description : undefined;
+    add(
+      path,
+      route,
+      perClass && className
+        ? {
+            operationId: `${route.operationId}${pascalCase(className)}`,
+            summary: `Submit a query to the ${className} class${description ? ` (${description})` : ''}`,
+          }
+        : { operationId: route.operationId, summary: route.summary },
     );
   }
-  paths['/athena/query'] = submit(
-    config.defaultClass,
-    'submitQuery',
-    `Submit a query to the default class (${config.defaultClass}), in the reference sample's form`,
-  );
-  paths['/queries'] = {
-    get: {
-      operationId: 'listQueries',
-      summary: 'Recent queries, newest first, paged',
-      tags: ['queries'],
-      parameters: queryParameters(listParams(config), { workgroup: { enum: classes } }),
-      responses: { '200': json('QueryList', 'A page of queries.'), '400': badRequest, '403': forbidden },
-    },
-  };
-  paths['/queries/{queryId}'] = {
-    parameters: [queryIdParameter],
-    get: {
-      operationId: 'getQuery',
-      summary: "A query's status, reason, timings and Athena ids",
-      tags: ['queries'],
-      responses: {
-        '200': json('QueryView', 'The query.'),
-        '400': badRequest,
-        '403': forbidden,
-        '404': notFound,
-      },
-    },
-    delete: {
-      operationId: 'cancelQuery',
-      summary: 'Cancel a query wherever it is: queued, waiting for a slot, deferred or running',
-      tags: ['queries'],
-      responses: {
-        '200': json('CancelledQuery', 'The query is CANCELLED; previousStatus says where it was caught.'),
-        '400': badRequest,
-        '403': forbidden,
-        '404': notFound,
-        '409': json('Error', 'The query had already finished: nothing to cancel.'),
-      },
-    },
-  };
-  paths['/queries/{queryId}/results'] = {
-    parameters: [queryIdParameter],
-    get: {
-      operationId: 'getResults',
-      summary: 'Rows of a SUCCEEDED query, with column names and types, paged',
-      tags: ['queries'],
-      parameters: queryParameters(resultsParams),
-      responses: {
-        '200': json('ResultsPage', 'A page of rows.'),
-        '400': badRequest,
-        '403': forbidden,
-        '404': notFound,
-        '409': json('Error', 'The query is not SUCCEEDED; status and reason say why.'),
-        '410': json('Error', 'The results are gone (expired from the results bucket).'),
-      },
-    },
-  };
-  paths['/workgroups'] = {
-    get: {
-      operationId: 'listWorkgroups',
-      summary: 'Each workload class with its limits, slots in use, and queued and waiting counts',
-      tags: ['classes'],
-      responses: { '200': json('Workgroups', 'The classes.'), '403': forbidden },
-    },
-  };
 
   return {
     openapi: '3.0.3',
@@ -351,15 +146,9 @@ export function openApiDocument(config: WlmConfig, options: OpenApiOptions = {})
       },
       schemas: {
         SubmissionBody: submissionBodyJsonSchema(),
-        SubmissionAccepted: responseSchema(submissionAcceptedSchema),
-        SubmissionRejected: responseSchema(submissionRejectedSchema),
-        Error: responseSchema(errorSchema),
-        QueryView: responseSchema(queryViewSchema),
-        QuerySummary: responseSchema(querySummarySchema),
-        CancelledQuery: responseSchema(cancelledQuerySchema),
-        ResultsPage: responseSchema(resultsPageSchema),
-        QueryList: responseSchema(queryListSchema),
-        Workgroups: responseSchema(workgroupsSchema),
+        ...Object.fromEntries(
+          Object.entries(RESPONSE_SCHEMAS).map(([name, schema]) => [name, responseSchema(schema)]),
+        ),
       },
     },
   };

@@ -1,6 +1,8 @@
-import type { QueryRecord, QueryStatus } from './query-record';
-import type { RunQueryInput } from './run-query-input';
-import type { QueryMessageInput } from './submission';
+import type { RunQueryInput } from '../../contracts/execution-input';
+import type { MetricName, QUEUE_WAIT_TIME } from '../../contracts/metrics';
+import type { QueryStatus } from '../../contracts/query-status';
+import type { QueryMessageInput } from '../../contracts/submission';
+import type { QueryRecord } from './query-record';
 import type { LineKey } from './wake-event';
 
 /**
@@ -119,18 +121,12 @@ export interface ExecutionStarter {
 /** Metrics with the reference sample's names plus per-class ones. */
 export interface Metrics {
   count(name: MetricName, value?: number, dimensions?: Readonly<Record<string, string>>): void;
-  milliseconds(name: 'QueueWaitTime', value: number, dimensions?: Readonly<Record<string, string>>): void;
+  milliseconds(
+    name: typeof QUEUE_WAIT_TIME,
+    value: number,
+    dimensions?: Readonly<Record<string, string>>,
+  ): void;
 }
-
-export type MetricName =
-  | 'StartQueryCount'
-  | 'ThrottlingErrorCount'
-  | 'RestartQueryCount'
-  | 'QueryAdmittedCount'
-  | 'PreemptedQueryCount'
-  | 'QueryParkedCount'
-  | 'QueryFailedCount'
-  | 'DeferredQueryCount';
 
 /** A clock, so tests and the local runtime control time. */
 export type Clock = () => Date;

@@ -1,6 +1,8 @@
-import { z } from 'zod';
-import type { WlmConfig } from '../../lib/config';
-import { limitWithBuffer, workgroupNameOf } from '../../lib/config';
+import type { z } from 'zod';
+import type { WlmConfig } from '../../contracts/config';
+import { limitWithBuffer, workgroupNameOf } from '../../contracts/config';
+import { listParams, resultsParams } from '../../contracts/query-params';
+import { QUERY_ID_PATTERN } from '../../contracts/submission';
 import { type AccessConfig, type Caller, mayAccess, visibilityOf } from './access';
 import { admissionPolicy } from './admission-policy';
 import { CancelConflictError, type CancelQueryDeps, cancelQuery } from './cancel-query';
@@ -14,9 +16,7 @@ import {
   type QueryResultsReader,
   ResultsUnavailableError,
 } from './ports';
-import { QUERY_STATUSES } from './query-record';
 import { toQuerySummary, toQueryView } from './query-view';
-import { QUERY_ID_PATTERN } from './submission';
 
 /**
  * The read, cancel and list routes as plain functions from request values to a status and a JSON body:
@@ -28,7 +28,7 @@ export interface ApiResponse {
 }
 
 /** Query-string values as both API Gateway and node's URLSearchParams give them. */
-export type QueryParams = Readonly<Record<string, string | undefined>>;
+export type QueryStringValues = Readonly<Record<string, string | undefined>>;
 
 const queryIdRegex = new RegExp(QUERY_ID_PATTERN);
 
@@ -103,20 +103,10 @@ export async function getQueryApi(
   };
 }
 
-export const resultsParams = z.object({
-  maxResults: z.coerce
-    .number({ message: 'must be a whole number from 1 to 1000' })
-    .int('must be a whole number from 1 to 1000')
-    .min(1, 'must be a whole number from 1 to 1000')
-    .max(1000, 'must be a whole number from 1 to 1000')
-    .default(100),
-  nextToken: z.string().min(1).max(4096).optional(),
-});
-
 /** `GET /queries/{queryId}/results?maxResults=&nextToken=`. */
 export async function getResultsApi(
   queryId: string | undefined,
-  params: QueryParams,
+  params: QueryStringValues,
   caller: Caller,
   deps: { readonly config: AccessConfig; readonly ledger: Ledger; readonly results: QueryResultsReader },
 ): Promise<ApiResponse> {
@@ -198,34 +188,9 @@ export async function cancelQueryApi(
   };
 }
 
-/** Default and largest page of `GET /queries`. */
-export const LIST_DEFAULT_LIMIT = 25;
-export const LIST_MAX_LIMIT = 100;
-
-export function listParams(config: WlmConfig) {
-  const classes = Object.keys(config.classes);
-  return z.object({
-    workgroup: z
-      .string()
-      .refine((w) => classes.includes(w), {
-        message: `is not a workload class of this deployment (classes: ${classes.join(', ')})`,
-      })
-      .optional(),
-    status: z.enum(QUERY_STATUSES, { message: `must be one of ${QUERY_STATUSES.join(', ')}` }).optional(),
-    userId: z.string().min(1).max(256).optional(),
-    limit: z.coerce
-      .number({ message: `must be a whole number from 1 to ${LIST_MAX_LIMIT}` })
-      .int(`must be a whole number from 1 to ${LIST_MAX_LIMIT}`)
-      .min(1, `must be a whole number from 1 to ${LIST_MAX_LIMIT}`)
-      .max(LIST_MAX_LIMIT, `must be a whole number from 1 to ${LIST_MAX_LIMIT}`)
-      .default(LIST_DEFAULT_LIMIT),
-    nextToken: z.string().min(1).max(8192).optional(),
-  });
-}
-
 /** `GET /queries?workgroup=&status=&userId=&limit=&nextToken=`: newest first, paged; only what the caller may see. */
 export async function listQueriesApi(
-  params: QueryParams,
+  params: QueryStringValues,
   caller: Caller,
   deps: { readonly config: WlmConfig; readonly ledger: LedgerQueries; readonly clock: Clock },
 ): Promise<ApiResponse> {
@@ -315,7 +280,7 @@ async function quotaOrUndefined(deps: {
   }
 }
 
-function parseParams<T extends z.ZodType>(schema: T, params: QueryParams): z.output<T> | ApiResponse {
+function parseParams<T extends z.ZodType>(schema: T, params: QueryStringValues): z.output<T> | ApiResponse {
   const present = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(present);
   if (result.success) return result.data;

@@ -1,20 +1,6 @@
-/** Where a query stands. DEFERRED goes back to QUEUED on redrive; the last three are terminal. */
-export const QUERY_STATUSES = [
-  'QUEUED',
-  'WAITING_FOR_SLOT',
-  'RUNNING',
-  'DEFERRED',
-  'SUCCEEDED',
-  'FAILED',
-  'CANCELLED',
-] as const;
-export type QueryStatus = (typeof QUERY_STATUSES)[number];
-
-export const TERMINAL_STATUSES: readonly QueryStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
-
-export function isTerminal(status: QueryStatus): boolean {
-  return TERMINAL_STATUSES.includes(status);
-}
+import { DEFAULT_CATALOG, DEFAULT_DATABASE } from '../../contracts/execution-input';
+import type { QueryStatus } from '../../contracts/query-status';
+import type { QueryMessage, SubmissionBody } from '../../contracts/submission';
 
 /** An error as the user sees it: a stable code and a message that says what happened. */
 export interface QueryError {
@@ -58,4 +44,42 @@ export interface QueryRecord {
   readonly updatedAt: string;
   readonly error?: QueryError;
   readonly cancelledBy?: string;
+}
+
+/** The ledger record of a new submission, QUEUED. */
+export function newQueryRecord(
+  message: QueryMessage & { body: SubmissionBody; submittedAt: number },
+  now: Date,
+): QueryRecord {
+  const { body } = message;
+  return {
+    queryId: message.queryId,
+    workgroup: message.workgroup,
+    query: body.query,
+    database: body.database ?? DEFAULT_DATABASE,
+    catalog: body.catalog ?? DEFAULT_CATALOG,
+    ...(body.executionParameters ? { executionParameters: body.executionParameters } : {}),
+    ...(body.userId ? { userId: body.userId } : {}),
+    ...(message.submittedBy ? { submittedBy: message.submittedBy } : {}),
+    submittedAt: new Date(message.submittedAt).toISOString(),
+    status: 'QUEUED',
+    attempts: 0,
+    redrives: 0,
+    updatedAt: now.toISOString(),
+  };
+}
+
+/**
+ * Whether a stored record is the same submission as a new one (a retried POST), not a reuse of its id:
+ * the same SQL in the same class, from the same submitter.
+ */
+export function isSameSubmission(stored: QueryRecord, fresh: QueryRecord): boolean {
+  return (
+    (stored.submittedBy ?? '') === (fresh.submittedBy ?? '') &&
+    stored.workgroup === fresh.workgroup &&
+    stored.query === fresh.query &&
+    stored.database === fresh.database &&
+    stored.catalog === fresh.catalog &&
+    JSON.stringify(stored.executionParameters ?? []) === JSON.stringify(fresh.executionParameters ?? [])
+  );
 }

@@ -1,5 +1,5 @@
+import { isTerminal } from '../../contracts/query-status';
 import type { QueryRecord } from './query-record';
-import { isTerminal } from './query-record';
 
 /** A query as `GET /queries/{queryId}` shows it: the ledger record plus the durations users ask about. */
 export type QueryView = QueryRecord & {

@@ -1,5 +1,5 @@
-import type { WlmConfig } from '../../lib/config';
-import { limitWithBuffer, slotsOf } from '../../lib/config';
+import type { WlmConfig } from '../../contracts/config';
+import { limitWithBuffer, slotsOf } from '../../contracts/config';
 
 import type { QueryRecord } from './query-record';
 

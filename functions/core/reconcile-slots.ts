@@ -1,8 +1,9 @@
-import type { WlmConfig } from '../../lib/config';
-import { parseExecutionName } from './execution-naming';
+import type { WlmConfig } from '../../contracts/config';
+import { parseExecutionName } from '../../contracts/execution-naming';
+import type { QueryStatus } from '../../contracts/query-status';
+import { isTerminal } from '../../contracts/query-status';
 import type { Clock, DispatchStore, ExecutionControl, ExecutionStatus, Ledger, SlotHolder } from './ports';
-import type { QueryRecord, QueryStatus } from './query-record';
-import { isTerminal } from './query-record';
+import type { QueryRecord } from './query-record';
 import type { Wake } from './wake-event';
 
 export interface ReconcileDeps {
@@ -17,7 +18,7 @@ export interface ReconcileDeps {
 }
 
 export interface ReconcileOptions {
-  /** Most holders looked at per run, oldest first (bounds a run's work). @default 50 */
+  /** Most holders looked at per run, earliest class time limit first (bounds a run's work). @default 50 */
   readonly maxHolders?: number;
   /** Most execution look-ups per run (DescribeExecution refills at 10 to 15 per second). @default 20 */
   readonly maxDescribes?: number;
@@ -190,7 +191,7 @@ export function endedWithoutResult(executionName: string, status: ExecutionStatu
 /**
  * One scheduled run: frees the slots of queries that no longer run (terminal, deferred, an execution
  * that ended outside the state machine's own release), stops queries past their class's time limit,
- * oldest holders first and bounded per run, and brings the ledger in line when an execution ended
+ * holders whose time limit ends first, bounded per run, and brings the ledger in line when an execution ended
  * without recording a result. The ledger is written before an execution is stopped, so the
  * execution-status event that follows finds the final status already there.
  */
@@ -201,7 +202,12 @@ export async function reconcileSlots(
   const maxHolders = options.maxHolders ?? 50;
   let describesLeft = options.maxDescribes ?? 20;
   const now = deps.clock();
-  const holders = [...(await deps.slots.holders())].sort((a, b) => a.acquiredAt.localeCompare(b.acquiredAt));
+  // The holders whose class time limit runs out first are looked at first: with more holders than a run
+  // looks at, a quick query past its limit is never stuck behind long queries that took slots earlier.
+  const deadline = (h: SlotHolder) =>
+    Date.parse(h.acquiredAt) +
+    (deps.config.classes[h.className]?.timeoutMinutes ?? LONGEST_CLASS_MINUTES) * MINUTE;
+  const holders = [...(await deps.slots.holders())].sort((a, b) => deadline(a) - deadline(b));
   const released: { queryId: string; why: string }[] = [];
   const marked: { queryId: string; status: QueryStatus }[] = [];
   const stopped: string[] = [];
@@ -290,6 +296,17 @@ export async function reconcileEndedExecution(
     return { queryId, released: false, skipped: `attempt ${attempt} is older than the query's current one` };
   }
   await deps.wake.send({ type: 'release', queryId, executionArn: ended.executionArn });
+  if (record && notYetRunning) {
+    // It ended while it waited in line: its place goes at once, not when the dispatcher finds it stale.
+    await deps.wake.send({
+      type: 'leave',
+      why: 'ended',
+      queryId,
+      className: record.workgroup,
+      submittedAt: record.submittedAt,
+      executionArn: ended.executionArn,
+    });
+  }
   const released = true;
   if (!record || isTerminal(record.status) || record.status === 'DEFERRED') return { queryId, released };
   const base =

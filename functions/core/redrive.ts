@@ -1,7 +1,7 @@
-import type { WlmConfig } from '../../lib/config';
+import type { WlmConfig } from '../../contracts/config';
+import { isTerminal } from '../../contracts/query-status';
+import { queryMessageSchema } from '../../contracts/submission';
 import type { Clock, Ledger, MessageQueue, Metrics } from './ports';
-import { isTerminal } from './query-record';
-import { queryMessageSchema } from './submission';
 
 export interface RedriveDeps {
   readonly config: WlmConfig;

@@ -1,11 +1,12 @@
-import type { WlmConfig } from '../../lib/config';
-import { executionName } from './execution-naming';
+import type { WlmConfig } from '../../contracts/config';
+import { MAX_EXECUTION_INPUT_BYTES } from '../../contracts/execution-input';
+import { executionName } from '../../contracts/execution-naming';
+import { isTerminal } from '../../contracts/query-status';
+import { type QueryMessage, queryMessageSchema } from '../../contracts/submission';
 import type { Clock, ExecutionStarter, Ledger, Metrics } from './ports';
 import type { QueryRecord } from './query-record';
-import { isTerminal } from './query-record';
-import { isSameSubmission, newQueryRecord } from './query-records';
-import { MAX_EXECUTION_INPUT_BYTES, runQueryInputFor } from './run-query-input';
-import { type QueryMessage, queryMessageSchema } from './submission';
+import { isSameSubmission, newQueryRecord } from './query-record';
+import { runQueryInputFor } from './run-query-input';
 
 export interface StartQueryDeps {
   readonly config: WlmConfig;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { QUERY_ID_PATTERN } from './submission';
+import { QUERY_ID_PATTERN } from '../../contracts/submission';
 
 const queryId = z.string().regex(new RegExp(QUERY_ID_PATTERN));
 const isoTime = z.iso.datetime({ offset: true });
@@ -33,10 +33,13 @@ export const wakeEventSchema = z.discriminatedUnion('type', [
     /** The execution that held the slot; a release of an older attempt leaves a newer one's slot alone. */
     executionArn: z.string().min(1).optional(),
   }),
-  /** A waiting query leaves its line without running: cancelled by a user, or out of queue time. */
+  /**
+   * A waiting query leaves its line without running: cancelled by a user, out of queue time, or its
+   * execution ended while it waited (stopped from outside athena-wlm; the reconciler says so).
+   */
   lineKeySchema.extend({
     type: z.literal('leave'),
-    why: z.enum(['cancelled', 'timed-out']),
+    why: z.enum(['cancelled', 'timed-out', 'ended']),
     /** The execution that waited; a slot given to it just before is given back too. */
     executionArn: z.string().min(1).optional(),
   }),

@@ -44,7 +44,7 @@ export class ResultFileWriter {
   }
 }
 
-export interface ResultPage {
+export interface FileRowsPage {
   readonly rows: (string | null)[][];
   /** Byte offset of the next row, or undefined at the end of the file. */
   readonly nextOffset?: number;
@@ -62,7 +62,7 @@ export async function readResultPage(
   format: 'csv' | 'txt',
   offset: number,
   maxRows: number,
-): Promise<ResultPage> {
+): Promise<FileRowsPage> {
   const fd = await openAsync(path, 'r');
   try {
     const parse = format === 'csv' ? parseCsvRecord : parseLine;

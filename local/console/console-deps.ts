@@ -1,4 +1,4 @@
-import { slotsOf, type WlmConfig } from '../../lib/config';
+import { slotsOf, type WlmConfig } from '../../contracts/config';
 import { runQueryTuning } from '../../state-machines/run-query';
 import type { ConsoleDeps, ConsoleExecution, ConsoleMetricPoint } from './console-routes';
 import type { ConsoleHistoryEvent } from './execution-path';

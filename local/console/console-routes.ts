@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseExecutionName } from '../../functions/core/execution-naming';
+import { parseExecutionName } from '../../contracts/execution-naming';
 import { type RunQueryTuning, runQueryDefinition } from '../../state-machines/run-query';
 import type { RouteResponse, Router } from '../http/router';
 import { type ConsoleHistoryEvent, causeText, epochMs, executionPath, historyRows } from './execution-path';

@@ -1,3 +1,5 @@
+import type { WlmConfig } from '../../contracts/config';
+import { CLASS_PATH_PARAMETER, ROUTES, type RouteId } from '../../contracts/routes';
 import type { Caller } from '../../functions/core/access';
 import { submitQuery } from '../../functions/core/intake';
 import type {
@@ -17,9 +19,8 @@ import {
   listWorkgroupsApi,
 } from '../../functions/core/query-api';
 import type { Wake } from '../../functions/core/wake-event';
-import type { WlmConfig } from '../../lib/config';
 import { asCaller } from './local-caller';
-import type { RouteRequest, RouteResponse, Router } from './router';
+import type { RouteHandler, RouteRequest, RouteResponse, Router } from './router';
 
 /** What the local API needs: the same ports the Lambda handlers use on AWS. */
 export interface ApiDeps {
@@ -42,12 +43,10 @@ export interface ApiDeps {
 /** What the submission routes need. */
 export type SubmissionRouteDeps = Pick<ApiDeps, 'config' | 'clock' | 'submissions' | 'baseUrl'>;
 
-/**
- * The two submission routes: validate, then record and queue in one step. On AWS API Gateway answers
- * them itself (its direct SQS integration); locally they need nothing but the submission store, which
- * is why the threaded runtime's edge thread serves them without its back end.
- */
-export function addSubmissionRoutes(router: Router, deps: SubmissionRouteDeps): Router {
+type SubmissionRouteId = Extract<RouteId, 'submit' | 'submitToDefaultClass'>;
+
+/** Validate, then record and queue in one step: the two submission routes. */
+function submissionHandlers(deps: SubmissionRouteDeps): Readonly<Record<SubmissionRouteId, RouteHandler>> {
   const submit = (workgroup: string, request: RouteRequest, caller: Caller): Promise<RouteResponse> =>
     submitQuery(
       workgroup,
@@ -56,56 +55,58 @@ export function addSubmissionRoutes(router: Router, deps: SubmissionRouteDeps): 
       deps.submissions,
     );
   const classNames = Object.keys(deps.config.classes);
-
-  return router
-    .add(
-      'POST',
-      '/athena/query',
-      asCaller((request, caller) => submit(deps.config.defaultClass, request, caller)),
-    )
-    .add(
-      'POST',
-      '/workgroups/{workgroup}/queries',
-      asCaller((request, caller) => {
-        const { workgroup } = request.params;
-        if (!classNames.includes(workgroup)) {
-          return {
-            statusCode: 404,
-            body: {
-              message: `Unknown workgroup '${workgroup}'. Submit to one of: ${classNames.join(', ')}.`,
-              workgroups: classNames,
-            },
-          };
-        }
-        return submit(workgroup, request, caller);
-      }),
-    );
+  return {
+    submitToDefaultClass: asCaller((request, caller) => submit(deps.config.defaultClass, request, caller)),
+    submit: asCaller((request, caller) => {
+      const workgroup = request.params[CLASS_PATH_PARAMETER];
+      if (!classNames.includes(workgroup)) {
+        return {
+          statusCode: 404,
+          body: {
+            message: `Unknown workgroup '${workgroup}'. Submit to one of: ${classNames.join(', ')}.`,
+            workgroups: classNames,
+          },
+        };
+      }
+      return submit(workgroup, request, caller);
+    }),
+  };
 }
 
-/** The API routes, answered by the same core functions as the Lambda handlers on AWS. */
+/** Adds the routes of the table that `handlers` answers, in the table's order. */
+function addRoutes(router: Router, handlers: Partial<Readonly<Record<RouteId, RouteHandler>>>): Router {
+  for (const [id, route] of Object.entries(ROUTES)) {
+    const handler = handlers[id as RouteId];
+    if (handler) router.add(route.method, route.path, handler);
+  }
+  return router;
+}
+
+/**
+ * The submission routes alone. On AWS API Gateway answers them itself (its direct SQS integration);
+ * locally they need nothing but the submission store, which is why the threaded runtime's edge thread
+ * serves them without its back end.
+ */
+export function addSubmissionRoutes(router: Router, deps: SubmissionRouteDeps): Router {
+  return addRoutes(router, submissionHandlers(deps));
+}
+
+/**
+ * The API's routes (contracts/routes.ts), each answered by the same core function as its Lambda handler
+ * on AWS. The map names every route of the table, so a route cannot be left out.
+ */
 export function addApiRoutes(router: Router, deps: ApiDeps): Router {
-  return addSubmissionRoutes(router, deps)
-    .add('GET', '/workgroups', () => listWorkgroupsApi(deps))
-    .add(
-      'GET',
-      '/queries',
-      asCaller((request, caller) => listQueriesApi(request.query, caller, deps)),
-    )
-    .add(
-      'GET',
-      '/queries/{queryId}',
-      asCaller((request, caller) =>
-        getQueryApi(request.params.queryId, caller, { ...deps, line: deps.slots }),
-      ),
-    )
-    .add(
-      'GET',
-      '/queries/{queryId}/results',
-      asCaller((request, caller) => getResultsApi(request.params.queryId, request.query, caller, deps)),
-    )
-    .add(
-      'DELETE',
-      '/queries/{queryId}',
-      asCaller((request, caller) => cancelQueryApi(request.params.queryId, caller, deps)),
-    );
+  const handlers: Readonly<Record<RouteId, RouteHandler>> = {
+    ...submissionHandlers(deps),
+    listWorkgroups: () => listWorkgroupsApi(deps),
+    listQueries: asCaller((request, caller) => listQueriesApi(request.query, caller, deps)),
+    getQuery: asCaller((request, caller) =>
+      getQueryApi(request.params.queryId, caller, { ...deps, line: deps.slots }),
+    ),
+    getResults: asCaller((request, caller) =>
+      getResultsApi(request.params.queryId, request.query, caller, deps),
+    ),
+    cancelQuery: asCaller((request, caller) => cancelQueryApi(request.params.queryId, caller, deps)),
+  };
+  return addRoutes(router, handlers);
 }

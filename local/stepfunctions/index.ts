@@ -3,7 +3,6 @@ export {
   type ExecutionDescription,
   type ExecutionListItem,
   type ExecutionRestartedEvent,
-  type ExecutionStatus,
   executionArnOf,
   executionControlOf,
   executionStarterOf,
@@ -13,10 +12,10 @@ export {
 } from './local-step-functions';
 export {
   type EventLog,
+  type ExecutionOutcome,
   type ExecutionToRun,
   type RetryIntervalOverrides,
   RUN_QUERY_STATE_MACHINE_ARN,
-  type RunOutcome,
   RunQueryRunner,
   type RunQueryRunnerProps,
 } from './run-query-runner';

@@ -1,29 +1,25 @@
-import type {
-  Clock,
-  ExecutionStatus as CoreExecutionStatus,
-  ExecutionControl,
-  ExecutionStarter,
-} from '../../functions/core/ports';
+import type { Clock, ExecutionControl, ExecutionStarter, ExecutionStatus } from '../../functions/core/ports';
 import { type Database, immediate } from '../store/database';
 import { StepFunctionsError } from './errors';
 import {
   type EventLog,
+  type ExecutionOutcome,
   LOCAL_ARN_PREFIX,
   RUN_QUERY_STATE_MACHINE_ARN,
   RUN_QUERY_STATE_MACHINE_NAME,
   type RunningExecution,
-  type RunOutcome,
   type RunQueryRunner,
 } from './run-query-runner';
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+/** The status of an execution this runner has: every status but NOT_FOUND. */
+type KnownStatus = Exclude<ExecutionStatus, 'NOT_FOUND'>;
 
 /** DescribeExecution's answer. */
 export interface ExecutionDescription {
   readonly executionArn: string;
   readonly stateMachineArn: string;
   readonly name: string;
-  readonly status: ExecutionStatus;
+  readonly status: KnownStatus;
   readonly startDate: Date;
   readonly stopDate?: Date;
   /** JSON text. */
@@ -65,7 +61,7 @@ interface ExecutionRow {
   state_machine_arn: string;
   name: string;
   input: string;
-  status: ExecutionStatus;
+  status: KnownStatus;
   start_date: number;
   stop_date: number | null;
   output: string | null;
@@ -204,7 +200,7 @@ export class LocalStepFunctions {
   /** Executions, newest first. */
   listExecutions(
     params: {
-      readonly statusFilter?: ExecutionStatus;
+      readonly statusFilter?: KnownStatus;
       readonly maxResults?: number;
       readonly nextToken?: string;
     } = {},
@@ -353,7 +349,7 @@ export class LocalStepFunctions {
     this.running.set(executionArn, { execution: running, done });
   }
 
-  private async finish(executionArn: string, outcome: RunOutcome): Promise<void> {
+  private async finish(executionArn: string, outcome: ExecutionOutcome): Promise<void> {
     this.running.delete(executionArn);
     if (this.closed) return;
     const stopDate = this.clock().getTime();
@@ -438,7 +434,7 @@ export function executionStarterOf(service: LocalStepFunctions): ExecutionStarte
 /** The core `ExecutionControl` on the local service: a closed or unknown execution is not an error. */
 export function executionControlOf(service: LocalStepFunctions): ExecutionControl {
   return {
-    async status(executionArn): Promise<CoreExecutionStatus> {
+    async status(executionArn): Promise<ExecutionStatus> {
       try {
         return service.describeExecution(executionArn).status;
       } catch (error) {

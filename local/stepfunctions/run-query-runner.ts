@@ -7,7 +7,7 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import '../polyfills';
-import type { WlmConfig } from '../../lib/config';
+import type { WlmConfig } from '../../contracts/config';
 import {
   RunQueryStates,
   type RunQuerySubstitutions,
@@ -62,7 +62,8 @@ export interface ExecutionToRun {
   readonly startDate: Date;
 }
 
-export type RunOutcome =
+/** How an execution ended. */
+export type ExecutionOutcome =
   | { readonly status: 'SUCCEEDED'; readonly output: string }
   | { readonly status: 'FAILED' | 'TIMED_OUT'; readonly error: string; readonly cause: string }
   | { readonly status: 'ABORTED' };
@@ -70,7 +71,7 @@ export type RunOutcome =
 /** A running execution: its outcome, and a way to stop it. */
 export interface RunningExecution {
   /** Settles (never rejects) once the execution ended and its last event was handed to `onEvent`. */
-  readonly outcome: Promise<RunOutcome>;
+  readonly outcome: Promise<ExecutionOutcome>;
   /**
    * Stops the execution: the interpreter leaves it after the state in progress, task handlers give up,
    * and the Athena query in flight is stopped (as the `.sync` integration does on StopExecution).
@@ -205,8 +206,8 @@ export class RunQueryRunner {
       }
     })();
 
-    const outcome = (async (): Promise<RunOutcome> => {
-      let result: RunOutcome;
+    const outcome = (async (): Promise<ExecutionOutcome> => {
+      let result: ExecutionOutcome;
       try {
         result = { status: 'SUCCEEDED', output: JSON.stringify(await run.result) };
       } catch (error) {
@@ -264,7 +265,7 @@ export function timeoutPathInParameters(path: string, parameters: unknown): stri
   return moved;
 }
 
-function outcomeOf(error: unknown, timeoutSeconds: number | undefined): RunOutcome {
+function outcomeOf(error: unknown, timeoutSeconds: number | undefined): ExecutionOutcome {
   if (error instanceof ExecutionAbortedError) return { status: 'ABORTED' };
   if (error instanceof ExecutionTimeoutError) {
     return {

@@ -1,5 +1,6 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { TABLES } from '../../functions/adapters/aws/environment';
+import { QUERY_STATUSES, type QueryStatus } from '../../contracts/query-status';
+import { TABLES } from '../../contracts/tables';
 import { ledgerUpdate } from '../../functions/adapters/ledger-item';
 import {
   type Clock,
@@ -11,7 +12,7 @@ import {
   type ListQueriesFilter,
   type QueryPage,
 } from '../../functions/core/ports';
-import { QUERY_STATUSES, type QueryRecord, type QueryStatus } from '../../functions/core/query-record';
+import type { QueryRecord } from '../../functions/core/query-record';
 import { isConditionalCheckFailed } from '../dynamodb/errors';
 import type { LocalDynamoDb } from '../dynamodb/local-dynamodb';
 import { LOCAL_TABLES } from './local-names';

@@ -1,4 +1,5 @@
-import type { Clock, MetricName, Metrics } from '../../functions/core/ports';
+import type { MetricName } from '../../contracts/metrics';
+import type { Clock, Metrics } from '../../functions/core/ports';
 import type { Database } from './database';
 
 /** One minute of a metric: the values recorded in it. */

@@ -1,4 +1,4 @@
-import { TABLES } from '../../functions/adapters/aws/environment';
+import { TABLES } from '../../contracts/tables';
 import type { RunQuerySubstitutions } from '../../state-machines/run-query';
 import type { TableSchema } from '../dynamodb/local-dynamodb';
 

@@ -1,6 +1,6 @@
+import type { QueryMessageInput } from '../../contracts/submission';
 import type { SubmissionStore } from '../../functions/core/ports';
 import type { QueryRecord } from '../../functions/core/query-record';
-import type { QueryMessageInput } from '../../functions/core/submission';
 import type { Database } from './database';
 import { GroupCommit } from './group-commit';
 import type { LocalLedger } from './local-ledger';

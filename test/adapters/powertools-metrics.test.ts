@@ -1,9 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import {
-  METRICS_NAMESPACE,
-  METRICS_SERVICE,
-  PowertoolsMetrics,
-} from '../../functions/adapters/aws/powertools-metrics';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../contracts/metrics';
+import { PowertoolsMetrics } from '../../functions/adapters/aws/powertools-metrics';
 
 /** EMF documents the metrics instance printed. */
 function capture(): { lines: Record<string, unknown>[]; restore: () => void } {

@@ -55,4 +55,28 @@ describe('ServiceQuotaReader', () => {
     );
     expect(quotas).not.toHaveReceivedCommand(GetAWSDefaultServiceQuotaCommand);
   });
+
+  it('keeps the last good value when a later read fails, and tries again a minute later', async () => {
+    let now = new Date('2026-01-01T12:00:00Z');
+    quotas
+      .on(GetServiceQuotaCommand)
+      .resolvesOnce({ Quota: { Value: 150 } })
+      .rejectsOnce(new Error('ThrottlingException'))
+      .resolvesOnce({ Quota: { Value: 200 } });
+    const stale: [string, number][] = [];
+    const reader = new ServiceQuotaReader(
+      new ServiceQuotasClient({}),
+      () => now,
+      (error, last) => stale.push([(error as Error).message, last]),
+    );
+    expect(await reader.activeDmlQueries()).toBe(150);
+    now = new Date('2026-01-01T12:06:00Z');
+    expect(await reader.activeDmlQueries()).toBe(150);
+    now = new Date('2026-01-01T12:06:30Z');
+    expect(await reader.activeDmlQueries()).toBe(150);
+    expect(quotas).toHaveReceivedCommandTimes(GetServiceQuotaCommand, 2);
+    now = new Date('2026-01-01T12:07:01Z');
+    expect(await reader.activeDmlQueries()).toBe(200);
+    expect(stale).toEqual([['ThrottlingException', 150]]);
+  });
 });

@@ -8,9 +8,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { buildRunQueryInput } from '../../contracts/execution-input';
 import { SfnExecutionControl } from '../../functions/adapters/aws/sfn-execution-control';
 import { SfnExecutionStarter } from '../../functions/adapters/aws/sfn-execution-starter';
-import { buildRunQueryInput } from '../../functions/core/run-query-input';
 
 const sfn = mockClient(SFNClient);
 const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:run-query';

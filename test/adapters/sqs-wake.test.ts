@@ -1,7 +1,8 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { SqsWake, WAKE_MESSAGE_GROUP } from '../../functions/adapters/aws/sqs-wake';
+import { WAKE_MESSAGE_GROUP } from '../../contracts/queues';
+import { SqsWake } from '../../functions/adapters/aws/sqs-wake';
 import { wakeEventSchema } from '../../functions/core/wake-event';
 
 const sqs = mockClient(SQSClient);

@@ -7,9 +7,11 @@ import {
   scenarioNamed,
   type Trace,
 } from '../../bench/scenarios';
+import { AthenaApiRate, LATENCIES, meteredDispatchStore } from '../../bench/sim-aws';
 import { PATHS, type SimResult, simulate, throttleRetrier, transitionsOf } from '../../bench/simulator';
 import { VirtualClock } from '../../bench/virtual-clock';
-import { loadConfig, parseConfig } from '../../lib/config';
+import { loadConfig, parseConfig } from '../../contracts/config';
+import { InMemoryDispatchStore } from '../../functions/adapters/memory/in-memory-dispatch-store';
 
 const config = loadConfig();
 
@@ -41,6 +43,33 @@ describe('the virtual clock', () => {
     await clock.runUntil(100);
 
     expect(seen).toEqual(['a', 'slept to 15', 'b', 'c']);
+  });
+});
+
+describe('what the simulator models of AWS', () => {
+  it("refuses StartQueryExecution past Athena's API rate: 80 at once, then 20 a second", () => {
+    const rate = new AthenaApiRate();
+    const at = (ms: number, calls: number) => Array.from({ length: calls }, () => rate.take(ms));
+    expect(at(0, 81).filter(Boolean)).toHaveLength(80);
+    expect(at(500, 11).filter(Boolean)).toHaveLength(10);
+    expect(at(1500, 25).filter(Boolean)).toHaveLength(20);
+  });
+
+  it('makes each dispatch-store call wait its latency and meters its request units by item size', async () => {
+    const clock = new VirtualClock();
+    const units = { reads: 0, writes: 0, calls: 0 };
+    const store = meteredDispatchStore(new InMemoryDispatchStore(), clock, LATENCIES.typical, units);
+    const done = (async () => {
+      for (let i = 0; i < 20; i++) {
+        await store.hold({ queryId: `q${i}`, className: 'c', acquiredAt: '2026-01-01T00:00:00.000Z' });
+      }
+      return store.holders();
+    })();
+    await clock.runUntil(10_000);
+    expect(await done).toHaveLength(20);
+    expect(clock.nowMs).toBe(10_000);
+    // 20 writes of one unit; one Query of 20 holders of about 300 bytes: 2 units of 4 KB.
+    expect(units).toEqual({ writes: 20, reads: 2, calls: 21 });
   });
 });
 
@@ -102,9 +131,10 @@ describe('athena-wlm in the simulator', () => {
     expect(ref.waitP95Seconds.predictable).toBeGreaterThan(wlm.waitP95Seconds.predictable * 5);
   }, 60_000);
 
-  it('never calls StartQueryExecution faster than admission.startsPerSecond', () => {
+  it("never calls StartQueryExecution faster than admission.startsPerSecond, so never past Athena's API rate", () => {
     const calls = burst.queries.flatMap((q) => q.startCalls);
     expect(peakPerSecond(calls)).toBeLessThanOrEqual(config.admission.startsPerSecond);
+    expect(burst.rateLimitedAttempts).toBe(0);
   });
 });
 

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG, parseConfig } from '../../lib/config';
+import { DEFAULT_CONFIG, parseConfig } from '../../contracts/config';
 import { startLocalRuntime } from '../../local/runtime';
 
 /*

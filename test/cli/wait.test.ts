@@ -1,6 +1,6 @@
 import { ApiError } from '../../cli/api-client';
 import { waitForQuery } from '../../cli/wait';
-import type { QueryViewBody } from '../../functions/core/openapi';
+import type { QueryViewBody } from '../../contracts/responses';
 
 function view(status: QueryViewBody['status'], extra: Partial<QueryViewBody> = {}): QueryViewBody {
   return {

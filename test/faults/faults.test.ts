@@ -14,7 +14,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { clientRequestToken } from '../../functions/core/execution-naming';
+import { clientRequestToken } from '../../contracts/execution-naming';
 import type { QueryView } from '../../functions/core/query-view';
 import { redriveDeferred } from '../../functions/core/redrive';
 import { messageQueueOf } from '../../local/store/sqlite-queue';

@@ -5,7 +5,7 @@
  * unset); `npm run test:fuzz` runs it in full. FUZZ_SEED replays a run.
  */
 import fc from 'fast-check';
-import { MAX_QUERY_ID_LENGTH, QUERY_ID_PATTERN } from '../../functions/core/submission';
+import { MAX_QUERY_ID_LENGTH, QUERY_ID_PATTERN } from '../../contracts/submission';
 import { type Exchange, FUZZ_CONFIG, FuzzTarget, problemWith } from './harness';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 15);
@@ -79,7 +79,7 @@ const validQueryId = fc
   .stringMatching(new RegExp(QUERY_ID_PATTERN))
   .filter((id) => id.length <= MAX_QUERY_ID_LENGTH);
 
-/** Query texts: statements, everything finding 8 names, and anything at all. */
+/** Query texts: statements, texts that hold no statement or cannot be SQL, and anything at all. */
 const queryText = fc.oneof(
   {
     weight: 6,
@@ -144,7 +144,7 @@ const submissionBody = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
 );
 
-/** A path segment: plain, percent-encoded, or malformed percent-encoding (finding 7). */
+/** A path segment: plain, percent-encoded, or malformed percent-encoding. */
 const segment = fc.oneof(
   fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/),
   fc.constantFrom('%E0%A4%A', '%FF', '%zz', '%', '%00', '..', '%2F', 'a%20b', 'é'),
@@ -210,7 +210,7 @@ interface RequestParts {
   readonly target: string;
   readonly headers: readonly (readonly [string, string])[];
   readonly body: Buffer;
-  /** How the body's length is told: right, wrong (finding 7's hang), chunked, or not at all. */
+  /** How the body's length is told: right, wrong (a Content-Length past the body must not hang), chunked, or not at all. */
   readonly framing: 'length' | 'short' | 'long' | 'chunked' | 'none';
 }
 
@@ -366,7 +366,7 @@ describe('fuzzing the local API', () => {
     );
   });
 
-  it('answers every request of findings 1, 4, 7 and 8 with a 4xx in JSON, queueing nothing', async () => {
+  it('answers malformed targets, foreign hosts and origins, broken framing and bodies that are not SQL with a 4xx in JSON, queueing nothing', async () => {
     const json = (body: unknown, extra: readonly (readonly [string, string])[] = []): RequestParts => ({
       method: 'POST',
       target: '/athena/query',
@@ -389,13 +389,13 @@ describe('fuzzing the local API', () => {
       body: Buffer.alloc(0),
       framing: 'none',
     });
-    const findings: [string, RequestParts | Buffer][] = [
+    const known: [string, RequestParts | Buffer][] = [
       ...['//a:99999', '//[', '//:@', 'http://[::1/queries', '//%zz'].map((t): [string, RequestParts] => [
-        `1: ${t}`,
+        `target: ${t}`,
         get(t),
       ]),
       [
-        '4: text/plain',
+        'foreign: text/plain',
         {
           ...json({ query: 'SELECT 1' }),
           headers: [
@@ -405,7 +405,7 @@ describe('fuzzing the local API', () => {
         },
       ],
       [
-        '4: Host attacker.example',
+        'foreign: Host attacker.example',
         {
           ...json({ query: 'SELECT 1' }),
           headers: [
@@ -414,22 +414,25 @@ describe('fuzzing the local API', () => {
           ],
         },
       ],
-      ['4: cross-origin', json({ query: 'SELECT 1' }, [['Origin', 'http://attacker.example']])],
-      ['7: GET /queries/%E0%A4%A', get('/queries/%E0%A4%A')],
-      ['7: DELETE /queries/%FF', get('/queries/%FF', 'DELETE')],
+      ['foreign: cross-origin', json({ query: 'SELECT 1' }, [['Origin', 'http://attacker.example']])],
+      ['malformed: GET /queries/%E0%A4%A', get('/queries/%E0%A4%A')],
+      ['malformed: DELETE /queries/%FF', get('/queries/%FF', 'DELETE')],
       [
-        '7: POST /workgroups/%zz/queries',
+        'malformed: POST /workgroups/%zz/queries',
         { ...json({ query: 'SELECT 1' }), target: '/workgroups/%zz/queries' },
       ],
-      ['7: Content-Length larger than the body', { ...json({ query: 'SELECT 1' }), framing: 'long' }],
-      ['7: unknown method', Buffer.from(`BREW / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`)],
-      ['7: 431', Buffer.from(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`)],
-      ['8: whitespace only', json({ query: ' \n\t ' })],
-      ['8: comment only', json({ query: '-- SELECT 1\n/* and */' })],
-      ['8: NUL', json({ query: 'SELECT 1\u0000' })],
-      ['8: too long', json({ query: `SELECT 1 --${'x'.repeat(262_144)}` })],
+      ['malformed: Content-Length larger than the body', { ...json({ query: 'SELECT 1' }), framing: 'long' }],
+      ['malformed: unknown method', Buffer.from(`BREW / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`)],
       [
-        '8: not UTF-8',
+        'malformed: 431',
+        Buffer.from(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`),
+      ],
+      ['not SQL: whitespace only', json({ query: ' \n\t ' })],
+      ['not SQL: comment only', json({ query: '-- SELECT 1\n/* and */' })],
+      ['not SQL: NUL', json({ query: 'SELECT 1\u0000' })],
+      ['not SQL: too long', json({ query: `SELECT 1 --${'x'.repeat(262_144)}` })],
+      [
+        'not SQL: not UTF-8',
         Buffer.concat([
           Buffer.from(
             `POST /athena/query HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{"query":"SELECT `,
@@ -439,7 +442,7 @@ describe('fuzzing the local API', () => {
         ]),
       ],
     ];
-    for (const [name, request] of findings) {
+    for (const [name, request] of known) {
       const { answer } = await check(request);
       expect([name, answer.status !== undefined && answer.status >= 400 && answer.status < 500]).toEqual([
         name,

@@ -13,14 +13,14 @@ import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/cancel-query';
 import type { QueryRecord } from '../../functions/core/query-record';
 import { TEST_ENV } from './support/aws-env';
-import { apiEvent, CALLER_ARN, queryRecord } from './support/events';
+import { apiEvent, CALLER_ARN, lambdaContext, queryRecord } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
 const sqs = mockClient(SQSClient);
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:run-query:q1';
 
-const cancel = () => handler(apiEvent('DELETE', '/queries/q1', { queryId: 'q1' }));
+const cancel = () => handler(apiEvent('DELETE', '/queries/q1', { queryId: 'q1' }), lambdaContext);
 const ledgerUpdates = () =>
   ddb
     .commandCalls(UpdateCommand)

@@ -7,7 +7,8 @@ import {
   StopExecutionCommand,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import 'aws-sdk-client-mock-jest';
 import type { QueryRecord } from '../../functions/core/query-record';
 import { TEST_ENV } from './support/aws-env';
@@ -160,6 +161,50 @@ describe('dispatcher handler', () => {
     await h.wakeUp(await h.entering('a1', 'adhoc', '2026-01-01T00:00:01.000Z'));
     expect(await h.dispatch.holders()).toEqual([]);
     expect(await h.dispatch.heads('adhoc', 10)).toEqual([]);
+  });
+
+  it('on a sweep, applies the events SQS set aside, each alone, and removes those applied', async () => {
+    const failedUrl = TEST_ENV.WAKE_FAILED_QUEUE_URL;
+    const a1 = await h.entering('a1', 'adhoc', '2026-01-01T00:00:01.000Z');
+    h.sqs.on(ReceiveMessageCommand, { QueueUrl: failedUrl }).resolves({
+      Messages: [
+        { Body: JSON.stringify(a1), ReceiptHandle: 'r-a1' },
+        { Body: 'not JSON', ReceiptHandle: 'r-junk' },
+      ],
+    });
+    h.sqs.on(DeleteMessageCommand).resolves({});
+    // Events that are not sweeps leave the set-aside queue alone.
+    await h.wakeUp({ type: 'release', queryId: 'x', executionArn: arn('x') });
+    expect(h.sqs).not.toHaveReceivedCommand(ReceiveMessageCommand);
+
+    await h.wakeUp({ type: 'sweep', why: 'schedule' });
+    expect(h.sqs).toHaveReceivedCommandWith(ReceiveMessageCommand, { QueueUrl: failedUrl });
+    expect(h.admittedTokens()).toEqual(['token-a1']);
+    // A body that is not an event applies as nothing: it is removed too.
+    expect(h.sqs.commandCalls(DeleteMessageCommand).map((c) => c.args[0].input)).toEqual([
+      { QueueUrl: failedUrl, ReceiptHandle: 'r-a1' },
+      { QueueUrl: failedUrl, ReceiptHandle: 'r-junk' },
+    ]);
+  });
+
+  it('leaves a set-aside event that fails again where it is, and still applies the others', async () => {
+    const failedUrl = TEST_ENV.WAKE_FAILED_QUEUE_URL;
+    const a1 = await h.entering('a1', 'adhoc', '2026-01-01T00:00:01.000Z');
+    const a2 = await h.entering('a2', 'adhoc', '2026-01-01T00:00:02.000Z');
+    h.sqs.on(ReceiveMessageCommand, { QueueUrl: failedUrl }).resolves({
+      Messages: [
+        { Body: JSON.stringify(a1), ReceiptHandle: 'r-a1' },
+        { Body: JSON.stringify(a2), ReceiptHandle: 'r-a2' },
+      ],
+    });
+    h.sqs.on(DeleteMessageCommand).resolves({});
+    // a1's join keeps failing (its line item cannot be written); a2's does not.
+    h.ddb.on(PutCommand, { Item: { queryId: 'a1' } }).rejects(new Error('ValidationException'));
+    await h.wakeUp({ type: 'sweep', why: 'schedule' });
+    expect(h.sqs.commandCalls(DeleteMessageCommand).map((c) => c.args[0].input.ReceiptHandle)).toEqual([
+      'r-a2',
+    ]);
+    expect(h.admittedTokens()).toEqual(['token-a2']);
   });
 
   it('drops what is not a wake event and still runs the pass', async () => {

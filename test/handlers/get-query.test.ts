@@ -9,13 +9,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/get-query';
 import { TEST_ENV } from './support/aws-env';
-import { apiEvent, queryRecord } from './support/events';
+import { apiEvent, lambdaContext, queryRecord } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
 beforeEach(() => ddb.reset());
 
-const get = (queryId: string) => handler(apiEvent('GET', `/queries/${queryId}`, { queryId }));
+const get = (queryId: string) => handler(apiEvent('GET', `/queries/${queryId}`, { queryId }), lambdaContext);
 
 describe('get-query handler', () => {
   it('answers 200 with the record, its queue wait and elapsed time', async () => {

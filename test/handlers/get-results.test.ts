@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/get-results';
-import { apiEvent, queryRecord } from './support/events';
+import { apiEvent, lambdaContext, queryRecord } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const athena = mockClient(AthenaClient);
@@ -15,7 +15,7 @@ beforeEach(() => {
 });
 
 const results = (query: Record<string, string> | null = null) =>
-  handler(apiEvent('GET', '/queries/q1/results', { queryId: 'q1' }, query));
+  handler(apiEvent('GET', '/queries/q1/results', { queryId: 'q1' }, query), lambdaContext);
 
 describe('get-results handler', () => {
   it('answers 409 with the status and reason for a query that has not succeeded', async () => {

@@ -3,13 +3,14 @@ import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@a
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/list-queries';
-import { apiEvent, CALLER_ARN, queryRecord } from './support/events';
+import { apiEvent, CALLER_ARN, lambdaContext, queryRecord } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
 beforeEach(() => ddb.reset());
 
-const list = (query: Record<string, string> | null) => handler(apiEvent('GET', '/queries', null, query));
+const list = (query: Record<string, string> | null) =>
+  handler(apiEvent('GET', '/queries', null, query), lambdaContext);
 
 describe('list-queries handler', () => {
   it('lists a class newest first from the index, with long SQL cut short', async () => {

@@ -3,11 +3,11 @@ import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-ser
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { ENV } from '../../functions/adapters/aws/environment';
+import { parseConfig } from '../../contracts/config';
+import { ENV } from '../../contracts/env';
 import { handler } from '../../functions/list-workgroups';
-import { parseConfig } from '../../lib/config';
 import { TEST_ENV } from './support/aws-env';
-import { apiEvent } from './support/events';
+import { apiEvent, lambdaContext } from './support/events';
 
 /** Read on the handler's first call: the quota from Service Quotas, 10% headroom, limits as shares. */
 process.env[ENV.config] = JSON.stringify(
@@ -56,7 +56,7 @@ describe('list-workgroups handler', () => {
   // First: a container caches the quota it read for five minutes, and a failed read is not cached.
   it('shows the limits as configured when the live quota cannot be read', async () => {
     serviceQuotas.on(GetServiceQuotaCommand).rejects(new Error('AccessDeniedException'));
-    const response = await handler(apiEvent('GET', '/workgroups', null));
+    const response = await handler(apiEvent('GET', '/workgroups', null), lambdaContext);
     expect(response.statusCode).toBe(200);
     const body = JSON.parse(response.body);
     expect(body).not.toHaveProperty('quota');
@@ -71,7 +71,7 @@ describe('list-workgroups handler', () => {
     // Prepare: the account's quota is 200, so capacity is 180.
     serviceQuotas.on(GetServiceQuotaCommand).resolves({ Quota: { Value: 200 } });
     // Act
-    const response = await handler(apiEvent('GET', '/workgroups', null));
+    const response = await handler(apiEvent('GET', '/workgroups', null), lambdaContext);
     // Assess
     expect(response.statusCode).toBe(200);
     const body = JSON.parse(response.body);

@@ -17,7 +17,7 @@ import type { QueryRecord } from '../../functions/core/query-record';
 import { handler as getQuery } from '../../functions/get-query';
 import { handler as getResults } from '../../functions/get-results';
 import { handler as listQueries } from '../../functions/list-queries';
-import { apiEvent, CALLER_ARN, OTHER_ARN, queryRecord } from './support/events';
+import { apiEvent, CALLER_ARN, lambdaContext, OTHER_ARN, queryRecord } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
@@ -43,10 +43,12 @@ beforeEach(() => {
 const stored = (record: QueryRecord) => ddb.on(GetCommand).resolves({ Item: record });
 
 const routes = {
-  status: (caller: string) => getQuery(apiEvent('GET', '/queries/q1', { queryId: 'q1' }, null, caller)),
+  status: (caller: string) =>
+    getQuery(apiEvent('GET', '/queries/q1', { queryId: 'q1' }, null, caller), lambdaContext),
   results: (caller: string) =>
-    getResults(apiEvent('GET', '/queries/q1/results', { queryId: 'q1' }, null, caller)),
-  cancel: (caller: string) => cancelQuery(apiEvent('DELETE', '/queries/q1', { queryId: 'q1' }, null, caller)),
+    getResults(apiEvent('GET', '/queries/q1/results', { queryId: 'q1' }, null, caller), lambdaContext),
+  cancel: (caller: string) =>
+    cancelQuery(apiEvent('DELETE', '/queries/q1', { queryId: 'q1' }, null, caller), lambdaContext),
 };
 const bodyOf = (response: APIGatewayProxyResult) => JSON.parse(response.body) as Record<string, unknown>;
 
@@ -97,7 +99,8 @@ describe.each(Object.entries(routes))('%s of a query', (route, call) => {
 });
 
 describe('GET /queries', () => {
-  const list = (caller: string) => listQueries(apiEvent('GET', '/queries', null, null, caller));
+  const list = (caller: string) =>
+    listQueries(apiEvent('GET', '/queries', null, null, caller), lambdaContext);
   const filters = () =>
     Object.fromEntries(
       ddb.commandCalls(QueryCommand).map((c) => {
@@ -137,10 +140,13 @@ describe('GET /queries', () => {
       Items: [queryRecord('q1', { workgroup: 'adhoc' })],
       LastEvaluatedKey: { queryId: 'q1', workgroup: 'adhoc', submittedAt: '2026-01-01T12:00:00.000Z' },
     });
-    const first = bodyOf(await listQueries(apiEvent('GET', '/queries', null, { limit: '1' }, CALLER_ARN)));
+    const first = bodyOf(
+      await listQueries(apiEvent('GET', '/queries', null, { limit: '1' }, CALLER_ARN), lambdaContext),
+    );
     expect(first.nextToken).toEqual(expect.any(String));
     const replayed = await listQueries(
       apiEvent('GET', '/queries', null, { limit: '1', nextToken: first.nextToken as string }, OTHER_ARN),
+      lambdaContext,
     );
     expect(replayed.statusCode).toBe(400);
     expect(bodyOf(replayed)).toMatchObject({ field: 'nextToken' });

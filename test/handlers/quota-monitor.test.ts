@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/quota-monitor';
 import { TEST_ENV } from './support/aws-env';
-import { queryRecord } from './support/events';
+import { lambdaContext, queryRecord } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const cloudwatch = mockClient(CloudWatchClient);
@@ -48,7 +48,7 @@ describe('quota-monitor handler', () => {
       queryRecord('q1', { workgroup: 'exploratory', userId: 'dana', submittedAt: now.toISOString() }),
     ]);
     // Act
-    const result = await handler();
+    const result = await handler({}, lambdaContext);
     // Assess
     expect(result.published).toBe(true);
     expect(result.alerts.map((a) => [a.severity, a.scope])).toEqual([
@@ -65,7 +65,7 @@ describe('quota-monitor handler', () => {
 
   it('sends nothing when every reading is within its limits', async () => {
     cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-    const result = await handler();
+    const result = await handler({}, lambdaContext);
     expect(result).toEqual({ alerts: [], published: false });
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
   });

@@ -12,7 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/reconcile-slots';
 import { TEST_ENV } from './support/aws-env';
-import { queryRecord } from './support/events';
+import { lambdaContext, queryRecord } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
@@ -60,7 +60,7 @@ describe('reconcile-slots handler', () => {
       Item: queryRecord('q1', { status: 'RUNNING', attempts: 2, executionArn: arn('q1__r1') }),
     });
     // Act
-    const result = await handler(statusChange('q1__r1', 'TIMED_OUT'));
+    const result = await handler(statusChange('q1__r1', 'TIMED_OUT'), lambdaContext);
     // Assess
     expect(result).toMatchObject({ queryId: 'q1', released: true, marked: 'FAILED' });
     // The slot of that attempt's execution is given back through the dispatcher, never written here.
@@ -85,7 +85,7 @@ describe('reconcile-slots handler', () => {
         executionArn: arn('q1'),
       }),
     });
-    const result = await handler(statusChange('q1', 'ABORTED'));
+    const result = await handler(statusChange('q1', 'ABORTED'), lambdaContext);
     expect(result).toEqual({ queryId: 'q1', released: true });
     expect(wakes()).toEqual([{ type: 'release', queryId: 'q1', executionArn: arn('q1') }]);
     // The ledger keeps the CANCELLED the user's cancel wrote.
@@ -96,7 +96,7 @@ describe('reconcile-slots handler', () => {
     ddb.on(GetCommand).resolves({
       Item: queryRecord('q1', { status: 'WAITING_FOR_SLOT', attempts: 2, executionArn: arn('q1__r1') }),
     });
-    const result = await handler(statusChange('q1', 'ABORTED'));
+    const result = await handler(statusChange('q1', 'ABORTED'), lambdaContext);
     expect(result).toMatchObject({ queryId: 'q1', released: false });
     expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
     expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
@@ -111,7 +111,7 @@ describe('reconcile-slots handler', () => {
     });
     sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED' } as never);
     // Act
-    const summary = await handler({ source: 'aws.scheduler' });
+    const summary = await handler({ source: 'aws.scheduler' }, lambdaContext);
     // Assess
     expect(summary).toMatchObject({
       released: [{ queryId: 'q1' }],
@@ -137,7 +137,7 @@ describe('reconcile-slots handler', () => {
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' } as never);
     sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
     // Act
-    const summary = await handler({});
+    const summary = await handler({}, lambdaContext);
     // Assess
     expect(summary).toMatchObject({ stopped: ['q1'], marked: [{ queryId: 'q1', status: 'FAILED' }] });
     expect(sfn).toHaveReceivedCommandWith(StopExecutionCommand, {
@@ -159,7 +159,7 @@ describe('reconcile-slots handler', () => {
       }),
     });
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' } as never);
-    const summary = await handler({});
+    const summary = await handler({}, lambdaContext);
     expect(summary).toMatchObject({ examined: 1, released: [], stopped: [] });
     expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
   });

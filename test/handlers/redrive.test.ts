@@ -16,7 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/redrive';
 import { TEST_ENV } from './support/aws-env';
-import { queryRecord } from './support/events';
+import { lambdaContext, queryRecord } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
@@ -61,7 +61,7 @@ describe('redrive handler', () => {
       };
     });
     // Act
-    const summary = await handler();
+    const summary = await handler({}, lambdaContext);
     // Assess
     expect(summary).toEqual({ redriven: 1, parked: 1, dropped: 0 });
     expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
@@ -83,7 +83,7 @@ describe('redrive handler', () => {
 
   it('ends at once when the deferred queue is empty', async () => {
     sqs.on(ReceiveMessageCommand).resolves({ Messages: [] });
-    await expect(handler()).resolves.toEqual({ redriven: 0, parked: 0, dropped: 0 });
+    await expect(handler({}, lambdaContext)).resolves.toEqual({ redriven: 0, parked: 0, dropped: 0 });
     expect(sqs).toHaveReceivedCommandWith(ReceiveMessageCommand, { WaitTimeSeconds: 0 });
     expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
   });

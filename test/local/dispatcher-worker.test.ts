@@ -1,9 +1,9 @@
+import { parseConfig } from '../../contracts/config';
 import { InMemoryDispatchStore } from '../../functions/adapters/memory/in-memory-dispatch-store';
 import { InMemoryLedger } from '../../functions/adapters/memory/in-memory-ledger';
 import type { DispatcherDeps } from '../../functions/core/dispatcher';
 import type { TaskTokens } from '../../functions/core/ports';
 import { StartRate } from '../../functions/core/start-rate';
-import { parseConfig } from '../../lib/config';
 import { DispatcherWorker, localWake } from '../../local/dispatcher-worker';
 import { LOCAL_QUEUES } from '../../local/store/local-names';
 import { SqliteQueue } from '../../local/store/sqlite-queue';

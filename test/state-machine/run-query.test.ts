@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
+import { parseConfig } from '../../contracts/config';
+import { buildRunQueryInput } from '../../contracts/execution-input';
 import { LEDGER_WRITE_FAILED } from '../../functions/core/reconcile-slots';
-import { buildRunQueryInput } from '../../functions/core/run-query-input';
 import { wakeEventSchema } from '../../functions/core/wake-event';
-import { parseConfig } from '../../lib/config';
 import { timeoutPathInParameters } from '../../local/stepfunctions/run-query-runner';
 import {
   EXECUTION_TIMEOUT_MARGIN_SECONDS,

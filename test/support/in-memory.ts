@@ -1,13 +1,13 @@
+import type { RunQueryInput } from '../../contracts/execution-input';
+import type { MetricName } from '../../contracts/metrics';
 import { InMemoryDispatchStore } from '../../functions/adapters/memory/in-memory-dispatch-store';
 import type {
   ExecutionStarter,
   MessageQueue,
-  MetricName,
   Metrics,
   ReceivedMessage,
   StartExecutionResult,
 } from '../../functions/core/ports';
-import type { RunQueryInput } from '../../functions/core/run-query-input';
 import type { Wake, WakeEvent } from '../../functions/core/wake-event';
 
 export { InMemoryLedger } from '../../functions/adapters/memory/in-memory-ledger';

@@ -4,7 +4,7 @@
  * substitution), sends the result to an SQS stand-in that decodes the form body as SQS does, and checks
  * what the starter would receive and what the caller would read.
  */
-import { queryMessageSchema } from '../../functions/core/submission';
+import { queryMessageSchema } from '../../contracts/submission';
 import {
   ApiGatewayEmulator,
   type ApiGatewayTemplate,

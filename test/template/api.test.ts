@@ -3,7 +3,7 @@ import {
   NO_NUL_PATTERN,
   QUERY_ID_PATTERN,
   STATEMENT_PATTERN,
-} from '../../functions/core/submission';
+} from '../../contracts/submission';
 import { ACCEPTED_RESPONSE_TEMPLATE } from '../../lib/query-api';
 import {
   actionsOf,

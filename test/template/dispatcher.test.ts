@@ -1,4 +1,4 @@
-import { ENV } from '../../functions/adapters/aws/environment';
+import { ENV } from '../../contracts/env';
 import { wakeEventSchema } from '../../functions/core/wake-event';
 import { DISPATCHER_BATCH_SIZE, DISPATCHER_TIMEOUT } from '../../lib/query-dispatcher';
 import { VISIBILITY_TO_TIMEOUT_RATIO, WAKE_MAX_RECEIVES } from '../../lib/query-queues';
@@ -76,6 +76,7 @@ describe('dispatcher function', () => {
         ENV.ledgerTable,
         ENV.dispatchTable,
         ENV.wakeQueueUrl,
+        ENV.wakeFailedQueueUrl,
         ENV.stateMachineArn,
         'NODE_OPTIONS',
         'POWERTOOLS_METRICS_NAMESPACE',
@@ -84,6 +85,7 @@ describe('dispatcher function', () => {
     expect(variables).toMatchObject({
       [ENV.dispatchTable]: { Ref: id(wlm().dispatchTable) },
       [ENV.wakeQueueUrl]: { Ref: id(wlm().wakeQueue) },
+      [ENV.wakeFailedQueueUrl]: { Ref: id(wlm().parts.queues.wakeFailed) },
       [ENV.stateMachineArn]: { Ref: id(wlm().stateMachine) },
     });
   });
@@ -139,6 +141,22 @@ describe('wake queue', () => {
         expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
       );
     }
+  });
+});
+
+describe('set-aside wake events', () => {
+  it('alarm when one is still set aside 5 minutes on (each sweep retries them every minute)', () => {
+    synthesized.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Namespace: 'AWS/SQS',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [id(wlm().parts.queues.wakeFailed), 'QueueName'] } },
+      ],
+      Statistic: 'Maximum',
+      Threshold: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: id(wlm().alertTopic) }],
+    });
   });
 });
 
@@ -297,7 +315,14 @@ describe('least privilege', () => {
     // Task tokens of service integrations have no resource IAM can name (they are not activities).
     expect(grants('states:SendTaskSuccess')).toEqual(['*']);
     expect(grants('states:SendTaskFailure')).toEqual(['*']);
-    expect(grants('sqs:ReceiveMessage')).toEqual([arnOf(wlm().wakeQueue)]);
+    expect(grants('sqs:ReceiveMessage')).toEqual([
+      arnOf(wlm().wakeQueue),
+      arnOf(wlm().parts.queues.wakeFailed),
+    ]);
+    expect(grants('sqs:DeleteMessage')).toEqual([
+      arnOf(wlm().wakeQueue),
+      arnOf(wlm().parts.queues.wakeFailed),
+    ]);
     expect(grants('sqs:SendMessage')).toEqual([arnOf(wlm().wakeQueue)]);
     const unexpected = statements
       .flatMap(actionsOf)

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { ENV } from '../../functions/adapters/aws/environment';
+import { ENV } from '../../contracts/env';
 import { HANDLER_FILES, handlerEntry, type WlmFunction } from '../../lib/wlm-function';
 import {
   actionsOf,

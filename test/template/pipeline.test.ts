@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { ENV } from '../../functions/adapters/aws/environment';
+import { ENV } from '../../contracts/env';
 import { VISIBILITY_TO_TIMEOUT_RATIO } from '../../lib/query-queues';
 import {
   actionsOf,

@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { ENV } from '../../functions/adapters/aws/environment';
+import { DEFAULT_CONFIG, parseConfig } from '../../contracts/config';
+import { ENV } from '../../contracts/env';
 import { AthenaWlmStack } from '../../lib/athena-wlm-stack';
-import { DEFAULT_CONFIG, parseConfig } from '../../lib/config';
 import { configWith, resourcesOf, testApp } from './support';
 
 type Json = Record<string, unknown>;

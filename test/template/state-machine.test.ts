@@ -2,12 +2,9 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { SeedMetrics } from '../../contracts/metrics';
 import { AthenaWorkloadManager } from '../../lib/athena-workload-manager';
-import {
-  SeedMetrics,
-  START_QUERY_COUNT_PATTERN,
-  THROTTLING_ERROR_COUNT_PATTERN,
-} from '../../lib/seed-metrics';
+import { START_QUERY_COUNT_PATTERN, THROTTLING_ERROR_COUNT_PATTERN } from '../../lib/seed-metrics';
 import { RUN_QUERY_PLACEHOLDERS } from '../../state-machines/run-query';
 import { decide, resolveStatements, sampleReferences } from '../support/iam-policy';
 import { matchesFilterPattern } from './filter-pattern';

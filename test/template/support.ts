@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { DEFAULT_CONFIG, type WlmConfigInput } from '../../contracts/config';
 import { AthenaWlmStack, type AthenaWlmStackProps } from '../../lib/athena-wlm-stack';
-import { DEFAULT_CONFIG, type WlmConfigInput } from '../../lib/config';
 
 /** The app context of cdk.json (feature flags), so tests synthesize what `cdk synth` does. */
 function cdkJsonContext(): Record<string, unknown> {

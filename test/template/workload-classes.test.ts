@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import { DEFAULT_CONFIG, limitWithBuffer, type WlmConfigInput } from '../../contracts/config';
 import { AthenaWorkloadManager } from '../../lib/athena-workload-manager';
-import { DEFAULT_CONFIG, limitWithBuffer, type WlmConfigInput } from '../../lib/config';
 import { decide, resolveStatements, sampleReferences } from '../support/iam-policy';
 import {
   actionsOf,

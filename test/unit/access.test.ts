@@ -1,5 +1,5 @@
+import { parseConfig } from '../../contracts/config';
 import { isAdmin, mayAccess, principalMatches, visibilityOf } from '../../functions/core/access';
-import { parseConfig } from '../../lib/config';
 
 const ACCOUNT = '123456789012';
 const ALICE = `arn:aws:iam::${ACCOUNT}:user/alice`;

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError, DEFAULT_CONFIG } from '../../contracts/config';
 import { appSettings } from '../../lib/app-settings';
-import { ConfigError, DEFAULT_CONFIG } from '../../lib/config';
 
 const context =
   (values: Record<string, unknown>) =>

@@ -1,6 +1,7 @@
+import type { QueryStatus } from '../../contracts/query-status';
 import { CANCEL_STOP_ERROR, cancelQuery } from '../../functions/core/cancel-query';
 import type { ExecutionControl } from '../../functions/core/ports';
-import type { QueryRecord, QueryStatus } from '../../functions/core/query-record';
+import type { QueryRecord } from '../../functions/core/query-record';
 import { InMemoryLedger, RecordingWake } from '../support/in-memory';
 
 const NOW = new Date('2026-01-01T12:00:00.000Z');

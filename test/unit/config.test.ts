@@ -1,5 +1,11 @@
-import { admissionPolicy } from '../../functions/core/admission-policy';
-import { ConfigError, DEFAULT_CONFIG, limitWithBuffer, parseConfig, workgroupNameOf } from '../../lib/config';
+import {
+  ConfigError,
+  DEFAULT_CONFIG,
+  limitWithBuffer,
+  parseConfig,
+  workgroupNameOf,
+} from '../../contracts/config';
+import { admissionPolicy, TIME_LIMIT_SLACK_SECONDS } from '../../functions/core/admission-policy';
 
 function errorOf(input: unknown): ConfigError {
   try {
@@ -144,7 +150,7 @@ describe('config', () => {
           maxSlots: 8,
           weight: 1,
           preemptible: false,
-          timeoutSeconds: 1800,
+          holdSeconds: 1800 + TIME_LIMIT_SLACK_SECONDS,
           maxReclaimSeconds: 0,
         },
       },

@@ -13,7 +13,7 @@ const cls = (over: Partial<ClassPolicy>): ClassPolicy => ({
   maxSlots: 10,
   weight: 1,
   preemptible: false,
-  timeoutSeconds: 1800,
+  holdSeconds: 1800,
   maxReclaimSeconds: 0,
   ...over,
 });
@@ -32,7 +32,7 @@ describe('planDispatch', () => {
     capacity: 10,
     classes: {
       etl: cls({ guaranteedSlots: 6, maxSlots: 10, weight: 4, maxReclaimSeconds: 300 }),
-      fast: cls({ guaranteedSlots: 1, maxSlots: 4, timeoutSeconds: 300, maxReclaimSeconds: 300 }),
+      fast: cls({ guaranteedSlots: 1, maxSlots: 4, holdSeconds: 300, maxReclaimSeconds: 300 }),
       science: cls({ guaranteedSlots: 0, maxSlots: 8, preemptible: true }),
       adhoc: cls({ maxSlots: 1, preemptible: true }),
     },
@@ -59,8 +59,8 @@ describe('planDispatch', () => {
       capacity: 4,
       classes: {
         etl: cls({ guaranteedSlots: 3, maxReclaimSeconds: 300 }),
-        fast: cls({ timeoutSeconds: 300 }),
-        long: cls({ timeoutSeconds: 3600 }),
+        fast: cls({ holdSeconds: 300 }),
+        long: cls({ holdSeconds: 3600 }),
       },
     };
     const plan = planDispatch(strict, [], { fast: line('fast', 2), long: line('long', 3) });
@@ -133,7 +133,7 @@ describe('planDispatch invariants', () => {
             extra: fc.integer({ min: 0, max: 12 }),
             weight: fc.integer({ min: 1, max: 5 }),
             preemptible: fc.boolean(),
-            timeoutSeconds: fc.constantFrom(60, 300, 1800, 3600),
+            holdSeconds: fc.constantFrom(60, 300, 1800, 3600),
             maxReclaimSeconds: fc.constantFrom(0, 300, 3600),
           }),
         ),
@@ -150,32 +150,62 @@ describe('planDispatch invariants', () => {
           maxSlots: Math.max(1, Math.min(capacity, guaranteedSlots + c.extra)),
           weight: c.weight,
           preemptible: c.preemptible,
-          timeoutSeconds: c.timeoutSeconds,
+          holdSeconds: c.holdSeconds,
           maxReclaimSeconds: c.maxReclaimSeconds,
         };
       });
       return { capacity, classes: out };
     });
 
-  /** A reachable state: running within caps and capacity, and lines of random length. */
+  /**
+   * A state: usually running within caps and capacity; sometimes above them (the live quota shrank, or
+   * a config lowered a cap, while queries ran). Lines of random length, submission and admission times
+   * spread across classes, and some running queries protected (re-runs are never pre-empted again).
+   */
   const stateArb = policyArb.chain((policy) =>
     fc
       .record({
-        running: fc.tuple(...names.map((n) => fc.integer({ min: 0, max: policy.classes[n].maxSlots }))),
+        running: fc.tuple(...names.map((n) => fc.integer({ min: 0, max: policy.classes[n].maxSlots + 3 }))),
+        overCapacity: fc.boolean(),
         waiting: fc.tuple(...names.map(() => fc.integer({ min: 0, max: 15 }))),
+        submittedFrom: fc.tuple(...names.map(() => fc.integer({ min: 0, max: 600_000 }))),
+        admittedFrom: fc.tuple(...names.map(() => fc.integer({ min: 0, max: 600_000 }))),
+        protectedShare: fc.constantFrom(0, 0.3, 1),
         maxStarts: fc.option(fc.integer({ min: 0, max: 20 }), { nil: undefined }),
+        seed: fc.integer(),
       })
-      .map(({ running: r, waiting, maxStarts }) => {
-        let left = policy.capacity;
-        const held: RunningQuery[] = [];
-        names.forEach((n, i) => {
-          const count = Math.min(r[i], left);
-          left -= count;
-          held.push(...running(n, count));
-        });
-        const lines = Object.fromEntries(names.map((n, i) => [n, line(n, waiting[i])]));
-        return { policy, held, lines, maxStarts };
-      }),
+      .map(
+        ({
+          running: r,
+          overCapacity,
+          waiting,
+          submittedFrom,
+          admittedFrom,
+          protectedShare,
+          maxStarts,
+          seed,
+        }) => {
+          let left = overCapacity ? Number.POSITIVE_INFINITY : policy.capacity;
+          const held: RunningQuery[] = [];
+          names.forEach((n, i) => {
+            const count = Math.min(overCapacity ? r[i] : Math.min(r[i], policy.classes[n].maxSlots), left);
+            left -= count;
+            held.push(
+              ...running(n, count).map((q, k) => ({ ...q, admittedAtMs: admittedFrom[i] + k * 997 })),
+            );
+          });
+          const lines = Object.fromEntries(
+            names.map((n, i) => [
+              n,
+              line(n, waiting[i]).map((q, k) => ({ ...q, submittedAtMs: submittedFrom[i] + k * 1009 })),
+            ]),
+          );
+          const protect = new Set(
+            held.filter((_, k) => ((seed + k * 7919) % 100) / 100 < protectedShare).map((q) => q.queryId),
+          );
+          return { policy, held, lines, maxStarts, protect };
+        },
+      ),
   );
 
   const countAfter = (held: readonly RunningQuery[], plan: ReturnType<typeof planDispatch>) => {
@@ -186,15 +216,29 @@ describe('planDispatch invariants', () => {
     return counts;
   };
 
-  it('never puts a class above its cap nor the total above capacity', () => {
+  it('never starts a query that puts its class above its cap or the total above capacity', () => {
     fc.assert(
-      fc.property(stateArb, ({ policy, held, lines, maxStarts }) => {
-        const plan = planDispatch(policy, held, lines, { maxStarts });
+      fc.property(stateArb, ({ policy, held, lines, maxStarts, protect }) => {
+        const plan = planDispatch(policy, held, lines, { maxStarts, protect });
         const counts = countAfter(held, plan);
         const total = Object.values(counts).reduce((s, n) => s + n, 0);
-        expect(total).toBeLessThanOrEqual(policy.capacity);
-        for (const n of names) expect(counts[n] ?? 0).toBeLessThanOrEqual(policy.classes[n].maxSlots);
+        // Above capacity already (a smaller quota), a start may only take a pre-empted query's place.
+        if (plan.admit.length > 0) expect(total).toBeLessThanOrEqual(Math.max(policy.capacity, held.length));
+        for (const n of names) {
+          if (plan.admit.some((q) => q.className === n)) {
+            expect(counts[n]).toBeLessThanOrEqual(policy.classes[n].maxSlots);
+          }
+        }
         if (maxStarts !== undefined) expect(plan.admit.length).toBeLessThanOrEqual(maxStarts);
+      }),
+    );
+  });
+
+  it('never pre-empts a protected query', () => {
+    fc.assert(
+      fc.property(stateArb, ({ policy, held, lines, protect }) => {
+        const plan = planDispatch(policy, held, lines, { protect });
+        for (const victim of plan.preempt) expect(protect.has(victim.queryId)).toBe(false);
       }),
     );
   });
@@ -226,7 +270,7 @@ describe('planDispatch invariants', () => {
             (l) =>
               l === n ||
               policy.classes[l].guaranteedSlots === 0 ||
-              policy.classes[n].timeoutSeconds <= policy.classes[l].maxReclaimSeconds,
+              policy.classes[n].holdSeconds <= policy.classes[l].maxReclaimSeconds,
           );
         const heldAbove = names
           .filter((n) => !mayBorrow(n))

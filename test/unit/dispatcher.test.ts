@@ -1,10 +1,10 @@
+import { parseConfig } from '../../contracts/config';
 import { type DispatcherDeps, runDispatcher } from '../../functions/core/dispatcher';
 import type { TaskTokens } from '../../functions/core/ports';
 import { getQueryApi } from '../../functions/core/query-api';
 import type { QueryRecord } from '../../functions/core/query-record';
 import { StartRate } from '../../functions/core/start-rate';
 import { LINE_CANCELLED_ERROR, PREEMPTED_STOP_ERROR, type WakeEvent } from '../../functions/core/wake-event';
-import { parseConfig } from '../../lib/config';
 import {
   InMemoryDispatchStore,
   InMemoryLedger,
@@ -192,6 +192,22 @@ describe('runDispatcher', () => {
 
     expect(deps.tokens.failed).toEqual([{ token: 'token-a2', error: LINE_CANCELLED_ERROR }]);
     expect(deps.store.waiting('adhoc')).toBe(0);
+  });
+
+  it("applies each query's events in the order sent, different queries' at once", async () => {
+    const { deps } = setup();
+    const a1 = await enter(deps, 'a1', 'adhoc');
+    const a2 = await enter(deps, 'a2', 'adhoc');
+    const { submittedAt } = a1 as { submittedAt: string };
+    // a1 enters and is cancelled in the same batch; a2 enters alongside.
+    const summary = await runDispatcher(
+      [a1, a2, { type: 'leave', why: 'cancelled', queryId: 'a1', className: 'adhoc', submittedAt }],
+      deps,
+    );
+    expect(deps.tokens.failed).toEqual([{ token: 'token-a1', error: LINE_CANCELLED_ERROR }]);
+    expect(deps.tokens.succeeded).toEqual(['token-a2']);
+    expect(summary).toMatchObject({ admitted: 1, waiting: 0 });
+    expect((await deps.store.holders()).map((h) => h.queryId)).toEqual(['a2']);
   });
 
   it('gives the slot back at once when the execution no longer waits on its token', async () => {

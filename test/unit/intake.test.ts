@@ -1,7 +1,7 @@
+import type { QueryMessageInput } from '../../contracts/submission';
 import { submitQuery } from '../../functions/core/intake';
 import type { SubmissionStore } from '../../functions/core/ports';
 import type { QueryRecord } from '../../functions/core/query-record';
-import type { QueryMessageInput } from '../../functions/core/submission';
 
 const NOW = new Date('2026-01-01T12:00:00.000Z');
 

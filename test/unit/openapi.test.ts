@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { acceptSubmission } from '../../functions/core/intake';
+import { DEFAULT_CONFIG, parseConfig } from '../../contracts/config';
+import { listParams, resultsParams } from '../../contracts/query-params';
 import {
   cancelledQuerySchema,
   errorSchema,
-  openApiDocument,
   type QueryViewBody,
   queryListSchema,
   queryViewSchema,
@@ -15,21 +15,20 @@ import {
   submissionAcceptedSchema,
   submissionRejectedSchema,
   workgroupsSchema,
-} from '../../functions/core/openapi';
+} from '../../contracts/responses';
+import { submissionBodyJsonSchema } from '../../contracts/submission';
+import { acceptSubmission } from '../../functions/core/intake';
+import { openApiDocument } from '../../functions/core/openapi';
 import type { LedgerQueries, QueryResultsReader } from '../../functions/core/ports';
 import {
   cancelQueryApi,
   getQueryApi,
   getResultsApi,
-  listParams,
   listQueriesApi,
   listWorkgroupsApi,
-  resultsParams,
 } from '../../functions/core/query-api';
 import type { QueryRecord } from '../../functions/core/query-record';
 import type { QueryView } from '../../functions/core/query-view';
-import { submissionBodyJsonSchema } from '../../functions/core/submission';
-import { DEFAULT_CONFIG, parseConfig } from '../../lib/config';
 import { InMemoryDispatchStore, InMemoryLedger, RecordingWake } from '../support/in-memory';
 
 const config = parseConfig(DEFAULT_CONFIG);

@@ -1,7 +1,7 @@
+import { DEFAULT_CONFIG, parseConfig } from '../../contracts/config';
 import { ResultsUnavailableError } from '../../functions/core/ports';
 import { getResultsApi, listWorkgroupsApi } from '../../functions/core/query-api';
 import type { QueryRecord } from '../../functions/core/query-record';
-import { DEFAULT_CONFIG, parseConfig } from '../../lib/config';
 import { InMemoryDispatchStore, InMemoryLedger } from '../support/in-memory';
 
 const NOW = new Date('2026-01-01T12:00:00.000Z');

@@ -1,6 +1,6 @@
+import { DEFAULT_CONFIG, parseConfig } from '../../contracts/config';
 import type { QueryRecord } from '../../functions/core/query-record';
 import { alertMessage, quotaAlerts, recentSubmitters } from '../../functions/core/quota-check';
-import { DEFAULT_CONFIG, parseConfig } from '../../lib/config';
 
 const config = parseConfig(DEFAULT_CONFIG); // quota 20, headroom 2, alert at 80%
 const GB = 1_000_000_000;

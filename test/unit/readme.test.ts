@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_QUERY_BYTES } from '../../functions/core/submission';
-import { parseConfig, workloadClassSchema } from '../../lib/config';
+import { parseConfig, workloadClassSchema } from '../../contracts/config';
+import { MAX_QUERY_BYTES } from '../../contracts/submission';
 
 const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
 

@@ -1,13 +1,14 @@
-import { parseExecutionName } from '../../functions/core/execution-naming';
+import { DEFAULT_CONFIG, parseConfig } from '../../contracts/config';
+import { parseExecutionName } from '../../contracts/execution-naming';
+import type { QueryStatus } from '../../contracts/query-status';
 import type { ExecutionStatus, SlotHolder } from '../../functions/core/ports';
-import type { QueryRecord, QueryStatus } from '../../functions/core/query-record';
+import type { QueryRecord } from '../../functions/core/query-record';
 import {
   judgeHolder,
   reconcileEndedExecution,
   reconcileSlots,
   TIME_LIMIT_STOP_ERROR,
 } from '../../functions/core/reconcile-slots';
-import { DEFAULT_CONFIG, parseConfig } from '../../lib/config';
 import { InMemoryDispatchStore, InMemoryLedger, RecordingWake } from '../support/in-memory';
 
 const config = parseConfig(DEFAULT_CONFIG);
@@ -192,6 +193,26 @@ describe('reconcileSlots', () => {
     expect(summary.deferredToNextRun).toBe(3);
     expect(summary.examined).toBe(2);
   });
+
+  it('looks first at the holders whose class time limit ends first, not at the oldest', async () => {
+    const { stopped, deps, add } = setup();
+    // Two long queries took their slots before a quick one that is now past its 5-minute limit.
+    for (const id of ['long1', 'long2']) {
+      await add(
+        record(id, 'RUNNING', { workgroup: 'long', startedAt: minutesAgo(30) }),
+        holder(id, 'long', 30),
+        'RUNNING',
+      );
+    }
+    await add(
+      record('quick', 'RUNNING', { startedAt: minutesAgo(7) }),
+      holder('quick', 'fast', 7),
+      'RUNNING',
+    );
+    const summary = await reconcileSlots(deps, { maxHolders: 1 });
+    expect(stopped.map((s) => s.arn)).toEqual([arn('quick')]);
+    expect(summary.deferredToNextRun).toBe(2);
+  });
 });
 
 describe('reconcileEndedExecution', () => {
@@ -252,6 +273,24 @@ describe('reconcileEndedExecution', () => {
     const { ledger, deps } = await setup(record('q1', 'QUEUED', { attempts: 0 }));
     await reconcileEndedExecution({ executionArn: arn('q1'), name: 'q1', status: 'FAILED' }, deps);
     expect(ledger.records.get('q1')?.status).toBe('FAILED');
+  });
+
+  it('takes a query whose execution was stopped while it waited out of its line', async () => {
+    const r = record('q1', 'WAITING_FOR_SLOT', { executionArn: arn('q1'), attempts: 0 });
+    const { ledger, deps } = await setup(r);
+    await reconcileEndedExecution({ executionArn: arn('q1'), name: 'q1', status: 'ABORTED' }, deps);
+    expect((deps.wake as RecordingWake).events).toEqual([
+      { type: 'release', queryId: 'q1', executionArn: arn('q1') },
+      {
+        type: 'leave',
+        why: 'ended',
+        queryId: 'q1',
+        className: 'fast',
+        submittedAt: r.submittedAt,
+        executionArn: arn('q1'),
+      },
+    ]);
+    expect(ledger.records.get('q1')?.status).toBe('CANCELLED');
   });
 });
 

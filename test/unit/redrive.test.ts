@@ -1,6 +1,6 @@
+import { parseConfig } from '../../contracts/config';
 import type { QueryRecord } from '../../functions/core/query-record';
 import { redriveDeferred } from '../../functions/core/redrive';
-import { parseConfig } from '../../lib/config';
 import { InMemoryLedger, InMemoryQueue, RecordingMetrics } from '../support/in-memory';
 
 const config = parseConfig({

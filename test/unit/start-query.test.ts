@@ -1,6 +1,6 @@
-import { clientRequestToken } from '../../functions/core/execution-naming';
+import { parseConfig } from '../../contracts/config';
+import { clientRequestToken } from '../../contracts/execution-naming';
 import { type StartQueryDeps, startQuery } from '../../functions/core/start-query';
-import { parseConfig } from '../../lib/config';
 import { InMemoryLedger, RecordingExecutions, RecordingMetrics } from '../support/in-memory';
 
 const config = parseConfig({

@@ -1,5 +1,5 @@
-import { clientRequestToken, executionName, parseExecutionName } from '../../functions/core/execution-naming';
-import { MAX_EXECUTION_INPUT_BYTES } from '../../functions/core/run-query-input';
+import { MAX_EXECUTION_INPUT_BYTES } from '../../contracts/execution-input';
+import { clientRequestToken, executionName, parseExecutionName } from '../../contracts/execution-naming';
 import {
   MAX_QUERY_BYTES,
   NO_NUL_PATTERN,
@@ -8,7 +8,7 @@ import {
   STATEMENT_PATTERN,
   submissionBodyJsonSchema,
   submissionBodySchema,
-} from '../../functions/core/submission';
+} from '../../contracts/submission';
 
 const referenceBody = {
   userId: 'e586fd16-61bc-4f21-b2b9-1b8b69066510',

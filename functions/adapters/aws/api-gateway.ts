@@ -1,7 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Caller } from '../../core/access';
-import type { ApiResponse, QueryParams } from '../../core/query-api';
+import type { ApiResponse, QueryStringValues } from '../../core/query-api';
+import { correlate } from './powertools';
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 
@@ -24,12 +25,12 @@ export function callerOf(event: APIGatewayProxyEvent): Caller {
 }
 
 /** The request's query-string values. */
-export function queryParams(event: APIGatewayProxyEvent): QueryParams {
+export function queryParams(event: APIGatewayProxyEvent): QueryStringValues {
   return { ...(event.queryStringParameters ?? {}) };
 }
 
 /**
- * Runs one API route: the route's answer as JSON, the path's queryId as a log key while it runs, and
+ * Runs one API route: the route's answer as JSON, the path's queryId on every log line while it runs, and
  * an unexpected error as a 500 whose message carries the request id to quote to an admin.
  */
 export async function answer(
@@ -38,7 +39,7 @@ export async function answer(
   route: () => Promise<ApiResponse>,
 ): Promise<APIGatewayProxyResult> {
   const queryId = event.pathParameters?.queryId;
-  if (queryId) logger.appendKeys({ queryId });
+  if (queryId) correlate(logger, queryId);
   try {
     const response = await route();
     logger.info('answered', { statusCode: response.statusCode, path: event.path });
@@ -53,7 +54,5 @@ export async function answer(
         requestId,
       },
     });
-  } finally {
-    if (queryId) logger.removeKeys(['queryId']);
   }
 }

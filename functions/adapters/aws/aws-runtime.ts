@@ -1,12 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { WlmConfig } from '../../../lib/config';
+import type { WlmConfig } from '../../../contracts/config';
+import { ENV } from '../../../contracts/env';
+import { METRICS_SERVICE } from '../../../contracts/metrics';
 import type { Clock } from '../../core/ports';
 import { DynamoDbDispatchStore } from './dynamodb-dispatch-store';
 import { DynamoDbLedger } from './dynamodb-ledger';
-import { configFromEnv, ENV, requireEnv } from './environment';
-import { METRICS_SERVICE } from './powertools-metrics';
+import { configFromEnv, requireEnv } from './environment';
 import { SqsWake } from './sqs-wake';
 
 /** The handlers' clock. */

@@ -5,10 +5,10 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { TABLES } from '../../../contracts/tables';
 import type { ClassWaitStatus, DispatchStore, LineEntry, SlotHolder } from '../../core/ports';
 import type { LineKey } from '../../core/wake-event';
 import { isConditionalCheckFailed } from './dynamodb-ledger';
-import { TABLES } from './environment';
 
 const PK = TABLES.dispatchPartitionKey;
 const SK = TABLES.dispatchSortKey;

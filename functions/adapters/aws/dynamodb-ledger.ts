@@ -7,6 +7,8 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { QueryStatus } from '../../../contracts/query-status';
+import { TABLES } from '../../../contracts/tables';
 import {
   type Clock,
   conditionOf,
@@ -17,9 +19,8 @@ import {
   type ListQueriesFilter,
   type QueryPage,
 } from '../../core/ports';
-import type { QueryRecord, QueryStatus } from '../../core/query-record';
+import type { QueryRecord } from '../../core/query-record';
 import { ledgerUpdate } from '../ledger-item';
-import { TABLES } from './environment';
 
 /** A DocumentClient that drops undefined fields (optional record fields are simply absent). */
 export function documentClient(client: DynamoDBClient = new DynamoDBClient({})): DynamoDBDocumentClient {

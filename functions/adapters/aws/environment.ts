@@ -1,34 +1,5 @@
-import { parseConfig, type WlmConfig } from '../../../lib/config';
-
-/**
- * Environment variables the stack gives the Lambda functions: one list, used by the stack to set them
- * and by handlers to read them, so the two cannot drift.
- */
-export const ENV = {
-  /** The validated athena-wlm config, as JSON. */
-  config: 'WLM_CONFIG',
-  ledgerTable: 'LEDGER_TABLE_NAME',
-  dispatchTable: 'DISPATCH_TABLE_NAME',
-  wakeQueueUrl: 'WAKE_QUEUE_URL',
-  stateMachineArn: 'STATE_MACHINE_ARN',
-  queriesQueueUrl: 'QUERIES_QUEUE_URL',
-  deferredQueueUrl: 'DEFERRED_QUEUE_URL',
-  failedQueueUrl: 'FAILED_QUEUE_URL',
-  alertTopicArn: 'ALERT_TOPIC_ARN',
-  resultsBucket: 'RESULTS_BUCKET_NAME',
-} as const;
-
-/** DynamoDB key and index names of the ledger and dispatch tables. */
-export const TABLES = {
-  ledgerKey: 'queryId',
-  /** GSI: queries of a class, newest first (partition workgroup, sort submittedAt). */
-  ledgerByWorkgroupIndex: 'byWorkgroup',
-  /** The dispatch table: lines (`line#<class>`), slots held (`held`), wait statuses (`status`). */
-  dispatchPartitionKey: 'pk',
-  dispatchSortKey: 'sk',
-  /** Epoch seconds after which DynamoDB's TTL removes a line item whose leave message was lost. */
-  dispatchTtl: 'expiresAt',
-} as const;
+import { parseConfig, type WlmConfig } from '../../../contracts/config';
+import { ENV } from '../../../contracts/env';
 
 export function requireEnv(name: string): string {
   const value = process.env[name];

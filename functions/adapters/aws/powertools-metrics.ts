@@ -1,9 +1,13 @@
 import { MetricUnit, Metrics as PowertoolsMetricsClient } from '@aws-lambda-powertools/metrics';
-import type { MetricName, Metrics } from '../../core/ports';
-
-/** CloudWatch namespace and service dimension of every athena-wlm metric. */
-export const METRICS_NAMESPACE = 'AthenaWLM';
-export const METRICS_SERVICE = 'athena-wlm';
+import { ENV } from '../../../contracts/env';
+import {
+  type GaugeName,
+  METRICS_NAMESPACE,
+  METRICS_SERVICE,
+  type MetricName,
+  type QUEUE_WAIT_TIME,
+} from '../../../contracts/metrics';
+import type { Metrics } from '../../core/ports';
 
 type Dimensions = Readonly<Record<string, string>>;
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
@@ -11,7 +15,7 @@ type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 /** A Powertools Metrics instance with athena-wlm's namespace (a stage's own, from the stack) and service. */
 export function powertoolsMetrics(): PowertoolsMetricsClient {
   return new PowertoolsMetricsClient({
-    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
+    namespace: process.env[ENV.metricsNamespace] || METRICS_NAMESPACE,
     serviceName: METRICS_SERVICE,
   });
 }
@@ -28,12 +32,12 @@ export class PowertoolsMetrics implements Metrics {
     this.add(name, MetricUnit.Count, value, dimensions);
   }
 
-  milliseconds(name: 'QueueWaitTime', value: number, dimensions?: Dimensions): void {
+  milliseconds(name: typeof QUEUE_WAIT_TIME, value: number, dimensions?: Dimensions): void {
     this.add(name, MetricUnit.Milliseconds, value, dimensions);
   }
 
   /** A level (slots in use, active queries) rather than an event count. */
-  gauge(name: string, value: number, dimensions?: Dimensions): void {
+  gauge(name: GaugeName, value: number, dimensions?: Dimensions): void {
     this.add(name, MetricUnit.Count, value, dimensions);
   }
 

@@ -14,7 +14,9 @@ export const QUOTA_CACHE_MS = 5 * 60_000;
 /**
  * The account's live Active DML query quota from Service Quotas, read at most once per 5 minutes per
  * container. An account that never had the quota changed has no applied value
- * (NoSuchResourceException), so the AWS default is read instead.
+ * (NoSuchResourceException), so the AWS default is read instead. A read that fails after a good one
+ * keeps the last good value (reported to `onStale`), so a Service Quotas outage or throttle never
+ * stops admission; only a container that never read the quota lets the error through.
  */
 export class ServiceQuotaReader {
   private cached?: { readonly value: number; readonly at: number };
@@ -22,12 +24,22 @@ export class ServiceQuotaReader {
   constructor(
     private readonly client: ServiceQuotasClient,
     private readonly clock: Clock = () => new Date(),
+    private readonly onStale: (error: unknown, lastGood: number) => void = () => {},
   ) {}
 
   async activeDmlQueries(): Promise<number> {
     const now = this.clock().getTime();
     if (this.cached && now - this.cached.at < QUOTA_CACHE_MS) return this.cached.value;
-    const value = await this.read();
+    let value: number;
+    try {
+      value = await this.read();
+    } catch (error) {
+      if (!this.cached) throw error;
+      this.onStale(error, this.cached.value);
+      // Tried again after a minute, not at every pass.
+      this.cached = { value: this.cached.value, at: now - QUOTA_CACHE_MS + 60_000 };
+      return this.cached.value;
+    }
     this.cached = { value, at: now };
     return value;
   }

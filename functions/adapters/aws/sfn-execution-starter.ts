@@ -1,6 +1,6 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { RunQueryInput } from '../../../contracts/execution-input';
 import type { ExecutionStarter, StartExecutionResult } from '../../core/ports';
-import type { RunQueryInput } from '../../core/run-query-input';
 
 /**
  * Starts `run-query` executions with a deterministic name. Step Functions makes the hop idempotent:

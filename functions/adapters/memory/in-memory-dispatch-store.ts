@@ -90,42 +90,34 @@ class Line {
 
 /**
  * The dispatch store in memory: for the simulator, which runs the real dispatcher over it on a virtual
- * clock, and for tests. It counts the requests a DynamoDB table would get for the same calls.
+ * clock, and for tests.
  */
 export class InMemoryDispatchStore implements DispatchStore {
   private readonly lines = new Map<string, Line>();
   private readonly held = new Map<string, SlotHolder>();
   private readonly statuses = new Map<string, ClassWaitStatus>();
-  /** DynamoDB requests the same calls would make (a Query counts once per call). */
-  readonly requests = { reads: 0, writes: 0 };
 
   async join(entry: LineEntry): Promise<void> {
-    this.requests.writes++;
     this.lineOf(entry.className).put(entry);
   }
 
   async leave(key: LineKey): Promise<LineEntry | undefined> {
-    this.requests.writes++;
     return this.lines.get(key.className)?.remove(orderOf(key));
   }
 
   async heads(className: string, limit: number): Promise<readonly LineEntry[]> {
-    this.requests.reads++;
     return this.lines.get(className)?.heads(limit) ?? [];
   }
 
   async ahead(key: LineKey, limit: number): Promise<number> {
-    this.requests.reads++;
     return this.lines.get(key.className)?.ahead(orderOf(key), limit) ?? 0;
   }
 
   async hold(holder: SlotHolder): Promise<void> {
-    this.requests.writes++;
     this.held.set(holder.queryId, holder);
   }
 
   async free(queryId: string, executionArn?: string): Promise<boolean> {
-    this.requests.writes++;
     const holder = this.held.get(queryId);
     if (!holder || (executionArn && holder.executionArn && holder.executionArn !== executionArn))
       return false;
@@ -134,17 +126,14 @@ export class InMemoryDispatchStore implements DispatchStore {
   }
 
   async holders(): Promise<readonly SlotHolder[]> {
-    this.requests.reads++;
     return [...this.held.values()];
   }
 
   async waitStatus(): Promise<Readonly<Record<string, ClassWaitStatus>>> {
-    this.requests.reads++;
     return Object.fromEntries(this.statuses);
   }
 
   async setWaitStatus(className: string, status: ClassWaitStatus | undefined): Promise<void> {
-    this.requests.writes++;
     if (status) this.statuses.set(className, status);
     else this.statuses.delete(className);
   }

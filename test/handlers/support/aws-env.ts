@@ -1,5 +1,5 @@
-import { ENV } from '../../../functions/adapters/aws/environment';
-import { DEFAULT_CONFIG } from '../../../lib/config';
+import { DEFAULT_CONFIG } from '../../../contracts/config';
+import { ENV } from '../../../contracts/env';
 
 /*
  * Imported first by every handler test: handlers build their loggers at import and read the rest of
@@ -24,6 +24,8 @@ export const TEST_ENV = {
   [ENV.ledgerTable]: 'ledger-table',
   [ENV.dispatchTable]: 'dispatch-table',
   [ENV.wakeQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/athena-wlm-dispatch-wake.fifo',
+  [ENV.wakeFailedQueueUrl]:
+    'https://sqs.us-east-1.amazonaws.com/123456789012/athena-wlm-dispatch-wake-failed.fifo',
   [ENV.stateMachineArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:run-query',
   [ENV.queriesQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/queries',
   [ENV.deferredQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/queries-deferred',

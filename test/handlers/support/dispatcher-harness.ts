@@ -6,7 +6,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -16,12 +16,12 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { parseConfig, type WlmConfigInput } from '../../../contracts/config';
+import { ENV } from '../../../contracts/env';
 import { DynamoDbDispatchStore } from '../../../functions/adapters/aws/dynamodb-dispatch-store';
 import { DynamoDbLedger, documentClient } from '../../../functions/adapters/aws/dynamodb-ledger';
-import { ENV } from '../../../functions/adapters/aws/environment';
 import type { WakeEvent } from '../../../functions/core/wake-event';
 import { handler } from '../../../functions/dispatcher';
-import { parseConfig, type WlmConfigInput } from '../../../lib/config';
 import { LocalDocumentClient } from '../../../local/dynamodb/local-document-client';
 import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb';
 import { tempDatabase } from '../../local/store/temp-db';
@@ -81,6 +81,7 @@ export function dispatcherHarness(configInput: WlmConfigInput, quota: number) {
       .on(StartExecutionCommand)
       .callsFake((input: { name: string }) => ({ executionArn: executionArn(input.name) }));
     mocks.sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
+    mocks.sqs.on(ReceiveMessageCommand).resolves({});
   });
   afterEach(() => state.database.close());
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseExecutionName } from '../../../functions/core/execution-naming';
+import { parseExecutionName } from '../../../contracts/execution-naming';
 import { consoleDepsOf } from '../../../local/console/console-deps';
 import {
   addConsoleRoutes,
@@ -703,7 +703,7 @@ describe('console in Chromium', () => {
     // Loaded here, so the unit tests above load neither DuckDB nor a browser.
     const { startLocalRuntime } = await import('../../../local/runtime');
     const { chromium } = await import('playwright-core');
-    const { DEFAULT_CONFIG, parseConfig, slotsOf } = await import('../../../lib/config');
+    const { DEFAULT_CONFIG, parseConfig, slotsOf } = await import('../../../contracts/config');
     const dataDir = mkdtempSync(join(tmpdir(), 'athena-wlm-console-'));
     // The default config (the quota read from Service Quotas, limits as shares), plus a class that runs
     // one query at a time, so that the page can show a query waiting in line.

@@ -1,5 +1,5 @@
+import { parseConfig } from '../../../contracts/config';
 import { openApiDocument } from '../../../functions/core/openapi';
-import { parseConfig } from '../../../lib/config';
 import { addApiRoutes } from '../../../local/http/api-routes';
 import { Router } from '../../../local/http/router';
 import { http, startTestRuntime, submit, type TestRuntime, waitForEnd } from './support';

@@ -5,8 +5,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clientRequestToken } from '../../../functions/core/execution-naming';
-import { isTerminal, type QueryStatus } from '../../../functions/core/query-record';
+import { clientRequestToken } from '../../../contracts/execution-naming';
+import { isTerminal, type QueryStatus } from '../../../contracts/query-status';
 import { dispatchState, eventTypes, enteredStates as statesOf } from './invariants';
 import {
   athenaExecutions,

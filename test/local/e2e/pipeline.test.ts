@@ -5,8 +5,8 @@
  * sample tables, no latency) serves every test of this file.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
-import { clientRequestToken } from '../../../functions/core/execution-naming';
-import { MAX_QUERY_BYTES } from '../../../functions/core/submission';
+import { clientRequestToken } from '../../../contracts/execution-naming';
+import { MAX_QUERY_BYTES } from '../../../contracts/submission';
 import {
   asMultiset,
   athenaExecutions,

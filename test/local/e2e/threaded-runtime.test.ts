@@ -3,7 +3,7 @@
  * and forwards every other route to the back end thread. Submissions must not wait for the back end.
  */
 import { join } from 'node:path';
-import { parseConfig } from '../../../lib/config';
+import { parseConfig } from '../../../contracts/config';
 import { TEST_FAULTS_ENV } from '../../../local/test-faults';
 import { startThreadedRuntime, type ThreadedRuntime } from '../../../local/threaded-runtime';
 import { http, readAllResults, removeDir, runtimeRows, submit, tempDir, waitForEnd } from './support';

@@ -1,9 +1,9 @@
+import { DEFAULT_CONFIG, parseConfig, type WlmConfig } from '../../../contracts/config';
 import { DynamoDbDispatchStore } from '../../../functions/adapters/aws/dynamodb-dispatch-store';
 import type { QueryRecord } from '../../../functions/core/query-record';
 import { reconcileEndedExecution } from '../../../functions/core/reconcile-slots';
 import { startQuery } from '../../../functions/core/start-query';
 import { StartRate } from '../../../functions/core/start-rate';
-import { DEFAULT_CONFIG, parseConfig, type WlmConfig } from '../../../lib/config';
 import { DispatcherWorker, localWake } from '../../../local/dispatcher-worker';
 import { LocalDocumentClient } from '../../../local/dynamodb/local-document-client';
 import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DEFAULT_CONFIG, parseConfig, type WlmConfig, workgroupNameOf } from '../../../lib/config';
+import { DEFAULT_CONFIG, parseConfig, type WlmConfig, workgroupNameOf } from '../../../contracts/config';
 import { LocalAthena, type LocalAthenaOptions } from '../../../local/athena';
 import type { AthenaForStepFunctions, HistoryEvent } from '../../../local/stepfunctions';
 import { LOCAL_QUEUES } from '../../../local/store/local-names';

@@ -1,6 +1,6 @@
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { parseConfig } from '../../../contracts/config';
 import { cancelQuery } from '../../../functions/core/cancel-query';
-import { parseConfig } from '../../../lib/config';
 import {
   checkTaskResources,
   executionControlOf,

@@ -1,5 +1,5 @@
+import { DEFAULT_CONFIG, parseConfig } from '../../../contracts/config';
 import { redriveDeferred } from '../../../functions/core/redrive';
-import { DEFAULT_CONFIG, parseConfig } from '../../../lib/config';
 import { DATABASE_FILE, MIGRATIONS } from '../../../local/store/database';
 import { messageQueueOf, QueueError, SqliteQueue } from '../../../local/store/sqlite-queue';
 import { manualClock, tempDatabase } from './temp-db';

@@ -3,7 +3,7 @@
  * Athena returns: arrays `[a, b]`, maps `{k=v}`, doubles as Java prints them, timestamps with
  * milliseconds, NULL as null.
  */
-import type { CorpusQuery } from './corpus';
+import type { CorpusQuery } from './corpus-query';
 
 const q = (name: string, sql: string, expected: (string | null)[][], types?: string[]): CorpusQuery => ({
   name,

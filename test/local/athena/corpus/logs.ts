@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ensureSampleData, type LocalAthena } from '../../../../local/athena';
 import { visibleFiles } from '../../../../local/athena/files';
-import type { CorpusQuery } from './corpus';
+import type { CorpusQuery } from './corpus-query';
 
 const ALB_ROOT = 's3://athena-wlm-sample/alb-logs/';
 

@@ -6,9 +6,9 @@ const TB = 1000 * GB;
 /**
  * The case study's five classes, as shares of whatever quota the account has (read from Service Quotas
  * on AWS). Production ETL, which runs at 30-70% of the quota, is the one class with a guarantee: half
- * the capacity, with a reclaim bound of five minutes, and it may use all of it when nobody else needs
+ * the capacity, with a reclaim bound of ten minutes, and it may use all of it when nobody else needs
  * it. Above guarantees, ETL and long queries (which finish last, so they should start first) get the
- * largest shares. Quick queries may borrow its idle guarantee because they end within that bound; long
+ * largest shares. Quick queries (a 5-minute limit, stopped within 7) may borrow its idle guarantee because they end within that bound; long
  * queries, data scientists' experiments and ad-hoc work may borrow any idle slot but are pre-empted
  * (stopped and run again first in their line; the youngest borrower of the class furthest above its
  * share goes first, so little work is lost) when ETL needs its guarantee back. Caps keep quick,
@@ -23,7 +23,7 @@ export const DEFAULT_CONFIG: WlmConfigInput = {
       guaranteedSlots: '50%',
       maxSlots: '100%',
       schedulingWeight: 4,
-      maxReclaimSeconds: 300,
+      maxReclaimSeconds: 600,
       hourlyDataLimit: { expectedBytes: 500 * GB, bufferPercent: 10 },
       timeoutMinutes: 60,
     },

@@ -56,7 +56,8 @@ export const workloadClassSchema = z
     preemptible: z.boolean().default(false),
     /**
      * Longest this class waits to get back a guaranteed slot it lent while idle, in seconds. Its idle
-     * guarantee is lent only to preemptible classes and to classes whose `timeoutMinutes` fits in it.
+     * guarantee is lent only to preemptible classes and to classes whose `timeoutMinutes`, plus the two
+     * minutes it may take to stop a query past it, fits in it.
      */
     maxReclaimSeconds: z.number().int().min(0).max(86_400).default(0),
     /** Athena cancels a query of this class once it has scanned this many bytes (min 10 MB). */

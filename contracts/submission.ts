@@ -5,7 +5,7 @@ import {
   DEFAULT_CATALOG,
   DEFAULT_DATABASE,
   MAX_EXECUTION_INPUT_BYTES,
-} from './run-query-input';
+} from './execution-input';
 
 /**
  * Query ids become execution names (`<queryId>` or `<queryId>__r<N>`, at most 80 characters), Athena
