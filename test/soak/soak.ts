@@ -200,11 +200,12 @@ async function main(): Promise<void> {
     const runs = athenaExecutions(t.dataDir);
     const tokens = new Set(runs.map((r) => r.clientRequestToken));
     check(tokens.size === runs.length, `${runs.length - tokens.size} Athena runs share a ClientRequestToken`);
+    const runsByToken = new Map(runs.map((run) => [run.clientRequestToken, run]));
     for (const r of records.filter((r) => r.athenaQueryExecutionId)) {
-      const mine = runs.filter((run) => run.clientRequestToken === clientRequestToken(r.queryId, r.attempts));
+      const mine = runsByToken.get(clientRequestToken(r.queryId, r.attempts));
       check(
-        mine.length === 1 && mine[0].id === r.athenaQueryExecutionId,
-        `${r.queryId}: ${mine.length} Athena runs for its last attempt's token`,
+        mine?.id === r.athenaQueryExecutionId,
+        `${r.queryId}: no Athena run of its last attempt's token is the record's`,
       );
     }
     const runsByClass = (className?: string) =>
