@@ -1,6 +1,6 @@
 /**
  * A deterministic discrete-event model of Athena's concurrent-query quota and of three ways to feed it.
- * For `athena-wlm` it runs the shipped code, not a model of it: the starter (`startQuery`), the
+ * For `athena-wlm` it runs the shipped code, not a model of it: the starter (`handleQueryMessage`), the
  * dispatcher (`dispatchInvocation`, the invocation loop the Lambda handler runs), the redrive
  * (`redriveDeferred`), the in-memory dispatch store and ledger, and the throttling retry read from
  * run-query.asl.json, all on a virtual clock. Only Athena (its quota and its API rate) and the
@@ -24,7 +24,7 @@ import type {
   TaskTokens,
 } from '../functions/core/ports';
 import { redriveDeferred } from '../functions/core/redrive';
-import { startQuery } from '../functions/core/start-query';
+import { handleQueryMessage } from '../functions/core/start-query';
 import { StartRate } from '../functions/core/start-rate';
 import type { WakeEvent } from '../functions/core/wake-event';
 import {
@@ -300,6 +300,10 @@ class SimQueue implements MessageQueue {
   }
 
   async delete(): Promise<void> {
+    this.requests.sqsStandard++;
+  }
+
+  async changeVisibility(): Promise<void> {
     this.requests.sqsStandard++;
   }
 }
@@ -606,7 +610,7 @@ class Simulation {
     });
   }
 
-  /** One starter Lambda invocation: a batch of `queries`, each through the real `startQuery`. */
+  /** One starter Lambda invocation: a batch of `queries`, each through the real `handleQueryMessage`. */
   private async starterInvocation(): Promise<void> {
     this.starterScheduled = false;
     const batch = this.queriesQueue.take(BATCH_SIZE);
@@ -618,14 +622,18 @@ class Simulation {
     this.scheduleStarter(); // more batches may run alongside, up to the event source's concurrency
     const began = this.clock.nowMs;
     for (const message of batch) {
-      const outcome = await startQuery(message.body, message.receiveCount, {
+      const result = await handleQueryMessage(message, {
         config: this.options.config,
         ledger: this.ledger,
         executions: { start: (name, input) => this.startExecution(name, input) },
         metrics: NO_METRICS,
         clock: () => this.now(),
+        // The event source deletes the batch (its request is counted above).
+        queries: { delete: async () => {}, changeVisibility: async () => {} },
+        failed: this.failedQueue,
       });
-      if (outcome.kind === 'parked') await this.failedQueue.send(message.body);
+      // Nothing the simulator's starter calls fails: a retry is a defect of the simulation.
+      if (result.kind === 'retry') throw result.error;
     }
     this.requests.lambdaMs += this.clock.nowMs - began;
     this.starterBatches--;
@@ -688,6 +696,7 @@ class Simulation {
     return {
       receive: async () => [],
       delete: async () => {},
+      changeVisibility: async () => {},
       send: async (body) => {
         const { queryId, attempt } = JSON.parse(body) as { queryId: string; attempt: number };
         const query = this.byQueryId.get(queryId);

@@ -10,9 +10,8 @@ import { configFromEnv, requireEnv } from './adapters/aws/environment';
 import { correlate, powertoolsHandler, traced } from './adapters/aws/powertools';
 import { PowertoolsMetrics } from './adapters/aws/powertools-metrics';
 import { SfnExecutionStarter } from './adapters/aws/sfn-execution-starter';
-import { SqsMessageQueue } from './adapters/aws/sqs-message-queue';
-import { PARK_REASON_ATTRIBUTE } from './core/redrive';
-import { type StartQueryDeps, startQuery } from './core/start-query';
+import { SqsEventSourceQueue, SqsMessageQueue } from './adapters/aws/sqs-message-queue';
+import { handleQueryMessage, type QueryMessageDeps } from './core/start-query';
 
 const ddb = documentClient(traced(new DynamoDBClient({})));
 const sfn = traced(new SFNClient({}));
@@ -21,47 +20,48 @@ const logger = lambdaLogger('starter');
 const metrics = new PowertoolsMetrics();
 const processor = new BatchProcessor(EventType.SQS);
 
-const runtime = once(() => {
+const deps = once((): QueryMessageDeps => {
   const config = configFromEnv();
-  const deps: StartQueryDeps = {
+  return {
     config,
     ledger: ledgerFromEnv(ddb, config),
     executions: new SfnExecutionStarter(sfn, requireEnv(ENV.stateMachineArn)),
     metrics,
     clock: systemClock,
+    queries: new SqsEventSourceQueue(sqs, requireEnv(ENV.queriesQueueUrl)),
+    failed: new SqsMessageQueue(sqs, { queueUrl: requireEnv(ENV.failedQueueUrl) }),
   };
-  return { deps, failed: new SqsMessageQueue(sqs, { queueUrl: requireEnv(ENV.failedQueueUrl) }) };
 });
 
-/** One message of the `queries` queue: the core decides, this maps its outcome onto SQS. */
+/** One message of the `queries` queue: the core decides and acts on the queues; this logs and reports. */
 async function startRecord(record: SQSRecord): Promise<void> {
-  const { deps, failed } = runtime();
   const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-  let outcome: Awaited<ReturnType<typeof startQuery>>;
-  try {
-    outcome = await startQuery(record.body, receiveCount, deps);
-  } catch (error) {
-    logger.error('could not start the query; the message will be retried', {
-      messageId: record.messageId,
-      receiveCount,
-      error: error as Error,
-    });
-    throw error;
-  }
+  const result = await handleQueryMessage(
+    { body: record.body, receiptHandle: record.receiptHandle, receiveCount },
+    deps(),
+  );
   const log = logger.createChild({ persistentKeys: { messageId: record.messageId } });
-  if (outcome.queryId) correlate(log, outcome.queryId);
-  switch (outcome.kind) {
+  if ('queryId' in result && result.queryId) correlate(log, result.queryId);
+  switch (result.kind) {
+    case 'retry':
+      log.error('could not start the query; the message will be retried', {
+        receiveCount,
+        retryInSeconds: result.retryInSeconds,
+        error: result.error,
+      });
+      // A batch item failure: the event source keeps the message, which comes back when its new
+      // visibility timeout ends.
+      throw result.error;
     case 'started':
       log.info('execution started; it waits in its class line for a slot', {
-        executionArn: outcome.executionArn,
+        executionArn: result.executionArn,
       });
       return;
     case 'duplicate':
-      log.info('already handled; message dropped', { reason: outcome.reason });
+      log.info('already handled; message dropped', { reason: result.reason });
       return;
     case 'parked':
-      await failed.send(record.body, { [PARK_REASON_ATTRIBUTE]: outcome.reason });
-      log.warn('message parked in the failed queue', { reason: outcome.reason });
+      log.warn('message parked in the failed queue', { reason: result.reason });
       return;
   }
 }
@@ -69,7 +69,8 @@ async function startRecord(record: SQSRecord): Promise<void> {
 /**
  * Starter: SQS `queries` event source with partial batch responses. Each message becomes a ledger
  * record and an execution (which waits in its class's line for the dispatcher); started, duplicate and
- * parked messages are deleted, and one that hit an unexpected error is reported as a batch item failure.
+ * parked messages are deleted by the event source, and one whose start failed is reported as a batch
+ * item failure, to come back after a backoff.
  */
 export const handler = powertoolsHandler(
   logger,

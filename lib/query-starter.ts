@@ -76,6 +76,8 @@ export class QueryStarter extends Construct {
       environment: {
         [ENV.config]: JSON.stringify(config),
         [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
+        // Where a message whose start failed gets its retry backoff (ChangeMessageVisibility).
+        [ENV.queriesQueueUrl]: props.queriesQueue.queueUrl,
         [ENV.failedQueueUrl]: props.failedQueue.queueUrl,
       },
       logRetention: props.logRetention,

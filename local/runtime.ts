@@ -2,6 +2,7 @@ import './polyfills';
 import { join } from 'node:path';
 import { loadConfig, type WlmConfig, workgroupNameOf } from '../contracts/config';
 import { DynamoDbDispatchStore } from '../functions/adapters/aws/dynamodb-dispatch-store';
+import { DynamoDbLedger } from '../functions/adapters/aws/dynamodb-ledger';
 import type { DispatcherDeps } from '../functions/core/dispatcher';
 import { openApiDocument } from '../functions/core/openapi';
 import type { Clock } from '../functions/core/ports';
@@ -34,7 +35,6 @@ import {
 } from './stepfunctions';
 import { LocalTaskTokens } from './stepfunctions/local-task-tokens';
 import { openDatabase } from './store/database';
-import { LocalLedger } from './store/local-ledger';
 import { LocalMetrics } from './store/local-metrics';
 import { LOCAL_QUEUES, LOCAL_TABLE_SCHEMAS, LOCAL_TABLES } from './store/local-names';
 import { LocalSubmissions } from './store/local-submissions';
@@ -97,7 +97,8 @@ export interface LocalRuntimeOptions {
 export interface LocalRuntime {
   readonly url: string;
   readonly config: WlmConfig;
-  readonly ledger: LocalLedger;
+  /** The ledger: the DynamoDB adapter of AWS, on the local DynamoDB. */
+  readonly ledger: DynamoDbLedger;
   /** The dispatcher's slots and lines: the DynamoDB adapter of AWS, on the local DynamoDB. */
   readonly dispatch: DynamoDbDispatchStore;
   readonly dispatcher: DispatcherWorker;
@@ -176,11 +177,14 @@ async function openRuntime(
   const db = openDatabase(options.dataDir);
   opened.push(() => db.close());
   const dynamodb = new LocalDynamoDb(db, LOCAL_TABLE_SCHEMAS);
-  const ledger = new LocalLedger(dynamodb, { clock });
-  const dispatch = new DynamoDbDispatchStore(
-    new LocalDocumentClient(dynamodb).asDocumentClient(),
-    LOCAL_TABLES.dispatch,
-  );
+  // The adapters that run on AWS, over the local DynamoDB.
+  const documents = new LocalDocumentClient(dynamodb);
+  const ledger = new DynamoDbLedger(documents.asDocumentClient(), {
+    tableName: LOCAL_TABLES.ledger,
+    workgroups: Object.keys(config.classes),
+    clock,
+  });
+  const dispatch = new DynamoDbDispatchStore(documents.asDocumentClient(), LOCAL_TABLES.dispatch);
   const tokens = new LocalTaskTokens();
   const metrics = new LocalMetrics(db, { clock });
   const visibility = options.visibilityTimeoutSeconds ?? 30;
@@ -312,7 +316,13 @@ async function openRuntime(
     results,
     baseUrl,
     liveQuota,
-    submissions: new LocalSubmissions(db, ledger, queries, () => starter.poke()),
+    submissions: new LocalSubmissions({
+      db,
+      client: documents,
+      ledger,
+      queries,
+      onAdmitted: () => starter.poke(),
+    }),
   })
     .add('GET', '/openapi.json', () => ({
       statusCode: 200,

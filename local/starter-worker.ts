@@ -1,7 +1,7 @@
 import { setImmediate } from 'node:timers/promises';
-import { PARK_REASON_ATTRIBUTE } from '../functions/core/redrive';
-import { type StartOutcome, type StartQueryDeps, startQuery } from '../functions/core/start-query';
-import type { SqliteQueue } from './store/sqlite-queue';
+import type { ReceivedMessage } from '../functions/core/ports';
+import { handleQueryMessage, type StartQueryDeps } from '../functions/core/start-query';
+import { messageQueueOf, type SqliteQueue } from './store/sqlite-queue';
 
 export interface StarterWorkerOptions {
   readonly queries: SqliteQueue;
@@ -15,11 +15,9 @@ export interface StarterWorkerOptions {
 }
 
 /**
- * The local twin of the starter Lambda and its SQS event source: receives batches from the `queries`
- * queue and hands every record to the same core `startQuery`. Started and duplicate messages are
- * deleted (the query's execution now waits in its class's line for the dispatcher); a parked one moves
- * to the failed queue with its reason; an error leaves the message to come back after its visibility
- * timeout.
+ * The local stand-in for the starter Lambda's SQS event source: receives batches from the `queries`
+ * queue and hands every message to the same core `handleQueryMessage` as the Lambda, which deletes,
+ * parks or retries it on the SQLite queues.
  */
 export class StarterWorker {
   private running = false;
@@ -49,9 +47,7 @@ export class StarterWorker {
   async processBatch(): Promise<number> {
     const { queries, batchSize = 10 } = this.options;
     const batch = queries.receive(batchSize);
-    await Promise.all(
-      batch.map((message) => this.handle(message.body, message.receiptHandle, message.receiveCount)),
-    );
+    await Promise.all(batch.map((message) => this.handle(message)));
     return batch.length;
   }
 
@@ -79,19 +75,21 @@ export class StarterWorker {
     }
   }
 
-  private async handle(body: string, receiptHandle: string, receiveCount: number): Promise<void> {
+  private async handle(message: ReceivedMessage): Promise<void> {
     const { queries, failed, deps, log } = this.options;
-    let outcome: StartOutcome;
-    try {
-      outcome = await startQuery(body, receiveCount, deps);
-    } catch (error) {
-      log?.('query message will be retried', { error: (error as Error).message, receiveCount });
-      return;
+    const result = await handleQueryMessage(message, {
+      ...deps,
+      queries: messageQueueOf(queries),
+      failed: messageQueueOf(failed),
+    });
+    if (result.kind === 'retry') {
+      log?.('query message will be retried', {
+        error: result.error.message,
+        receiveCount: message.receiveCount,
+        retryInSeconds: result.retryInSeconds,
+      });
+    } else if (result.kind === 'parked') {
+      log?.('query message parked', { queryId: result.queryId, reason: result.reason });
     }
-    if (outcome.kind === 'parked') {
-      failed.send(body, { attributes: { [PARK_REASON_ATTRIBUTE]: outcome.reason } });
-      log?.('query message parked', { queryId: outcome.queryId, reason: outcome.reason });
-    }
-    queries.delete(receiptHandle);
   }
 }

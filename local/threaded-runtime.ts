@@ -1,17 +1,18 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { loadConfig, type WlmConfig } from '../contracts/config';
+import { DynamoDbLedger } from '../functions/adapters/aws/dynamodb-ledger';
 import { s3UriToLocalPath } from './athena/s3-paths';
 import type { BackendData, BackendOptions, FromBackend, ToBackend } from './backend-messages';
 import { ensureDataDir } from './data-dir';
+import { LocalDocumentClient } from './dynamodb/local-document-client';
 import { LocalDynamoDb } from './dynamodb/local-dynamodb';
 import { addSubmissionRoutes } from './http/api-routes';
 import { type RouteRequest, type RouteResponse, Router } from './http/router';
 import { resultsCsvRoute } from './results-csv-route';
 import { listenFor } from './runtime';
 import { type Database, openDatabase } from './store/database';
-import { LocalLedger } from './store/local-ledger';
-import { LOCAL_QUEUES, LOCAL_TABLE_SCHEMAS } from './store/local-names';
+import { LOCAL_QUEUES, LOCAL_TABLE_SCHEMAS, LOCAL_TABLES } from './store/local-names';
 import { LocalSubmissions } from './store/local-submissions';
 import { SqliteQueue } from './store/sqlite-queue';
 
@@ -56,7 +57,11 @@ export async function startThreadedRuntime(options: ThreadedRuntimeOptions): Pro
     ensureDataDir(options.dataDir);
     db = openDatabase(options.dataDir, { busyTimeoutMs: 0 });
     db.pragma('wal_autocheckpoint = 0');
-    const ledger = new LocalLedger(new LocalDynamoDb(db, LOCAL_TABLE_SCHEMAS));
+    const documents = new LocalDocumentClient(new LocalDynamoDb(db, LOCAL_TABLE_SCHEMAS));
+    const ledger = new DynamoDbLedger(documents.asDocumentClient(), {
+      tableName: LOCAL_TABLES.ledger,
+      workgroups: Object.keys(config.classes),
+    });
     const queries = new SqliteQueue(db, { name: LOCAL_QUEUES.queries });
     backend = await BackendThread.start(
       { options: { ...backendOptions, config }, url: server.url, port: server.port, log: !!log },
@@ -66,7 +71,13 @@ export async function startThreadedRuntime(options: ThreadedRuntimeOptions): Pro
     const router = addSubmissionRoutes(new Router(), {
       config,
       clock: () => new Date(),
-      submissions: new LocalSubmissions(db, ledger, queries, () => thread.submitted()),
+      submissions: new LocalSubmissions({
+        db,
+        client: documents,
+        ledger,
+        queries,
+        onAdmitted: () => thread.submitted(),
+      }),
       baseUrl: () => server.url,
     }).add(
       'GET',

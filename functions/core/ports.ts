@@ -138,11 +138,18 @@ export interface ReceivedMessage {
   readonly receiveCount: number;
 }
 
-/** The few queue operations the redrive needs (SQS on AWS, SQLite locally). */
-export interface MessageQueue {
+/** What the consumer of a received message does with it: it is done, or it sees the message again later. */
+export interface MessageReceipts {
+  /** The message is handled: it never comes back (a stale receipt handle changes nothing). */
+  delete(receiptHandle: string): Promise<void>;
+  /** The message comes back `seconds` from now (0: at once) instead of after its visibility timeout. */
+  changeVisibility(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+/** The few queue operations the redrive and the starter need (SQS on AWS, SQLite locally). */
+export interface MessageQueue extends MessageReceipts {
   receive(maxMessages: number): Promise<readonly ReceivedMessage[]>;
   send(body: string, attributes?: Readonly<Record<string, string>>): Promise<void>;
-  delete(receiptHandle: string): Promise<void>;
 }
 
 /**

@@ -3,9 +3,18 @@ import { MAX_EXECUTION_INPUT_BYTES } from '../../contracts/execution-input';
 import { executionName } from '../../contracts/execution-naming';
 import { isTerminal } from '../../contracts/query-status';
 import { type QueryMessage, queryMessageSchema } from '../../contracts/submission';
-import type { Clock, ExecutionStarter, Ledger, Metrics } from './ports';
+import type {
+  Clock,
+  ExecutionStarter,
+  Ledger,
+  MessageQueue,
+  MessageReceipts,
+  Metrics,
+  ReceivedMessage,
+} from './ports';
 import type { QueryRecord } from './query-record';
 import { isSameSubmission, newQueryRecord } from './query-record';
+import { PARK_REASON_ATTRIBUTE } from './redrive';
 import { runQueryInputFor } from './run-query-input';
 
 export interface StartQueryDeps {
@@ -24,6 +33,65 @@ export type StartOutcome =
   | { readonly kind: 'duplicate'; readonly queryId: string; readonly reason: string }
   /** The message can never run: move it to the failed queue with the reason, then delete it. */
   | { readonly kind: 'parked'; readonly queryId?: string; readonly reason: string };
+
+export interface QueryMessageDeps extends StartQueryDeps {
+  /** The `queries` queue the message was received from. */
+  readonly queries: MessageReceipts;
+  /** Where a message that can never run is parked, with its reason. */
+  readonly failed: Pick<MessageQueue, 'send'>;
+}
+
+/** What became of a `queries` message. */
+export type QueryMessageResult =
+  | StartOutcome
+  /** Starting (or parking) failed: the message comes back after `retryInSeconds`. */
+  | { readonly kind: 'retry'; readonly error: Error; readonly retryInSeconds: number };
+
+/** The first retry of a message whose start failed waits this long; each next one twice as long. */
+export const START_RETRY_BASE_SECONDS = 5;
+/** The longest wait before a retry (SQS allows 12 hours). */
+export const START_RETRY_MAX_SECONDS = 900;
+
+/**
+ * How long a message whose start failed stays hidden before it is received again: 5 s after its first
+ * receive, doubling to at most 15 minutes. The starter's failures come from its dependencies (the
+ * ledger, Step Functions), which recover in seconds or in minutes; with admission.maxReceives at its
+ * default of 10 a message is retried for about 20 minutes before the query ends FAILED.
+ */
+export function startRetrySeconds(receiveCount: number): number {
+  const exponent = Math.max(0, Math.min(20, receiveCount - 1));
+  return Math.min(START_RETRY_MAX_SECONDS, START_RETRY_BASE_SECONDS * 2 ** exponent);
+}
+
+/**
+ * Handles one received message of the `queries` queue, on AWS and locally alike: `startQuery` decides,
+ * then the message is deleted (started, duplicate), parked in the failed queue with its reason and
+ * deleted (parked), or, when starting or parking failed, hidden for a growing backoff so that it comes
+ * back (retry). A failure of the queue itself is thrown: the message then comes back after its
+ * visibility timeout.
+ */
+export async function handleQueryMessage(
+  message: ReceivedMessage,
+  deps: QueryMessageDeps,
+): Promise<QueryMessageResult> {
+  let outcome: StartOutcome;
+  try {
+    outcome = await startQuery(message.body, message.receiveCount, deps);
+    if (outcome.kind === 'parked') {
+      await deps.failed.send(message.body, { [PARK_REASON_ATTRIBUTE]: outcome.reason });
+    }
+  } catch (error) {
+    const retryInSeconds = startRetrySeconds(message.receiveCount);
+    await deps.queries.changeVisibility(message.receiptHandle, retryInSeconds);
+    return {
+      kind: 'retry',
+      error: error instanceof Error ? error : new Error(String(error)),
+      retryInSeconds,
+    };
+  }
+  await deps.queries.delete(message.receiptHandle);
+  return outcome;
+}
 
 /**
  * Handles one message of the `queries` queue: records the query (idempotent on queryId) and starts its

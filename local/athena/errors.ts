@@ -58,13 +58,12 @@ export interface QueryFailure {
 }
 
 // Athena error catalog (docs: "Athena error catalog"): categories 1 SYSTEM, 2 USER, 3 OTHER;
-// types 1000 user error, 1001 data error, 1003 DDL task failed, 401 failed to write results.
+// types 1000 user error, 1001 data error, 1003 DDL task failed.
 const CATEGORY_SYSTEM = 1;
 const CATEGORY_USER = 2;
 const TYPE_USER = 1000;
 const TYPE_DATA = 1001;
 const TYPE_DDL = 1003;
-const TYPE_WRITE_RESULTS = 401;
 const TYPE_ENGINE_INTERNAL = 200;
 
 /** A user error found before DuckDB ran anything (our parser, our catalog). */
@@ -76,19 +75,6 @@ export function userFailure(code: string, message: string, options: { ddl?: bool
       ErrorCategory: CATEGORY_USER,
       ErrorType: options.ddl ? TYPE_DDL : TYPE_USER,
       Retryable: false,
-      ErrorMessage: reason,
-    },
-  };
-}
-
-export function resultWriteFailure(message: string): QueryFailure {
-  const reason = `Unable to write query results: ${message}`;
-  return {
-    reason,
-    error: {
-      ErrorCategory: CATEGORY_SYSTEM,
-      ErrorType: TYPE_WRITE_RESULTS,
-      Retryable: true,
       ErrorMessage: reason,
     },
   };

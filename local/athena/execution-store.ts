@@ -10,8 +10,6 @@ import type { StatementType } from './statements';
 
 export type QueryState = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
-export const ACTIVE_STATES: readonly QueryState[] = ['QUEUED', 'RUNNING'];
-
 export function isTerminal(state: QueryState): boolean {
   return state === 'SUCCEEDED' || state === 'FAILED' || state === 'CANCELLED';
 }

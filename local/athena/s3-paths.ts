@@ -31,10 +31,3 @@ export function s3UriToLocalPath(s3Root: string, uri: string): string {
   if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`${uri} points outside its bucket`);
   return uri.endsWith('/') && !full.endsWith(sep) ? `${full}${sep}` : full;
 }
-
-/** The inverse of s3UriToLocalPath for a path under s3Root. */
-export function localPathToS3Uri(s3Root: string, path: string): string {
-  const rel = relative(s3Root, path).split(sep).join('/');
-  if (rel.startsWith('..') || rel === '') throw new Error(`${path} is not under ${s3Root}`);
-  return `s3://${rel}`;
-}

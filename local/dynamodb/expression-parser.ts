@@ -129,7 +129,12 @@ export function tokenize(text: string, kind: ExpressionKind): Token[] {
   return tokens;
 }
 
-export type ExpressionKind = 'UpdateExpression' | 'ConditionExpression';
+export type ExpressionKind =
+  | 'UpdateExpression'
+  | 'ConditionExpression'
+  | 'KeyConditionExpression'
+  | 'FilterExpression'
+  | 'ProjectionExpression';
 
 /** Parses an UpdateExpression: `SET`, `REMOVE`, `ADD` and `DELETE` clauses, each at most once. */
 export function parseUpdateExpression(text: string, context: ParseContext): UpdateAst {
@@ -137,10 +142,24 @@ export function parseUpdateExpression(text: string, context: ParseContext): Upda
   return parser.update();
 }
 
-/** Parses a ConditionExpression (comparisons, BETWEEN, IN, functions, AND / OR / NOT, parentheses). */
-export function parseConditionExpression(text: string, context: ParseContext): ConditionAst {
-  const parser = new Parser(text, 'ConditionExpression', context);
+/**
+ * Parses a condition (comparisons, BETWEEN, IN, functions, AND / OR / NOT, parentheses): a
+ * ConditionExpression, or the KeyConditionExpression and FilterExpression of a Query, which share its
+ * grammar (a key condition's narrower rules are checked by the Query).
+ */
+export function parseConditionExpression(
+  text: string,
+  context: ParseContext,
+  kind: 'ConditionExpression' | 'KeyConditionExpression' | 'FilterExpression' = 'ConditionExpression',
+): ConditionAst {
+  const parser = new Parser(text, kind, context);
   return parser.condition();
+}
+
+/** Parses a ProjectionExpression: document paths separated by commas. */
+export function parseProjectionExpression(text: string, context: ParseContext): DocumentPath[] {
+  const parser = new Parser(text, 'ProjectionExpression', context);
+  return parser.projection();
 }
 
 class Parser {
@@ -191,6 +210,16 @@ class Parser {
       ...del.map((a) => a.path),
     ]);
     return { set, remove, add, delete: del };
+  }
+
+  projection(): DocumentPath[] {
+    const paths: DocumentPath[] = [];
+    do paths.push(this.path());
+    while (this.accept(','));
+    const rest = this.peek();
+    if (rest.kind !== 'end') throw this.syntax(rest);
+    checkOverlaps(this.kind, paths);
+    return paths;
   }
 
   condition(): ConditionAst {

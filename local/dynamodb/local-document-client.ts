@@ -10,9 +10,10 @@ const fromItem = (item: AttributeMap | undefined) => (item ? unmarshall(item) : 
 
 /**
  * The commands of `@aws-sdk/lib-dynamodb` that athena-wlm's DynamoDB adapters send (Get, Put, Update,
- * Delete, Query), served by the local DynamoDB: the local runtime runs the very adapters that run on
- * AWS. Values are marshalled as the DocumentClient does (undefined values removed), and errors carry
- * DynamoDB's names (`ConditionalCheckFailedException`).
+ * Delete, Query on the table or an index), served by the local DynamoDB: the local runtime runs the
+ * very adapters that run on AWS. Values are marshalled as the DocumentClient does (undefined values
+ * removed), so the engine checks them as DynamoDB would; items come back as the documents the engine
+ * stores. Errors carry DynamoDB's names (`ConditionalCheckFailedException`).
  */
 export class LocalDocumentClient {
   constructor(private readonly dynamodb: LocalDynamoDb) {}
@@ -23,6 +24,11 @@ export class LocalDocumentClient {
   }
 
   async send(command: unknown): Promise<Json> {
+    return this.sendSync(command);
+  }
+
+  /** `send` without a promise, for local callers that put several commands in one SQLite transaction. */
+  sendSync(command: unknown): Json {
     try {
       return this.serve(command);
     } catch (error) {
@@ -34,7 +40,7 @@ export class LocalDocumentClient {
     const db = this.dynamodb;
     if (command instanceof GetCommand) {
       const { TableName, Key } = command.input;
-      return { Item: fromItem(db.getItemSync({ TableName: TableName as string, Key: toItem(Key) }).Item) };
+      return { Item: db.getItemDocumentSync({ TableName: TableName as string, Key: toItem(Key) }) };
     }
     if (command instanceof PutCommand) {
       const { Item, ExpressionAttributeValues, ...rest } = command.input;
@@ -77,14 +83,14 @@ export class LocalDocumentClient {
     }
     if (command instanceof QueryCommand) {
       const { ExpressionAttributeValues, ExclusiveStartKey, ...rest } = command.input;
-      if (rest.FilterExpression || rest.IndexName) {
-        throw new Error(
-          'the local DynamoDB serves Query on a table key without FilterExpression or IndexName',
-        );
-      }
-      const result = db.querySync({
+      const result = db.queryDocumentsSync({
         TableName: rest.TableName as string,
         KeyConditionExpression: rest.KeyConditionExpression as string,
+        ...(rest.IndexName !== undefined ? { IndexName: rest.IndexName } : {}),
+        ...(rest.FilterExpression !== undefined ? { FilterExpression: rest.FilterExpression } : {}),
+        ...(rest.ProjectionExpression !== undefined
+          ? { ProjectionExpression: rest.ProjectionExpression }
+          : {}),
         ...(rest.ExpressionAttributeNames ? { ExpressionAttributeNames: rest.ExpressionAttributeNames } : {}),
         ...(ExpressionAttributeValues
           ? { ExpressionAttributeValues: toItem(ExpressionAttributeValues) }
@@ -92,13 +98,10 @@ export class LocalDocumentClient {
         ...(ExclusiveStartKey ? { ExclusiveStartKey: toItem(ExclusiveStartKey) } : {}),
         ...(rest.Limit !== undefined ? { Limit: rest.Limit } : {}),
         ...(rest.ScanIndexForward !== undefined ? { ScanIndexForward: rest.ScanIndexForward } : {}),
-        ...(rest.Select === 'COUNT' ? { Select: 'COUNT' as const } : {}),
+        ...(rest.Select !== undefined ? { Select: rest.Select } : {}),
+        ...(rest.ConsistentRead !== undefined ? { ConsistentRead: rest.ConsistentRead } : {}),
       });
-      return {
-        ...(result.Items ? { Items: result.Items.map((i) => unmarshall(i)) } : {}),
-        Count: result.Count,
-        ...(result.LastEvaluatedKey ? { LastEvaluatedKey: unmarshall(result.LastEvaluatedKey) } : {}),
-      };
+      return { ...result };
     }
     throw new Error(
       `the local DynamoDB does not serve ${(command as object)?.constructor?.name ?? 'this command'}`,

@@ -1,7 +1,17 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type BetterSqlite3 from 'better-sqlite3';
 import { type Database, immediate } from '../store/database';
 import { ConditionalCheckFailedError, DynamoDbError, ValidationError } from './errors';
-import type { ConditionAst, UpdateAst } from './expression-parser';
+import type { UpdateAst } from './expression-parser';
+import {
+  compileQuery,
+  type KeySchema,
+  keyColumnsOf,
+  project,
+  type QueryParams,
+  querySql,
+  type StartAfter,
+} from './query';
 import {
   applyUpdate,
   compileExpressions,
@@ -13,10 +23,15 @@ import {
   toDocument,
 } from './update-expression';
 
-/** Key attributes of a table (string or number values). */
-export interface TableSchema {
-  readonly partitionKey: string;
-  readonly sortKey?: string;
+export type { QueryParams } from './query';
+
+/** Key attributes of a table (string or number values), and its global secondary indexes. */
+export interface TableSchema extends KeySchema {
+  /**
+   * Global secondary indexes by name, each projecting ALL attributes. An item is in an index only when
+   * it has the index's key attributes (a sparse index). Their key names are plain attribute names.
+   */
+  readonly indexes?: Readonly<Record<string, KeySchema>>;
 }
 
 export type AttributeMap = Record<string, AttributeValue>;
@@ -42,24 +57,19 @@ export interface DeleteItemParams extends Omit<ExpressionParams, 'UpdateExpressi
   readonly ReturnValues?: 'NONE' | 'ALL_OLD';
 }
 
-/** Query's request: a key condition on the partition key (and optionally the sort key), no filter. */
-export interface QueryParams {
-  readonly TableName: string;
-  readonly KeyConditionExpression: string;
-  readonly ExpressionAttributeNames?: Readonly<Record<string, string>>;
-  readonly ExpressionAttributeValues?: Readonly<Record<string, AttributeValue>>;
-  readonly Limit?: number;
-  readonly ScanIndexForward?: boolean;
-  readonly ExclusiveStartKey?: Readonly<AttributeMap>;
-  readonly Select?: 'ALL_ATTRIBUTES' | 'COUNT';
-  /** Always consistent locally. */
-  readonly ConsistentRead?: boolean;
-}
-
 export interface QueryResult {
   readonly Items?: AttributeMap[];
   readonly Count: number;
+  readonly ScannedCount: number;
   readonly LastEvaluatedKey?: AttributeMap;
+}
+
+/** Query's answer with JSON documents for items and keys (what the DocumentClient returns). */
+export interface DocumentQueryResult {
+  readonly Items?: Document[];
+  readonly Count: number;
+  readonly ScannedCount: number;
+  readonly LastEvaluatedKey?: Document;
 }
 
 export interface GetItemParams {
@@ -71,11 +81,18 @@ export interface GetItemParams {
 
 /** DynamoDB's item size limit. */
 export const MAX_ITEM_BYTES = 400 * 1024;
+/**
+ * Most data one Query reads before it stops with a LastEvaluatedKey (DynamoDB's 1 MB, counted before the
+ * filter). Locally an item's size is the length of its JSON text, a little above DynamoDB's own count.
+ */
+export const MAX_QUERY_PAGE_BYTES = 1024 * 1024;
+const KEY_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * A DynamoDB stand-in on SQLite, good for what athena-wlm does with DynamoDB: GetItem, PutItem,
- * UpdateItem and DeleteItem with condition and update expressions, and Query on a partition in sort-key
- * order (string sort keys compare by code unit, as DynamoDB's UTF-8 byte order does for them). Items are JSON documents in the
+ * UpdateItem and DeleteItem with condition and update expressions, and Query on a table or a global
+ * secondary index with key conditions, filter and projection expressions, Limit, paging and either
+ * direction (string keys compare by their UTF-8 bytes, as DynamoDB's do). Items are JSON documents in the
  * `documents` table (one row per item, keyed by table name and key), so SQL can index and query
  * them; every write is one `BEGIN IMMEDIATE` transaction, so a condition and its write are atomic
  * across connections and processes. Errors carry the names the Step Functions integration gives
@@ -89,11 +106,24 @@ export class LocalDynamoDb {
   private readonly selectDocument;
   private readonly upsertDocument;
   private readonly deleteDocument;
+  /** Prepared Query statements by their SQL: a Query's shape repeats (the same index, direction, bounds). */
+  private readonly queryStatements = new Map<string, BetterSqlite3.Statement<unknown[], { doc: string }>>();
 
   constructor(
     readonly db: Database,
     tables: Readonly<Record<string, TableSchema>>,
   ) {
+    for (const [name, schema] of Object.entries(tables)) {
+      for (const [indexName, index] of Object.entries(schema.indexes ?? {})) {
+        for (const key of [index.partitionKey, index.sortKey ?? 'x']) {
+          if (!KEY_NAME.test(key)) {
+            throw new Error(
+              `Index ${indexName} of local table ${name}: key '${key}' must be a plain attribute name (letters, digits, _)`,
+            );
+          }
+        }
+      }
+    }
     this.tables = new Map(Object.entries(tables));
     this.selectDocument = db.prepare<[string, string], { doc: string }>(
       'SELECT doc FROM documents WHERE table_name = ? AND pk = ?',
@@ -126,46 +156,75 @@ export class LocalDynamoDb {
     return this.querySync(params);
   }
 
-  /** The items of one partition that match the key condition, in sort-key order, paged by Limit. */
+  /** Query with DynamoDB JSON items and keys (the API's and the Step Functions integration's shape). */
   querySync(params: QueryParams): QueryResult {
+    const result = this.queryDocumentsSync(params);
+    return {
+      ...(result.Items ? { Items: result.Items.map(toAttributeMap) } : {}),
+      Count: result.Count,
+      ScannedCount: result.ScannedCount,
+      ...(result.LastEvaluatedKey ? { LastEvaluatedKey: toAttributeMap(result.LastEvaluatedKey) } : {}),
+    };
+  }
+
+  /**
+   * The items of one partition of the table or of an index, in sort-key order (ScanIndexForward), from
+   * after ExclusiveStartKey. As in DynamoDB, Limit and the 1 MB page count the items read before the
+   * filter, and a page that stops at either has a LastEvaluatedKey (even when nothing follows).
+   */
+  queryDocumentsSync(params: QueryParams): DocumentQueryResult {
     const schema = this.schemaOf(params.TableName);
-    const compiled = compileExpressions({
-      ConditionExpression: params.KeyConditionExpression,
-      ExpressionAttributeNames: params.ExpressionAttributeNames,
-      ExpressionAttributeValues: params.ExpressionAttributeValues,
-    });
-    const condition = compiled.condition as ConditionAst;
-    const partition = partitionValue(condition, schema.partitionKey, compiled.values);
-    if (partition === undefined) {
-      throw new ValidationError(`Query condition missed key schema element: ${schema.partitionKey}`);
+    const index = params.IndexName === undefined ? undefined : schema.indexes?.[params.IndexName];
+    if (params.IndexName !== undefined && !index) {
+      throw new ValidationError(
+        `The table does not have the specified index: ${params.IndexName} (indexes of ${params.TableName}: ${Object.keys(schema.indexes ?? {}).join(', ') || 'none'})`,
+      );
     }
-    const forward = params.ScanIndexForward ?? true;
+    if (index && params.ConsistentRead) {
+      throw new ValidationError('Consistent reads are not supported on global secondary indexes');
+    }
+    if (params.Limit !== undefined && (!Number.isInteger(params.Limit) || params.Limit < 1)) {
+      throw new ValidationError(
+        `1 validation error detected: Value '${params.Limit}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1`,
+      );
+    }
+    const keys = index ?? schema;
+    const query = compileQuery(params, keys);
+    const lastKeyNames = [...new Set([...keyNames(schema), ...(index ? keyNames(index) : [])])];
     const after = params.ExclusiveStartKey
-      ? toDocument(params.ExclusiveStartKey, 'ExclusiveStartKey')[schema.sortKey ?? schema.partitionKey]
+      ? this.startAfter(params.TableName, schema, keys, lastKeyNames, params.ExclusiveStartKey)
       : undefined;
-    const rows = this.db
-      .prepare<unknown[], { doc: string }>(
-        `SELECT doc FROM documents WHERE table_name = ? AND json_extract(pk, '$[0]') = ?${
-          after === undefined ? '' : ` AND json_extract(pk, '$[1]') ${forward ? '>' : '<'} ?`
-        } ORDER BY json_extract(pk, '$[1]') ${forward ? 'ASC' : 'DESC'}`,
-      )
-      .iterate(params.TableName, partition, ...(after === undefined ? [] : [after]));
+    const { sql, args } = querySql(params.TableName, keyColumnsOf(schema, index), query, {
+      forward: params.ScanIndexForward ?? true,
+      ...(after ? { after } : {}),
+      ...(params.Limit !== undefined ? { limit: params.Limit } : {}),
+    });
     const limit = params.Limit ?? Number.POSITIVE_INFINITY;
     const items: Document[] = [];
+    let scanned = 0;
+    let bytes = 0;
     let last: Document | undefined;
-    for (const row of rows) {
-      const doc = JSON.parse(row.doc) as Document;
-      if (!evaluateCondition(condition, doc, compiled.values)) continue;
-      items.push(doc);
-      last = doc;
-      if (items.length >= limit) break;
+    let statement = this.queryStatements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<unknown[], { doc: string }>(sql);
+      this.queryStatements.set(sql, statement);
     }
-    const more = items.length >= limit && last !== undefined;
-    const lastKey = more ? toAttributeMap(pickKey(schema, last as Document)) : undefined;
+    for (const row of statement.iterate(...args)) {
+      const doc = JSON.parse(row.doc) as Document;
+      scanned++;
+      bytes += row.doc.length;
+      last = doc;
+      if (!query.filter || evaluateCondition(query.filter, doc, query.values)) {
+        items.push(query.projection ? project(doc, query.projection) : doc);
+      }
+      if (scanned >= limit || bytes >= MAX_QUERY_PAGE_BYTES) break;
+    }
+    const stopped = last !== undefined && (scanned >= limit || bytes >= MAX_QUERY_PAGE_BYTES);
     return {
-      ...(params.Select === 'COUNT' ? {} : { Items: items.map(toAttributeMap) }),
+      ...(params.Select === 'COUNT' ? {} : { Items: items }),
       Count: items.length,
-      ...(lastKey ? { LastEvaluatedKey: lastKey } : {}),
+      ScannedCount: scanned,
+      ...(stopped ? { LastEvaluatedKey: pick(last as Document, lastKeyNames) } : {}),
     };
   }
 
@@ -203,10 +262,15 @@ export class LocalDynamoDb {
   }
 
   getItemSync(params: GetItemParams): { Item?: AttributeMap } {
+    const doc = this.getItemDocumentSync(params);
+    return doc ? { Item: toAttributeMap(doc) } : {};
+  }
+
+  /** GetItem's item as a JSON document (what the DocumentClient returns), or undefined. */
+  getItemDocumentSync(params: GetItemParams): Document | undefined {
     const schema = this.schemaOf(params.TableName);
     const { pk } = this.keyOf(params.TableName, schema, params.Key);
-    const doc = this.read(params.TableName, pk);
-    return doc ? { Item: toAttributeMap(doc) } : {};
+    return this.read(params.TableName, pk);
   }
 
   putItemSync(params: PutItemParams): { Attributes?: AttributeMap } {
@@ -247,19 +311,28 @@ export class LocalDynamoDb {
     });
   }
 
-  /** The item as a JSON document, or undefined (for local readers that do not need DynamoDB JSON). */
-  getDocument(tableName: string, key: Readonly<Record<string, string | number>>): Document | undefined {
-    const schema = this.schemaOf(tableName);
-    return this.read(tableName, encodeKey(schema, key, tableName));
-  }
-
-  /** Every item of a table as JSON documents, in key order (for tests and the console; a Scan). */
-  scanDocuments(tableName: string): Document[] {
-    this.schemaOf(tableName);
-    return this.db
-      .prepare<[string], { doc: string }>('SELECT doc FROM documents WHERE table_name = ? ORDER BY pk')
-      .all(tableName)
-      .map((row) => JSON.parse(row.doc) as Document);
+  /** Where a Query resumes: ExclusiveStartKey must hold the table's key and the queried index's. */
+  private startAfter(
+    tableName: string,
+    schema: TableSchema,
+    keys: KeySchema,
+    needed: readonly string[],
+    exclusiveStartKey: Readonly<AttributeMap>,
+  ): StartAfter {
+    const start = toDocument(exclusiveStartKey, 'ExclusiveStartKey');
+    const invalid = needed.filter(
+      (name) => typeof start[name] !== 'string' && typeof start[name] !== 'number',
+    );
+    if (invalid.length > 0) {
+      throw new ValidationError(
+        `The provided starting key is invalid: The provided key element does not match the schema (missing ${invalid.join(', ')})`,
+      );
+    }
+    const sort = keys.sortKey === undefined ? undefined : (start[keys.sortKey] as string | number);
+    return {
+      ...(sort !== undefined ? { sort } : {}),
+      pk: encodeKey(schema, start as Record<string, string | number>, tableName),
+    };
   }
 
   private read(tableName: string, pk: string): Document | undefined {
@@ -316,41 +389,16 @@ export class LocalDynamoDb {
   }
 }
 
-/** The value the key condition gives the partition key (`#pk = :value`, alone or ANDed). */
-function partitionValue(
-  condition: ConditionAst,
-  partitionKey: string,
-  values: Readonly<Record<string, DocValue>>,
-): DocValue | undefined {
-  if (condition.kind === 'and') {
-    return (
-      partitionValue(condition.left, partitionKey, values) ??
-      partitionValue(condition.right, partitionKey, values)
-    );
-  }
-  if (
-    condition.kind === 'compare' &&
-    condition.op === '=' &&
-    condition.left.kind === 'path' &&
-    condition.left.path.length === 1 &&
-    condition.left.path[0] === partitionKey &&
-    condition.right.kind === 'value'
-  ) {
-    return values[condition.right.ref];
-  }
-  return undefined;
+function pick(doc: Document, names: readonly string[]): Document {
+  return Object.fromEntries(names.map((name) => [name, doc[name]]));
 }
 
-function pickKey(schema: TableSchema, doc: Document): Document {
-  return Object.fromEntries(keyNames(schema).map((name) => [name, doc[name]]));
-}
-
-function keyNames(schema: TableSchema): string[] {
+function keyNames(schema: KeySchema): string[] {
   return schema.sortKey ? [schema.partitionKey, schema.sortKey] : [schema.partitionKey];
 }
 
 function encodeKey(
-  schema: TableSchema,
+  schema: KeySchema,
   key: Readonly<Record<string, string | number>>,
   tableName: string,
 ): string {

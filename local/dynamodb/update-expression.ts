@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { convertToNative, marshall } from '@aws-sdk/util-dynamodb';
-import { ConditionalCheckFailedError, ValidationError } from './errors';
+import { ValidationError } from './errors';
 import {
   type Comparator,
   type ConditionAst,
@@ -43,8 +43,33 @@ export interface CompiledExpressions {
  * used is defined, and every one defined is used.
  */
 export function compileExpressions(params: ExpressionParams): CompiledExpressions {
-  const names = params.ExpressionAttributeNames;
-  const rawValues = params.ExpressionAttributeValues;
+  const { parsed, values } = withPlaceholders(
+    params.ExpressionAttributeNames,
+    params.ExpressionAttributeValues,
+    (context) => ({
+      update:
+        params.UpdateExpression !== undefined
+          ? parseUpdateExpression(params.UpdateExpression, context)
+          : undefined,
+      condition:
+        params.ConditionExpression !== undefined
+          ? parseConditionExpression(params.ConditionExpression, context)
+          : undefined,
+    }),
+  );
+  return { ...parsed, values };
+}
+
+/**
+ * Runs `parse` over a request's expressions with its placeholders, converting the values to JSON,
+ * then checks the placeholders as DynamoDB does across all of the request's expressions: every
+ * `#name` and `:value` used is defined, and every one defined is used.
+ */
+export function withPlaceholders<T>(
+  names: Readonly<Record<string, string>> | undefined,
+  rawValues: Readonly<Record<string, AttributeValue>> | undefined,
+  parse: (context: ParseContext) => T,
+): { readonly parsed: T; readonly values: Readonly<Record<string, DocValue>> } {
   if (names && Object.keys(names).length === 0) {
     throw new ValidationError('ExpressionAttributeNames must not be empty');
   }
@@ -56,14 +81,7 @@ export function compileExpressions(params: ExpressionParams): CompiledExpression
     values[ref] = toDocValue(value, `ExpressionAttributeValues ${ref}`);
   }
   const context: ParseContext = { names, values, usedNames: new Set(), usedValues: new Set() };
-  const update =
-    params.UpdateExpression !== undefined
-      ? parseUpdateExpression(params.UpdateExpression, context)
-      : undefined;
-  const condition =
-    params.ConditionExpression !== undefined
-      ? parseConditionExpression(params.ConditionExpression, context)
-      : undefined;
+  const parsed = parse(context);
   const unusedNames = Object.keys(names ?? {}).filter((n) => !context.usedNames.has(n));
   if (unusedNames.length > 0) {
     throw new ValidationError(
@@ -76,21 +94,7 @@ export function compileExpressions(params: ExpressionParams): CompiledExpression
       `Value provided in ExpressionAttributeValues unused in expressions: keys: {${unusedValues.join(', ')}}`,
     );
   }
-  return { update, condition, values };
-}
-
-/**
- * Checks the condition against the stored item (undefined when there is none, where every attribute is
- * missing) and applies the update, returning the new item. Throws ConditionalCheckFailedError (name
- * `DynamoDB.ConditionalCheckFailedException`) when the condition is false, ValidationError (name
- * `DynamoDB.ValidationException`) for a bad expression or an update that cannot apply to this item.
- */
-export function updateDocument(item: Document | undefined, params: ExpressionParams): Document {
-  const compiled = compileExpressions(params);
-  if (compiled.condition && !evaluateCondition(compiled.condition, item, compiled.values)) {
-    throw new ConditionalCheckFailedError();
-  }
-  return compiled.update ? applyUpdate(compiled.update, item ?? {}, compiled.values) : { ...(item ?? {}) };
+  return { parsed, values };
 }
 
 /** Evaluates a condition; a missing attribute compares false (but `<>` true), as in DynamoDB. */

@@ -101,6 +101,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX documents_by_partition ON documents
     (table_name, json_extract(pk, '$[0]'), json_extract(pk, '$[1]'));
   `,
+  // 3: the ledger is read through its DynamoDB index (documents_by_workgroup) only: no write keeps up
+  // the indexes that SQL listing of the ledger used.
+  `
+  DROP INDEX documents_by_submitted;
+  DROP INDEX documents_by_status;
+  `,
 ];
 
 /** Opens (creating if needed) `<dataDir>/athena-wlm.db` in WAL mode and brings its schema up to date. */

@@ -17,9 +17,13 @@ export const LOCAL_TABLES = {
   dispatch: 'athena-wlm-dispatch',
 } as const;
 
-/** Key schemas of the local tables (the same keys as on AWS). */
+/** Key schemas and indexes of the local tables (the same as the stack's tables). */
 export const LOCAL_TABLE_SCHEMAS: Readonly<Record<string, TableSchema>> = {
-  [LOCAL_TABLES.ledger]: { partitionKey: TABLES.ledgerKey },
+  [LOCAL_TABLES.ledger]: {
+    partitionKey: TABLES.ledgerKey,
+    // The `documents_by_workgroup` SQL index of the local database serves this index's Query.
+    indexes: { [TABLES.ledgerByWorkgroupIndex]: { partitionKey: 'workgroup', sortKey: 'submittedAt' } },
+  },
   [LOCAL_TABLES.dispatch]: { partitionKey: TABLES.dispatchPartitionKey, sortKey: TABLES.dispatchSortKey },
 };
 

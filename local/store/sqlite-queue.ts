@@ -248,8 +248,8 @@ export class SqliteQueue {
 
 /**
  * The core `MessageQueue` port on one SQLite queue. A receive hides messages for the given visibility
- * timeout; a delete with a stale handle is ignored (the message comes back, and the core's handlers
- * are idempotent).
+ * timeout; a delete or visibility change with a stale handle is ignored (the message comes back, and
+ * the core's handlers are idempotent).
  */
 export function messageQueueOf(
   queue: SqliteQueue,
@@ -263,6 +263,9 @@ export function messageQueueOf(
     },
     delete: async (receiptHandle) => {
       queue.delete(receiptHandle);
+    },
+    changeVisibility: async (receiptHandle, seconds) => {
+      queue.changeVisibility(receiptHandle, seconds);
     },
   };
 }

@@ -1,7 +1,12 @@
 import './support/aws-env';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -80,6 +85,15 @@ describe('starter handler', () => {
       new Set([TEST_ENV.LEDGER_TABLE_NAME]),
     );
     expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+    // The failed one comes back after the first retry's backoff, not the queue's visibility timeout;
+    // the event source, not the handler, deletes the others.
+    expect(sqs).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 1);
+    expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
+      QueueUrl: TEST_ENV.QUERIES_QUEUE_URL,
+      ReceiptHandle: 'rh-m-boom',
+      VisibilityTimeout: 5,
+    });
+    expect(sqs).not.toHaveReceivedCommand(DeleteMessageCommand);
   });
 
   it('ends a query already past its class’s queue-wait limit in the ledger and parks its message', async () => {
@@ -143,13 +157,17 @@ describe('starter handler', () => {
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
-  it('keeps the message (batch item failure) when parking it fails', async () => {
+  it('keeps the message (batch item failure) when parking it fails, to come back after a backoff', async () => {
     sqs.on(SendMessageCommand).rejects(new Error('SQS unavailable'));
     const response = await handler(
-      event(sqsRecord('m-ok', submissionBody('q-ok', 'fast')), sqsRecord('m-poison', '{"queryId": 5}')),
+      event(sqsRecord('m-ok', submissionBody('q-ok', 'fast')), sqsRecord('m-poison', '{"queryId": 5}', 3)),
       lambdaContext,
     );
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-poison' }]);
+    expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
+      ReceiptHandle: 'rh-m-poison',
+      VisibilityTimeout: 20,
+    });
   });
 
   it('fails the invocation when every message of the batch failed (no query waits in the starter any more)', async () => {

@@ -1,16 +1,11 @@
 import type { RunQueryInput } from '../../contracts/execution-input';
 import type { MetricName } from '../../contracts/metrics';
 import { InMemoryDispatchStore } from '../../functions/adapters/memory/in-memory-dispatch-store';
-import type {
-  ExecutionStarter,
-  MessageQueue,
-  Metrics,
-  ReceivedMessage,
-  StartExecutionResult,
-} from '../../functions/core/ports';
+import type { ExecutionStarter, Metrics, StartExecutionResult } from '../../functions/core/ports';
 import type { Wake, WakeEvent } from '../../functions/core/wake-event';
 
 export { InMemoryLedger } from '../../functions/adapters/memory/in-memory-ledger';
+export { InMemoryQueue } from '../../functions/adapters/memory/in-memory-queue';
 export { InMemoryDispatchStore };
 
 /** Test doubles for the core's ports: plain maps and arrays that record what the core did. */
@@ -57,37 +52,5 @@ export class RecordingMetrics implements Metrics {
 
   total(name: string): number {
     return this.counts.filter((c) => c.name === name).reduce((sum, c) => sum + c.value, 0);
-  }
-}
-
-export class InMemoryQueue implements MessageQueue {
-  readonly messages: {
-    body: string;
-    attributes?: Readonly<Record<string, string>>;
-    handle: string;
-    receives: number;
-  }[] = [];
-  private nextHandle = 0;
-
-  async receive(maxMessages: number): Promise<readonly ReceivedMessage[]> {
-    // Everything received is in flight until deleted; the test decides what a crash leaves behind.
-    const visible = this.messages.filter((m) => m.receives === 0).slice(0, maxMessages);
-    return visible.map((m) => {
-      m.receives++;
-      return { body: m.body, receiptHandle: m.handle, receiveCount: m.receives };
-    });
-  }
-
-  async send(body: string, attributes?: Readonly<Record<string, string>>) {
-    this.messages.push({ body, attributes, handle: `h${this.nextHandle++}`, receives: 0 });
-  }
-
-  async delete(receiptHandle: string) {
-    const index = this.messages.findIndex((m) => m.handle === receiptHandle);
-    if (index >= 0) this.messages.splice(index, 1);
-  }
-
-  bodies(): unknown[] {
-    return this.messages.map((m) => JSON.parse(m.body));
   }
 }

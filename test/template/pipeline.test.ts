@@ -104,6 +104,7 @@ describe('starter', () => {
         ENV.config,
         ENV.ledgerTable,
         ENV.stateMachineArn,
+        ENV.queriesQueueUrl,
         ENV.failedQueueUrl,
         'NODE_OPTIONS',
         'POWERTOOLS_METRICS_NAMESPACE',
@@ -115,10 +116,13 @@ describe('starter', () => {
     });
   });
 
-  it('may start run-query executions and park in queries-failed, and takes no slot', () => {
+  it('may start run-query executions, back off a retry on queries, park in queries-failed, and takes no slot', () => {
     const wlm = synthesized.stack.workloadManager;
     const statements = roleStatements(parts().starter.handler);
     expect(hasGrant(statements, 'states:StartExecution', { Ref: id(wlm.stateMachine) })).toBe(true);
+    expect(
+      hasGrant(statements, 'sqs:ChangeMessageVisibility', { 'Fn::GetAtt': [id(wlm.queriesQueue), 'Arn'] }),
+    ).toBe(true);
     expect(hasGrant(statements, 'sqs:SendMessage', { 'Fn::GetAtt': [id(wlm.failedQueue), 'Arn'] })).toBe(
       true,
     );

@@ -1,7 +1,13 @@
 import { parseConfig } from '../../contracts/config';
 import { clientRequestToken } from '../../contracts/execution-naming';
-import { type StartQueryDeps, startQuery } from '../../functions/core/start-query';
-import { InMemoryLedger, RecordingExecutions, RecordingMetrics } from '../support/in-memory';
+import {
+  handleQueryMessage,
+  type StartQueryDeps,
+  startQuery,
+  startRetrySeconds,
+} from '../../functions/core/start-query';
+import { manualClock } from '../local/store/temp-db';
+import { InMemoryLedger, InMemoryQueue, RecordingExecutions, RecordingMetrics } from '../support/in-memory';
 
 const config = parseConfig({
   quota: { activeDmlQueries: 6, headroom: 1 },
@@ -270,5 +276,90 @@ describe('startQuery', () => {
       error: { code: 'QueryTooLong' },
     });
     expect(deps.executions.started).toHaveLength(0);
+  });
+});
+
+describe('handleQueryMessage', () => {
+  /** The starter's queues in memory on a clock the test moves, and a ledger that fails while `down`. */
+  function consumer() {
+    const clock = manualClock(NOW.getTime());
+    const queries = new InMemoryQueue({ clock, visibilityTimeoutSeconds: 180 });
+    const failed = new InMemoryQueue({ clock });
+    const state = { down: false };
+    const ledger = new InMemoryLedger(clock);
+    const create = ledger.create.bind(ledger);
+    ledger.create = async (record) => {
+      if (state.down) throw new Error('DynamoDB is unreachable');
+      return create(record);
+    };
+    const deps = { ...setup(), ledger, clock, queries, failed };
+    const next = async () => (await queries.receive(1))[0];
+    return { deps, queries, failed, clock, state, next };
+  }
+
+  it('deletes a started message and a duplicate one', async () => {
+    const { deps, queries, next } = consumer();
+    await queries.send(submission('q1'));
+    await queries.send(submission('q1'));
+    deps.executions.closedNames.add('q2');
+    await queries.send(submission('q2'));
+
+    const first = await handleQueryMessage(await next(), deps);
+    expect(first).toMatchObject({ kind: 'started', queryId: 'q1' });
+    // Step Functions hands back the running execution of the same name and input.
+    expect(await handleQueryMessage(await next(), deps)).toEqual(first);
+    expect(await handleQueryMessage(await next(), deps)).toMatchObject({ kind: 'duplicate', queryId: 'q2' });
+
+    expect(queries.messages).toHaveLength(0);
+    expect(deps.executions.started).toHaveLength(1);
+  });
+
+  it('parks a message that can never run in the failed queue with its reason, then deletes it', async () => {
+    const { deps, queries, failed, next } = consumer();
+    await queries.send('not json');
+
+    expect(await handleQueryMessage(await next(), deps)).toMatchObject({ kind: 'parked' });
+
+    expect(queries.messages).toHaveLength(0);
+    expect(failed.messages).toEqual([
+      expect.objectContaining({ body: 'not json', attributes: { reason: 'the message is not JSON' } }),
+    ]);
+  });
+
+  it('brings a message whose start failed back after a growing backoff, not the visibility timeout', async () => {
+    const { deps, queries, clock, state, next } = consumer();
+    await queries.send(submission('q1'));
+    state.down = true;
+
+    expect(await handleQueryMessage(await next(), deps)).toMatchObject({ kind: 'retry', retryInSeconds: 5 });
+    clock.advance(4_999);
+    expect(await next()).toBeUndefined();
+    clock.advance(1);
+    const second = await next();
+    expect(second.receiveCount).toBe(2);
+    expect(await handleQueryMessage(second, deps)).toMatchObject({ kind: 'retry', retryInSeconds: 10 });
+
+    state.down = false;
+    clock.advance(10_000);
+    expect(await handleQueryMessage(await next(), deps)).toMatchObject({ kind: 'started', queryId: 'q1' });
+    expect(queries.messages).toHaveLength(0);
+  });
+
+  it('keeps a message it could not park, to park it on a later receive', async () => {
+    const { deps, queries, failed, clock, next } = consumer();
+    await queries.send('not json');
+    failed.send = async () => {
+      throw new Error('SQS unavailable');
+    };
+
+    expect(await handleQueryMessage(await next(), deps)).toMatchObject({ kind: 'retry', retryInSeconds: 5 });
+    clock.advance(5_000);
+    expect((await next()).receiveCount).toBe(2);
+  });
+
+  it('doubles the backoff from 5 s up to 15 minutes', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 50].map(startRetrySeconds)).toEqual([
+      5, 10, 20, 40, 80, 160, 320, 640, 900, 900,
+    ]);
   });
 });

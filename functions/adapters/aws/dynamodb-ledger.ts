@@ -83,26 +83,13 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
   }
 
   async get(queryId: string): Promise<QueryRecord | undefined> {
-    const out = await this.client.send(
-      new GetCommand({
-        TableName: this.props.tableName,
-        Key: { [TABLES.ledgerKey]: queryId },
-        ConsistentRead: true,
-      }),
-    );
+    const out = await this.client.send(this.getCommand(queryId));
     return out.Item as QueryRecord | undefined;
   }
 
   async create(record: QueryRecord): Promise<{ readonly created: boolean; readonly record: QueryRecord }> {
     try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.props.tableName,
-          Item: record,
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': TABLES.ledgerKey },
-        }),
-      );
+      await this.client.send(this.createCommand(record));
       return { created: true, record };
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
@@ -114,6 +101,28 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
       );
     }
     return { created: false, record: stored };
+  }
+
+  /** A strongly consistent read of one record. */
+  getCommand(queryId: string): GetCommand {
+    return new GetCommand({
+      TableName: this.props.tableName,
+      Key: { [TABLES.ledgerKey]: queryId },
+      ConsistentRead: true,
+    });
+  }
+
+  /**
+   * The put that stores a new record unless one has its queryId (ConditionalCheckFailedException then),
+   * for a caller that sends it with other writes of its own in one transaction.
+   */
+  createCommand(record: QueryRecord): PutCommand {
+    return new PutCommand({
+      TableName: this.props.tableName,
+      Item: record,
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': TABLES.ledgerKey },
+    });
   }
 
   async update(queryId: string, patch: Partial<QueryRecord>, onlyIf?: LedgerCondition): Promise<boolean> {

@@ -1,10 +1,11 @@
 import {
+  ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { MessageQueue, ReceivedMessage } from '../../core/ports';
+import type { MessageQueue, MessageReceipts, ReceivedMessage } from '../../core/ports';
 
 export interface SqsMessageQueueProps {
   readonly queueUrl: string;
@@ -63,4 +64,47 @@ export class SqsMessageQueue implements MessageQueue {
       new DeleteMessageCommand({ QueueUrl: this.props.queueUrl, ReceiptHandle: receiptHandle }),
     );
   }
+
+  async changeVisibility(receiptHandle: string, seconds: number): Promise<void> {
+    await changeVisibility(this.client, this.props.queueUrl, receiptHandle, seconds);
+  }
+}
+
+/**
+ * The queue a Lambda SQS event source reads, as its handler sees the messages of a batch: the event
+ * source itself deletes each message the handler returns for and keeps each one it reports as a batch
+ * item failure, which comes back after its visibility timeout
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html), so `delete` sends
+ * nothing; a visibility change is SQS's own, and the handler must then report the message as failed.
+ */
+export class SqsEventSourceQueue implements MessageReceipts {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async delete(): Promise<void> {}
+
+  async changeVisibility(receiptHandle: string, seconds: number): Promise<void> {
+    await changeVisibility(this.client, this.queueUrl, receiptHandle, seconds);
+  }
+}
+
+/**
+ * ChangeMessageVisibility: the message becomes visible `seconds` from now, 0 to 43,200
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html).
+ */
+async function changeVisibility(
+  client: SQSClient,
+  queueUrl: string,
+  receiptHandle: string,
+  seconds: number,
+): Promise<void> {
+  await client.send(
+    new ChangeMessageVisibilityCommand({
+      QueueUrl: queueUrl,
+      ReceiptHandle: receiptHandle,
+      VisibilityTimeout: seconds,
+    }),
+  );
 }

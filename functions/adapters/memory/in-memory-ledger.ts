@@ -23,7 +23,15 @@ export class InMemoryLedger implements Ledger {
     const expected = onlyIf && conditionOf(onlyIf);
     if (!existing || (expected && !expected.statuses.includes(existing.status))) return false;
     if (expected?.executionArn && existing.executionArn !== expected.executionArn) return false;
-    this.records.set(queryId, { ...existing, ...patch, updatedAt: this.clock().toISOString() });
+    // As the DynamoDB adapter's update: an undefined field is not given, the key and updatedAt are not patched.
+    const given = Object.entries(patch).filter(
+      ([field, value]) => value !== undefined && field !== 'queryId' && field !== 'updatedAt',
+    );
+    this.records.set(queryId, {
+      ...existing,
+      ...Object.fromEntries(given),
+      updatedAt: this.clock().toISOString(),
+    });
     return true;
   }
 }

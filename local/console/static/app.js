@@ -35,7 +35,7 @@ function svg(tag, attrs, ...children) {
 function build(el, attrs, children) {
   for (const [key, value] of Object.entries(attrs ?? {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    if (key.startsWith('on') && typeof value === 'function') listen(el, key.slice(2), value);
     else el.setAttribute(key, value === true ? '' : String(value));
   }
   for (const child of children.flat(Infinity)) {
@@ -48,22 +48,72 @@ function build(el, attrs, children) {
 const $ = (id) => document.getElementById(id);
 
 /**
- * Replaces a container's content only when its data changed, and gives focus back to the control
- * (by its data-key) that had it, so auto-refresh never steals the keyboard.
+ * Listeners go through the element's `handlers`, so that patching an element in place (below) can give
+ * it the new element's handlers.
+ */
+function listen(el, type, handler) {
+  el.handlers = { ...el.handlers, [type]: handler };
+  el.addEventListener(type, dispatchToHandler);
+}
+
+function dispatchToHandler(event) {
+  return this.handlers?.[event.type]?.call(this, event);
+}
+
+/** A child's identity across renders: rows and controls carry one. */
+function keyOf(node) {
+  if (node.nodeType !== Node.ELEMENT_NODE) return null;
+  return node.getAttribute('data-key') ?? node.getAttribute('data-query-id');
+}
+
+/** Makes `from` look like `to` in place and returns the node now in the document. */
+function patch(from, to) {
+  if (from.nodeType !== to.nodeType || from.nodeName !== to.nodeName || keyOf(from) !== keyOf(to)) {
+    from.replaceWith(to);
+    return to;
+  }
+  if (from.nodeType === Node.TEXT_NODE) {
+    if (from.data !== to.data) from.data = to.data;
+    return from;
+  }
+  if (from.nodeType !== Node.ELEMENT_NODE) {
+    from.replaceWith(to);
+    return to;
+  }
+  for (const { name } of [...from.attributes]) if (!to.hasAttribute(name)) from.removeAttribute(name);
+  for (const { name, value } of [...to.attributes]) {
+    if (from.getAttribute(name) !== value) from.setAttribute(name, value);
+  }
+  from.handlers = to.handlers;
+  for (const type of Object.keys(to.handlers ?? {})) from.addEventListener(type, dispatchToHandler);
+  patchChildren(from, [...to.childNodes]);
+  return from;
+}
+
+/** Patches children in order, matching keyed ones by key wherever they were and the rest by place. */
+function patchChildren(parent, next) {
+  const keyed = new Map();
+  for (const child of parent.childNodes) if (keyOf(child)) keyed.set(keyOf(child), child);
+  next.forEach((node, i) => {
+    const at = parent.childNodes[i];
+    const key = keyOf(node);
+    const match = key ? keyed.get(key) : at && !keyOf(at) ? at : undefined;
+    const placed = match ? patch(match, node) : node;
+    if (parent.childNodes[i] !== placed) parent.insertBefore(placed, parent.childNodes[i] ?? null);
+  });
+  while (parent.childNodes.length > next.length) parent.lastChild.remove();
+}
+
+/**
+ * Updates a container only when its data changed, in place: rows and controls that stay keep their
+ * elements (a click or the keyboard's focus is never lost to an auto-refresh), only what changed is
+ * touched.
  */
 function render(container, key, data, draw) {
   const json = JSON.stringify(data);
   if (state.rendered.get(key) === json) return;
   state.rendered.set(key, json);
-  const active = document.activeElement;
-  const focusKey = active && container.contains(active) ? active.getAttribute('data-key') : null;
-  container.replaceChildren(...[draw(data)].flat().filter(Boolean));
-  if (focusKey) {
-    const again = [...container.querySelectorAll('[data-key]')].find(
-      (el) => el.getAttribute('data-key') === focusKey,
-    );
-    again?.focus();
-  }
+  patchChildren(container, [draw(data)].flat().filter(Boolean));
 }
 
 // ---------- formatting ----------

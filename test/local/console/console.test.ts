@@ -815,10 +815,20 @@ describe('console in Chromium', () => {
       await expect(page.locator('#classes-summary').textContent()).resolves.toContain('of a capacity of 18');
       await waitingRow.getByRole('button', { name: waiting.queryId }).click();
       await detail.locator('.note', { hasText: 'solo is at its cap of 1 running query' }).waitFor();
+      // Refreshes patch rows in place: the row's own button stays the same element while its status
+      // changes, so a click aimed at it is never lost to an auto-refresh.
+      await waitingRow.getByRole('button', { name: waiting.queryId }).evaluate((el) => {
+        (el as unknown as { kept?: boolean }).kept = true;
+      });
 
       // Cancelling the blocker frees the slot: the waiting query runs to SUCCEEDED on the page.
       await fetch(`${runtime.url}/queries/${blocker.queryId}`, { method: 'DELETE' });
       await waitingRow.locator('.badge', { hasText: 'SUCCEEDED' }).waitFor({ timeout: 30_000 });
+      await expect(
+        waitingRow
+          .getByRole('button', { name: waiting.queryId })
+          .evaluate((el) => (el as unknown as { kept?: boolean }).kept === true),
+      ).resolves.toBe(true);
       await soloRow.locator('.slot-text', { hasText: '0 / 0 / 1' }).waitFor();
 
       mkdirSync(ARTIFACTS, { recursive: true });

@@ -113,7 +113,7 @@ describe('LocalDynamoDb.querySync', () => {
     const first = dynamodb.querySync(partition('p', { Limit: 2 }));
     expect(first.LastEvaluatedKey).toEqual({ pk: { S: 'p' }, sk: { S: 'b' } });
     const next = dynamodb.querySync(partition('p', { Limit: 2, ExclusiveStartKey: first.LastEvaluatedKey }));
-    expect(next).toEqual({ Items: [], Count: 0 });
+    expect(next).toEqual({ Items: [], Count: 0, ScannedCount: 0 });
   });
 
   it('pages backwards from the exclusive start key', () => {
@@ -128,9 +128,13 @@ describe('LocalDynamoDb.querySync', () => {
 
   it('counts without returning items with Select COUNT, at most Limit', () => {
     for (const sk of ['a', 'b', 'c', 'd']) put('p', sk, { big: { S: 'x'.repeat(1000) } });
-    expect(dynamodb.querySync(partition('p', { Select: 'COUNT' }))).toEqual({ Count: 4 });
+    expect(dynamodb.querySync(partition('p', { Select: 'COUNT' }))).toEqual({ Count: 4, ScannedCount: 4 });
     const capped = dynamodb.querySync(partition('p', { Select: 'COUNT', Limit: 3 }));
-    expect(capped).toEqual({ Count: 3, LastEvaluatedKey: { pk: { S: 'p' }, sk: { S: 'c' } } });
+    expect(capped).toEqual({
+      Count: 3,
+      ScannedCount: 3,
+      LastEvaluatedKey: { pk: { S: 'p' }, sk: { S: 'c' } },
+    });
     const ahead = dynamodb.querySync({
       TableName: 'lines',
       KeyConditionExpression: '#pk = :pk AND #sk < :sk',
@@ -142,7 +146,7 @@ describe('LocalDynamoDb.querySync', () => {
   });
 
   it('answers an empty partition with no items and a count of 0', () => {
-    expect(dynamodb.querySync(partition('nobody'))).toEqual({ Items: [], Count: 0 });
+    expect(dynamodb.querySync(partition('nobody'))).toEqual({ Items: [], Count: 0, ScannedCount: 0 });
   });
 
   it('refuses a key condition without the partition key, and an unknown table, with DynamoDB’s error names', () => {

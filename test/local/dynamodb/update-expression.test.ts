@@ -1,9 +1,20 @@
-import { DynamoDbError } from '../../../local/dynamodb/errors';
+import { ConditionalCheckFailedError, DynamoDbError } from '../../../local/dynamodb/errors';
 import {
+  applyUpdate,
+  compileExpressions,
   type Document,
   type ExpressionParams,
-  updateDocument,
+  evaluateCondition,
 } from '../../../local/dynamodb/update-expression';
+
+/** UpdateItem's expressions on one item, as LocalDynamoDb applies them: the condition, then the update. */
+function updateDocument(item: Document | undefined, params: ExpressionParams): Document {
+  const compiled = compileExpressions(params);
+  if (compiled.condition && !evaluateCondition(compiled.condition, item, compiled.values)) {
+    throw new ConditionalCheckFailedError();
+  }
+  return compiled.update ? applyUpdate(compiled.update, item ?? {}, compiled.values) : { ...(item ?? {}) };
+}
 
 /** The error updateDocument throws, for assertions on its name and message. */
 function errorOf(item: Document | undefined, params: ExpressionParams): DynamoDbError {

@@ -1,5 +1,6 @@
 import { DEFAULT_CONFIG, parseConfig, type WlmConfig } from '../../../contracts/config';
 import { DynamoDbDispatchStore } from '../../../functions/adapters/aws/dynamodb-dispatch-store';
+import { DynamoDbLedger } from '../../../functions/adapters/aws/dynamodb-ledger';
 import type { QueryRecord } from '../../../functions/core/query-record';
 import { reconcileEndedExecution } from '../../../functions/core/reconcile-slots';
 import { startQuery } from '../../../functions/core/start-query';
@@ -18,7 +19,6 @@ import {
 } from '../../../local/stepfunctions';
 import { LocalTaskTokens } from '../../../local/stepfunctions/local-task-tokens';
 import type { Database } from '../../../local/store/database';
-import { LocalLedger } from '../../../local/store/local-ledger';
 import { LocalMetrics } from '../../../local/store/local-metrics';
 import { LOCAL_QUEUES, LOCAL_TABLE_SCHEMAS, LOCAL_TABLES } from '../../../local/store/local-names';
 import { SqliteQueue } from '../../../local/store/sqlite-queue';
@@ -68,11 +68,12 @@ export async function localRuntime(
     const wake = localWake(wakeQueue);
     const metrics = new LocalMetrics(db);
     const tokens = new LocalTaskTokens();
-    const ledger = new LocalLedger(dynamodb);
-    const dispatch = new DynamoDbDispatchStore(
-      new LocalDocumentClient(dynamodb).asDocumentClient(),
-      LOCAL_TABLES.dispatch,
-    );
+    const client = new LocalDocumentClient(dynamodb).asDocumentClient();
+    const ledger = new DynamoDbLedger(client, {
+      tableName: LOCAL_TABLES.ledger,
+      workgroups: Object.keys(config.classes),
+    });
+    const dispatch = new DynamoDbDispatchStore(client, LOCAL_TABLES.dispatch);
     const runner = new RunQueryRunner({
       config,
       services: { athena, dynamodb, queues, metrics, tokens },
