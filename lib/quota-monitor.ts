@@ -128,18 +128,28 @@ export class QuotaMonitor extends Construct {
     });
     this.failedQueueAlarm.addAlarmAction(notifyAdmins);
 
-    // Each sweep (every minute) retries set-aside events: one still there after 5 minutes keeps failing.
+    // Each sweep (every minute) retries set-aside events and deletes those that now apply, so any still
+    // there after 6 minutes keep failing. Counted as visible plus in flight: the sweep's own receives keep
+    // a failing event in flight most of the time, and ApproximateAgeOfOldestMessage leaves out messages
+    // received three or more times (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html).
+    const setAside = (metric: cloudwatch.Metric) => metric.with({ statistic: cloudwatch.Stats.MINIMUM });
     this.wakeFailedAlarm = new cloudwatch.Alarm(this, 'WakeFailedAlarm', {
       alarmName: `${config.namePrefix}-dispatch-wake-failed`,
       alarmDescription:
         'A dispatcher event (a query entering its line, a slot given back, a cancel) keeps failing, even when retried by the sweep: queries may wait longer than they should. The dispatcher function\'s log says why ("a set-aside wake event failed again").',
-      metric: props.wakeFailedQueue.metricApproximateAgeOfOldestMessage({
-        statistic: cloudwatch.Stats.MAXIMUM,
+      metric: new cloudwatch.MathExpression({
+        expression: 'visible + inFlight',
+        label: 'Set-aside wake events',
+        usingMetrics: {
+          visible: setAside(props.wakeFailedQueue.metricApproximateNumberOfMessagesVisible()),
+          inFlight: setAside(props.wakeFailedQueue.metricApproximateNumberOfMessagesNotVisible()),
+        },
         period: Duration.minutes(1),
       }),
-      threshold: 300,
+      threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
+      evaluationPeriods: 6,
+      datapointsToAlarm: 6,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.wakeFailedAlarm.addAlarmAction(notifyAdmins);

@@ -46,12 +46,19 @@ export interface DispatchSummary {
   readonly rejected: number;
   /** Queries still waiting among the heads of the lines read. */
   readonly waiting: number;
-  /** Set when queries wait only for the start rate: run another pass after this many ms. */
+  /**
+   * Admissions whose AWS calls failed (a throttled SendTaskSuccess, say): each stays in its line, and a
+   * pass after ADMIT_RETRY_MS tries it again, so one failed call never holds up the whole line.
+   */
+  readonly failedAdmissions: readonly { readonly queryId: string; readonly error: string }[];
+  /** Set when queries wait only for the start rate, or admissions failed: run another pass after this many ms. */
   readonly nextPassInMs?: number;
 }
 
 /** Times a plan is made again when a pre-emption finds its victim already gone. */
 const MAX_PLANS = 3;
+/** How soon a pass runs again after admissions failed. */
+export const ADMIT_RETRY_MS = 1000;
 /** Admissions whose AWS calls (slot, token, line) run at once: a start rate's worth, within the SDK's 50 sockets. */
 const ADMIT_CONCURRENCY = 25;
 /**
@@ -114,8 +121,11 @@ export async function runDispatcher(
   // A pass starts at most as many queries as the start rate allows: more heads are never needed.
   const headLimit = Math.min(policy.capacity, deps.rate.available(nowMs)) + 1;
   let admitted = 0;
-  // Classes with a wait status but no longer in the config: their lines are read to reject them.
-  const removed = Object.keys(statuses).filter((k) => !deps.config.classes[k]);
+  // Classes no longer in the config, known from their wait status or from a query that just entered
+  // one: their lines are read to reject them.
+  const removed = [
+    ...new Set([...Object.keys(statuses), ...[...entered.values()].map((e) => e.className)]),
+  ].filter((k) => !deps.config.classes[k]);
   const readLine = async (className: string): Promise<Waiting[]> => {
     let waiting: Waiting[] = [];
     let limit = headLimit;
@@ -125,6 +135,14 @@ export async function runDispatcher(
       let skipped = 0;
       for (const entry of heads) {
         const holder = held.get(entry.queryId);
+        if (holder && (holder.attempt ?? 1) > entry.attempt) {
+          // An older attempt's entry (its event retried late) behind a newer attempt that holds a slot:
+          // its execution ended long ago, and it must never be given the newer attempt's slot.
+          await deps.store.leave(entry);
+          if (entered.get(entry.queryId)?.executionArn === entry.executionArn) entered.delete(entry.queryId);
+          skipped++;
+          continue;
+        }
         if (holder && holder.executionArn === entry.executionArn) {
           // Given its slot before a crash or a retried batch: complete its token again.
           deps.rate.take(nowMs);
@@ -186,9 +204,13 @@ export async function runDispatcher(
   };
   const chosen = await plan();
   deps.rate.take(nowMs, chosen.admit.length);
+  const failedAdmissions: { queryId: string; error: string }[] = [];
   for (let i = 0; i < chosen.admit.length; i += ADMIT_CONCURRENCY) {
-    const results = await Promise.all(
-      chosen.admit.slice(i, i + ADMIT_CONCURRENCY).map(async ({ entry }) => {
+    const batch = chosen.admit.slice(i, i + ADMIT_CONCURRENCY);
+    // Settled, not all-or-nothing: an admission cut short is finished by the next pass (a slot held
+    // with no token completed is given again; one never held is planned again).
+    const results = await Promise.allSettled(
+      batch.map(async ({ entry }) => {
         const holder: SlotHolder = {
           queryId: entry.queryId,
           className: entry.className,
@@ -200,7 +222,10 @@ export async function runDispatcher(
         return admit(entry, holder, deps, nowMs, { fresh: true });
       }),
     );
-    admitted += results.filter(Boolean).length;
+    results.forEach((result, at) => {
+      if (result.status === 'fulfilled') admitted += result.value ? 1 : 0;
+      else failedAdmissions.push({ queryId: batch[at].queryId, error: String(result.reason) });
+    });
   }
   for (const query of chosen.reject) {
     const reason = `The query's workload class '${query.className}' is no longer in the config; submit it to another class.`;
@@ -240,13 +265,18 @@ export async function runDispatcher(
   ]);
 
   const onlyRate = Object.values(chosen.waiting).some((w) => w.factor === 'rate');
+  const nextPassInMs = [
+    ...(onlyRate ? [Math.max(1, deps.rate.msUntilNext(nowMs))] : []),
+    ...(failedAdmissions.length > 0 ? [ADMIT_RETRY_MS] : []),
+  ];
   return {
     invalid,
     admitted,
     preempted,
     rejected: chosen.reject.length,
     waiting,
-    ...(onlyRate ? { nextPassInMs: Math.max(1, deps.rate.msUntilNext(nowMs)) } : {}),
+    failedAdmissions,
+    ...(nextPassInMs.length > 0 ? { nextPassInMs: Math.min(...nextPassInMs) } : {}),
   };
 }
 
@@ -256,8 +286,7 @@ async function applyEvent(event: WakeEvent, deps: DispatcherDeps): Promise<LineE
     case 'enter': {
       const { type: _, ...rest } = event;
       const entry: LineEntry = { ...rest, enteredAt: deps.clock().toISOString() };
-      await deps.store.join(entry);
-      return entry;
+      return (await deps.store.join(entry)) ? entry : undefined;
     }
     case 'release':
       await deps.store.free(event.queryId, event.executionArn);

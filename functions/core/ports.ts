@@ -83,8 +83,12 @@ export interface ClassWaitStatus {
  * keyed per class on AWS, never one item holding a line; the same adapter over the local DynamoDB).
  */
 export interface DispatchStore {
-  /** Puts the query in its line (again, with a new token, when its execution entered the line again). */
-  join(entry: LineEntry): Promise<void>;
+  /**
+   * Puts the query in its line (again, with a new token, when its execution entered the line again).
+   * False, and nothing changes, when a later attempt of the query already stands in that place: an old
+   * attempt's event retried late never takes a newer attempt's place.
+   */
+  join(entry: LineEntry): Promise<boolean>;
   /** Takes the query out of its line; returns what it was, if it was there. */
   leave(key: LineKey): Promise<LineEntry | undefined>;
   /** The first `limit` queries of a class's line, oldest first. */

@@ -85,8 +85,15 @@ describe.each([
       taskToken: 'token-q1-again',
       executionArn: ARN('q1__r1'),
     });
-    await store.join(again);
+    expect(await store.join(again)).toBe(true);
     expect(await store.heads('fast', 10)).toEqual([again, entry('q2', at(2))]);
+  });
+
+  it("never gives an older attempt's entry the place of a newer attempt", async () => {
+    const newer = entry('q1', at(1), { attempt: 2, taskToken: 'token-q1-2', executionArn: ARN('q1__r1') });
+    expect(await store.join(newer)).toBe(true);
+    expect(await store.join(entry('q1', at(1)))).toBe(false);
+    expect(await store.heads('fast', 10)).toEqual([newer]);
   });
 
   it('takes a query out of its line and says what it was, once', async () => {

@@ -1,3 +1,4 @@
+import { Match } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../contracts/env';
 import { wakeEventSchema } from '../../functions/core/wake-event';
 import { DISPATCHER_BATCH_SIZE, DISPATCHER_TIMEOUT } from '../../lib/query-dispatcher';
@@ -145,16 +146,35 @@ describe('wake queue', () => {
 });
 
 describe('set-aside wake events', () => {
-  it('alarm when one is still set aside 5 minutes on (each sweep retries them every minute)', () => {
+  it('alarm when any is still set aside, visible or in flight, 6 minutes running (each sweep retries them every minute)', () => {
+    const queueMetric = (name: string) =>
+      Match.objectLike({
+        MetricStat: Match.objectLike({
+          Metric: {
+            MetricName: name,
+            Namespace: 'AWS/SQS',
+            Dimensions: [
+              {
+                Name: 'QueueName',
+                Value: { 'Fn::GetAtt': [id(wlm().parts.queues.wakeFailed), 'QueueName'] },
+              },
+            ],
+          },
+          Period: 60,
+          Stat: 'Minimum',
+        }),
+        ReturnData: false,
+      });
     synthesized.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ApproximateAgeOfOldestMessage',
-      Namespace: 'AWS/SQS',
-      Dimensions: [
-        { Name: 'QueueName', Value: { 'Fn::GetAtt': [id(wlm().parts.queues.wakeFailed), 'QueueName'] } },
-      ],
-      Statistic: 'Maximum',
-      Threshold: 300,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'visible + inFlight', ReturnData: true }),
+        queueMetric('ApproximateNumberOfMessagesVisible'),
+        queueMetric('ApproximateNumberOfMessagesNotVisible'),
+      ]),
+      Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 6,
+      DatapointsToAlarm: 6,
       AlarmActions: [{ Ref: id(wlm().alertTopic) }],
     });
   });

@@ -1,5 +1,5 @@
 import { parseConfig } from '../../contracts/config';
-import { type DispatcherDeps, runDispatcher } from '../../functions/core/dispatcher';
+import { ADMIT_RETRY_MS, type DispatcherDeps, runDispatcher } from '../../functions/core/dispatcher';
 import type { TaskTokens } from '../../functions/core/ports';
 import { getQueryApi } from '../../functions/core/query-api';
 import type { QueryRecord } from '../../functions/core/query-record';
@@ -413,6 +413,79 @@ describe('runDispatcher', () => {
     expect(summary.admitted).toBe(1);
     expect(deps.tokens.succeeded).toEqual(['token-new']);
     expect(deps.store.waiting('etl')).toBe(0);
+  });
+
+  describe("an old attempt's enter applied late (a set-aside wake event the sweep retries)", () => {
+    /** The enter of a query's redriven attempt (its execution `<id>__r1`). */
+    const secondAttempt = (first: WakeEvent): WakeEvent => ({
+      ...(first as Extract<WakeEvent, { type: 'enter' }>),
+      attempt: 2,
+      executionArn: arn(`${first.type === 'enter' ? first.queryId : ''}__r1`),
+      taskToken: `${first.type === 'enter' ? first.taskToken : ''}__r1`,
+    });
+
+    it('never takes the slot of the newer attempt that holds it', async () => {
+      const { deps } = setup();
+      const first = await enter(deps, 'a1', 'adhoc');
+      await runDispatcher([first], deps);
+      await markRunning(deps, 'a1');
+      // Throttled and deferred: its slot is released; the redrive's attempt 2 is given a slot.
+      await runDispatcher([{ type: 'release', queryId: 'a1', executionArn: arn('a1') }], deps);
+      await deps.ledger.update('a1', { status: 'QUEUED' }, ['RUNNING']);
+      await runDispatcher([secondAttempt(first)], deps);
+      await markRunning(deps, 'a1', arn('a1__r1'));
+
+      await runDispatcher([first], deps);
+
+      expect(await deps.store.holders()).toEqual([expect.objectContaining({ executionArn: arn('a1__r1') })]);
+      expect(await deps.store.heads('adhoc', 10)).toEqual([]);
+      expect(deps.ledger.records.get('a1')?.executionArn).toBe(arn('a1__r1'));
+    });
+
+    it('never replaces the newer attempt waiting in its place', async () => {
+      const { deps } = setup();
+      await runDispatcher([await enter(deps, 'b1', 'adhoc')], deps); // adhoc's one slot is taken
+      const first = await enter(deps, 'a1', 'adhoc');
+      await runDispatcher([secondAttempt(first)], deps);
+
+      await runDispatcher([first], deps);
+      await runDispatcher([{ type: 'release', queryId: 'b1', executionArn: arn('b1') }], deps);
+
+      expect(deps.tokens.succeeded).toEqual(['token-b1', 'token-a1__r1']);
+      expect(deps.ledger.records.get('a1')?.executionArn).toBe(arn('a1__r1'));
+    });
+  });
+
+  it('admits the rest when one admission fails, and admits that one on the next pass', async () => {
+    const { deps } = setup();
+    const succeed = deps.tokens.succeed.bind(deps.tokens);
+    let throttled = 0;
+    deps.tokens.succeed = async (token) => {
+      if (token === 'token-s2' && throttled++ === 0) throw new Error('ThrottlingException: Rate exceeded');
+      return succeed(token);
+    };
+    const events = [await enter(deps, 's1', 'science'), await enter(deps, 's2', 'science')];
+
+    const first = await runDispatcher(events, deps);
+
+    expect(first).toMatchObject({
+      admitted: 1,
+      failedAdmissions: [{ queryId: 's2', error: 'Error: ThrottlingException: Rate exceeded' }],
+      nextPassInMs: ADMIT_RETRY_MS,
+    });
+    expect(await runDispatcher([], deps)).toMatchObject({ admitted: 1, failedAdmissions: [] });
+    expect(deps.tokens.succeeded).toEqual(['token-s1', 'token-s2']);
+    expect((await deps.store.holders()).map((h) => h.queryId).sort()).toEqual(['s1', 's2']);
+    expect(await deps.store.heads('science', 10)).toEqual([]);
+  });
+
+  it('rejects a query entering the line of a class no longer in the config', async () => {
+    const { deps } = setup();
+
+    await runDispatcher([await enter(deps, 'g1', 'gone')], deps);
+
+    expect(deps.tokens.failed).toEqual([{ token: 'token-g1', error: 'athena-wlm.UnknownClass' }]);
+    expect(await deps.store.heads('gone', 10)).toEqual([]);
   });
 
   it('drops what is not a wake event and counts it', async () => {

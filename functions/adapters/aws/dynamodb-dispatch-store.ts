@@ -35,18 +35,28 @@ export class DynamoDbDispatchStore implements DispatchStore {
     private readonly tableName: string,
   ) {}
 
-  async join(entry: LineEntry): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          [PK]: linePartition(entry.className),
-          [SK]: lineSortKey(entry),
-          ...entry,
-          [TABLES.dispatchTtl]: Math.ceil(Date.parse(entry.waitUntil) / 1000) + LINE_ITEM_GRACE_SECONDS,
-        },
-      }),
-    );
+  async join(entry: LineEntry): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            [PK]: linePartition(entry.className),
+            [SK]: lineSortKey(entry),
+            ...entry,
+            [TABLES.dispatchTtl]: Math.ceil(Date.parse(entry.waitUntil) / 1000) + LINE_ITEM_GRACE_SECONDS,
+          },
+          // Same place (submission time and id): only the same or a later attempt may take it.
+          ConditionExpression: 'attribute_not_exists(#sk) OR #attempt <= :attempt',
+          ExpressionAttributeNames: { '#sk': SK, '#attempt': 'attempt' },
+          ExpressionAttributeValues: { ':attempt': entry.attempt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
   }
 
   async leave(key: LineKey): Promise<LineEntry | undefined> {

@@ -13,20 +13,22 @@ class Line {
   private readonly gone = new Set<string>();
   private start = 0;
 
-  put(entry: LineEntry): void {
+  put(entry: LineEntry): boolean {
     const key = orderOf(entry);
     if (this.gone.delete(key)) {
       const at = this.find(key);
       this.entries[at] = entry;
-      return;
+      return true;
     }
     const at = this.insertionPoint(key);
     if (at < this.keys.length && this.keys[at] === key && at >= this.start) {
+      if (this.entries[at].attempt > entry.attempt) return false;
       this.entries[at] = entry;
-      return;
+      return true;
     }
     this.keys.splice(at, 0, key);
     this.entries.splice(at, 0, entry);
+    return true;
   }
 
   remove(key: string): LineEntry | undefined {
@@ -97,8 +99,8 @@ export class InMemoryDispatchStore implements DispatchStore {
   private readonly held = new Map<string, SlotHolder>();
   private readonly statuses = new Map<string, ClassWaitStatus>();
 
-  async join(entry: LineEntry): Promise<void> {
-    this.lineOf(entry.className).put(entry);
+  async join(entry: LineEntry): Promise<boolean> {
+    return this.lineOf(entry.className).put(entry);
   }
 
   async leave(key: LineKey): Promise<LineEntry | undefined> {
