@@ -2,8 +2,9 @@
  * `npm run bench`: every scenario x strategy on the same seeded traces, with the shipped defaults; prints
  * the targets and tables, writes bench/RESULTS.md and bench/results.json. Options: --seed N (default
  * 42), --scenario NAME (repeatable), --no-write.
- * `npm run bench -- --local [--queries N]`: instead, drives the real local runtime end to end
- * (bench/local-pipeline.ts) and rewrites only the "Local pipeline" section of RESULTS.md.
+ * `npm run bench -- --local [--queries N] [--intake-seconds S]`: instead, drives the real local runtime
+ * end to end (bench/local-pipeline.ts), then measures `npm start`'s intake under load with autocannon
+ * (bench/local-intake.ts), and rewrites only the local sections of RESULTS.md.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
@@ -38,6 +39,7 @@ interface Args {
   readonly write: boolean;
   readonly local: boolean;
   readonly queries?: number;
+  readonly intakeSeconds?: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -46,6 +48,7 @@ function parseArgs(argv: readonly string[]): Args {
   let write = true;
   let local = false;
   let queries: number | undefined;
+  let intakeSeconds: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--seed') {
@@ -60,13 +63,24 @@ function parseArgs(argv: readonly string[]): Args {
     } else if (arg === '--queries') {
       queries = Number(argv[++i]);
       if (!Number.isInteger(queries) || queries < 1) throw new Error('--queries needs a positive integer');
+    } else if (arg === '--intake-seconds') {
+      intakeSeconds = Number(argv[++i]);
+      if (!Number.isInteger(intakeSeconds) || intakeSeconds < 1)
+        throw new Error('--intake-seconds needs a positive integer');
     } else {
       throw new Error(
-        `unknown argument '${arg}' (use --seed N, --scenario NAME, --no-write, --local, --queries N)`,
+        `unknown argument '${arg}' (use --seed N, --scenario NAME, --no-write, --local, --queries N, --intake-seconds S)`,
       );
     }
   }
-  return { seed, scenarios: names.length ? names.map(scenarioNamed) : SCENARIOS, write, local, queries };
+  return {
+    seed,
+    scenarios: names.length ? names.map(scenarioNamed) : SCENARIOS,
+    write,
+    local,
+    queries,
+    intakeSeconds,
+  };
 }
 
 export type ScenarioFigures = Readonly<Record<StrategyName, Figures>>;
@@ -571,9 +585,17 @@ function jsonFigures(f: Figures): Record<string, unknown> {
 
 async function localMain(args: Args): Promise<void> {
   const { runLocalPipeline, localPipelineSection } = await import('./local-pipeline');
+  const { runLocalIntake, localIntakeSection } = await import('./local-intake');
   const result = await runLocalPipeline({ queries: args.queries });
+  const intake = await runLocalIntake({ seconds: args.intakeSeconds });
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
-  const section = [LOCAL_START, localPipelineSection(result, command, machineNotes()), LOCAL_END].join('\n');
+  const section = [
+    LOCAL_START,
+    localPipelineSection(result, command, machineNotes()),
+    '',
+    localIntakeSection(intake, command, machineNotes()),
+    LOCAL_END,
+  ].join('\n');
   process.stdout.write(`${section}\n`);
   if (args.write) {
     const doc = readResults() ?? '# athena-wlm benchmark results\n';

@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { type DispatcherDeps, runDispatcher } from '../functions/core/dispatcher';
 import type { Wake, WakeEvent } from '../functions/core/wake-event';
 import type { SqliteQueue } from './store/sqlite-queue';
@@ -81,6 +82,8 @@ export class DispatcherWorker {
         this.options.log?.('dispatch pass failed', { error: (error as Error).message });
         this.later(RETRY_AFTER_MS);
       }
+      // Passes back to back (a backlog of events) leave the event loop its turn between them.
+      await setImmediate();
     }
   }
 

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../contracts/config';
+import { DataDirError } from './data-dir';
 import { DEFAULT_TIMEOUTS, PortInUseError } from './http/server';
-import { startLocalRuntime } from './runtime';
 import { DataFileError } from './sqlite-file';
+import { startThreadedRuntime } from './threaded-runtime';
 
 const USAGE = `Usage: npm start -- [--port 8787] [--host 127.0.0.1] [--data-dir DIR] [--config FILE] [--no-sample-data] [--latency-ms N]
        [--allowed-hosts NAME,...] [--allowed-origins ORIGIN,...] [--visibility-timeout S] [--request-timeout S]
@@ -71,7 +72,9 @@ async function main(): Promise<void> {
   console.log(
     `athena-wlm: starting in ${dataDir} (first start generates the sample tables, a few seconds)...`,
   );
-  const runtime = await startLocalRuntime({
+  const log = (message: string, fields?: Record<string, unknown>) =>
+    console.error(`athena-wlm: ${message}`, fields ? JSON.stringify(fields) : '');
+  const runtime = await startThreadedRuntime({
     dataDir,
     port,
     config,
@@ -89,7 +92,13 @@ async function main(): Promise<void> {
     ...(allowedOrigins ? { allowedOrigins } : {}),
     ...(visibilityTimeout !== undefined ? { visibilityTimeoutSeconds: visibilityTimeout } : {}),
     ...(latencyMs > 0 ? { latency: { queueMs: latencyMs / 2, planningMs: latencyMs / 2 } } : {}),
-    log: (message, fields) => console.error(`athena-wlm: ${message}`, fields ? JSON.stringify(fields) : ''),
+    log,
+    onBackendExit: (error) => {
+      log('the back end stopped; exiting (queued and running queries resume on the next start)', {
+        error: error.stack ?? error.message,
+      });
+      process.exit(1);
+    },
   });
   console.log(`athena-wlm is running at ${runtime.url}
   console:  ${runtime.url}/
@@ -121,9 +130,12 @@ function listOption(value: string | undefined): string[] | undefined {
 }
 
 main().catch((error: unknown) => {
-  const known = [ConfigError, PortInUseError, UsageError, DataFileError].some(
-    (type) => error instanceof type,
-  );
+  const known =
+    [ConfigError, PortInUseError, UsageError, DataFileError, DataDirError].some(
+      (type) => error instanceof type,
+    ) ||
+    // The back end thread's start error arrives as its name and message.
+    (error as Error).name === DataFileError.name;
   if (known) {
     console.error(`athena-wlm: ${(error as Error).message}`);
     if (error instanceof UsageError) console.error(USAGE);

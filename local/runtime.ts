@@ -1,5 +1,4 @@
 import './polyfills';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type WlmConfig, workgroupNameOf } from '../contracts/config';
 import { DynamoDbDispatchStore } from '../functions/adapters/aws/dynamodb-dispatch-store';
@@ -14,6 +13,7 @@ import { StartRate } from '../functions/core/start-rate';
 import { ensureSampleData, LocalAthena, type SampleDataOptions } from './athena';
 import { consoleDepsOf } from './console/console-deps';
 import { addConsoleRoutes } from './console/console-routes';
+import { ensureDataDir } from './data-dir';
 import { DispatcherWorker, localWake } from './dispatcher-worker';
 import { LocalDocumentClient } from './dynamodb/local-document-client';
 import { LocalDynamoDb } from './dynamodb/local-dynamodb';
@@ -39,6 +39,7 @@ import { LocalMetrics } from './store/local-metrics';
 import { LOCAL_QUEUES, LOCAL_TABLE_SCHEMAS, LOCAL_TABLES } from './store/local-names';
 import { LocalSubmissions } from './store/local-submissions';
 import { messageQueueOf, SqliteQueue } from './store/sqlite-queue';
+import { taskFault, testFaults } from './test-faults';
 
 /** Where local Athena results go, per class: `s3://<bucket>/results/<class>/`, as on AWS. */
 export const LOCAL_RESULTS_BUCKET = 'athena-wlm-local-results';
@@ -82,6 +83,12 @@ export interface LocalRuntimeOptions {
   readonly allowedOrigins?: readonly string[];
   /** Header, request and idle timeouts of the HTTP server. @default DEFAULT_TIMEOUTS (10 s, 30 s, 60 s) */
   readonly httpTimeouts?: HttpTimeouts;
+  /**
+   * A server already listening, to serve on instead of listening on `host:port` (the threaded runtime
+   * hands its back end the edge thread's server: local/backend-thread.ts).
+   * @default listens on `host:port` with the request guard and timeouts above
+   */
+  readonly server?: ListeningServer;
   readonly clock?: Clock;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
 }
@@ -95,6 +102,7 @@ export interface LocalRuntime {
   /** The dispatcher's slots and lines: the DynamoDB adapter of AWS, on the local DynamoDB. */
   readonly dispatch: DynamoDbDispatchStore;
   readonly dispatcher: DispatcherWorker;
+  readonly starter: StarterWorker;
   readonly tokens: LocalTaskTokens;
   readonly stepFunctions: LocalStepFunctions;
   readonly athena: LocalAthena;
@@ -118,21 +126,9 @@ export interface LocalRuntime {
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const config = options.config ?? loadConfig();
-  const log = options.log ?? (() => {});
   // The port first: a start that cannot serve fails before it opens the data dir, so it never runs
   // again what a previous process left running (executions, Athena queries) only to stop at once.
-  const listenHost = options.host ?? '127.0.0.1';
-  const server = await listen({
-    host: listenHost,
-    port: options.port ?? 8787,
-    guard: hostGuard({
-      // The address it listens on is a name it answers to, unless that is every address.
-      allowedHosts: [...(options.allowedHosts ?? []), ...(isWildcard(listenHost) ? [] : [listenHost])],
-      ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
-    }),
-    ...(options.httpTimeouts ? { timeouts: options.httpTimeouts } : {}),
-    onError: (error) => log('request failed', { error: (error as Error).stack }),
-  });
+  const server = options.server ?? (await listenFor(options));
   // What was opened so far, closed in reverse when the start fails midway.
   const opened: (() => unknown)[] = [() => server.close()];
   try {
@@ -146,6 +142,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }
 }
 
+/** Listens on the runtime's host and port with its request guard (Host, Origin) and timeouts. */
+export function listenFor(
+  options: Pick<
+    LocalRuntimeOptions,
+    'host' | 'port' | 'allowedHosts' | 'allowedOrigins' | 'httpTimeouts' | 'log'
+  >,
+): Promise<ListeningServer> {
+  const log = options.log ?? (() => {});
+  const listenHost = options.host ?? '127.0.0.1';
+  return listen({
+    host: listenHost,
+    port: options.port ?? 8787,
+    guard: hostGuard({
+      // The address it listens on is a name it answers to, unless that is every address.
+      allowedHosts: [...(options.allowedHosts ?? []), ...(isWildcard(listenHost) ? [] : [listenHost])],
+      ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+    }),
+    ...(options.httpTimeouts ? { timeouts: options.httpTimeouts } : {}),
+    onError: (error) => log('request failed', { error: (error as Error).stack }),
+  });
+}
+
 async function openRuntime(
   options: LocalRuntimeOptions,
   config: WlmConfig,
@@ -154,7 +172,7 @@ async function openRuntime(
 ): Promise<LocalRuntime> {
   const clock = options.clock ?? (() => new Date());
   const log = options.log ?? (() => {});
-  mkdirSync(options.dataDir, { recursive: true });
+  ensureDataDir(options.dataDir);
 
   const db = openDatabase(options.dataDir);
   opened.push(() => db.close());
@@ -225,6 +243,7 @@ async function openRuntime(
       },
       metrics,
       tokens,
+      injectedFault: taskFault(testFaults()),
     },
     ...(options.retryPauseMs !== undefined ? { retryIntervalOverrides: options.retryPauseMs } : {}),
   });
@@ -337,6 +356,7 @@ async function openRuntime(
     ledger,
     dispatch,
     dispatcher,
+    starter,
     tokens,
     stepFunctions,
     athena,

@@ -17,6 +17,11 @@ export class DataFileError extends Error {
 function problemOf(cause: unknown): string {
   const { code, message } = cause as { code?: string; message?: string };
   const elsewhere = 'or start with another --data-dir';
+  // DuckDB's errors have no code: they are known by their text.
+  if (/not a valid DuckDB database file/.test(message ?? ''))
+    return `it is not a readable DuckDB database (${message}). Restore it from a backup, or move it aside to start with an empty catalog (tables and views made with DDL are then forgotten; their data under athena/s3 stays), ${elsewhere}.`;
+  if (/Could not set lock on file/.test(message ?? ''))
+    return `another process holds it (${message}). Stop the other athena-wlm that uses this data dir, ${elsewhere}.`;
   switch (code) {
     case 'SQLITE_NOTADB':
     case 'SQLITE_CORRUPT':

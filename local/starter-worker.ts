@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { ReceivedMessage } from '../functions/core/ports';
 import { handleQueryMessage, type StartQueryDeps } from '../functions/core/start-query';
 import { messageQueueOf, type SqliteQueue } from './store/sqlite-queue';
@@ -59,7 +60,9 @@ export class StarterWorker {
       } catch (error) {
         this.options.log?.('starter batch failed', { error: (error as Error).message });
       }
-      if (seen === 0 && this.running) {
+      // Queries, cancels and the close wait in the event loop while the backlog is worked through.
+      if (seen > 0) await setImmediate();
+      else if (this.running) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, idle);
           this.wake = () => {

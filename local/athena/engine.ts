@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { DataFileError } from '../sqlite-file';
 import { hasVisibleFile } from './files';
 import { quoteIdent, quoteLiteral } from './hive-types';
 import { RegexTableCache } from './regex-cache';
@@ -102,7 +103,10 @@ export class AthenaEngine {
       memory_limit: `${options.limits.memoryLimitMb}MB`,
     };
     if (options.limits.threads) config.threads = String(options.limits.threads);
-    const instance = await DuckDBInstance.create(join(options.dataDir, 'awsdatacatalog.duckdb'), config);
+    const file = join(options.dataDir, 'awsdatacatalog.duckdb');
+    const instance = await DuckDBInstance.create(file, config).catch((error: unknown) => {
+      throw new DataFileError(file, error);
+    });
     const admin = await instance.connect();
     const engine = new AthenaEngine(instance, admin, options);
     try {

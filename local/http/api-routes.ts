@@ -40,11 +40,13 @@ export interface ApiDeps {
   readonly liveQuota?: () => Promise<number>;
 }
 
-/**
- * The API's routes (contracts/routes.ts), each answered by the same core function as its Lambda handler
- * on AWS. The map names every route of the table, so a route cannot be left out.
- */
-export function addApiRoutes(router: Router, deps: ApiDeps): Router {
+/** What the submission routes need. */
+export type SubmissionRouteDeps = Pick<ApiDeps, 'config' | 'clock' | 'submissions' | 'baseUrl'>;
+
+type SubmissionRouteId = Extract<RouteId, 'submit' | 'submitToDefaultClass'>;
+
+/** Validate, then record and queue in one step: the two submission routes. */
+function submissionHandlers(deps: SubmissionRouteDeps): Readonly<Record<SubmissionRouteId, RouteHandler>> {
   const submit = (workgroup: string, request: RouteRequest, caller: Caller): Promise<RouteResponse> =>
     submitQuery(
       workgroup,
@@ -53,8 +55,7 @@ export function addApiRoutes(router: Router, deps: ApiDeps): Router {
       deps.submissions,
     );
   const classNames = Object.keys(deps.config.classes);
-
-  const handlers: Readonly<Record<RouteId, RouteHandler>> = {
+  return {
     submitToDefaultClass: asCaller((request, caller) => submit(deps.config.defaultClass, request, caller)),
     submit: asCaller((request, caller) => {
       const workgroup = request.params[CLASS_PATH_PARAMETER];
@@ -69,6 +70,34 @@ export function addApiRoutes(router: Router, deps: ApiDeps): Router {
       }
       return submit(workgroup, request, caller);
     }),
+  };
+}
+
+/** Adds the routes of the table that `handlers` answers, in the table's order. */
+function addRoutes(router: Router, handlers: Partial<Readonly<Record<RouteId, RouteHandler>>>): Router {
+  for (const [id, route] of Object.entries(ROUTES)) {
+    const handler = handlers[id as RouteId];
+    if (handler) router.add(route.method, route.path, handler);
+  }
+  return router;
+}
+
+/**
+ * The submission routes alone. On AWS API Gateway answers them itself (its direct SQS integration);
+ * locally they need nothing but the submission store, which is why the threaded runtime's edge thread
+ * serves them without its back end.
+ */
+export function addSubmissionRoutes(router: Router, deps: SubmissionRouteDeps): Router {
+  return addRoutes(router, submissionHandlers(deps));
+}
+
+/**
+ * The API's routes (contracts/routes.ts), each answered by the same core function as its Lambda handler
+ * on AWS. The map names every route of the table, so a route cannot be left out.
+ */
+export function addApiRoutes(router: Router, deps: ApiDeps): Router {
+  const handlers: Readonly<Record<RouteId, RouteHandler>> = {
+    ...submissionHandlers(deps),
     listWorkgroups: () => listWorkgroupsApi(deps),
     listQueries: asCaller((request, caller) => listQueriesApi(request.query, caller, deps)),
     getQuery: asCaller((request, caller) =>
@@ -79,7 +108,5 @@ export function addApiRoutes(router: Router, deps: ApiDeps): Router {
     ),
     cancelQuery: asCaller((request, caller) => cancelQueryApi(request.params.queryId, caller, deps)),
   };
-  for (const [id, route] of Object.entries(ROUTES))
-    router.add(route.method, route.path, handlers[id as RouteId]);
-  return router;
+  return addRoutes(router, handlers);
 }

@@ -37,6 +37,8 @@ export interface TaskServices {
   readonly metrics: Metrics;
   /** The task tokens `.waitForTaskToken` Tasks wait on. */
   readonly tokens: LocalTaskTokens;
+  /** An error the fault harness injects into a Task state (local/test-faults.ts), by state name. */
+  readonly injectedFault?: (state: string) => Error | undefined;
 }
 
 /** One execution as its task handlers see it. */
@@ -245,6 +247,8 @@ export function taskHandlersFor(
       // A token of an earlier Task of this execution is over: that task timed out or moved on.
       if (resource !== RESOURCES.sqsSendMessageWaitForTaskToken) services.tokens.forget(context.executionArn);
       context.onTaskStart?.(name);
+      const injected = services.injectedFault?.(name);
+      if (injected) return Promise.reject(injected);
       return handler(input);
     };
   }

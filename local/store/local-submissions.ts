@@ -4,7 +4,8 @@ import { isConditionalCheckFailed } from '../../functions/adapters/aws/dynamodb-
 import type { SubmissionStore } from '../../functions/core/ports';
 import type { QueryRecord } from '../../functions/core/query-record';
 import type { LocalDocumentClient } from '../dynamodb/local-document-client';
-import { type Database, immediate } from './database';
+import type { Database } from './database';
+import { GroupCommit } from './group-commit';
 import type { SqliteQueue } from './sqlite-queue';
 
 export interface LocalSubmissionsProps {
@@ -21,24 +22,32 @@ export interface LocalSubmissionsProps {
 /**
  * New submissions: the ledger's own conditional put of the record and the `queries` message in one
  * SQLite transaction (the local DynamoDB and the queue share the database), so the edge can refuse a
- * used queryId (409) before anything is queued, and a crash keeps both or neither.
+ * used queryId (409) before anything is queued, and a crash keeps both or neither. The submissions of
+ * one turn of the event loop share a commit (each in its own savepoint), and each is answered only
+ * once it has committed.
  */
 export class LocalSubmissions implements SubmissionStore {
-  constructor(private readonly props: LocalSubmissionsProps) {}
+  private readonly commits: GroupCommit;
+
+  constructor(private readonly props: LocalSubmissionsProps) {
+    this.commits = new GroupCommit(props.db);
+  }
 
   async admit(
     record: QueryRecord,
     message: QueryMessageInput,
   ): Promise<{ readonly created: boolean; readonly record: QueryRecord }> {
-    const stored = immediate(this.props.db, () => this.store(record, message));
+    // Serialized before the write lock is taken, which the batch holds for as short as it can.
+    const body = JSON.stringify(message);
+    const stored = await this.commits.run(() => this.store(record, body));
     if (stored.created) this.props.onAdmitted?.();
     return stored;
   }
 
-  /** The record and its message, for a caller that holds the transaction. */
+  /** The record and its message (`body`, serialized), for a caller that holds the transaction. */
   private store(
     record: QueryRecord,
-    message: QueryMessageInput,
+    body: string,
   ): { readonly created: boolean; readonly record: QueryRecord } {
     const { client, ledger, queries } = this.props;
     try {
@@ -50,7 +59,7 @@ export class LocalSubmissions implements SubmissionStore {
         record: client.sendSync(ledger.getCommand(record.queryId)).Item as QueryRecord,
       };
     }
-    queries.send(JSON.stringify(message));
+    queries.send(body);
     return { created: true, record };
   }
 }

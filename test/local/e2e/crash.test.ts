@@ -7,11 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clientRequestToken } from '../../../contracts/execution-naming';
 import { isTerminal, type QueryStatus } from '../../../contracts/query-status';
-import { DynamoDbDispatchStore } from '../../../functions/adapters/aws/dynamodb-dispatch-store';
-import { LocalDocumentClient } from '../../../local/dynamodb/local-document-client';
-import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb';
-import { openDatabase } from '../../../local/store/database';
-import { LOCAL_TABLE_SCHEMAS, LOCAL_TABLES } from '../../../local/store/local-names';
+import { dispatchState, eventTypes, enteredStates as statesOf } from './invariants';
 import {
   athenaExecutions,
   getQuery,
@@ -67,16 +63,7 @@ describe('a kill -9 in the middle of a run', () => {
       '2',
     ];
 
-    const events = (arn: string) =>
-      runtimeRows<{ type: string; event: string }>(
-        dataDir,
-        'SELECT type, event FROM execution_events WHERE arn = ? ORDER BY id',
-        arn,
-      );
-    const enteredStates = (arn: string) =>
-      events(arn)
-        .filter((e) => e.type === 'StateEntered')
-        .map((e) => (JSON.parse(e.event) as { state: { name: string } }).state.name);
+    const enteredStates = (arn: string) => statesOf(dataDir, arn);
 
     main = spawnMain(args);
     const firstUrl = await main.ready;
@@ -151,10 +138,10 @@ describe('a kill -9 in the middle of a run', () => {
       const entered = enteredStates(execution.arn);
       expect(entered).toContain('RecordSucceeded');
       expect(entered.filter((name) => /^Record(Failed|Cancelled|Deferred)$/.test(name))).toEqual([]);
-      expect(events(execution.arn).map((e) => e.type)).not.toContain('ExecutionFailed');
+      expect(eventTypes(dataDir, execution.arn)).not.toContain('ExecutionFailed');
     }
     for (const { arn } of interrupted) {
-      expect(events(arn).map((e) => e.type)).toContain('ExecutionRestarted');
+      expect(eventTypes(dataDir, arn)).toContain('ExecutionRestarted');
       expect(executions.find((e) => e.arn === arn)?.runs).toBe(2);
     }
     expect(runtimeRows(dataDir, 'SELECT * FROM queue_messages')).toEqual([]);
@@ -162,17 +149,6 @@ describe('a kill -9 in the middle of a run', () => {
     // No slot left held and nobody left in line, read with the dispatch store itself once the process
     // is gone (every wake event was applied: the wake queue is empty above).
     await killMain(main);
-    const db = openDatabase(dataDir);
-    try {
-      const dispatch = new DynamoDbDispatchStore(
-        new LocalDocumentClient(new LocalDynamoDb(db, LOCAL_TABLE_SCHEMAS)).asDocumentClient(),
-        LOCAL_TABLES.dispatch,
-      );
-      expect(await dispatch.holders()).toEqual([]);
-      expect(await dispatch.heads('work', 100)).toEqual([]);
-      expect(await dispatch.waitStatus()).toEqual({});
-    } finally {
-      db.close();
-    }
+    expect(await dispatchState(dataDir, ['work'])).toEqual({ holders: [], inLine: [], waitStatus: {} });
   }, 90_000);
 });

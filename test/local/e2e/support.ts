@@ -278,11 +278,17 @@ export interface MainProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnMain(args: readonly string[], env: Record<string, string> = {}): MainProcess {
+export function spawnMain(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  /** Run as this user (and its group of the same number); the test process must be root. */
+  options: { readonly uid?: number } = {},
+): MainProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', join('local', 'main.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, PORT: '', ATHENA_WLM_CONFIG: '', ATHENA_WLM_DATA_DIR: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
   });
   let stdout = '';
   let stderr = '';

@@ -477,6 +477,16 @@ describe('task handlers', () => {
 
 describe('timeouts', () => {
   let runtime: Awaited<ReturnType<typeof localRuntime>>;
+  /**
+   * Moves the fake clock a millisecond at a time until Athena has a query: the starter and dispatcher
+   * also yield to the real event loop (setImmediate) between batches.
+   */
+  const untilAthenaRuns = async (athena: FakeAthena) => {
+    for (let i = 0; i < 200 && athena.runs.length === 0; i++) {
+      await jest.advanceTimersByTimeAsync(1);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
   beforeEach(() => {
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
   });
@@ -489,7 +499,7 @@ describe('timeouts', () => {
     const athena = new FakeAthena(() => ({ kind: 'hang' }));
     runtime = await localRuntime(athena);
     const arn = await runtime.submit('q-long');
-    await jest.advanceTimersByTimeAsync(10);
+    await untilAthenaRuns(athena);
     expect(athena.runs).toEqual(['athena-1']);
 
     await jest.advanceTimersByTimeAsync(5 * 60_000);
@@ -509,7 +519,7 @@ describe('timeouts', () => {
     const athena = new FakeAthena(() => ({ kind: 'hang' }));
     runtime = await localRuntime(athena, { config });
     const arn = await runtime.submit('q-forever');
-    await jest.advanceTimersByTimeAsync(10);
+    await untilAthenaRuns(athena);
     const timeoutSeconds = runtime.parts.runner.definition.TimeoutSeconds!;
     // The longest wait in line (maxQueueWaitMinutes, 180 by default) plus the run, with a margin.
     expect(timeoutSeconds).toBe((180 + 1) * 60 + EXECUTION_TIMEOUT_MARGIN_SECONDS);
