@@ -24,11 +24,11 @@ import { OperationsDashboard } from './operations-dashboard';
 import { classRoutes, QueryApi } from './query-api';
 import { DISPATCHER_TIMEOUT, QueryDispatcher } from './query-dispatcher';
 import { QueryIntakePipe } from './query-intake-pipe';
-import { QueryLedger } from './query-ledger';
 import { QueryLifecycle } from './query-lifecycle';
 import { QueryQueues } from './query-queues';
 import { QueryResults } from './query-results';
 import { QueryStarter, STARTER_TIMEOUT } from './query-starter';
+import { QueryTables } from './query-tables';
 import { QuotaMonitor } from './quota-monitor';
 import { REDRIVE_TIMEOUT, RedriveSchedule } from './redrive-schedule';
 import { RunQueryStateMachine } from './run-query-state-machine';
@@ -200,7 +200,7 @@ export class AthenaWorkloadManager extends Construct {
   /** The parts, for users who need to reach further in. */
   readonly parts: {
     readonly queues: QueryQueues;
-    readonly ledger: QueryLedger;
+    readonly tables: QueryTables;
     readonly results: QueryResults;
     readonly runQuery: RunQueryStateMachine;
     readonly queryApi: QueryApi;
@@ -237,7 +237,8 @@ export class AthenaWorkloadManager extends Construct {
       maxReceives: config.admission.maxReceives,
       removalPolicy,
     });
-    const ledger = new QueryLedger(this, 'Ledger', { removalPolicy });
+    // The construct id stays 'Ledger': renaming it would replace both tables of a deployed stack.
+    const tables = new QueryTables(this, 'Ledger', { removalPolicy });
     const results = new QueryResults(this, 'Results', {
       retentionDays: config.resultsRetentionDays,
       removalPolicy,
@@ -251,7 +252,7 @@ export class AthenaWorkloadManager extends Construct {
 
     const queryApi = new QueryApi(this, 'Api', {
       config,
-      ledger,
+      tables,
       apiName: props.apiName ?? `${config.namePrefix}-api`,
       stageName: props.stageName ?? 'v1',
       throttling: props.apiThrottling ?? { rateLimit: 50, burstLimit: 100 },
@@ -261,7 +262,7 @@ export class AthenaWorkloadManager extends Construct {
     });
 
     const intake = new QueryIntakePipe(this, 'Intake', {
-      ledger: ledger.ledger,
+      ledger: tables.ledger,
       queriesQueue: queues.queries,
       adminTopic: alerts.adminTopic,
       namePrefix: config.namePrefix,
@@ -274,7 +275,7 @@ export class AthenaWorkloadManager extends Construct {
     const runQuery = new RunQueryStateMachine(this, 'RunQuery', {
       config,
       workgroupNames: Object.values(classes).map((c) => c.workgroupName),
-      ledger: ledger.ledger,
+      ledger: tables.ledger,
       wakeQueue: queues.wake,
       deferredQueue: queues.deferred,
       results,
@@ -287,7 +288,7 @@ export class AthenaWorkloadManager extends Construct {
     const lifecycle = new QueryLifecycle(this, 'Lifecycle', {
       config,
       api: queryApi,
-      ledger,
+      tables,
       results,
       stateMachine: runQuery.stateMachine,
       wakeQueue: queues.wake,
@@ -299,7 +300,7 @@ export class AthenaWorkloadManager extends Construct {
       config,
       queriesQueue: queues.queries,
       failedQueue: queues.failed,
-      ledger,
+      tables,
       stateMachine: runQuery.stateMachine,
       maxConcurrency: props.starterMaxConcurrency ?? 5,
       ...common,
@@ -308,7 +309,7 @@ export class AthenaWorkloadManager extends Construct {
       config,
       wakeQueue: queues.wake,
       wakeFailedQueue: queues.wakeFailed,
-      ledger,
+      tables,
       stateMachine: runQuery.stateMachine,
       ...common,
     });
@@ -317,19 +318,19 @@ export class AthenaWorkloadManager extends Construct {
       queriesQueue: queues.queries,
       deferredQueue: queues.deferred,
       failedQueue: queues.failed,
-      ledger,
+      tables,
       ...common,
     });
     const reconciler = new SlotReconciler(this, 'SlotReconciler', {
       config,
-      ledger,
+      tables,
       stateMachine: runQuery.stateMachine,
       wakeQueue: queues.wake,
       ...common,
     });
     const quotaMonitor = new QuotaMonitor(this, 'QuotaMonitor', {
       config,
-      ledger,
+      tables,
       adminTopic: alerts.adminTopic,
       alertKey: alerts.key,
       failedQueue: queues.failed,
@@ -347,8 +348,8 @@ export class AthenaWorkloadManager extends Construct {
     this.queriesQueue = queues.queries;
     this.deferredQueue = queues.deferred;
     this.failedQueue = queues.failed;
-    this.ledgerTable = ledger.ledger;
-    this.dispatchTable = ledger.dispatch;
+    this.ledgerTable = tables.ledger;
+    this.dispatchTable = tables.dispatch;
     this.wakeQueue = queues.wake;
     this.resultsBucket = results.bucket;
     this.stateMachine = runQuery.stateMachine;
@@ -360,7 +361,7 @@ export class AthenaWorkloadManager extends Construct {
     this.dashboard = operationsDashboard.dashboard;
     this.parts = {
       queues,
-      ledger,
+      tables,
       results,
       runQuery,
       queryApi,

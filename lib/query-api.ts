@@ -18,7 +18,7 @@ import {
 import { MAX_QUERY_BYTES, submissionBodyJsonSchema } from '../contracts/submission';
 import { ApiLoggingRole } from './api-logging-role';
 import { acknowledgeNag, acknowledgeWildcardResources } from './nag-acknowledgements';
-import type { QueryLedger } from './query-ledger';
+import type { QueryTables } from './query-tables';
 import {
   ACCEPTED_RESPONSE_TEMPLATE,
   LEDGER_REFUSED_RESPONSE_TEMPLATE,
@@ -46,7 +46,7 @@ export function classRoutes(config: WlmConfig, className: string): ApiRoute[] {
 export interface QueryApiProps {
   readonly config: WlmConfig;
   /** The ledger submissions are written to (its stream queues them). */
-  readonly ledger: QueryLedger;
+  readonly tables: QueryTables;
   readonly apiName: string;
   readonly stageName: string;
   readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
@@ -209,12 +209,12 @@ export class QueryApi extends Construct {
     this.ledgerRole.addToPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:UpdateItem'],
-        resources: [props.ledger.ledger.tableArn],
+        resources: [props.tables.ledger.tableArn],
       }),
     );
 
     const submitTo = (resource: apigateway.IResource, className: string) =>
-      resource.addMethod('POST', this.submissionIntegration(props.ledger, className), {
+      resource.addMethod('POST', this.submissionIntegration(props.tables, className), {
         authorizationType: apigateway.AuthorizationType.IAM,
         requestValidator: this.validator,
         requestModels: { 'application/json': submissionModel },
@@ -244,8 +244,8 @@ export class QueryApi extends Construct {
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
     });
-    props.ledger.bindLedger(this.getQueryFunction.function, 'read');
-    props.ledger.bindDispatch(this.getQueryFunction.function, 'read');
+    props.tables.bindLedger(this.getQueryFunction.function, 'read');
+    props.tables.bindDispatch(this.getQueryFunction.function, 'read');
     this.addLambdaRoute('getQuery', this.getQueryFunction.function);
 
     this.addGatewayResponses();
@@ -308,7 +308,7 @@ export class QueryApi extends Construct {
    * 4xx template tells them apart and sets the status with `$context.responseOverride.status`
    * (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-override-request-response-parameters.html).
    */
-  private submissionIntegration(ledger: QueryLedger, className: string): apigateway.AwsIntegration {
+  private submissionIntegration(tables: QueryTables, className: string): apigateway.AwsIntegration {
     return new apigateway.AwsIntegration({
       service: 'dynamodb',
       action: 'UpdateItem',
@@ -319,7 +319,7 @@ export class QueryApi extends Construct {
           'integration.request.header.Content-Type': "'application/x-amz-json-1.0'",
         },
         requestTemplates: {
-          'application/json': submissionWriteTemplate(className, ledger.ledger.tableName),
+          'application/json': submissionWriteTemplate(className, tables.ledger.tableName),
         },
         integrationResponses: [
           {

@@ -13,8 +13,8 @@ import type { WlmConfig } from '../contracts/config';
 import { ENV } from '../contracts/env';
 import { WAKE_MESSAGE_GROUP } from '../contracts/queues';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
-import type { QueryLedger } from './query-ledger';
 import { grantQuotaRead } from './query-starter';
+import type { QueryTables } from './query-tables';
 import { executionsArnOf } from './run-query-state-machine';
 import { WlmFunction } from './wlm-function';
 
@@ -31,7 +31,7 @@ export interface QueryDispatcherProps {
   readonly wakeQueue: sqs.IQueue;
   /** Where SQS sets aside wake events whose passes kept failing; each sweep tries them again. */
   readonly wakeFailedQueue: sqs.IQueue;
-  readonly ledger: QueryLedger;
+  readonly tables: QueryTables;
   readonly stateMachine: sfn.StateMachine;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
@@ -77,8 +77,8 @@ export class QueryDispatcher extends Construct {
     );
     props.wakeQueue.grantSendMessages(role);
     props.wakeFailedQueue.grantConsumeMessages(role);
-    props.ledger.bindDispatch(this.handler.function, 'write');
-    props.ledger.bindLedger(this.handler.function, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    props.tables.bindDispatch(this.handler.function, 'write');
+    props.tables.bindLedger(this.handler.function, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     // Pre-emption stops the borrower's execution and starts its next attempt.
     props.stateMachine.grantStartExecution(role);
     const executions = executionsArnOf(props.stateMachine);

@@ -8,9 +8,9 @@ import type { WlmConfig } from '../contracts/config';
 import { ENV } from '../contracts/env';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
 import type { QueryApi } from './query-api';
-import type { QueryLedger } from './query-ledger';
 import { type QueryResults, RESULTS_PREFIX } from './query-results';
 import { grantQuotaRead } from './query-starter';
+import type { QueryTables } from './query-tables';
 import { executionsArnOf } from './run-query-state-machine';
 import { WlmFunction } from './wlm-function';
 
@@ -27,7 +27,7 @@ export interface QueryLifecycleProps {
   readonly config: WlmConfig;
   /** The API the routes are added to. */
   readonly api: QueryApi;
-  readonly ledger: QueryLedger;
+  readonly tables: QueryTables;
   readonly results: QueryResults;
   /** The run-query state machine, whose executions a cancel stops. */
   readonly stateMachine: sfn.StateMachine;
@@ -55,7 +55,7 @@ export class QueryLifecycle extends Construct {
 
   constructor(scope: Construct, id: string, props: QueryLifecycleProps) {
     super(scope, id);
-    const { config, api, ledger } = props;
+    const { config, api, tables } = props;
     const stack = Stack.of(this);
     const common = { logRetention: props.logRetention, logRemovalPolicy: props.removalPolicy };
     const configEnv = { [ENV.config]: JSON.stringify(config) };
@@ -66,7 +66,7 @@ export class QueryLifecycle extends Construct {
       environment: configEnv,
       ...common,
     });
-    ledger.bindLedger(this.listQueriesFunction.function, 'queryByWorkgroup');
+    tables.bindLedger(this.listQueriesFunction.function, 'queryByWorkgroup');
     api.addLambdaRoute('listQueries', this.listQueriesFunction.function);
 
     this.getResultsFunction = new WlmFunction(this, 'GetResults', {
@@ -76,7 +76,7 @@ export class QueryLifecycle extends Construct {
       ...common,
     });
     const resultsRole = this.getResultsFunction.role;
-    ledger.bindLedger(this.getResultsFunction.function, 'dynamodb:GetItem');
+    tables.bindLedger(this.getResultsFunction.function, 'dynamodb:GetItem');
     resultsRole.addToPolicy(
       new iam.PolicyStatement({
         actions: [...RESULTS_ATHENA_ACTIONS],
@@ -105,7 +105,7 @@ export class QueryLifecycle extends Construct {
       ...common,
     });
     const cancelRole = this.cancelQueryFunction.role;
-    ledger.bindLedger(this.cancelQueryFunction.function, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    tables.bindLedger(this.cancelQueryFunction.function, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     // The dispatcher takes the query out of its line or frees its slot: one message to its wake queue.
     props.wakeQueue.grantSendMessages(cancelRole);
     const executions = executionsArnOf(props.stateMachine);
@@ -126,8 +126,8 @@ export class QueryLifecycle extends Construct {
       ...common,
     });
     const workgroupsRole = this.listWorkgroupsFunction.role;
-    ledger.bindDispatch(this.listWorkgroupsFunction.function, 'read');
-    ledger.bindLedger(this.listWorkgroupsFunction.function, 'queryByWorkgroup');
+    tables.bindDispatch(this.listWorkgroupsFunction.function, 'read');
+    tables.bindLedger(this.listWorkgroupsFunction.function, 'queryByWorkgroup');
     // With a fixed quota in the config the handler never asks Service Quotas.
     if (config.quota.activeDmlQueries === 'service-quotas') grantQuotaRead(workgroupsRole, this);
     api.addLambdaRoute('listWorkgroups', this.listWorkgroupsFunction.function);

@@ -7,7 +7,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { WlmConfig } from '../contracts/config';
 import { ENV } from '../contracts/env';
-import type { QueryLedger } from './query-ledger';
+import type { QueryTables } from './query-tables';
 import { WlmFunction } from './wlm-function';
 
 /** Timeout of the starter function; the `queries` visibility timeout is derived from it. */
@@ -51,7 +51,7 @@ export interface QueryStarterProps {
   readonly config: WlmConfig;
   readonly queriesQueue: sqs.IQueue;
   readonly failedQueue: sqs.IQueue;
-  readonly ledger: QueryLedger;
+  readonly tables: QueryTables;
   readonly stateMachine: sfn.IStateMachine;
   /** Most concurrent starter invocations (the event source's MaximumConcurrency, 2 to 1000). */
   readonly maxConcurrency: number;
@@ -97,7 +97,7 @@ export class QueryStarter extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.failedQueue.queueArn] }),
     );
-    props.ledger.bindLedger(this.handler.function, 'readWrite');
+    props.tables.bindLedger(this.handler.function, 'readWrite');
     props.stateMachine.grantStartExecution(role);
   }
 }

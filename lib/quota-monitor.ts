@@ -11,8 +11,8 @@ import type { WlmConfig } from '../contracts/config';
 import { ENV } from '../contracts/env';
 import { SeedMetrics } from '../contracts/metrics';
 import { LambdaSchedule } from './lambda-schedule';
-import type { QueryLedger } from './query-ledger';
 import { grantQuotaRead } from './query-starter';
+import type { QueryTables } from './query-tables';
 import { metricsNamespaceOf } from './seed-metrics';
 import { WlmFunction } from './wlm-function';
 
@@ -32,7 +32,7 @@ export function activeDmlQueries(): cloudwatch.Metric {
 
 export interface QuotaMonitorProps {
   readonly config: WlmConfig;
-  readonly ledger: QueryLedger;
+  readonly tables: QueryTables;
   readonly adminTopic: sns.ITopic;
   /** Key that encrypts the admin topic. */
   readonly alertKey: kms.IKey;
@@ -87,8 +87,8 @@ export class QuotaMonitor extends Construct {
         resources: [props.alertKey.keyArn],
       }),
     );
-    props.ledger.bindLedger(this.handler.function, 'read');
-    props.ledger.bindDispatch(this.handler.function, 'read');
+    props.tables.bindLedger(this.handler.function, 'read');
+    props.tables.bindDispatch(this.handler.function, 'read');
 
     this.schedule = new LambdaSchedule(this, 'Every', {
       function: this.handler.function,

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import type { WlmConfig } from '../contracts/config';
 import { ENV } from '../contracts/env';
 import { LambdaSchedule } from './lambda-schedule';
-import type { QueryLedger } from './query-ledger';
+import type { QueryTables } from './query-tables';
 import { WlmFunction } from './wlm-function';
 
 /** Timeout of one redrive run; it stays under the shortest schedule period (1 minute). */
@@ -16,7 +16,7 @@ export interface RedriveScheduleProps {
   readonly queriesQueue: sqs.IQueue;
   readonly deferredQueue: sqs.IQueue;
   readonly failedQueue: sqs.IQueue;
-  readonly ledger: QueryLedger;
+  readonly tables: QueryTables;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -49,7 +49,7 @@ export class RedriveSchedule extends Construct {
     props.deferredQueue.grantConsumeMessages(role);
     props.queriesQueue.grantSendMessages(role);
     props.failedQueue.grantSendMessages(role);
-    props.ledger.bindLedger(this.handler.function, 'readWrite');
+    props.tables.bindLedger(this.handler.function, 'readWrite');
 
     this.schedule = new LambdaSchedule(this, 'Every', {
       function: this.handler.function,

@@ -10,7 +10,7 @@ import type { WlmConfig } from '../contracts/config';
 import { ENV } from '../contracts/env';
 import { LambdaSchedule } from './lambda-schedule';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
-import type { QueryLedger } from './query-ledger';
+import type { QueryTables } from './query-tables';
 import { executionsArnOf } from './run-query-state-machine';
 import { WlmFunction } from './wlm-function';
 
@@ -19,7 +19,7 @@ export const LEAKY_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as co
 
 export interface SlotReconcilerProps {
   readonly config: WlmConfig;
-  readonly ledger: QueryLedger;
+  readonly tables: QueryTables;
   readonly stateMachine: sfn.StateMachine;
   /** The dispatcher's wake queue: slots are given back through it. */
   readonly wakeQueue: sqs.IQueue;
@@ -50,8 +50,8 @@ export class SlotReconciler extends Construct {
       logRemovalPolicy: props.removalPolicy,
     });
     const role = this.handler.role;
-    props.ledger.bindLedger(this.handler.function, 'readWrite');
-    props.ledger.bindDispatch(this.handler.function, 'read');
+    props.tables.bindLedger(this.handler.function, 'readWrite');
+    props.tables.bindDispatch(this.handler.function, 'read');
     props.wakeQueue.grantSendMessages(role);
     const executions = executionsArnOf(props.stateMachine);
     // Describe to see how an execution ended; stop one that outlived its class's time limit.

@@ -7,8 +7,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { ENV } from '../../contracts/env';
 import { AthenaWorkloadManager, type AthenaWorkloadManagerProps } from '../../lib/athena-workload-manager';
-import { QueryLedger } from '../../lib/query-ledger';
 import { grantQuotaRead } from '../../lib/query-starter';
+import { QueryTables } from '../../lib/query-tables';
 import { actionsOf, resourcesOf, testApp } from './support';
 
 type Json = Record<string, unknown>;
@@ -138,7 +138,7 @@ describe('grants', () => {
 describe('binding a table to a function', () => {
   it('sets the table name and grants exactly the access asked for, returning the grant', () => {
     const stack = new Stack(testApp(), 'Bind');
-    const ledger = new QueryLedger(stack, 'Ledger', { removalPolicy: RemovalPolicy.DESTROY });
+    const ledger = new QueryTables(stack, 'Ledger', { removalPolicy: RemovalPolicy.DESTROY });
     const fn = testFunction(stack);
 
     const grant = ledger.bindLedger(fn, 'queryByWorkgroup', 'dynamodb:GetItem');

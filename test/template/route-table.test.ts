@@ -5,7 +5,7 @@ import { DEFAULT_CONFIG, parseConfig } from '../../contracts/config';
 import { ROUTES } from '../../contracts/routes';
 import { openApiDocument } from '../../functions/core/openapi';
 import { QueryApi } from '../../lib/query-api';
-import { QueryLedger } from '../../lib/query-ledger';
+import { QueryTables } from '../../lib/query-tables';
 import { methodPath, resourcesOf, synthesize, testApp } from './support';
 
 type Json = Record<string, unknown>;
@@ -48,7 +48,7 @@ describe('the route table', () => {
     const config = parseConfig(DEFAULT_CONFIG);
     const api = new QueryApi(stack, 'Api', {
       config,
-      ledger: new QueryLedger(stack, 'Ledger', { removalPolicy: RemovalPolicy.DESTROY }),
+      tables: new QueryTables(stack, 'Ledger', { removalPolicy: RemovalPolicy.DESTROY }),
       apiName: 'routes',
       stageName: 'v1',
       throttling: { rateLimit: 1, burstLimit: 1 },

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../contracts/env';
 import { TABLES } from '../contracts/tables';
 
-export interface QueryLedgerProps {
+export interface QueryTablesProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -32,7 +32,7 @@ export type ItemAction =
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem';
 
-/** What {@link QueryLedger.bindLedger} grants. */
+/** What {@link QueryTables.bindLedger} grants. */
 export type LedgerAccess = 'read' | 'readWrite' | 'queryByWorkgroup' | ItemAction;
 
 /**
@@ -41,11 +41,11 @@ export type LedgerAccess = 'read' | 'readWrite' | 'queryByWorkgroup' | ItemActio
  * each; TTL removes a line item whose leave message was lost). Both on-demand, encrypted with the
  * AWS-managed key and with point-in-time recovery. The ledger's stream carries new records to `queries`.
  */
-export class QueryLedger extends Construct {
+export class QueryTables extends Construct {
   readonly ledger: dynamodb.Table;
   readonly dispatch: dynamodb.Table;
 
-  constructor(scope: Construct, id: string, props: QueryLedgerProps) {
+  constructor(scope: Construct, id: string, props: QueryTablesProps) {
     super(scope, id);
     const common = {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
