@@ -268,6 +268,9 @@ export class AthenaWorkloadManager extends Construct {
       namePrefix: config.namePrefix,
       removalPolicy,
     });
+    // Submissions go live with the stage: the pipe that carries them on to `queries` must exist first,
+    // or a record written in between would wait for a message no one sends.
+    queryApi.api.deploymentStage.node.addDependency(intake.pipe);
 
     const workloadClasses = new WorkloadClasses(this, 'Classes', { config, results, api: queryApi, alerts });
     const classes = workloadClasses.classes;

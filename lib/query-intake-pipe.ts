@@ -10,10 +10,13 @@ import { Construct } from 'constructs';
 import { TABLES } from '../contracts/tables';
 import { acknowledgeNag, acknowledgeWildcardResources } from './nag-acknowledgements';
 
-/** Deliveries of one batch of stream records to `queries` before the pipe sets it aside. */
-export const INTAKE_MAX_RETRIES = 10;
-/** Stream records older than this are set aside rather than retried (the stream keeps 24 hours). */
-export const INTAKE_MAX_RECORD_AGE = Duration.hours(6);
+/**
+ * Deliveries of one batch of stream records to `queries`: until it is delivered (-1), since a record set
+ * aside leaves its query QUEUED with no message; only a record the stream itself would drop is set aside.
+ */
+export const INTAKE_MAX_RETRIES = -1;
+/** Stream records older than this are set aside: the stream keeps 24 hours. */
+export const INTAKE_MAX_RECORD_AGE = Duration.hours(24);
 
 /**
  * The message the pipe sends `queries` for each new ledger record: it names the query, and the starter

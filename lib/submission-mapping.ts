@@ -81,12 +81,12 @@ export function submissionWriteTemplate(className: string, tableName: string): s
       set('redrives', ':zero'),
     ].join(
       ', ',
-    )}#if($params), ${set('executionParameters')}#end#if($userId), ${set('userId')}#end#if($submittedBy != ""), ${set('submittedBy')}#end",`,
+    )}#if("$!params" != ""), ${set('executionParameters')}#end#if("$!userId" != ""), ${set('userId')}#end#if($submittedBy != ""), ${set('submittedBy')}#end",`,
     // A missing submitter equals "" and missing parameters equal none, as in isSameSubmission. `=` on
     // the parameter lists compares them whole (equality "is supported for all data types, including
     // lists and maps": https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Condition.html).
     // A condition that fails is HTTP 400 ConditionalCheckFailedException, nothing written.
-    `"ConditionExpression": "attribute_not_exists(#queryId) OR (${IDENTITY.map((name) => `#${name} = :${name}`).join(' AND ')} AND #if($params)#executionParameters = :executionParameters#{else}attribute_not_exists(#executionParameters)#end AND #if($submittedBy != "")#submittedBy = :submittedBy#{else}(attribute_not_exists(#submittedBy) OR #submittedBy = :noSubmitter)#end)",`,
+    `"ConditionExpression": "attribute_not_exists(#queryId) OR (${IDENTITY.map((name) => `#${name} = :${name}`).join(' AND ')} AND #if("$!params" != "")#executionParameters = :executionParameters#{else}attribute_not_exists(#executionParameters)#end AND #if($submittedBy != "")#submittedBy = :submittedBy#{else}(attribute_not_exists(#submittedBy) OR #submittedBy = :noSubmitter)#end)",`,
     `"ExpressionAttributeNames": {${[
       'queryId',
       ...IDENTITY,
@@ -99,17 +99,17 @@ export function submissionWriteTemplate(className: string, tableName: string): s
       'submittedBy',
     ]
       .map((name) => `"#${name}": "${name}"`)
-      .join(', ')}#if($userId), "#userId": "userId"#end},`,
+      .join(', ')}#if("$!userId" != ""), "#userId": "userId"#end},`,
     '"ExpressionAttributeValues": {',
     `":workgroup": {"S": "${className}"},`,
     `":query": {"S": $input.json('$.query')},`,
-    `":database": {"S": #if($database)$input.json('$.database')#{else}"${DEFAULT_DATABASE}"#end},`,
-    `":catalog": {"S": #if($catalog)$input.json('$.catalog')#{else}"${DEFAULT_CATALOG}"#end},`,
+    `":database": {"S": #if("$!database" != "")$input.json('$.database')#{else}"${DEFAULT_DATABASE}"#end},`,
+    `":catalog": {"S": #if("$!catalog" != "")$input.json('$.catalog')#{else}"${DEFAULT_CATALOG}"#end},`,
     '":submittedAt": {"S": "$submittedAt"},',
     '":status": {"S": "QUEUED"},',
     '":zero": {"N": "0"}',
-    '#if($params)#set($last = $params.size() - 1),":executionParameters": {"L": [#foreach($i in [0..$last])#if($i > 0),#end{"S": $input.json("$.executionParameters[$i]")}#end]}#end',
-    `#if($userId),":userId": {"S": $input.json('$.userId')}#end`,
+    '#if("$!params" != "")#set($last = $params.size() - 1),":executionParameters": {"L": [#foreach($i in [0..$last])#if($i > 0),#end{"S": $input.json("$.executionParameters[$i]")}#end]}#end',
+    `#if("$!userId" != ""),":userId": {"S": $input.json('$.userId')}#end`,
     '#if($submittedBy != ""),":submittedBy": {"S": "$util.escapeJavaScript($submittedBy)"}#{else},":noSubmitter": {"S": ""}#end',
     '}',
     '}',
@@ -125,7 +125,9 @@ export const ACCEPTED_RESPONSE_TEMPLATE = [
 
 /**
  * DynamoDB's 4xx answers (all are HTTP 400 with the exception in `__type`): a failed condition is the
- * caller's reused id (409), throttling a retry (503), anything else ours (500). The status is set with
+ * caller's reused id (409), throttling a retry (503), a record DynamoDB will not store the caller's
+ * (400: a body the model allows can pass DynamoDB's 400 KB item limit with many long parameters),
+ * anything else ours (500). The status is set with
  * `$context.responseOverride.status`, because an integration response is chosen by status code alone.
  */
 export const LEDGER_REFUSED_RESPONSE_TEMPLATE = [
@@ -137,6 +139,9 @@ export const LEDGER_REFUSED_RESPONSE_TEMPLATE = [
   "#elseif($type.endsWith('#ProvisionedThroughputExceededException') || $type.endsWith('#ThrottlingException') || $type.endsWith('#RequestLimitExceeded'))",
   '#set($context.responseOverride.status = 503)',
   '{"message":"The query ledger is busy (DynamoDB throttled the write); nothing was queued. Retry in a few seconds with the same queryId.","queryId":"$queryId","requestId":"$context.requestId"}',
+  "#elseif($type.endsWith('#ValidationException'))",
+  '#set($context.responseOverride.status = 400)',
+  '{"message":"The query could not be recorded as sent, most often because the query with its executionParameters passes the 400 KB a ledger record may hold; nothing was queued. Shorten the query or send fewer or shorter parameters.","queryId":"$queryId","requestId":"$context.requestId"}',
   '#{else}',
   '{"message":"The query could not be recorded (the ledger refused the write); nothing was queued. Retry with the same queryId; if it keeps failing, give an admin the request id.","queryId":"$queryId","requestId":"$context.requestId"}',
   '#end',

@@ -124,6 +124,18 @@ export async function startQuery(
         reason,
         error: { code: 'UnknownWorkgroup', message: reason },
       });
+    } else {
+      // Recorded at the edge (the AWS intake writes the record, the message only names it): end it.
+      await deps.ledger.update(
+        queryId,
+        {
+          status: 'FAILED',
+          reason,
+          error: { code: 'UnknownWorkgroup', message: reason },
+          finishedAt: now.toISOString(),
+        },
+        ['QUEUED', 'WAITING_FOR_SLOT', 'DEFERRED'],
+      );
     }
     deps.metrics.count('QueryParkedCount');
     return { kind: 'parked', queryId, reason };

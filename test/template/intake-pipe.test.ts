@@ -50,7 +50,14 @@ describe('the intake pipe', () => {
     });
   });
 
-  it('bounds its retries and sets undeliverable batches aside in intake-failed, which alarms the admins', () => {
+  it('is created before the API stage that takes submissions goes live', () => {
+    const stage = synthesized.template.toJSON().Resources[id(wlm().parts.queryApi.api.deploymentStage)];
+    expect(stage.DependsOn).toEqual(
+      expect.arrayContaining([synthesized.stack.getLogicalId(wlm().parts.intake.pipe)]),
+    );
+  });
+
+  it('retries until delivered and sets aside only batches the stream would drop in intake-failed, which alarms the admins', () => {
     const pipe = propertiesOf(synthesized.template, 'AWS::Pipes::Pipe', 'Intake');
     const dlq = id(wlm().parts.intake.deadLetterQueue);
     expect((pipe.SourceParameters as Json).DynamoDBStreamParameters).toMatchObject({
@@ -58,8 +65,9 @@ describe('the intake pipe', () => {
       MaximumRecordAgeInSeconds: INTAKE_MAX_RECORD_AGE.toSeconds(),
       DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlq, 'Arn'] } },
     });
-    expect(INTAKE_MAX_RETRIES).toBeGreaterThan(0);
-    expect(INTAKE_MAX_RECORD_AGE.toSeconds()).toBeLessThan(24 * 3600);
+    // Retried until delivered, and set aside only when the stream (24 hours) would drop it anyway.
+    expect(INTAKE_MAX_RETRIES).toBe(-1);
+    expect(INTAKE_MAX_RECORD_AGE.toSeconds()).toBe(24 * 3600);
 
     const queue = synthesized.template.toJSON().Resources[dlq].Properties as Json;
     expect(queue).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });

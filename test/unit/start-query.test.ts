@@ -191,6 +191,25 @@ describe('startQuery', () => {
     });
   });
 
+  it('ends FAILED a query recorded at the edge whose class was removed before its message came', async () => {
+    const deps = setup();
+    await startQuery(submission('q4', { workgroup: 'adhoc' }), 1, deps);
+    await deps.ledger.update('q4', { status: 'QUEUED', workgroup: 'gone' });
+
+    const outcome = await startQuery(
+      JSON.stringify({ workgroup: 'gone', queryId: 'q4', attempt: 1 }),
+      1,
+      deps,
+    );
+
+    expect(outcome.kind).toBe('parked');
+    expect(deps.ledger.records.get('q4')).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'UnknownWorkgroup' },
+      finishedAt: expect.any(String),
+    });
+  });
+
   it('drops a message whose query was cancelled meanwhile', async () => {
     const deps = setup();
     await startQuery(submission('a2', { workgroup: 'adhoc' }), 1, deps);
