@@ -96,7 +96,12 @@ export async function submitQuery(
   if ('errors' in accepted) return { statusCode: 400, body: accepted };
   const { message } = accepted;
   const fresh = newQueryRecord({ ...message, attempt: 1 }, request.now);
-  const { created, record } = await store.admit(fresh, message);
+  // The message names the stored record, as the AWS intake pipe's does, so the starter runs one path.
+  const { created, record } = await store.admit(fresh, {
+    workgroup: message.workgroup,
+    queryId: message.queryId,
+    attempt: 1,
+  });
   if (!created && !isSameSubmission(record, fresh)) {
     return {
       statusCode: 409,
