@@ -1,5 +1,5 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,6 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TABLES } from '../contracts/tables';
 import { acknowledgeNag, acknowledgeWildcardResources } from './nag-acknowledgements';
+import { queueNotEmptyAlarm } from './queue-alarm';
 
 /**
  * Deliveries of one batch of stream records to `queries`: until it is delivered (-1), since a record set
@@ -131,18 +132,11 @@ export class QueryIntakePipe extends Construct {
     // The role's policy must exist before the pipe starts reading.
     this.pipe.node.addDependency(this.role);
 
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+    this.deadLetterAlarm = queueNotEmptyAlarm(this, 'DeadLetterAlarm', {
+      queue: this.deadLetterQueue,
       alarmName: `${props.namePrefix}-intake-failed`,
       alarmDescription:
         'Recorded queries could not be sent to the queries queue: they stay QUEUED and will not run. Each message in intake-failed names the stream batch; list QUEUED queries (GET /queries?status=QUEUED) and send each one to queries as {"workgroup": ..., "queryId": ..., "attempt": 1}.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: Duration.minutes(1),
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.deadLetterAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.adminTopic));
   }

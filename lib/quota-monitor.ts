@@ -13,6 +13,7 @@ import { SeedMetrics } from '../contracts/metrics';
 import { LambdaSchedule } from './lambda-schedule';
 import { grantQuotaRead } from './query-starter';
 import type { QueryTables } from './query-tables';
+import { queueNotEmptyAlarm } from './queue-alarm';
 import { metricsNamespaceOf } from './seed-metrics';
 import { WlmFunction } from './wlm-function';
 
@@ -113,18 +114,11 @@ export class QuotaMonitor extends Construct {
       this.quotaAlarm.addAlarmAction(notifyAdmins);
     }
 
-    this.failedQueueAlarm = new cloudwatch.Alarm(this, 'FailedQueueAlarm', {
+    this.failedQueueAlarm = queueNotEmptyAlarm(this, 'FailedQueueAlarm', {
+      queue: props.failedQueue,
       alarmName: `${config.namePrefix}-queries-failed`,
       alarmDescription:
         'Queries were parked in the queries-failed queue: they will not run. Each message says why (attribute "reason").',
-      metric: props.failedQueue.metricApproximateNumberOfMessagesVisible({
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: Duration.minutes(1),
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.failedQueueAlarm.addAlarmAction(notifyAdmins);
 
