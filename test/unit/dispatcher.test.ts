@@ -1,5 +1,10 @@
 import { parseConfig } from '../../contracts/config';
-import { ADMIT_RETRY_MS, type DispatcherDeps, runDispatcher } from '../../functions/core/dispatcher';
+import {
+  ADMIT_RETRY_MS,
+  type DispatcherDeps,
+  dispatchInvocation,
+  runDispatcher,
+} from '../../functions/core/dispatcher';
 import type { TaskTokens } from '../../functions/core/ports';
 import { getQueryApi } from '../../functions/core/query-api';
 import type { QueryRecord } from '../../functions/core/query-record';
@@ -477,6 +482,37 @@ describe('runDispatcher', () => {
     expect(deps.tokens.succeeded).toEqual(['token-s1', 'token-s2']);
     expect((await deps.store.holders()).map((h) => h.queryId).sort()).toEqual(['s1', 's2']);
     expect(await deps.store.heads('science', 10)).toEqual([]);
+  });
+
+  it('keeps passing while queries wait only for the start rate, and hands over when the budget ends', async () => {
+    const { deps, advance } = setup();
+    const paced = {
+      ...deps,
+      config: parseConfig({
+        quota: { activeDmlQueries: 4, headroom: 0 },
+        defaultClass: 'science',
+        admission: { startsPerSecond: 1 },
+        classes: { science: { guaranteedSlots: 0, maxSlots: 4 } },
+      }),
+      rate: new StartRate(1),
+    };
+    const events = [];
+    for (const id of ['s1', 's2', 's3', 's4']) events.push(await enter(paced, id, 'science'));
+    let elapsed = 0;
+
+    const summary = await dispatchInvocation(events, paced, {
+      budgetMs: 2500,
+      sleep: async (ms) => {
+        elapsed += ms;
+        advance(ms);
+      },
+      elapsedMs: () => elapsed,
+    });
+
+    // One start a second: passes at 0, 1 and 2 s; the fourth would pass the budget, so the next
+    // invocation is asked for.
+    expect(summary).toMatchObject({ passes: 3, admitted: 1, waiting: 1, nextPassInMs: expect.any(Number) });
+    expect(deps.tokens.succeeded).toEqual(['token-s1', 'token-s2', 'token-s3']);
   });
 
   it('rejects a query entering the line of a class no longer in the config', async () => {

@@ -92,7 +92,7 @@ it(`keeps memory flat while ${DOWNLOADS} clients download a ${FILE_MB} MB result
   // Reading the file whole holds DOWNLOADS x FILE_MB (390 MB measured) at once; streamed, 7 to 25 MB
   // (socket and client buffers, more when the machine is busy).
   expect(grewMb).toBeLessThan(64);
-}, 60_000);
+}, 180_000);
 
 it('answers 410 in JSON when the result file is gone, and 404 for a query without one', async () => {
   await t.runtime.ledger.create(succeeded('gone', `s3://${LOCAL_RESULTS_BUCKET}/results/adhoc/gone.csv`));
