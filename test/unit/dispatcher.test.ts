@@ -70,13 +70,15 @@ function setup() {
   return { deps, advance: (ms: number) => (now += ms) };
 }
 
+type EnterEvent = Extract<WakeEvent, { type: 'enter' }>;
+
 let seq = 0;
 /** A query recorded QUEUED whose execution entered its line (what the starter and EnterLine do). */
 async function enter(
   deps: ReturnType<typeof setup>['deps'],
   queryId: string,
   className: string,
-): Promise<WakeEvent> {
+): Promise<EnterEvent> {
   const submittedAt = new Date(Date.parse('2026-12-01T09:00:00.000Z') + seq++ * 1000).toISOString();
   const record: QueryRecord = {
     queryId,
@@ -101,6 +103,17 @@ async function enter(
     taskToken: `token-${queryId}`,
     waitUntil: '2026-12-01T12:00:00.000Z',
   };
+}
+
+/** What a pass cut short after taking a query's slot leaves: the slot held and the entry still in line. */
+async function heldAndStillInLine(deps: ReturnType<typeof setup>['deps'], event: EnterEvent) {
+  await deps.store.join({ ...event, enteredAt: deps.clock().toISOString() });
+  await deps.store.hold({
+    queryId: event.queryId,
+    className: event.className,
+    acquiredAt: deps.clock().toISOString(),
+    executionArn: event.executionArn,
+  });
 }
 
 /** What run-query's MarkRunning does once a token is completed. */
@@ -230,16 +243,7 @@ describe('runDispatcher', () => {
     const { deps } = setup();
     const event = await enter(deps, 'e1', 'etl');
     // The crash: the slot was held and the line entry is still there; the token was never completed.
-    await deps.store.join({
-      ...(event as Extract<WakeEvent, { type: 'enter' }>),
-      enteredAt: deps.clock().toISOString(),
-    });
-    await deps.store.hold({
-      queryId: 'e1',
-      className: 'etl',
-      acquiredAt: deps.clock().toISOString(),
-      executionArn: arn('e1'),
-    });
+    await heldAndStillInLine(deps, event);
 
     await runDispatcher([{ type: 'sweep' }], deps);
 
@@ -296,7 +300,7 @@ describe('runDispatcher', () => {
 
     // The re-run joins its line at its old place (the front) and starts once etl gives its slot back.
     const rerun = {
-      ...((await enter(deps, 'unused', 'science')) as Extract<WakeEvent, { type: 'enter' }>),
+      ...(await enter(deps, 'unused', 'science')),
       queryId: victim,
       submittedAt: deps.ledger.records.get(victim)?.submittedAt as string,
       attempt: 2,
@@ -340,16 +344,7 @@ describe('runDispatcher', () => {
     const { deps } = setup();
     const event = await enter(deps, 'e1', 'etl');
     // The first pass took the slot and completed the token, then failed before leaving the line.
-    await deps.store.join({
-      ...(event as Extract<WakeEvent, { type: 'enter' }>),
-      enteredAt: deps.clock().toISOString(),
-    });
-    await deps.store.hold({
-      queryId: 'e1',
-      className: 'etl',
-      acquiredAt: deps.clock().toISOString(),
-      executionArn: arn('e1'),
-    });
+    await heldAndStillInLine(deps, event);
     deps.tokens.gone.add('token-e1');
 
     await runDispatcher([event], deps);
@@ -388,7 +383,7 @@ describe('runDispatcher', () => {
     const { deps } = setup();
     for (let i = 0; i < 4; i++) {
       const event = {
-        ...((await enter(deps, `s${i}`, 'science')) as Extract<WakeEvent, { type: 'enter' }>),
+        ...(await enter(deps, `s${i}`, 'science')),
         attempt: 2,
       };
       await runDispatcher([event], deps);
@@ -406,7 +401,7 @@ describe('runDispatcher', () => {
     deps.rate.take(deps.clock().getTime(), 9); // one start left: a pass reads two heads per class
     for (let i = 0; i < 3; i++) {
       const stale = {
-        ...((await enter(deps, `old${i}`, 'etl')) as Extract<WakeEvent, { type: 'enter' }>),
+        ...(await enter(deps, `old${i}`, 'etl')),
         waitUntil: '2026-12-01T09:58:00.000Z',
       };
       await deps.store.join({ ...stale, enteredAt: deps.clock().toISOString() });
@@ -422,11 +417,11 @@ describe('runDispatcher', () => {
 
   describe("an old attempt's enter applied late (a set-aside wake event the sweep retries)", () => {
     /** The enter of a query's redriven attempt (its execution `<id>__r1`). */
-    const secondAttempt = (first: WakeEvent): WakeEvent => ({
-      ...(first as Extract<WakeEvent, { type: 'enter' }>),
+    const secondAttempt = (first: EnterEvent): EnterEvent => ({
+      ...first,
       attempt: 2,
-      executionArn: arn(`${first.type === 'enter' ? first.queryId : ''}__r1`),
-      taskToken: `${first.type === 'enter' ? first.taskToken : ''}__r1`,
+      executionArn: arn(`${first.queryId}__r1`),
+      taskToken: `${first.taskToken}__r1`,
     });
 
     it('never takes the slot of the newer attempt that holds it', async () => {
