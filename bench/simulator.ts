@@ -496,7 +496,7 @@ class Simulation {
         const submittedAt = Math.round(SIM_EPOCH_MS + query.arrivedAt * 1000);
         const record = newQueryRecord(
           {
-            workgroup: query.className,
+            className: query.className,
             queryId: query.queryId,
             attempt: 1,
             submittedAt,
@@ -507,7 +507,7 @@ class Simulation {
         void this.ledger.create(record).then(() => {
           this.requests.pipes++;
           return this.queriesQueue.send(
-            JSON.stringify({ workgroup: query.className, queryId: query.queryId, attempt: 1 }),
+            JSON.stringify({ className: query.className, queryId: query.queryId, attempt: 1 }),
           );
         });
         return;
@@ -845,7 +845,7 @@ class Simulation {
         await step(transitionsOf(answer === 'rate' ? PATHS.rateLimited : PATHS.deferred) - 1);
         if (how.line) this.wake({ type: 'release', queryId: query.queryId, executionArn: arn });
         await this.deferredQueue.send(
-          JSON.stringify({ queryId: query.queryId, workgroup: query.className, attempt: attempt + 1 }),
+          JSON.stringify({ queryId: query.queryId, className: query.className, attempt: attempt + 1 }),
         );
         if (how.line)
           await ledger.update(
@@ -897,7 +897,7 @@ class Simulation {
     if (!existing) {
       await ledger.create({
         queryId: query.queryId,
-        workgroup: query.className,
+        className: query.className,
         query: `SELECT ${query.id}`,
         database: 'default',
         catalog: 'AwsDataCatalog',

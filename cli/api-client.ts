@@ -89,9 +89,9 @@ export class ApiClient {
   }
 
   /** `POST /workgroups/{class}/queries`, or `POST /athena/query` (the default class) without a class. */
-  submit(body: SubmissionBody, workgroup?: string): Promise<SuccessBody<typeof ROUTES.submit>> {
-    return workgroup
-      ? this.call(ROUTES.submit, { workgroup }, { body })
+  submit(body: SubmissionBody, className?: string): Promise<SuccessBody<typeof ROUTES.submit>> {
+    return className
+      ? this.call(ROUTES.submit, { className }, { body })
       : this.call(ROUTES.submitToDefaultClass, {}, { body });
   }
 
@@ -111,7 +111,7 @@ export class ApiClient {
   }
 
   list(filter: {
-    workgroup?: string;
+    className?: string;
     status?: string;
     userId?: string;
     limit?: number;

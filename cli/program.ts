@@ -85,6 +85,11 @@ function queryStatus(value: string): string {
   return status;
 }
 
+/** `--workgroup`, the first name of `--class`: still read, no longer shown. */
+function classAlias(): Option {
+  return new Option('-w, --workgroup <class>', 'the first name of --class').hideHelp().conflicts('class');
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -152,7 +157,7 @@ export function renderView(view: QueryViewBody): string {
     ['Status', view.reason ? `${view.status} (${view.reason})` : view.status],
     [
       'Class',
-      view.athenaWorkGroup ? `${view.workgroup} (Athena workgroup ${view.athenaWorkGroup})` : view.workgroup,
+      view.athenaWorkGroup ? `${view.className} (Athena workgroup ${view.athenaWorkGroup})` : view.className,
     ],
     ['Submitted', `${view.submittedAt}${view.submittedBy ? ` by ${view.submittedBy}` : ''}`],
     ['User', view.userId],
@@ -305,9 +310,10 @@ function buildProgram(io: CliIo, state: { conn?: Connection }): Command {
 
   program
     .command('submit')
-    .description('queue a query; without --workgroup it goes to the default class (POST /athena/query)')
+    .description('queue a query; without --class it goes to the default class (POST /athena/query)')
     .argument('<sql>', 'the SQL (quoted), @file.sql, or - for standard input')
-    .option('-w, --workgroup <class>', 'workload class to submit to (see `athena-wlm classes`)')
+    .option('-c, --class <class>', 'workload class to submit to (see `athena-wlm classes`)')
+    .addOption(classAlias())
     .option('-d, --database <name>', 'Glue database (default "default")')
     .option('--catalog <name>', 'data catalog (default AwsDataCatalog)')
     .option('--query-id <id>', 'your id for the query; resubmitting with the same id never runs it twice')
@@ -325,8 +331,9 @@ function buildProgram(io: CliIo, state: { conn?: Connection }): Command {
         ...(options.userId ? { userId: options.userId } : {}),
         ...(options.param ? { executionParameters: options.param } : {}),
       };
-      const accepted = await conn.client.submit(body, options.workgroup);
-      const where = options.workgroup ? `class ${options.workgroup}` : 'the default class';
+      const className: string | undefined = options.class ?? options.workgroup;
+      const accepted = await conn.client.submit(body, className);
+      const where = className ? `class ${className}` : 'the default class';
       if (!options.wait) {
         io.stdout.write(asJson ? json(accepted) : `${accepted.queryId}\n`);
         io.stderr.write(`Queued in ${where}. Follow it: ${conn.prefix} status ${accepted.queryId} --wait\n`);
@@ -398,7 +405,8 @@ function buildProgram(io: CliIo, state: { conn?: Connection }): Command {
   program
     .command('list')
     .description('recent queries, newest first')
-    .option('-w, --workgroup <class>', 'only this workload class')
+    .option('-c, --class <class>', 'only this workload class')
+    .addOption(classAlias())
     .option('-s, --status <status>', `only this status (${QUERY_STATUSES.join(', ')})`, queryStatus)
     .option('-u, --user-id <label>', 'only queries with this userId')
     .option('-l, --limit <n>', 'how many (1 to 100; the API default is 25)', wholeNumber(100))
@@ -406,7 +414,7 @@ function buildProgram(io: CliIo, state: { conn?: Connection }): Command {
     .action(async (options, command: Command) => {
       const { conn, asJson } = await connected(command);
       const page = await conn.client.list({
-        workgroup: options.workgroup,
+        className: options.class ?? options.workgroup,
         status: options.status,
         userId: options.userId,
         limit: options.limit,
@@ -424,7 +432,7 @@ function buildProgram(io: CliIo, state: { conn?: Connection }): Command {
             ['QUERY ID', 'CLASS', 'STATUS', 'SUBMITTED', 'ELAPSED', 'SQL'],
             page.items.map((q) => [
               q.queryId,
-              q.workgroup,
+              q.className,
               q.status,
               q.submittedAt,
               formatDuration(q.elapsedMs),

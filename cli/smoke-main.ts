@@ -84,7 +84,7 @@ async function main(argv: readonly string[]): Promise<number> {
     : consoleMetrics(url);
   process.stdout.write(`athena-wlm smoke check against ${url}\n`);
   const result = await runSmoke(api, metrics, process.stdout, {
-    ...(flags.class ? { workgroup: flags.class } : {}),
+    ...(flags.class ? { className: flags.class } : {}),
     query: flags.sql,
     ...(flags.database ? { database: flags.database } : {}),
     metricsTimeoutMs: flags.metricsTimeout * 1000,

@@ -20,7 +20,7 @@ export interface SeedMetricsReader {
 
 export interface SmokeOptions {
   /** @default the API's default class (that of POST /athena/query) */
-  readonly workgroup?: string;
+  readonly className?: string;
   /** @default REFERENCE_QUERY */
   readonly query?: string;
   readonly database?: string;
@@ -66,16 +66,16 @@ export async function runSmoke(
   };
 
   const classes = await api.workgroups();
-  const workgroup = options.workgroup ?? classes.defaultClass;
+  const className = options.className ?? classes.defaultClass;
   const known = classes.classes.map((c) => c.name);
-  step(1, `classes: ${known.join(', ')}; submitting to ${workgroup}`);
-  if (!known.includes(workgroup))
-    return fail(`class ${workgroup} does not exist (classes: ${known.join(', ')})`);
+  step(1, `classes: ${known.join(', ')}; submitting to ${className}`);
+  if (!known.includes(className))
+    return fail(`class ${className} does not exist (classes: ${known.join(', ')})`);
 
   const since = now();
   const accepted = await api.submit(
     { query, queryId, ...(options.database ? { database: options.database } : {}) },
-    workgroup,
+    className,
   );
   step(2, `submitted ${accepted.queryId}: ${query.length > 100 ? `${query.slice(0, 97)}...` : query}`);
 

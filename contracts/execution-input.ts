@@ -22,7 +22,7 @@ export interface LinePlace {
 /** Input of one `run-query` execution: what state-machines/run-query.asl.json reads from `$`. */
 export interface RunQueryInput extends LinePlace {
   readonly queryId: string;
-  readonly workgroup: string;
+  readonly className: string;
   readonly attempt: number;
   readonly startQueryExecution: StartQueryExecutionRequest;
 }
@@ -36,7 +36,7 @@ export const DEFAULT_CATALOG = 'AwsDataCatalog';
 /** What the execution needs from the ledger record and the class. */
 export interface RunQuerySource {
   readonly queryId: string;
-  readonly workgroup: string;
+  readonly className: string;
   readonly query: string;
   readonly database: string;
   readonly catalog: string;
@@ -51,7 +51,7 @@ export function buildRunQueryInput(
 ): RunQueryInput {
   return {
     queryId: source.queryId,
-    workgroup: source.workgroup,
+    className: source.className,
     attempt,
     ...place,
     startQueryExecution: {

@@ -10,7 +10,12 @@ export function metricsNamespaceFor(stage: string | undefined): string {
 }
 
 /** Dimension that names the workload class on per-class metrics. */
-export const CLASS_DIMENSION = 'workgroup';
+export const CLASS_DIMENSION = 'className';
+
+/** The dimensions of a per-class metric. */
+export function classDimension(className: string): Readonly<Record<string, string>> {
+  return { [CLASS_DIMENSION]: className };
+}
 
 /** The reference sample's metrics: names kept, meanings made to match them. */
 export const SeedMetrics = {

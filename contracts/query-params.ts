@@ -19,13 +19,15 @@ export const LIST_MAX_LIMIT = 100;
 
 export function listParams(config: WlmConfig) {
   const classes = Object.keys(config.classes);
+  const className = z
+    .string()
+    .refine((w) => classes.includes(w), {
+      message: `is not a workload class of this deployment (classes: ${classes.join(', ')})`,
+    })
+    .optional();
   return z.object({
-    workgroup: z
-      .string()
-      .refine((w) => classes.includes(w), {
-        message: `is not a workload class of this deployment (classes: ${classes.join(', ')})`,
-      })
-      .optional(),
+    className: className.describe('Only queries of this workload class.'),
+    workgroup: className.describe('The first name of className, still read; give one of the two.'),
     status: z.enum(QUERY_STATUSES, { message: `must be one of ${QUERY_STATUSES.join(', ')}` }).optional(),
     userId: z.string().min(1).max(256).optional(),
     limit: z.coerce

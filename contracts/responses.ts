@@ -19,7 +19,8 @@ export const queryErrorSchema = z.object({
 /** `GET /queries/{queryId}`: the ledger record plus the durations users ask about (query-view.ts). */
 export const queryViewSchema = z.object({
   queryId: z.string(),
-  workgroup: z.string().describe('The workload class the query was submitted to.'),
+  className: z.string().describe('The workload class the query was submitted to.'),
+  workgroup: z.string().describe('The first name of className, kept for clients that read it.'),
   query: z.string().describe('The SQL.'),
   database: z.string(),
   catalog: z.string(),

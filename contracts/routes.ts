@@ -26,7 +26,7 @@ export interface RouteSpec {
   readonly tag: 'submit' | 'queries' | 'classes';
   /**
    * How API Gateway serves it: `ledger` writes the submission straight to the query ledger as a QUEUED
-   * record (one static resource per class for `{workgroup}`), `lambda` is a Lambda proxy integration.
+   * record (one static resource per class for `{className}`), `lambda` is a Lambda proxy integration.
    */
   readonly integration: 'ledger' | 'lambda';
   /** The JSON body the route takes, by its OpenAPI component name. */
@@ -69,7 +69,7 @@ const SUBMISSION_RESPONSES = {
 } as const satisfies Record<string, ResponseSpec>;
 
 /** The path parameter of a class's submission route. */
-export const CLASS_PATH_PARAMETER = 'workgroup';
+export const CLASS_PATH_PARAMETER = 'className';
 
 /** Every route of the API. */
 export const ROUTES = {

@@ -23,7 +23,7 @@ export const MAX_QUERY_ID_LENGTH = 64;
  */
 const envelopeSource = {
   queryId: 'q'.repeat(MAX_QUERY_ID_LENGTH),
-  workgroup: 'c'.repeat(32),
+  className: 'c'.repeat(32),
   query: '',
   database: '',
   catalog: '',
@@ -77,7 +77,7 @@ export const STATEMENT_PATTERN =
 export const NO_NUL_PATTERN = '^[^\\u0000]*$';
 
 /**
- * The body of `POST /workgroups/{workgroup}/queries` and `POST /athena/query` as JSON schema can say it:
+ * The body of `POST /workgroups/{className}/queries` and `POST /athena/query` as JSON schema can say it:
  * API Gateway's model (generated from this) and the starter's check of a queued message.
  */
 export const submissionBodyShape = z
@@ -146,14 +146,15 @@ export const submissionBodySchema = submissionBodyShape.superRefine((body, ctx) 
 export type SubmissionBody = z.infer<typeof submissionBodySchema>;
 
 /**
- * A message on the `queries` queue. A new submission (built by API Gateway's mapping template, no Lambda)
- * carries the body and what only the edge knows; a redriven one names only the query and its attempt,
- * and the starter reads the rest from the ledger. The starter validates both.
+ * A message on the `queries` queue. A new submission (sent by the ledger's stream on AWS, by the local
+ * intake locally) names the query, and may carry the body and what only the edge knows; a redriven one
+ * names only the query and its attempt, and the starter reads the rest from the ledger. The starter
+ * validates both.
  */
-export const queryMessageSchema = z
+const queryMessageShape = z
   .object({
     /** The workload class from the path, or the default class for `/athena/query`. */
-    workgroup: z.string().min(1).max(64),
+    className: z.string().min(1).max(64),
     /** The body's queryId, or the API request id when the body has none. */
     queryId: z
       .string()
@@ -172,8 +173,27 @@ export const queryMessageSchema = z
     path: ['submittedAt'],
   });
 
+/**
+ * The message schema, which also reads the class under its first name, `workgroup`: messages sent before
+ * the rename may still wait in the queues (the deferred queue keeps them up to 14 days).
+ */
+export const queryMessageSchema = z.preprocess(
+  (value) =>
+    isObject(value) && !('className' in value) && 'workgroup' in value ? renameWorkgroup(value) : value,
+  queryMessageShape,
+);
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function renameWorkgroup({ workgroup, ...rest }: Record<string, unknown>): Record<string, unknown> {
+  return { ...rest, className: workgroup };
+}
+
 export type QueryMessage = z.output<typeof queryMessageSchema>;
-export type QueryMessageInput = z.input<typeof queryMessageSchema>;
+/** A message as this code writes it. */
+export type QueryMessageInput = z.input<typeof queryMessageShape>;
 
 /** JSON schema (draft-04, as API Gateway models want) of the submission body, from the one zod source. */
 export function submissionBodyJsonSchema(): Record<string, unknown> {

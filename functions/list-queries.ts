@@ -14,7 +14,7 @@ const deps = once(() => {
   return { config, ledger: ledgerFromEnv(ddb, config), clock: systemClock };
 });
 
-/** `GET /queries?workgroup=&status=&userId=&limit=&nextToken=`: recent queries the caller may see, newest first. */
+/** `GET /queries?className=&status=&userId=&limit=&nextToken=`: recent queries the caller may see, newest first. */
 export const handler = powertoolsHandler(logger, (event: APIGatewayProxyEvent) =>
   answer(event, logger, () => listQueriesApi(queryParams(event), callerOf(event), deps())),
 );

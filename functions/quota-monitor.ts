@@ -4,6 +4,7 @@ import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { workgroupNameOf } from '../contracts/config';
 import { ENV } from '../contracts/env';
+import { classDimension } from '../contracts/metrics';
 import {
   dispatchStoreFromEnv,
   lambdaLogger,
@@ -71,7 +72,7 @@ export const handler = powertoolsHandler(logger, async (): Promise<QuotaMonitorR
     ]);
     const slotsInUse = usageOf(holders);
     for (const name of Object.keys(config.classes)) {
-      metrics.gauge('SlotsInUse', slotsInUse[name] ?? 0, { workgroup: name });
+      metrics.gauge('SlotsInUse', slotsInUse[name] ?? 0, classDimension(name));
     }
     metrics.gauge('AccountActiveQueries', reading.accountActiveQueries);
 
@@ -89,7 +90,7 @@ export const handler = powertoolsHandler(logger, async (): Promise<QuotaMonitorR
     const since = new Date(now.getTime() - 60 * 60_000);
     const submitters: Record<string, string[]> = {};
     for (const cls of new Set(alerts.filter((a) => a.warnSubmitters).map((a) => a.scope))) {
-      const page = await ledger.list({ workgroup: cls, limit: 100 });
+      const page = await ledger.list({ className: cls, limit: 100 });
       submitters[cls] = recentSubmitters(page.items, since);
     }
     const { subject, message } = alertMessage(alerts, submitters);

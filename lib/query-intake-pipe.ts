@@ -25,7 +25,7 @@ export const INTAKE_MAX_RECORD_AGE = Duration.hours(24);
  * the stream record (quoted here because the values are strings):
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-input-transformation.html
  */
-export const INTAKE_MESSAGE_TEMPLATE = `{"workgroup": "<$.dynamodb.NewImage.workgroup.S>", "queryId": "<$.dynamodb.Keys.${TABLES.ledgerKey}.S>", "attempt": 1}`;
+export const INTAKE_MESSAGE_TEMPLATE = `{"className": "<$.dynamodb.NewImage.${TABLES.ledgerClassAttribute}.S>", "queryId": "<$.dynamodb.Keys.${TABLES.ledgerKey}.S>", "attempt": 1}`;
 
 /**
  * Only new records are queued: the pipe's filter matches the stream record's eventName
@@ -136,7 +136,7 @@ export class QueryIntakePipe extends Construct {
       queue: this.deadLetterQueue,
       alarmName: `${props.namePrefix}-intake-failed`,
       alarmDescription:
-        'Recorded queries could not be sent to the queries queue: they stay QUEUED and will not run. Each message in intake-failed names the stream batch; list QUEUED queries (GET /queries?status=QUEUED) and send each one to queries as {"workgroup": ..., "queryId": ..., "attempt": 1}.',
+        'Recorded queries could not be sent to the queries queue: they stay QUEUED and will not run. Each message in intake-failed names the stream batch; list QUEUED queries (GET /queries?status=QUEUED) and send each one to queries as {"className": ..., "queryId": ..., "attempt": 1}.',
     });
     this.deadLetterAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.adminTopic));
   }

@@ -66,7 +66,7 @@ export class QueryLifecycle extends Construct {
       environment: configEnv,
       ...common,
     });
-    tables.bindLedger(this.listQueriesFunction.function, 'queryByWorkgroup');
+    tables.bindLedger(this.listQueriesFunction.function, 'queryByClass');
     api.addLambdaRoute('listQueries', this.listQueriesFunction.function);
 
     this.getResultsFunction = new WlmFunction(this, 'GetResults', {
@@ -127,7 +127,7 @@ export class QueryLifecycle extends Construct {
     });
     const workgroupsRole = this.listWorkgroupsFunction.role;
     tables.bindDispatch(this.listWorkgroupsFunction.function, 'read');
-    tables.bindLedger(this.listWorkgroupsFunction.function, 'queryByWorkgroup');
+    tables.bindLedger(this.listWorkgroupsFunction.function, 'queryByClass');
     // With a fixed quota in the config the handler never asks Service Quotas.
     if (config.quota.activeDmlQueries === 'service-quotas') grantQuotaRead(workgroupsRole, this);
     api.addLambdaRoute('listWorkgroups', this.listWorkgroupsFunction.function);

@@ -33,7 +33,7 @@ export type ItemAction =
   | 'dynamodb:DeleteItem';
 
 /** What {@link QueryTables.bindLedger} grants. */
-export type LedgerAccess = 'read' | 'readWrite' | 'queryByWorkgroup' | ItemAction;
+export type LedgerAccess = 'read' | 'readWrite' | 'queryByClass' | ItemAction;
 
 /**
  * The query ledger (one item per query, keyed by queryId, with a by-class index) and the dispatch table
@@ -60,9 +60,9 @@ export class QueryTables extends Construct {
       stream: dynamodb.StreamViewType.NEW_IMAGE,
     });
     this.ledger.addGlobalSecondaryIndex({
-      indexName: TABLES.ledgerByWorkgroupIndex,
-      partitionKey: { name: TABLES.ledgerByWorkgroupPartitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: TABLES.ledgerByWorkgroupSortKey, type: dynamodb.AttributeType.STRING },
+      indexName: TABLES.ledgerByClassIndex,
+      partitionKey: { name: TABLES.ledgerClassAttribute, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLES.ledgerByClassSortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
     this.dispatch = new dynamodb.Table(this, 'Dispatch', {
@@ -75,7 +75,7 @@ export class QueryTables extends Construct {
 
   /**
    * Gives a function the ledger: its table name in {@link ENV.ledgerTable} and exactly these rights,
-   * `read` (items and the byWorkgroup index), `readWrite`, `queryByWorkgroup` (the index only: listing
+   * `read` (items and the class index), `readWrite`, `queryByClass` (the class index only: listing
    * and counting by class, never a scan) or single-item actions.
    */
   bindLedger(fn: lambda.Function, ...access: readonly [LedgerAccess, ...LedgerAccess[]]): iam.Grant {
@@ -86,7 +86,7 @@ export class QueryTables extends Construct {
         ? [this.grant(fn, READ_ACTIONS, [this.ledger.tableArn, this.byWorkgroupIndexArn])]
         : []),
       ...(access.includes('readWrite') ? [this.grant(fn, WRITE_ACTIONS, [this.ledger.tableArn])] : []),
-      ...(access.includes('queryByWorkgroup')
+      ...(access.includes('queryByClass')
         ? [this.grant(fn, ['dynamodb:Query'], [this.byWorkgroupIndexArn])]
         : []),
       ...(items.length > 0 ? [this.grant(fn, items, [this.ledger.tableArn])] : []),
@@ -107,7 +107,7 @@ export class QueryTables extends Construct {
 
   /** ARN of the ledger's `byWorkgroup` index. */
   get byWorkgroupIndexArn(): string {
-    return `${this.ledger.tableArn}/index/${TABLES.ledgerByWorkgroupIndex}`;
+    return `${this.ledger.tableArn}/index/${TABLES.ledgerByClassIndex}`;
   }
 
   private grant(grantee: iam.IGrantable, actions: readonly string[], resourceArns: string[]): iam.Grant {

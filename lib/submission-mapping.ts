@@ -11,8 +11,8 @@ import { TABLES } from '../contracts/tables';
  * `if_not_exists`, so a retry that passes the condition changes nothing.
  */
 
-/** The record's attributes that tell one submission from another (what isSameSubmission compares). */
-const IDENTITY = ['workgroup', 'query', 'database', 'catalog'] as const;
+/** The stored attributes that tell one submission from another (what isSameSubmission compares). */
+const IDENTITY = [TABLES.ledgerClassAttribute, 'query', 'database', 'catalog'] as const;
 
 /**
  * `$context.requestTimeEpoch` (ms) as ISO-8601 UTC with milliseconds, as `new Date(ms).toISOString()`
@@ -101,7 +101,7 @@ export function submissionWriteTemplate(className: string, tableName: string): s
       .map((name) => `"#${name}": "${name}"`)
       .join(', ')}#if("$!userId" != ""), "#userId": "userId"#end},`,
     '"ExpressionAttributeValues": {',
-    `":workgroup": {"S": "${className}"},`,
+    `":${TABLES.ledgerClassAttribute}": {"S": "${className}"},`,
     `":query": {"S": $input.json('$.query')},`,
     `":database": {"S": #if("$!database" != "")$input.json('$.database')#{else}"${DEFAULT_DATABASE}"#end},`,
     `":catalog": {"S": #if("$!catalog" != "")$input.json('$.catalog')#{else}"${DEFAULT_CATALOG}"#end},`,

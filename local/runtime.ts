@@ -181,7 +181,7 @@ async function openRuntime(
   const documents = new LocalDocumentClient(dynamodb);
   const ledger = new DynamoDbLedger(documents.asDocumentClient(), {
     tableName: LOCAL_TABLES.ledger,
-    workgroups: Object.keys(config.classes),
+    classes: Object.keys(config.classes),
     clock,
   });
   const dispatch = new DynamoDbDispatchStore(documents.asDocumentClient(), LOCAL_TABLES.dispatch);

@@ -60,7 +60,7 @@ export async function startThreadedRuntime(options: ThreadedRuntimeOptions): Pro
     const documents = new LocalDocumentClient(new LocalDynamoDb(db, LOCAL_TABLE_SCHEMAS));
     const ledger = new DynamoDbLedger(documents.asDocumentClient(), {
       tableName: LOCAL_TABLES.ledger,
-      workgroups: Object.keys(config.classes),
+      classes: Object.keys(config.classes),
     });
     const queries = new SqliteQueue(db, { name: LOCAL_QUEUES.queries });
     backend = await BackendThread.start(

@@ -2,6 +2,20 @@ import { TABLES } from '../../contracts/tables';
 import { conditionOf, type LedgerCondition } from '../core/ports';
 import type { QueryRecord } from '../core/query-record';
 
+/** A ledger item as stored: the record's fields as attributes, its class under the stored name. */
+export type LedgerItem = Record<string, unknown>;
+
+/** The item that stores a record. */
+export function toLedgerItem({ className, ...rest }: QueryRecord): LedgerItem {
+  return { ...rest, [TABLES.ledgerClassAttribute]: className };
+}
+
+/** The record a stored item holds. */
+export function fromLedgerItem(item: LedgerItem): QueryRecord {
+  const { [TABLES.ledgerClassAttribute]: className, ...rest } = item;
+  return { ...rest, className } as QueryRecord;
+}
+
 /** An UpdateItem of a ledger record, with plain (unmarshalled) values. */
 export interface LedgerUpdate {
   readonly UpdateExpression: string;
@@ -23,7 +37,7 @@ export function ledgerUpdate(patch: Partial<QueryRecord>, now: Date, onlyIf?: Le
   let i = 0;
   for (const [field, value] of Object.entries(patch)) {
     if (value === undefined || field === TABLES.ledgerKey || field === 'updatedAt') continue;
-    names[`#f${i}`] = field;
+    names[`#f${i}`] = field === 'className' ? TABLES.ledgerClassAttribute : field;
     values[`:v${i}`] = value;
     sets.push(`#f${i} = :v${i}`);
     i++;

@@ -55,14 +55,14 @@ export function sharedClassesOf(caller: Caller, config: Pick<WlmConfig, 'classes
  * kept one) is an admin's alone. Everyone else is told the query does not exist, so ids do not leak.
  */
 export function mayAccess(
-  record: Pick<QueryRecord, 'submittedBy' | 'workgroup'>,
+  record: Pick<QueryRecord, 'submittedBy' | 'className'>,
   caller: Caller,
   config: AccessConfig,
 ): boolean {
   if (isAdmin(caller, config)) return true;
   if (!record.submittedBy) return false;
   if (caller.principal !== '' && record.submittedBy === caller.principal) return true;
-  return sharedClassesOf(caller, config).includes(record.workgroup);
+  return sharedClassesOf(caller, config).includes(record.className);
 }
 
 /** What `GET /queries` may show the caller: undefined for everything (an admin). */
@@ -70,6 +70,6 @@ export function visibilityOf(caller: Caller, config: AccessConfig): QueryVisibil
   if (isAdmin(caller, config)) return undefined;
   return {
     ...(caller.principal !== '' ? { submittedBy: caller.principal } : {}),
-    sharedWorkgroups: sharedClassesOf(caller, config),
+    sharedClasses: sharedClassesOf(caller, config),
   };
 }

@@ -77,7 +77,7 @@ export async function cancelQuery(
           type: 'leave',
           why: 'cancelled',
           queryId,
-          className: record.workgroup,
+          className: record.className,
           submittedAt: record.submittedAt,
           ...(record.executionArn ? { executionArn: record.executionArn } : {}),
         });

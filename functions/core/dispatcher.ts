@@ -1,5 +1,6 @@
 import type { WlmConfig } from '../../contracts/config';
 import { executionName } from '../../contracts/execution-naming';
+import { classDimension } from '../../contracts/metrics';
 import { admissionPolicy } from './admission-policy';
 import { type DispatchPlan, planDispatch, type RunningQuery, type WaitingQuery } from './dispatch-policy';
 import type {
@@ -330,10 +331,9 @@ async function admit(
   if (result === 'gone' && how.fresh) await deps.store.free(entry.queryId, entry.executionArn);
   await deps.store.leave(entry);
   if (result === 'gone') return false;
-  deps.metrics.count('QueryAdmittedCount', 1, { workgroup: entry.className });
-  deps.metrics.milliseconds('QueueWaitTime', Math.max(0, nowMs - Date.parse(entry.submittedAt)), {
-    workgroup: entry.className,
-  });
+  deps.metrics.count('QueryAdmittedCount', 1, classDimension(entry.className));
+  const waitedMs = Math.max(0, nowMs - Date.parse(entry.submittedAt));
+  deps.metrics.milliseconds('QueueWaitTime', waitedMs, classDimension(entry.className));
   return true;
 }
 
@@ -379,7 +379,7 @@ async function preempt(holder: SlotHolder, deps: DispatcherDeps, now: Date): Pro
     runQueryInputFor(record, attempt, deps.config, now, { freshWait: true }),
   );
   await deps.store.free(holder.queryId, holder.executionArn);
-  if (running) deps.metrics.count('PreemptedQueryCount', 1, { workgroup: holder.className });
+  if (running) deps.metrics.count('PreemptedQueryCount', 1, classDimension(holder.className));
   return true;
 }
 

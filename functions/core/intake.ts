@@ -26,7 +26,7 @@ export interface RejectedSubmission {
  * mapping template do on AWS: the body's queryId, or the request id when it has none.
  */
 export function acceptSubmission(
-  workgroup: string,
+  className: string,
   body: unknown,
   request: {
     readonly requestId: string;
@@ -43,7 +43,7 @@ export function acceptSubmission(
     queryId,
     statusUrl: `${request.baseUrl}/queries/${queryId}`,
     message: {
-      workgroup,
+      className,
       queryId,
       submittedAt: request.now.getTime(),
       ...(request.submittedBy ? { submittedBy: request.submittedBy } : {}),
@@ -71,13 +71,13 @@ export interface SubmitResponse {
 }
 
 /**
- * `POST /workgroups/{workgroup}/queries` and `POST /athena/query` where the edge can write: validates,
+ * `POST /workgroups/{className}/queries` and `POST /athena/query` where the edge can write: validates,
  * then records the query and queues it in one step. A retried POST (same id, SQL and submitter) is
  * answered as the first was and queues nothing more; the same id with other SQL, or from another
  * submitter, is refused with 409, which says nothing about the query that holds the id.
  */
 export async function submitQuery(
-  workgroup: string,
+  className: string,
   body: unknown,
   request: {
     readonly requestId: string;
@@ -87,7 +87,7 @@ export async function submitQuery(
   },
   store: SubmissionStore,
 ): Promise<SubmitResponse> {
-  const accepted = acceptSubmission(workgroup, body, {
+  const accepted = acceptSubmission(className, body, {
     requestId: request.requestId,
     submittedBy: request.caller.principal,
     now: request.now,
@@ -98,7 +98,7 @@ export async function submitQuery(
   const fresh = newQueryRecord({ ...message, attempt: 1 }, request.now);
   // The message names the stored record, as the AWS intake pipe's does, so the starter runs one path.
   const { created, record } = await store.admit(fresh, {
-    workgroup: message.workgroup,
+    className: message.className,
     queryId: message.queryId,
     attempt: 1,
   });

@@ -94,7 +94,12 @@ export function openApiDocument(config: WlmConfig, options: OpenApiOptions = {})
           }
         : {}),
       ...(route.queryString
-        ? { parameters: queryParameters(route.queryString(config), { workgroup: { enum: classes } }) }
+        ? {
+            parameters: queryParameters(route.queryString(config), {
+              className: { enum: classes },
+              workgroup: { enum: classes, deprecated: true },
+            }),
+          }
         : {}),
       responses: responsesOf(route),
     };

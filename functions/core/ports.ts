@@ -162,12 +162,12 @@ export interface MessageQueue extends MessageReceipts {
  */
 export interface QueryVisibility {
   readonly submittedBy?: string;
-  readonly sharedWorkgroups: readonly string[];
+  readonly sharedClasses: readonly string[];
 }
 
 /** A filter of `GET /queries`: newest first, at most `limit`, resumed with an opaque `nextToken`. */
 export interface ListQueriesFilter {
-  readonly workgroup?: string;
+  readonly className?: string;
   readonly status?: QueryStatus;
   readonly userId?: string;
   /** Only what this caller may see; undefined lists everything (an admin). */
@@ -199,7 +199,7 @@ export interface LedgerQueries {
   list(filter: ListQueriesFilter): Promise<QueryPage>;
   /** How many queries of a class submitted since `since` (ISO time) are in each of `statuses`. */
   countByStatus(
-    workgroup: string,
+    className: string,
     statuses: readonly QueryStatus[],
     since: string,
   ): Promise<Readonly<Partial<Record<QueryStatus, number>>>>;

@@ -86,11 +86,11 @@ export async function getQueryApi(
   const [statuses, ahead] = await Promise.all([
     deps.line.waitStatus(),
     deps.line.ahead(
-      { queryId, className: record.workgroup, submittedAt: record.submittedAt },
+      { queryId, className: record.className, submittedAt: record.submittedAt },
       AHEAD_COUNT_LIMIT,
     ),
   ]);
-  const why = statuses[record.workgroup]?.message ?? record.reason ?? 'waiting for a slot';
+  const why = statuses[record.className]?.message ?? record.reason ?? 'waiting for a slot';
   const count =
     ahead >= AHEAD_COUNT_LIMIT
       ? `${AHEAD_COUNT_LIMIT} or more queries`
@@ -188,7 +188,7 @@ export async function cancelQueryApi(
   };
 }
 
-/** `GET /queries?workgroup=&status=&userId=&limit=&nextToken=`: newest first, paged; only what the caller may see. */
+/** `GET /queries?className=&status=&userId=&limit=&nextToken=`: newest first, paged; only what the caller may see. */
 export async function listQueriesApi(
   params: QueryStringValues,
   caller: Caller,
@@ -196,9 +196,17 @@ export async function listQueriesApi(
 ): Promise<ApiResponse> {
   const parsed = parseParams(listParams(deps.config), params);
   if ('statusCode' in parsed) return parsed;
+  const { workgroup, className = workgroup, ...filter } = parsed;
+  if (workgroup !== undefined && workgroup !== className) {
+    return badRequest('workgroup', 'is the first name of className; give one of the two');
+  }
   const visibleTo = visibilityOf(caller, deps.config);
   try {
-    const page = await deps.ledger.list({ ...parsed, ...(visibleTo ? { visibleTo } : {}) });
+    const page = await deps.ledger.list({
+      ...filter,
+      ...(className ? { className } : {}),
+      ...(visibleTo ? { visibleTo } : {}),
+    });
     const now = deps.clock();
     return {
       statusCode: 200,

@@ -12,7 +12,7 @@ export interface QueryError {
 export interface QueryRecord {
   readonly queryId: string;
   /** The workload class the query was submitted to. */
-  readonly workgroup: string;
+  readonly className: string;
   readonly query: string;
   readonly database: string;
   readonly catalog: string;
@@ -54,7 +54,7 @@ export function newQueryRecord(
   const { body } = message;
   return {
     queryId: message.queryId,
-    workgroup: message.workgroup,
+    className: message.className,
     query: body.query,
     database: body.database ?? DEFAULT_DATABASE,
     catalog: body.catalog ?? DEFAULT_CATALOG,
@@ -76,7 +76,7 @@ export function newQueryRecord(
 export function isSameSubmission(stored: QueryRecord, fresh: QueryRecord): boolean {
   return (
     (stored.submittedBy ?? '') === (fresh.submittedBy ?? '') &&
-    stored.workgroup === fresh.workgroup &&
+    stored.className === fresh.className &&
     stored.query === fresh.query &&
     stored.database === fresh.database &&
     stored.catalog === fresh.catalog &&

@@ -3,6 +3,8 @@ import type { QueryRecord } from './query-record';
 
 /** A query as `GET /queries/{queryId}` shows it: the ledger record plus the durations users ask about. */
 export type QueryView = QueryRecord & {
+  /** The class under its first name, for clients written before `className`. */
+  readonly workgroup: string;
   /** Time from submission to the start of the (latest) run; so far, while the query still waits. */
   readonly queueWaitMs?: number;
   /** Time from submission to the end, or to now while the query is not finished. */
@@ -37,6 +39,7 @@ export function toQueryView(record: QueryRecord, now: Date): QueryView {
   }
   return {
     ...record,
+    workgroup: record.className,
     ...(queueWaitMs !== undefined && Number.isFinite(queueWaitMs)
       ? { queueWaitMs: Math.max(0, queueWaitMs) }
       : {}),

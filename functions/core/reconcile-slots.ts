@@ -302,7 +302,7 @@ export async function reconcileEndedExecution(
       type: 'leave',
       why: 'ended',
       queryId,
-      className: record.workgroup,
+      className: record.className,
       submittedAt: record.submittedAt,
       executionArn: ended.executionArn,
     });

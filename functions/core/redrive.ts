@@ -1,4 +1,5 @@
 import type { WlmConfig } from '../../contracts/config';
+import { classDimension } from '../../contracts/metrics';
 import { isTerminal } from '../../contracts/query-status';
 import { queryMessageSchema } from '../../contracts/submission';
 import type { Clock, Ledger, MessageQueue, Metrics } from './ports';
@@ -43,7 +44,7 @@ export async function redriveDeferred(deps: RedriveDeps): Promise<RedriveSummary
       const action = await redriveOne(received.body, maxRedrives, deps);
       if (action.kind === 'redrive') {
         await deps.queries.send(received.body);
-        deps.metrics.count('RestartQueryCount', 1, { workgroup: action.workgroup });
+        deps.metrics.count('RestartQueryCount', 1, classDimension(action.className));
         redriven++;
       } else if (action.kind === 'park') {
         await deps.failed.send(received.body, { [PARK_REASON_ATTRIBUTE]: action.reason });
@@ -67,7 +68,7 @@ export async function redriveDeferred(deps: RedriveDeps): Promise<RedriveSummary
 const REDRIVABLE = ['DEFERRED', 'QUEUED', 'RUNNING'] as const;
 
 type RedriveAction =
-  | { readonly kind: 'redrive'; readonly workgroup: string }
+  | { readonly kind: 'redrive'; readonly className: string }
   | { readonly kind: 'park'; readonly reason: string }
   | { readonly kind: 'drop'; readonly reason: string };
 
@@ -80,7 +81,7 @@ async function redriveOne(body: string, maxRedrives: number, deps: RedriveDeps):
   }
   const parsed = queryMessageSchema.safeParse(json);
   if (!parsed.success) return { kind: 'park', reason: 'the deferred message is not a valid query message' };
-  const { queryId, attempt, workgroup } = parsed.data;
+  const { queryId, attempt, className } = parsed.data;
   const record = await deps.ledger.get(queryId);
   if (!record) return { kind: 'park', reason: `no ledger record for deferred query '${queryId}'` };
   if (isTerminal(record.status)) return { kind: 'drop', reason: `query already ${record.status}` };
@@ -111,5 +112,5 @@ async function redriveOne(body: string, maxRedrives: number, deps: RedriveDeps):
     REDRIVABLE,
   );
   if (!updated) return { kind: 'drop', reason: 'the query moved on (cancelled or started) meanwhile' };
-  return { kind: 'redrive', workgroup };
+  return { kind: 'redrive', className };
 }

@@ -14,10 +14,10 @@ export function runQueryInputFor(
   now: Date,
   options: { readonly freshWait?: boolean } = {},
 ): RunQueryInput {
-  const limitMs = (config.classes[source.workgroup]?.maxQueueWaitMinutes ?? 0) * 60_000;
+  const limitMs = (config.classes[source.className]?.maxQueueWaitMinutes ?? 0) * 60_000;
   const from = options.freshWait ? now.getTime() : Date.parse(source.submittedAt);
   const waitUntilMs = from + limitMs;
-  return buildRunQueryInput(source, attempt, workgroupNameOf(config, source.workgroup), {
+  return buildRunQueryInput(source, attempt, workgroupNameOf(config, source.className), {
     submittedAt: source.submittedAt,
     waitUntil: new Date(waitUntilMs).toISOString(),
     queueWaitSeconds: Math.max(1, Math.ceil((waitUntilMs - now.getTime()) / 1000)),

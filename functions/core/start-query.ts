@@ -1,6 +1,7 @@
 import type { WlmConfig } from '../../contracts/config';
 import { MAX_EXECUTION_INPUT_BYTES } from '../../contracts/execution-input';
 import { executionName } from '../../contracts/execution-naming';
+import { classDimension } from '../../contracts/metrics';
 import { isTerminal } from '../../contracts/query-status';
 import { type QueryMessage, queryMessageSchema } from '../../contracts/submission';
 import type {
@@ -110,9 +111,9 @@ export async function startQuery(
   const { queryId } = message;
   const now = deps.clock();
 
-  const classConfig = deps.config.classes[message.workgroup];
+  const classConfig = deps.config.classes[message.className];
   if (!classConfig) {
-    const reason = `'${message.workgroup}' is not a workload class of this deployment (classes: ${Object.keys(deps.config.classes).join(', ')})`;
+    const reason = `'${message.className}' is not a workload class of this deployment (classes: ${Object.keys(deps.config.classes).join(', ')})`;
     if (message.body && message.submittedAt !== undefined) {
       const record = newQueryRecord(
         { ...message, body: message.body, submittedAt: message.submittedAt },
@@ -164,7 +165,7 @@ export async function startQuery(
       { status: 'FAILED', reason, error: { code, message: reason }, finishedAt: now.toISOString() },
       ['QUEUED', 'WAITING_FOR_SLOT', 'DEFERRED'],
     );
-    deps.metrics.count('QueryFailedCount', 1, { workgroup: message.workgroup });
+    deps.metrics.count('QueryFailedCount', 1, classDimension(message.className));
     return { kind: 'parked', queryId, reason };
   };
 
@@ -172,7 +173,7 @@ export async function startQuery(
   if (waitedMs > classConfig.maxQueueWaitMinutes * 60_000) {
     return endInStarter(
       'QueueWaitExceeded',
-      `has waited ${Math.round(waitedMs / 60_000)} minutes since it was submitted to ${message.workgroup}, ` +
+      `has waited ${Math.round(waitedMs / 60_000)} minutes since it was submitted to ${message.className}, ` +
         `longer than the class's maxQueueWaitMinutes (${classConfig.maxQueueWaitMinutes}); submit it again later or raise the class's slots`,
     );
   }

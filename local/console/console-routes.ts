@@ -17,7 +17,7 @@ export interface ConsoleExecution {
   readonly status: string;
   readonly startDate: Date | string | number;
   readonly stopDate?: Date | string | number;
-  /** The execution's input, as JSON text or a value: the class (`workgroup`) and `attempt` are read from it. */
+  /** The execution's input, as JSON text or a value: the class and `attempt` are read from it. */
   readonly input?: unknown;
   readonly error?: string;
   readonly cause?: unknown;
@@ -87,7 +87,7 @@ export interface ExecutionSummary {
   readonly name: string;
   readonly queryId: string;
   readonly attempt: number;
-  readonly workgroup?: string;
+  readonly className?: string;
   readonly status: string;
   readonly startDate: string;
   readonly stopDate?: string;
@@ -120,6 +120,8 @@ export function toExecutionSummary(execution: ConsoleExecution, now: Date): Exec
   const input = inputOf(execution.input);
   const attempt = typeof input?.attempt === 'number' ? input.attempt : fromName.attempt;
   const queryId = typeof input?.queryId === 'string' ? input.queryId : fromName.queryId;
+  // Executions started before the class was called className hold it as `workgroup`.
+  const className = input?.className ?? input?.workgroup;
   const start = epochMs(execution.startDate);
   const stop = execution.stopDate === undefined ? now.getTime() : epochMs(execution.stopDate);
   const cause = causeText(execution.cause);
@@ -128,7 +130,7 @@ export function toExecutionSummary(execution: ConsoleExecution, now: Date): Exec
     name: execution.name,
     queryId,
     attempt,
-    ...(typeof input?.workgroup === 'string' ? { workgroup: input.workgroup } : {}),
+    ...(typeof className === 'string' ? { className } : {}),
     status: execution.status,
     startDate: iso(execution.startDate),
     ...(execution.stopDate !== undefined ? { stopDate: iso(execution.stopDate) } : {}),

@@ -47,9 +47,9 @@ type SubmissionRouteId = Extract<RouteId, 'submit' | 'submitToDefaultClass'>;
 
 /** Validate, then record and queue in one step: the two submission routes. */
 function submissionHandlers(deps: SubmissionRouteDeps): Readonly<Record<SubmissionRouteId, RouteHandler>> {
-  const submit = (workgroup: string, request: RouteRequest, caller: Caller): Promise<RouteResponse> =>
+  const submit = (className: string, request: RouteRequest, caller: Caller): Promise<RouteResponse> =>
     submitQuery(
-      workgroup,
+      className,
       request.body ?? {},
       { requestId: request.requestId, caller, now: deps.clock(), baseUrl: deps.baseUrl() },
       deps.submissions,
@@ -58,17 +58,17 @@ function submissionHandlers(deps: SubmissionRouteDeps): Readonly<Record<Submissi
   return {
     submitToDefaultClass: asCaller((request, caller) => submit(deps.config.defaultClass, request, caller)),
     submit: asCaller((request, caller) => {
-      const workgroup = request.params[CLASS_PATH_PARAMETER];
-      if (!classNames.includes(workgroup)) {
+      const className = request.params[CLASS_PATH_PARAMETER];
+      if (!classNames.includes(className)) {
         return {
           statusCode: 404,
           body: {
-            message: `Unknown workgroup '${workgroup}'. Submit to one of: ${classNames.join(', ')}.`,
+            message: `Unknown workload class '${className}'. Submit to one of: ${classNames.join(', ')}.`,
             workgroups: classNames,
           },
         };
       }
-      return submit(workgroup, request, caller);
+      return submit(className, request, caller);
     }),
   };
 }

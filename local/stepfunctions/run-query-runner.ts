@@ -6,6 +6,7 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
+import { classDimension } from '../../contracts/metrics';
 import '../polyfills';
 import type { WlmConfig } from '../../contracts/config';
 import {
@@ -127,10 +128,10 @@ export class RunQueryRunner {
     const controller = new AbortController();
     const tokens = this.props.services.tokens;
     let currentState: string | undefined;
-    const input = JSON.parse(execution.input) as { workgroup?: unknown };
+    const input = JSON.parse(execution.input) as { className?: unknown };
     const context: TaskContext = {
       executionArn: execution.executionArn,
-      workgroup: typeof input.workgroup === 'string' ? input.workgroup : undefined,
+      className: typeof input.className === 'string' ? input.className : undefined,
       signal: controller.signal,
       onTaskStart: (stateName) => {
         currentState = stateName;
@@ -199,7 +200,7 @@ export class RunQueryRunner {
           this.props.services.metrics.count(
             'ThrottlingErrorCount',
             1,
-            context.workgroup ? { workgroup: context.workgroup } : {},
+            context.className ? classDimension(context.className) : {},
           );
         }
         onEvent(event);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { QueryExecution, StartQueryExecutionInput } from '@aws-sdk/client-athena';
 import type { RunOptions, StateMachineDefinition } from 'aws-local-stepfunctions';
+import { classDimension } from '../../contracts/metrics';
 import type { Metrics } from '../../functions/core/ports';
 import type { LocalDynamoDb, UpdateItemParams } from '../dynamodb/local-dynamodb';
 import { queueNameOfUrl } from '../store/local-names';
@@ -44,8 +45,8 @@ export interface TaskServices {
 /** One execution as its task handlers see it. */
 export interface TaskContext {
   readonly executionArn: string;
-  /** The workload class (the metrics' `workgroup` dimension). */
-  readonly workgroup?: string;
+  /** The workload class (the per-class metrics' dimension). */
+  readonly className?: string;
   /** Aborted when the execution is stopped, times out or the runtime shuts down. */
   readonly signal: AbortSignal;
   /** The Athena query this execution runs right now, if any (StopExecution stops it). */
@@ -109,7 +110,7 @@ const athenaStartQuerySync: HandlerFactory = (services, context) => async (input
   } catch (error) {
     throw athenaError(error);
   }
-  services.metrics.count('StartQueryCount', 1, context.workgroup ? { workgroup: context.workgroup } : {});
+  services.metrics.count('StartQueryCount', 1, context.className ? classDimension(context.className) : {});
   context.athenaQueryExecutionId = queryExecutionId;
   if (context.signal.aborted) {
     // Stopped while the start call was in flight: the stopper did not know this query yet.

@@ -107,6 +107,17 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX documents_by_submitted;
   DROP INDEX documents_by_status;
   `,
+  // 4: the class is `className` in execution inputs and metric dimensions (it was `workgroup`). An
+  // execution left running runs again from its stored input, and the state machine reads `$.className`.
+  `
+  UPDATE executions
+    SET input = json_set(json_remove(input, '$.workgroup'), '$.className', json_extract(input, '$.workgroup'))
+    WHERE status = 'RUNNING' AND json_valid(input)
+      AND json_type(input, '$.workgroup') = 'text' AND json_type(input, '$.className') IS NULL;
+  UPDATE metrics
+    SET dimensions = json_object('className', json_extract(dimensions, '$.workgroup'))
+    WHERE json_valid(dimensions) AND dimensions = json_object('workgroup', json_extract(dimensions, '$.workgroup'));
+  `,
 ];
 
 /** Opens (creating if needed) `<dataDir>/athena-wlm.db` in WAL mode and brings its schema up to date. */

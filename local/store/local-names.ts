@@ -22,7 +22,12 @@ export const LOCAL_TABLE_SCHEMAS: Readonly<Record<string, TableSchema>> = {
   [LOCAL_TABLES.ledger]: {
     partitionKey: TABLES.ledgerKey,
     // The `documents_by_workgroup` SQL index of the local database serves this index's Query.
-    indexes: { [TABLES.ledgerByWorkgroupIndex]: { partitionKey: 'workgroup', sortKey: 'submittedAt' } },
+    indexes: {
+      [TABLES.ledgerByClassIndex]: {
+        partitionKey: TABLES.ledgerClassAttribute,
+        sortKey: TABLES.ledgerByClassSortKey,
+      },
+    },
   },
   [LOCAL_TABLES.dispatch]: { partitionKey: TABLES.dispatchPartitionKey, sortKey: TABLES.dispatchSortKey },
 };

@@ -1,6 +1,7 @@
 import type { QueryMessageInput } from '../../contracts/submission';
 import type { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger';
 import { isConditionalCheckFailed } from '../../functions/adapters/aws/dynamodb-ledger';
+import { fromLedgerItem, type LedgerItem } from '../../functions/adapters/ledger-item';
 import type { SubmissionStore } from '../../functions/core/ports';
 import type { QueryRecord } from '../../functions/core/query-record';
 import type { LocalDocumentClient } from '../dynamodb/local-document-client';
@@ -56,7 +57,7 @@ export class LocalSubmissions implements SubmissionStore {
       if (!isConditionalCheckFailed(error)) throw error;
       return {
         created: false,
-        record: client.sendSync(ledger.getCommand(record.queryId)).Item as QueryRecord,
+        record: fromLedgerItem(client.sendSync(ledger.getCommand(record.queryId)).Item as LedgerItem),
       };
     }
     queries.send(body);

@@ -15,7 +15,7 @@ const s3 = new S3Client({
 
 const record: QueryRecord = {
   queryId: 'q1',
-  workgroup: 'fast',
+  className: 'fast',
   query: 'SELECT id, name FROM t',
   database: 'default',
   catalog: 'AwsDataCatalog',

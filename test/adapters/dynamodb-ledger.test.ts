@@ -23,7 +23,7 @@ const NOW = new Date('2026-01-01T12:00:00.000Z');
 function ledger() {
   return new DynamoDbLedger(documentClient(), {
     tableName: 'ledger',
-    workgroups: ['fast', 'long'],
+    classes: ['fast', 'long'],
     clock: () => NOW,
   });
 }
@@ -31,7 +31,7 @@ function ledger() {
 function record(queryId: string, overrides: Partial<QueryRecord> = {}): QueryRecord {
   return {
     queryId,
-    workgroup: 'fast',
+    className: 'fast',
     query: 'SELECT 1',
     database: 'default',
     catalog: 'AwsDataCatalog',
@@ -42,6 +42,11 @@ function record(queryId: string, overrides: Partial<QueryRecord> = {}): QueryRec
     updatedAt: '2026-01-01T11:00:00.000Z',
     ...overrides,
   };
+}
+
+/** A record as the table stores it: the class under its stored attribute name, `workgroup`. */
+function stored({ className, ...rest }: QueryRecord): Record<string, unknown> {
+  return { ...rest, workgroup: className };
 }
 
 const conditionFailed = () =>
@@ -59,7 +64,7 @@ describe('DynamoDbLedger.create', () => {
     expect(result).toEqual({ created: true, record: record('q1') });
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       TableName: 'ledger',
-      Item: record('q1'),
+      Item: stored(record('q1')),
       ConditionExpression: 'attribute_not_exists(#pk)',
       ExpressionAttributeNames: { '#pk': 'queryId' },
     });
@@ -67,13 +72,13 @@ describe('DynamoDbLedger.create', () => {
 
   it('returns the stored record, not created, when the queryId is taken (idempotent create)', async () => {
     // Prepare
-    const stored = record('q1', { status: 'RUNNING', attempts: 1 });
+    const running = record('q1', { status: 'RUNNING', attempts: 1 });
     ddb.on(PutCommand).rejects(conditionFailed());
-    ddb.on(GetCommand).resolves({ Item: stored });
+    ddb.on(GetCommand).resolves({ Item: stored(running) });
     // Act
     const result = await ledger().create(record('q1'));
     // Assess
-    expect(result).toEqual({ created: false, record: stored });
+    expect(result).toEqual({ created: false, record: running });
     expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { queryId: 'q1' }, ConsistentRead: true });
   });
 
@@ -138,11 +143,11 @@ describe('DynamoDbLedger.update', () => {
 });
 
 describe('DynamoDbLedger.list', () => {
-  /** A fake byWorkgroup index: items per partition, newest first, paged by ExclusiveStartKey and Limit. */
+  /** A fake class index: items per partition, newest first, paged by ExclusiveStartKey and Limit. */
   function fakeIndex(partitions: Record<string, QueryRecord[]>) {
     ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => {
       const values = input.ExpressionAttributeValues as Record<string, unknown>;
-      const all = [...(partitions[values[':wg'] as string] ?? [])].sort((a, b) =>
+      const all = [...(partitions[values[':class'] as string] ?? [])].sort((a, b) =>
         b.submittedAt.localeCompare(a.submittedAt),
       );
       const start = input.ExclusiveStartKey
@@ -153,12 +158,12 @@ describe('DynamoDbLedger.list', () => {
       const matching = page.filter((r) => values[':status'] === undefined || r.status === values[':status']);
       const last = page[page.length - 1];
       return {
-        Items: matching,
+        Items: matching.map(stored),
         ...(more && last
           ? {
               LastEvaluatedKey: {
                 queryId: last.queryId,
-                workgroup: last.workgroup,
+                workgroup: last.className,
                 submittedAt: last.submittedAt,
               },
             }
@@ -169,17 +174,18 @@ describe('DynamoDbLedger.list', () => {
 
   const at = (minute: number) => `2026-01-01T11:${String(minute).padStart(2, '0')}:00.000Z`;
 
-  it('queries the byWorkgroup index newest first when a workgroup is given', async () => {
+  it('queries the class index newest first when a class is given', async () => {
     // Prepare
     fakeIndex({ fast: [record('a', { submittedAt: at(1) }), record('b', { submittedAt: at(2) })] });
     // Act
-    const page = await ledger().list({ workgroup: 'fast', limit: 10 });
+    const page = await ledger().list({ className: 'fast', limit: 10 });
     // Assess
     expect(page.items.map((r) => r.queryId)).toEqual(['b', 'a']);
     expect(page.nextToken).toBeUndefined();
     expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
       IndexName: 'byWorkgroup',
-      KeyConditionExpression: '#wg = :wg',
+      KeyConditionExpression: '#class = :class',
+      ExpressionAttributeNames: { '#class': 'workgroup' },
       ScanIndexForward: false,
     });
     expect(ddb).not.toHaveReceivedCommand(GetCommand);
@@ -187,8 +193,8 @@ describe('DynamoDbLedger.list', () => {
 
   it('merges every class newest first without a scan, and its token resumes where the page ended', async () => {
     // Prepare
-    const fast = [1, 3, 5, 7].map((m) => record(`f${m}`, { workgroup: 'fast', submittedAt: at(m) }));
-    const long = [2, 4, 6].map((m) => record(`l${m}`, { workgroup: 'long', submittedAt: at(m) }));
+    const fast = [1, 3, 5, 7].map((m) => record(`f${m}`, { className: 'fast', submittedAt: at(m) }));
+    const long = [2, 4, 6].map((m) => record(`l${m}`, { className: 'long', submittedAt: at(m) }));
     fakeIndex({ fast, long });
     // Act
     const first = await ledger().list({ limit: 3 });
@@ -209,9 +215,9 @@ describe('DynamoDbLedger.list', () => {
     );
     fakeIndex({ fast: items });
     // Act
-    const page = await ledger().list({ workgroup: 'fast', status: 'FAILED', limit: 2 });
+    const page = await ledger().list({ className: 'fast', status: 'FAILED', limit: 2 });
     const rest = await ledger().list({
-      workgroup: 'fast',
+      className: 'fast',
       status: 'FAILED',
       limit: 2,
       nextToken: page.nextToken,
@@ -224,12 +230,12 @@ describe('DynamoDbLedger.list', () => {
 
   it('refuses a token that is not one it issued, or one issued for other filters', async () => {
     fakeIndex({ fast: [1, 2, 3].map((m) => record(`q${m}`, { submittedAt: at(m) })) });
-    const page = await ledger().list({ workgroup: 'fast', limit: 1 });
+    const page = await ledger().list({ className: 'fast', limit: 1 });
     await expect(ledger().list({ limit: 1, nextToken: 'garbage' })).rejects.toBeInstanceOf(
       InvalidPageTokenError,
     );
     await expect(
-      ledger().list({ workgroup: 'fast', status: 'FAILED', limit: 1, nextToken: page.nextToken }),
+      ledger().list({ className: 'fast', status: 'FAILED', limit: 1, nextToken: page.nextToken }),
     ).rejects.toThrow(/other filters/);
   });
 });
@@ -255,7 +261,7 @@ describe('DynamoDbLedger.countByStatus', () => {
     expect(ddb).toHaveReceivedCommandTimes(QueryCommand, 2);
     expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
       IndexName: 'byWorkgroup',
-      KeyConditionExpression: '#wg = :wg AND #submittedAt >= :since',
+      KeyConditionExpression: '#class = :class AND #submittedAt >= :since',
       FilterExpression: '#status IN (:s0, :s1)',
     });
   });
@@ -269,7 +275,7 @@ describe('DynamoDbLedger.list for a caller who is not an admin', () => {
   function serveQueries(records: readonly QueryRecord[]) {
     const store = tempDatabase();
     const local = new LocalDynamoDb(store.db, { ledger: { partitionKey: 'queryId' } });
-    const item = (r: QueryRecord) => marshall(r, { removeUndefinedValues: true });
+    const item = (r: QueryRecord) => marshall(stored(r), { removeUndefinedValues: true });
     const passes = (r: QueryRecord, input: QueryCommandInput): boolean => {
       const filter = input.FilterExpression;
       if (!filter) return true;
@@ -291,11 +297,12 @@ describe('DynamoDbLedger.list for a caller who is not an admin', () => {
       }
     };
     ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => {
-      const wg = (input.ExpressionAttributeValues as Record<string, string>)[':wg'];
+      const wg = (input.ExpressionAttributeValues as Record<string, string>)[':class'];
       return {
         Items: records
-          .filter((r) => r.workgroup === wg && passes(r, input))
-          .sort((a, b) => b.submittedAt.localeCompare(a.submittedAt)),
+          .filter((r) => r.className === wg && passes(r, input))
+          .sort((a, b) => b.submittedAt.localeCompare(a.submittedAt))
+          .map(stored),
       };
     });
     return store;
@@ -303,26 +310,26 @@ describe('DynamoDbLedger.list for a caller who is not an admin', () => {
 
   const at = (n: number) => `2026-01-01T11:00:0${n}.000Z`;
   const records = [
-    record('alice-fast', { workgroup: 'fast', submittedBy: 'alice', submittedAt: at(1) }),
-    record('bob-fast', { workgroup: 'fast', submittedBy: 'bob', submittedAt: at(2) }),
-    record('nobody-fast', { workgroup: 'fast', submittedAt: at(3) }),
-    record('empty-fast', { workgroup: 'fast', submittedBy: '', submittedAt: at(4) }),
-    record('alice-long', { workgroup: 'long', submittedBy: 'alice', submittedAt: at(5) }),
-    record('bob-long', { workgroup: 'long', submittedBy: 'bob', submittedAt: at(6) }),
+    record('alice-fast', { className: 'fast', submittedBy: 'alice', submittedAt: at(1) }),
+    record('bob-fast', { className: 'fast', submittedBy: 'bob', submittedAt: at(2) }),
+    record('nobody-fast', { className: 'fast', submittedAt: at(3) }),
+    record('empty-fast', { className: 'fast', submittedBy: '', submittedAt: at(4) }),
+    record('alice-long', { className: 'long', submittedBy: 'alice', submittedAt: at(5) }),
+    record('bob-long', { className: 'long', submittedBy: 'bob', submittedAt: at(6) }),
   ];
 
   it.each([
     [
       'its own queries in every class',
-      { submittedBy: 'alice', sharedWorkgroups: [] },
+      { submittedBy: 'alice', sharedClasses: [] },
       ['alice-long', 'alice-fast'],
     ],
     [
       'every query with a submitter in a class it shares, and its own elsewhere',
-      { submittedBy: 'alice', sharedWorkgroups: ['fast'] },
+      { submittedBy: 'alice', sharedClasses: ['fast'] },
       ['alice-long', 'bob-fast', 'alice-fast'],
     ],
-    ['nothing of its own when it has no principal', { sharedWorkgroups: [] }, []],
+    ['nothing of its own when it has no principal', { sharedClasses: [] }, []],
   ])('lists %s', async (_what, visibleTo, expected) => {
     const store = serveQueries(records);
     try {

@@ -36,7 +36,7 @@ describe('PowertoolsMetrics', () => {
       new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE }),
     );
     // Act
-    metrics.count('QueryAdmittedCount', 1, { workgroup: 'exploratory' });
+    metrics.count('QueryAdmittedCount', 1, { className: 'exploratory' });
     out.restore();
     // Assess
     expect(out.lines).toHaveLength(1);
@@ -45,11 +45,11 @@ describe('PowertoolsMetrics', () => {
     };
     expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('AthenaWLM');
     expect(emf._aws.CloudWatchMetrics[0].Dimensions[0]).toEqual(
-      expect.arrayContaining(['service', 'workgroup']),
+      expect.arrayContaining(['service', 'className']),
     );
     expect(out.lines[0]).toMatchObject({
       QueryAdmittedCount: 1,
-      workgroup: 'exploratory',
+      className: 'exploratory',
       service: 'athena-wlm',
     });
   });
@@ -61,7 +61,7 @@ describe('PowertoolsMetrics', () => {
       new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE }),
     );
     // Act
-    metrics.count('RestartQueryCount', 1, { workgroup: 'fast' });
+    metrics.count('RestartQueryCount', 1, { className: 'fast' });
     metrics.count('QueryParkedCount');
     metrics.milliseconds('QueueWaitTime', 1500);
     const beforeFlush = out.lines.length;

@@ -16,7 +16,7 @@ const sfn = mockClient(SFNClient);
 const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:run-query';
 const ARN = 'arn:aws:states:us-east-1:123456789012:execution:run-query:q1';
 const input = buildRunQueryInput(
-  { queryId: 'q1', workgroup: 'fast', query: 'SELECT 1', database: 'default', catalog: 'AwsDataCatalog' },
+  { queryId: 'q1', className: 'fast', query: 'SELECT 1', database: 'default', catalog: 'AwsDataCatalog' },
   1,
   'athena-wlm-fast',
   {

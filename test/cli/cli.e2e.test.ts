@@ -245,12 +245,12 @@ describe('athena-wlm against the local runtime', () => {
       'SELECT request_verb, COUNT(*) AS n FROM alb_logs GROUP BY request_verb ORDER BY n DESC\n',
     );
     try {
-      const run = await cli(on(fast, 'submit', '--workgroup', 'fast', '--wait', `@${file}`));
+      const run = await cli(on(fast, 'submit', '--class', 'fast', '--wait', `@${file}`));
       expect(run.stderr).not.toContain('athena-wlm:');
       expect(run.code).toBe(0);
       const id = run.stdout.trim();
       const status = JSON.parse((await cli(on(fast, '--json', 'status', id))).stdout);
-      expect(status).toMatchObject({ workgroup: 'fast', status: 'SUCCEEDED' });
+      expect(status).toMatchObject({ className: 'fast', status: 'SUCCEEDED' });
       const rows = JSON.parse((await cli(on(fast, 'results', id, '-f', 'json'))).stdout) as { n: string }[];
       expect(rows.reduce((sum, r) => sum + Number(r.n), 0)).toBe(2000);
     } finally {
@@ -276,9 +276,9 @@ describe('athena-wlm against the local runtime', () => {
     const bad = await cli(on(fast, 'submit', '--query-id', 'not valid!', 'SELECT 1'));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('queryId:');
-    const unknown = await cli(on(fast, 'submit', '--workgroup', 'nope', 'SELECT 1'));
+    const unknown = await cli(on(fast, 'submit', '--class', 'nope', 'SELECT 1'));
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain("Unknown workgroup 'nope'");
+    expect(unknown.stderr).toContain("Unknown workload class 'nope'");
   });
 
   it('cancels a slow query; its waiting submitter exits 1; cancelling again is a 409 (exit 1)', async () => {
@@ -332,9 +332,7 @@ describe('athena-wlm against the local runtime', () => {
     const holders = Array.from({ length: maxSlots }, (_, i) => `cli-hold-${stamp}-${i}`);
     const waiter = `cli-wait-${stamp}`;
     for (const id of [...holders, waiter]) {
-      expect((await cli(on(slow, 'submit', '--workgroup', 'adhoc', '--query-id', id, 'SELECT 1'))).code).toBe(
-        0,
-      );
+      expect((await cli(on(slow, 'submit', '--class', 'adhoc', '--query-id', id, 'SELECT 1'))).code).toBe(0);
     }
     const status = async (id: string) => JSON.parse((await cli(on(slow, '--json', 'status', id))).stdout);
     const waiting = await until('the last query to wait for a slot', async () => {

@@ -37,7 +37,7 @@ async function run(argv: string[], answer: { status: number; body: unknown }, ex
 
 const view = {
   queryId: 'q1',
-  workgroup: 'fast',
+  className: 'fast',
   query: 'SELECT 1',
   database: 'default',
   catalog: 'AwsDataCatalog',
@@ -78,7 +78,7 @@ describe('athena-wlm against a deployed (https) endpoint', () => {
 
   it('signs the JSON body of a submission to a class', async () => {
     const { code, sent, stdout } = await run(
-      ['--endpoint', api, 'submit', '--workgroup', 'fast', '--database', 'logs', 'SELECT 1'],
+      ['--endpoint', api, 'submit', '--class', 'fast', '--database', 'logs', 'SELECT 1'],
       { status: 202, body: { queryId: 'q9', statusUrl: `${api}/queries/q9` } },
     );
     expect(code).toBe(ExitCode.Ok);
@@ -86,6 +86,32 @@ describe('athena-wlm against a deployed (https) endpoint', () => {
     expect(sent[0]).toMatchObject({ method: 'POST', url: `${api}/workgroups/fast/queries` });
     expect(JSON.parse(sent[0].body!)).toEqual({ query: 'SELECT 1', database: 'logs' });
     expect(sent[0].headers.authorization).toContain('SignedHeaders=accept;content-type;host;x-amz-date,');
+  });
+
+  it.each([
+    [['submit', '--workgroup', 'long', 'SELECT 1'], 'POST', '/workgroups/long/queries'],
+    [['submit', '-w', 'long', 'SELECT 1'], 'POST', '/workgroups/long/queries'],
+    [['list', '--workgroup', 'long'], 'GET', '/queries?className=long'],
+    [['list', '--class', 'long'], 'GET', '/queries?className=long'],
+  ])('still takes the class as --workgroup, its first name: %j', async (args, method, path) => {
+    const { code, sent } = await run(['--endpoint', api, ...args], {
+      status: method === 'POST' ? 202 : 200,
+      body: method === 'POST' ? { queryId: 'q9', statusUrl: `${api}/queries/q9` } : { items: [] },
+    });
+    expect(code).toBe(ExitCode.Ok);
+    expect(sent[0]).toMatchObject({ method, url: `${api}${path}` });
+  });
+
+  it('refuses --class and --workgroup together', async () => {
+    const { code, sent } = await run(
+      ['--endpoint', api, 'submit', '--class', 'fast', '-w', 'long', 'SELECT 1'],
+      {
+        status: 202,
+        body: { queryId: 'q9', statusUrl: `${api}/queries/q9` },
+      },
+    );
+    expect(code).toBe(ExitCode.Usage);
+    expect(sent).toHaveLength(0);
   });
 
   it('sends unsigned requests with --no-sign', async () => {

@@ -5,6 +5,7 @@ import type { QueryViewBody } from '../../contracts/responses';
 function view(status: QueryViewBody['status'], extra: Partial<QueryViewBody> = {}): QueryViewBody {
   return {
     queryId: 'q1',
+    className: 'fast',
     workgroup: 'fast',
     query: 'SELECT 1',
     database: 'default',

@@ -32,7 +32,7 @@ function dynamoDbOnLocal(): Subject {
   const client = new LocalDocumentClient(new LocalDynamoDb(store.db, LOCAL_TABLE_SCHEMAS));
   const ledger = new DynamoDbLedger(client.asDocumentClient(), {
     tableName: LOCAL_TABLES.ledger,
-    workgroups: CLASSES,
+    classes: CLASSES,
     clock,
   });
   return { ledger, clock, close: () => store.close() };
@@ -41,7 +41,7 @@ function dynamoDbOnLocal(): Subject {
 function record(queryId: string, overrides: Partial<QueryRecord> = {}): QueryRecord {
   return {
     queryId,
-    workgroup: 'fast',
+    className: 'fast',
     query: 'SELECT 1',
     database: 'default',
     catalog: 'AwsDataCatalog',
@@ -157,7 +157,7 @@ describe.each([['the DynamoDB adapter on the local DynamoDB', dynamoDbOnLocal]])
         await queries.create(
           record(`q${i}`, {
             submittedAt: `2026-01-01T00:00:0${i % 3}.000Z`,
-            workgroup: i % 2 === 0 ? 'fast' : 'long',
+            className: i % 2 === 0 ? 'fast' : 'long',
             status: i < 4 ? 'SUCCEEDED' : 'QUEUED',
             userId: i === 6 ? 'ana' : 'bo',
           }),
@@ -180,8 +180,8 @@ describe.each([['the DynamoDB adapter on the local DynamoDB', dynamoDbOnLocal]])
 
     it('filters by class, status and userId, and pages a filtered list', async () => {
       await seven();
-      expect(ids(await queries.list({ limit: 10, workgroup: 'fast' }))).toEqual(['q2', 'q4', 'q6', 'q0']);
-      expect(ids(await queries.list({ limit: 10, status: 'QUEUED', workgroup: 'long' }))).toEqual(['q5']);
+      expect(ids(await queries.list({ limit: 10, className: 'fast' }))).toEqual(['q2', 'q4', 'q6', 'q0']);
+      expect(ids(await queries.list({ limit: 10, status: 'QUEUED', className: 'long' }))).toEqual(['q5']);
       expect(ids(await queries.list({ limit: 10, userId: 'ana' }))).toEqual(['q6']);
       const first = await queries.list({ limit: 2, status: 'SUCCEEDED' });
       const rest = await queries.list({ limit: 2, status: 'SUCCEEDED', nextToken: first.nextToken });
@@ -191,44 +191,44 @@ describe.each([['the DynamoDB adapter on the local DynamoDB', dynamoDbOnLocal]])
     it('lists for a caller who is not an admin its own queries, and those with a submitter in classes it shares', async () => {
       const at = (n: number) => `2026-01-01T11:00:0${n}.000Z`;
       for (const r of [
-        record('alice-fast', { workgroup: 'fast', submittedBy: 'alice', submittedAt: at(1) }),
-        record('bob-fast', { workgroup: 'fast', submittedBy: 'bob', submittedAt: at(2) }),
-        record('nobody-fast', { workgroup: 'fast', submittedAt: at(3) }),
-        record('empty-fast', { workgroup: 'fast', submittedBy: '', submittedAt: at(4) }),
-        record('alice-long', { workgroup: 'long', submittedBy: 'alice', submittedAt: at(5) }),
-        record('bob-long', { workgroup: 'long', submittedBy: 'bob', submittedAt: at(6) }),
+        record('alice-fast', { className: 'fast', submittedBy: 'alice', submittedAt: at(1) }),
+        record('bob-fast', { className: 'fast', submittedBy: 'bob', submittedAt: at(2) }),
+        record('nobody-fast', { className: 'fast', submittedAt: at(3) }),
+        record('empty-fast', { className: 'fast', submittedBy: '', submittedAt: at(4) }),
+        record('alice-long', { className: 'long', submittedBy: 'alice', submittedAt: at(5) }),
+        record('bob-long', { className: 'long', submittedBy: 'bob', submittedAt: at(6) }),
       ])
         await queries.create(r);
-      const visible = async (visibleTo: { submittedBy?: string; sharedWorkgroups: string[] }) =>
+      const visible = async (visibleTo: { submittedBy?: string; sharedClasses: string[] }) =>
         ids(await queries.list({ limit: 10, visibleTo }));
-      expect(await visible({ submittedBy: 'alice', sharedWorkgroups: [] })).toEqual([
+      expect(await visible({ submittedBy: 'alice', sharedClasses: [] })).toEqual([
         'alice-long',
         'alice-fast',
       ]);
-      expect(await visible({ submittedBy: 'alice', sharedWorkgroups: ['fast'] })).toEqual([
+      expect(await visible({ submittedBy: 'alice', sharedClasses: ['fast'] })).toEqual([
         'alice-long',
         'bob-fast',
         'alice-fast',
       ]);
-      expect(await visible({ sharedWorkgroups: [] })).toEqual([]);
+      expect(await visible({ sharedClasses: [] })).toEqual([]);
       // A token is bound to the caller's view: another caller cannot page through it.
       const page = await queries.list({
         limit: 1,
-        visibleTo: { submittedBy: 'alice', sharedWorkgroups: [] },
+        visibleTo: { submittedBy: 'alice', sharedClasses: [] },
       });
       await expect(
         queries.list({
           limit: 1,
           nextToken: page.nextToken,
-          visibleTo: { submittedBy: 'bob', sharedWorkgroups: [] },
+          visibleTo: { submittedBy: 'bob', sharedClasses: [] },
         }),
       ).rejects.toThrow(InvalidPageTokenError);
     });
 
     it('refuses a token it did not issue, or one issued for other filters', async () => {
       await seven();
-      const first = await queries.list({ limit: 1, workgroup: 'fast' });
-      await expect(queries.list({ limit: 1, workgroup: 'long', nextToken: first.nextToken })).rejects.toThrow(
+      const first = await queries.list({ limit: 1, className: 'fast' });
+      await expect(queries.list({ limit: 1, className: 'long', nextToken: first.nextToken })).rejects.toThrow(
         InvalidPageTokenError,
       );
       await expect(queries.list({ limit: 1, nextToken: 'garbage' })).rejects.toThrow(InvalidPageTokenError);
@@ -245,7 +245,7 @@ describe.each([['the DynamoDB adapter on the local DynamoDB', dynamoDbOnLocal]])
       await queries.create(record('b', { status: 'SUCCEEDED', submittedAt: '2026-01-02T00:00:00.000Z' }));
       await queries.create(record('c', { status: 'FAILED', submittedAt: '2026-01-02T00:00:00.000Z' }));
       await queries.create(
-        record('d', { status: 'FAILED', workgroup: 'long', submittedAt: '2026-01-02T00:00:00.000Z' }),
+        record('d', { status: 'FAILED', className: 'long', submittedAt: '2026-01-02T00:00:00.000Z' }),
       );
       expect(await queries.countByStatus('fast', ['SUCCEEDED', 'FAILED'], '')).toEqual({
         SUCCEEDED: 2,

@@ -109,18 +109,18 @@ describe.each([
   });
 
   it('keeps each set of dimensions apart, and apart from the metric without dimensions', () => {
-    subject.metrics.count('QueryAdmittedCount', 1, { workgroup: 'fast' });
-    subject.metrics.count('QueryAdmittedCount', 4, { workgroup: 'long' });
-    subject.metrics.count('QueryAdmittedCount', 1, { workgroup: 'fast' });
+    subject.metrics.count('QueryAdmittedCount', 1, { className: 'fast' });
+    subject.metrics.count('QueryAdmittedCount', 4, { className: 'long' });
+    subject.metrics.count('QueryAdmittedCount', 1, { className: 'fast' });
     subject.metrics.count('QueryAdmittedCount', 10);
-    expect(subject.sum('QueryAdmittedCount', { workgroup: 'fast' })).toBe(2);
-    expect(subject.sum('QueryAdmittedCount', { workgroup: 'long' })).toBe(4);
+    expect(subject.sum('QueryAdmittedCount', { className: 'fast' })).toBe(2);
+    expect(subject.sum('QueryAdmittedCount', { className: 'long' })).toBe(4);
     expect(subject.sum('QueryAdmittedCount')).toBe(10);
   });
 
   it('records queue waits in milliseconds', () => {
-    subject.metrics.milliseconds('QueueWaitTime', 1500, { workgroup: 'fast' });
-    subject.metrics.milliseconds('QueueWaitTime', 500, { workgroup: 'fast' });
-    expect(subject.sum('QueueWaitTime', { workgroup: 'fast' })).toBe(2000);
+    subject.metrics.milliseconds('QueueWaitTime', 1500, { className: 'fast' });
+    subject.metrics.milliseconds('QueueWaitTime', 500, { className: 'fast' });
+    expect(subject.sum('QueueWaitTime', { className: 'fast' })).toBe(2000);
   });
 });

@@ -95,7 +95,7 @@ describe('Step Functions ports', () => {
     const now = new Date();
     const record = newQueryRecord(
       {
-        workgroup: 'fast',
+        className: 'fast',
         queryId: name,
         attempt: 1,
         submittedAt: now.getTime(),

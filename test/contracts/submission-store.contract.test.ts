@@ -1,5 +1,6 @@
 import type { QueryMessageInput } from '../../contracts/submission';
 import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger';
+import { toLedgerItem } from '../../functions/adapters/ledger-item';
 import type { SubmissionStore } from '../../functions/core/ports';
 import type { QueryRecord } from '../../functions/core/query-record';
 import { LocalDocumentClient } from '../../local/dynamodb/local-document-client';
@@ -18,7 +19,7 @@ import { tempDatabase } from '../local/store/temp-db';
 function record(queryId: string, query = 'SELECT 1'): QueryRecord {
   return {
     queryId,
-    workgroup: 'fast',
+    className: 'fast',
     query,
     database: 'default',
     catalog: 'AwsDataCatalog',
@@ -32,7 +33,7 @@ function record(queryId: string, query = 'SELECT 1'): QueryRecord {
 }
 
 const message = (queryId: string, query = 'SELECT 1'): QueryMessageInput => ({
-  workgroup: 'fast',
+  className: 'fast',
   queryId,
   submittedAt: Date.parse('2026-01-01T00:00:00.000Z'),
   submittedBy: 'alice',
@@ -51,7 +52,7 @@ describe('SubmissionStore contract: the local edge (ledger adapter and queue in 
     const client = new LocalDocumentClient(new LocalDynamoDb(database.db, LOCAL_TABLE_SCHEMAS));
     ledger = new DynamoDbLedger(client.asDocumentClient(), {
       tableName: LOCAL_TABLES.ledger,
-      workgroups: ['fast'],
+      classes: ['fast'],
     });
     queue = new SqliteQueue(database.db, { name: 'queries' });
     admitted = 0;
@@ -96,7 +97,7 @@ describe('SubmissionStore contract: the local edge (ledger adapter and queue in 
     const other = new LocalDynamoDb(database.reopen(), LOCAL_TABLE_SCHEMAS);
     expect(
       other.getItemDocumentSync({ TableName: LOCAL_TABLES.ledger, Key: { queryId: { S: 'q1' } } }),
-    ).toEqual(record('q1'));
+    ).toEqual(toLedgerItem(record('q1')));
     expect(new SqliteQueue(database.db, { name: 'queries' }).depth()).toBe(1);
   });
 });

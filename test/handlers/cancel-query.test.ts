@@ -1,3 +1,4 @@
+import { toLedgerItem } from '../../functions/adapters/ledger-item';
 import './support/aws-env';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
@@ -13,7 +14,7 @@ import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/cancel-query';
 import type { QueryRecord } from '../../functions/core/query-record';
 import { TEST_ENV } from './support/aws-env';
-import { apiEvent, CALLER_ARN, lambdaContext, queryRecord } from './support/events';
+import { apiEvent, CALLER_ARN, lambdaContext, queryRecord, storedItem } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
@@ -35,7 +36,7 @@ const wakes = () =>
 const values = (input: UpdateCommandInput) => Object.values(input.ExpressionAttributeValues ?? {});
 
 function stored(record: QueryRecord) {
-  ddb.on(GetCommand).resolves({ Item: record });
+  ddb.on(GetCommand).resolves({ Item: toLedgerItem(record) });
 }
 
 beforeEach(() => {
@@ -140,8 +141,8 @@ describe('cancel-query handler', () => {
     // Prepare
     ddb
       .on(GetCommand)
-      .resolvesOnce({ Item: queryRecord('q1', { status: 'QUEUED' }) })
-      .resolves({ Item: queryRecord('q1', { status: 'RUNNING', attempts: 1, executionArn: EXECUTION }) });
+      .resolvesOnce({ Item: storedItem('q1', { status: 'QUEUED' }) })
+      .resolves({ Item: storedItem('q1', { status: 'RUNNING', attempts: 1, executionArn: EXECUTION }) });
     ddb
       .on(UpdateCommand)
       .rejectsOnce(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }))

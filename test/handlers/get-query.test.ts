@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/get-query';
 import { TEST_ENV } from './support/aws-env';
-import { apiEvent, lambdaContext, queryRecord } from './support/events';
+import { apiEvent, lambdaContext, storedItem } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -21,7 +21,7 @@ describe('get-query handler', () => {
   it('answers 200 with the record, its queue wait and elapsed time', async () => {
     // Prepare
     ddb.on(GetCommand).resolves({
-      Item: queryRecord('q1', {
+      Item: storedItem('q1', {
         status: 'SUCCEEDED',
         startedAt: '2026-01-01T12:00:05.000Z',
         finishedAt: '2026-01-01T12:00:35.000Z',
@@ -53,7 +53,7 @@ describe('get-query handler', () => {
   it('says why a waiting query waits, from its class’s wait status, and how many of its class are ahead', async () => {
     // Prepare: the dispatch table keeps the class's wait status and its line (one item per query).
     ddb.on(GetCommand).resolves({
-      Item: queryRecord('q1', { status: 'WAITING_FOR_SLOT', reason: 'an older reason' }),
+      Item: storedItem('q1', { status: 'WAITING_FOR_SLOT', reason: 'an older reason' }),
     });
     ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => {
       expect(input.TableName).toBe(TEST_ENV.DISPATCH_TABLE_NAME);
@@ -89,7 +89,7 @@ describe('get-query handler', () => {
   });
 
   it('reads no line for a query that does not wait', async () => {
-    ddb.on(GetCommand).resolves({ Item: queryRecord('q1', { status: 'RUNNING' }) });
+    ddb.on(GetCommand).resolves({ Item: storedItem('q1', { status: 'RUNNING' }) });
     expect((await get('q1')).statusCode).toBe(200);
     expect(ddb).not.toHaveReceivedCommand(QueryCommand);
   });

@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/get-results';
-import { apiEvent, lambdaContext, queryRecord } from './support/events';
+import { apiEvent, lambdaContext, storedItem } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const athena = mockClient(AthenaClient);
@@ -21,7 +21,7 @@ describe('get-results handler', () => {
   it('answers 409 with the status and reason for a query that has not succeeded', async () => {
     // Prepare
     ddb.on(GetCommand).resolves({
-      Item: queryRecord('q1', {
+      Item: storedItem('q1', {
         status: 'WAITING_FOR_SLOT',
         reason: 'exploratory is at its cap of 4 running queries',
       }),
@@ -41,7 +41,7 @@ describe('get-results handler', () => {
   it('answers 200 with columns, rows, the next token and a CSV link for a succeeded query', async () => {
     // Prepare
     ddb.on(GetCommand).resolves({
-      Item: queryRecord('q1', {
+      Item: storedItem('q1', {
         status: 'SUCCEEDED',
         athenaQueryExecutionId: 'athena-1',
         outputLocation: 's3://results-bucket/fast/athena-1.csv',

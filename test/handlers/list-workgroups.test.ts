@@ -46,7 +46,7 @@ beforeEach(() => {
         ],
       };
     }
-    return values[':wg'] === 'exploratory'
+    return values[':class'] === 'exploratory'
       ? { Items: [{ status: 'QUEUED' }, { status: 'WAITING_FOR_SLOT' }, { status: 'WAITING_FOR_SLOT' }] }
       : { Items: [] };
   });

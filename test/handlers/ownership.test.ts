@@ -1,3 +1,4 @@
+import { toLedgerItem } from '../../functions/adapters/ledger-item';
 /**
  * Ownership on AWS: each route's handler reads the caller from the request context (the IAM principal
  * that signed the request) and answers 404 for a query the caller may not see, as for one that does
@@ -17,7 +18,7 @@ import type { QueryRecord } from '../../functions/core/query-record';
 import { handler as getQuery } from '../../functions/get-query';
 import { handler as getResults } from '../../functions/get-results';
 import { handler as listQueries } from '../../functions/list-queries';
-import { apiEvent, CALLER_ARN, lambdaContext, OTHER_ARN, queryRecord } from './support/events';
+import { apiEvent, CALLER_ARN, lambdaContext, OTHER_ARN, queryRecord, storedItem } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
@@ -40,7 +41,7 @@ beforeEach(() => {
   });
 });
 
-const stored = (record: QueryRecord) => ddb.on(GetCommand).resolves({ Item: record });
+const stored = (record: QueryRecord) => ddb.on(GetCommand).resolves({ Item: toLedgerItem(record) });
 
 const routes = {
   status: (caller: string) =>
@@ -55,7 +56,7 @@ const bodyOf = (response: APIGatewayProxyResult) => JSON.parse(response.body) as
 describe.each(Object.entries(routes))('%s of a query', (route, call) => {
   const record = (overrides: Partial<QueryRecord> = {}) =>
     queryRecord('q1', {
-      workgroup: 'adhoc',
+      className: 'adhoc',
       status: route === 'results' ? 'SUCCEEDED' : 'RUNNING',
       executionArn: 'arn:aws:states:us-east-1:123456789012:execution:run-query:q1',
       athenaQueryExecutionId: 'athena-1',
@@ -83,15 +84,15 @@ describe.each(Object.entries(routes))('%s of a query', (route, call) => {
   });
 
   it('is allowed to a member of a sharing class, and 404 to that member in a class that does not share', async () => {
-    stored(record({ workgroup: 'fast' }));
+    stored(record({ className: 'fast' }));
     expect((await call(ANALYST_SESSION)).statusCode).toBe(200);
     ddb.reset();
-    stored(record({ workgroup: 'adhoc' }));
+    stored(record({ className: 'adhoc' }));
     expect((await call(ANALYST_SESSION)).statusCode).toBe(404);
   });
 
   it('keeps a record stored without a submitter to admins', async () => {
-    stored(record({ workgroup: 'fast', submittedBy: undefined }));
+    stored(record({ className: 'fast', submittedBy: undefined }));
     expect((await call(CALLER_ARN)).statusCode).toBe(404);
     expect((await call(ANALYST_SESSION)).statusCode).toBe(404);
     expect((await call(ADMIN_SESSION)).statusCode).toBe(200);
@@ -106,7 +107,7 @@ describe('GET /queries', () => {
       ddb.commandCalls(QueryCommand).map((c) => {
         const input = c.args[0].input;
         const values = input.ExpressionAttributeValues as Record<string, string>;
-        return [values[':wg'], { filter: input.FilterExpression, submittedBy: values[':submittedBy'] }];
+        return [values[':class'], { filter: input.FilterExpression, submittedBy: values[':submittedBy'] }];
       }),
     );
 
@@ -137,8 +138,8 @@ describe('GET /queries', () => {
 
   it('will not resume one caller’s page token for another', async () => {
     ddb.on(QueryCommand).resolves({
-      Items: [queryRecord('q1', { workgroup: 'adhoc' })],
-      LastEvaluatedKey: { queryId: 'q1', workgroup: 'adhoc', submittedAt: '2026-01-01T12:00:00.000Z' },
+      Items: [storedItem('q1', { className: 'adhoc' })],
+      LastEvaluatedKey: { queryId: 'q1', className: 'adhoc', submittedAt: '2026-01-01T12:00:00.000Z' },
     });
     const first = bodyOf(
       await listQueries(apiEvent('GET', '/queries', null, { limit: '1' }, CALLER_ARN), lambdaContext),

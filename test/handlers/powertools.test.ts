@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { handler as getQuery } from '../../functions/get-query';
 import { handler as reconcile } from '../../functions/reconcile-slots';
 import { handler as starter } from '../../functions/starter';
-import { apiEvent, lambdaContext, queryRecord, sqsRecord, submissionBody } from './support/events';
+import { apiEvent, lambdaContext, sqsRecord, storedItem, submissionBody } from './support/events';
 
 type Line = Record<string, unknown>;
 
@@ -40,7 +40,7 @@ beforeEach(() => {
 
 describe('log lines', () => {
   it('carry the Lambda context and the queryId (also as correlation_id) of the query a route is about', async () => {
-    ddb.on(GetCommand).resolves({ Item: queryRecord('q-ctx', { status: 'SUCCEEDED' }) });
+    ddb.on(GetCommand).resolves({ Item: storedItem('q-ctx', { status: 'SUCCEEDED' }) });
 
     const lines = await logLines(() =>
       getQuery(apiEvent('GET', '/queries/q-ctx', { queryId: 'q-ctx' }), lambdaContext),
@@ -59,7 +59,7 @@ describe('log lines', () => {
   });
 
   it("do not keep one invocation's query on the next one's lines", async () => {
-    ddb.on(GetCommand).resolves({ Item: queryRecord('q-first', { status: 'SUCCEEDED' }) });
+    ddb.on(GetCommand).resolves({ Item: storedItem('q-first', { status: 'SUCCEEDED' }) });
     await logLines(() =>
       getQuery(apiEvent('GET', '/queries/q-first', { queryId: 'q-first' }), lambdaContext),
     );

@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/quota-monitor';
 import { TEST_ENV } from './support/aws-env';
-import { lambdaContext, queryRecord } from './support/events';
+import { lambdaContext, storedItem } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const cloudwatch = mockClient(CloudWatchClient);
@@ -45,7 +45,7 @@ describe('quota-monitor handler', () => {
       ],
     });
     ledgerHolds([
-      queryRecord('q1', { workgroup: 'exploratory', userId: 'dana', submittedAt: now.toISOString() }),
+      storedItem('q1', { className: 'exploratory', userId: 'dana', submittedAt: now.toISOString() }),
     ]);
     // Act
     const result = await handler({}, lambdaContext);

@@ -12,7 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/reconcile-slots';
 import { TEST_ENV } from './support/aws-env';
-import { lambdaContext, queryRecord } from './support/events';
+import { lambdaContext, storedItem } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
@@ -57,7 +57,7 @@ describe('reconcile-slots handler', () => {
   it('on a TIMED_OUT execution event: frees the slot and records FAILED for the attempt it ran', async () => {
     // Prepare
     ddb.on(GetCommand).resolves({
-      Item: queryRecord('q1', { status: 'RUNNING', attempts: 2, executionArn: arn('q1__r1') }),
+      Item: storedItem('q1', { status: 'RUNNING', attempts: 2, executionArn: arn('q1__r1') }),
     });
     // Act
     const result = await handler(statusChange('q1__r1', 'TIMED_OUT'), lambdaContext);
@@ -79,7 +79,7 @@ describe('reconcile-slots handler', () => {
 
   it('on an ABORTED event after a user cancel: frees the slot and keeps the CANCELLED the cancel wrote', async () => {
     ddb.on(GetCommand).resolves({
-      Item: queryRecord('q1', {
+      Item: storedItem('q1', {
         status: 'CANCELLED',
         cancelledBy: 'arn:aws:iam::123456789012:user/alice',
         executionArn: arn('q1'),
@@ -94,7 +94,7 @@ describe('reconcile-slots handler', () => {
 
   it('on an event of an older attempt while a newer one waits: gives back nothing', async () => {
     ddb.on(GetCommand).resolves({
-      Item: queryRecord('q1', { status: 'WAITING_FOR_SLOT', attempts: 2, executionArn: arn('q1__r1') }),
+      Item: storedItem('q1', { status: 'WAITING_FOR_SLOT', attempts: 2, executionArn: arn('q1__r1') }),
     });
     const result = await handler(statusChange('q1', 'ABORTED'), lambdaContext);
     expect(result).toMatchObject({ queryId: 'q1', released: false });
@@ -107,7 +107,7 @@ describe('reconcile-slots handler', () => {
     const old = new Date(Date.now() - 5 * 60_000).toISOString();
     held({ queryId: 'q1', className: 'fast', acquiredAt: old, executionArn: arn('q1'), attempt: 1 });
     ddb.on(GetCommand).resolves({
-      Item: queryRecord('q1', { status: 'RUNNING', attempts: 1, executionArn: arn('q1'), startedAt: old }),
+      Item: storedItem('q1', { status: 'RUNNING', attempts: 1, executionArn: arn('q1'), startedAt: old }),
     });
     sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED' } as never);
     // Act
@@ -127,7 +127,7 @@ describe('reconcile-slots handler', () => {
     const started = new Date(Date.now() - 6 * 60_000).toISOString();
     held({ queryId: 'q1', className: 'fast', acquiredAt: started, executionArn: arn('q1'), attempt: 1 });
     ddb.on(GetCommand).resolves({
-      Item: queryRecord('q1', {
+      Item: storedItem('q1', {
         status: 'RUNNING',
         attempts: 1,
         executionArn: arn('q1'),
@@ -151,7 +151,7 @@ describe('reconcile-slots handler', () => {
     const started = new Date(Date.now() - 60_000).toISOString();
     held({ queryId: 'q1', className: 'fast', acquiredAt: started, executionArn: arn('q1'), attempt: 1 });
     ddb.on(GetCommand).resolves({
-      Item: queryRecord('q1', {
+      Item: storedItem('q1', {
         status: 'RUNNING',
         attempts: 1,
         executionArn: arn('q1'),

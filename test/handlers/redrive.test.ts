@@ -16,13 +16,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/redrive';
 import { TEST_ENV } from './support/aws-env';
-import { lambdaContext, queryRecord } from './support/events';
+import { lambdaContext, storedItem } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
 
 const deferred = (queryId: string, attempt: number) =>
-  JSON.stringify({ queryId, workgroup: 'fast', attempt });
+  JSON.stringify({ queryId, className: 'fast', attempt });
 
 beforeEach(() => {
   ddb.reset();
@@ -30,7 +30,7 @@ beforeEach(() => {
   ddb.on(GetCommand).callsFake((input: GetCommandInput) => {
     const queryId = (input.Key as { queryId: string }).queryId;
     const attempts = queryId === 'q-tired' ? 11 : 1;
-    return { Item: queryRecord(queryId, { status: 'DEFERRED', attempts, redrives: attempts - 1 }) };
+    return { Item: storedItem(queryId, { status: 'DEFERRED', attempts, redrives: attempts - 1 }) };
   });
   ddb.on(UpdateCommand).resolves({});
   sqs.on(SendMessageCommand).resolves({});

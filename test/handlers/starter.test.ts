@@ -19,7 +19,7 @@ import 'aws-sdk-client-mock-jest';
 import type { SQSEvent } from 'aws-lambda';
 import { handler } from '../../functions/starter';
 import { TEST_ENV } from './support/aws-env';
-import { lambdaContext, queryRecord, sqsRecord, submissionBody } from './support/events';
+import { lambdaContext, sqsRecord, storedItem, submissionBody } from './support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
@@ -70,7 +70,7 @@ describe('starter handler', () => {
     const input = JSON.parse(starts[1].input as string);
     expect(input).toMatchObject({
       queryId: 'q-explore',
-      workgroup: 'exploratory',
+      className: 'exploratory',
       attempt: 1,
       submittedAt: expect.any(String),
       waitUntil: expect.any(String),
@@ -135,7 +135,7 @@ describe('starter handler', () => {
     // Prepare
     ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
     ddb.on(GetCommand).resolves({
-      Item: queryRecord('q1', { status: 'RUNNING', attempts: 1, executionArn: executionArn('q1') }),
+      Item: storedItem('q1', { status: 'RUNNING', attempts: 1, executionArn: executionArn('q1') }),
     });
     // Act
     const response = await handler(event(sqsRecord('m1', submissionBody('q1', 'fast'), 2)), lambdaContext);

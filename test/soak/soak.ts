@@ -169,7 +169,7 @@ async function main(): Promise<void> {
       (r) =>
         JSON.parse(r.doc) as {
           queryId: string;
-          workgroup: string;
+          className: string;
           status: string;
           attempts: number;
           redrives: number;
@@ -190,12 +190,12 @@ async function main(): Promise<void> {
     }
 
     // The seed metrics against the ledger and the local Athena's own runs, per class and in all.
-    const metric = (name: string, workgroup?: string) =>
+    const metric = (name: string, className?: string) =>
       runtimeRows<{ n: number | null }>(
         t.dataDir,
-        `SELECT sum(sum) AS n FROM metrics WHERE name = ? ${workgroup ? 'AND dimensions = ?' : ''}`,
+        `SELECT sum(sum) AS n FROM metrics WHERE name = ? ${className ? 'AND dimensions = ?' : ''}`,
         name,
-        ...(workgroup ? [JSON.stringify({ workgroup })] : []),
+        ...(className ? [JSON.stringify({ className })] : []),
       )[0].n ?? 0;
     const runs = athenaExecutions(t.dataDir);
     const tokens = new Set(runs.map((r) => r.clientRequestToken));
@@ -211,17 +211,17 @@ async function main(): Promise<void> {
     const runsByClass = (className?: string) =>
       runs.filter((run) => !className || run.workGroup === workgroupNameOf(t.runtime.config, className))
         .length;
-    const redrives = (workgroup?: string) =>
-      records.filter((r) => !workgroup || r.workgroup === workgroup).reduce((n, r) => n + r.redrives, 0);
-    for (const workgroup of [undefined, ...CLASSES]) {
-      const where = workgroup ?? 'all classes';
+    const redrives = (className?: string) =>
+      records.filter((r) => !className || r.className === className).reduce((n, r) => n + r.redrives, 0);
+    for (const className of [undefined, ...CLASSES]) {
+      const where = className ?? 'all classes';
       check(
-        metric(SeedMetrics.startQueryCount, workgroup) === runsByClass(workgroup),
-        `${where}: StartQueryCount ${metric(SeedMetrics.startQueryCount, workgroup)} != ${runsByClass(workgroup)} Athena runs`,
+        metric(SeedMetrics.startQueryCount, className) === runsByClass(className),
+        `${where}: StartQueryCount ${metric(SeedMetrics.startQueryCount, className)} != ${runsByClass(className)} Athena runs`,
       );
       check(
-        metric(SeedMetrics.restartQueryCount, workgroup) === redrives(workgroup),
-        `${where}: RestartQueryCount ${metric(SeedMetrics.restartQueryCount, workgroup)} != ${redrives(workgroup)} redrives in the ledger`,
+        metric(SeedMetrics.restartQueryCount, className) === redrives(className),
+        `${where}: RestartQueryCount ${metric(SeedMetrics.restartQueryCount, className)} != ${redrives(className)} redrives in the ledger`,
       );
     }
     // Each redrive followed an attempt the throttling retrier gave up on after its refusals (the first

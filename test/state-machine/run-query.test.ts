@@ -29,7 +29,7 @@ const SUBMITTED_AT = '2026-01-01T12:00:00.000Z';
 const WAIT_UNTIL = '2026-01-01T15:00:00.000Z';
 const inputWaiting = (queueWaitSeconds: number) =>
   buildRunQueryInput(
-    { queryId: 'q1', workgroup: 'etl', query: 'SELECT 1', database: 'default', catalog: 'AwsDataCatalog' },
+    { queryId: 'q1', className: 'etl', query: 'SELECT 1', database: 'default', catalog: 'AwsDataCatalog' },
     1,
     'athena-wlm-etl',
     { submittedAt: SUBMITTED_AT, waitUntil: WAIT_UNTIL, queueWaitSeconds },
@@ -248,7 +248,7 @@ describe('run-query.asl.json', () => {
     expect(callsTo('SendToDeferredQueue')).toEqual([
       {
         QueueUrl: TEST_SUBSTITUTIONS.DeferredQueueUrl,
-        MessageBody: { queryId: 'q1', workgroup: 'etl', attempt: 2 },
+        MessageBody: { queryId: 'q1', className: 'etl', attempt: 2 },
       },
     ]);
     expect(calls.map((c) => c.state).slice(-3)).toEqual([
@@ -295,7 +295,7 @@ describe('run-query.asl.json', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(callsTo('StartQuery')).toHaveLength(1);
     expect(callsTo('SendToDeferredQueue')).toEqual([
-      expect.objectContaining({ MessageBody: { queryId: 'q1', workgroup: 'etl', attempt: 2 } }),
+      expect.objectContaining({ MessageBody: { queryId: 'q1', className: 'etl', attempt: 2 } }),
     ]);
     const reason = values(callsTo('RecordDeferred')[0])[':reason'].S as string;
     expect(reason).toContain('API rate limit');
@@ -544,7 +544,7 @@ describe('run-query.asl.json', () => {
     const marker = 'needle-7f3a';
     const sql = `SELECT '${marker}' AS m, ${"'0123456789abcdef' AS c, ".repeat(10_000)}1 AS last FROM t`;
     const big = buildRunQueryInput(
-      { queryId: 'q1', workgroup: 'etl', query: sql, database: 'default', catalog: 'AwsDataCatalog' },
+      { queryId: 'q1', className: 'etl', query: sql, database: 'default', catalog: 'AwsDataCatalog' },
       1,
       'athena-wlm-etl',
       { submittedAt: SUBMITTED_AT, waitUntil: WAIT_UNTIL, queueWaitSeconds: 10_800 },

@@ -60,7 +60,7 @@ beforeEach(() => {
   });
   ledger = new DynamoDbLedger(new LocalDocumentClient(engine).asDocumentClient(), {
     tableName: TABLE,
-    workgroups: Object.keys(config.classes),
+    classes: Object.keys(config.classes),
   });
 });
 afterEach(() => store.close());
@@ -127,7 +127,7 @@ function jsonBody(answer: MethodAnswer): Json {
 function expectedRecord(path: string, body: string, facts: RequestFacts = FACTS) {
   const submitted = JSON.parse(body) as Json;
   const message = queryMessageSchema.parse({
-    workgroup: path === '/athena/query' ? config.defaultClass : path.split('/')[2],
+    className: path === '/athena/query' ? config.defaultClass : path.split('/')[2],
     queryId: submitted.queryId ?? facts.requestId,
     submittedAt: facts.requestTimeEpoch,
     ...(facts.userArn ? { submittedBy: facts.userArn } : {}),
@@ -445,8 +445,13 @@ describe('from the record to the starter, through the stream and the pipe', () =
         matchesEventPattern(JSON.parse(INTAKE_FILTER_PATTERN), streamInsertRecord('REMOVE', image)),
       ).toBe(false);
       const messageBody = renderPipeInput(INTAKE_MESSAGE_TEMPLATE, streamInsertRecord('INSERT', image));
+      expect(JSON.parse(messageBody)).toEqual({
+        className: record.className,
+        queryId: record.queryId,
+        attempt: 1,
+      });
       expect(queryMessageSchema.parse(JSON.parse(messageBody))).toEqual({
-        workgroup: record.workgroup,
+        className: record.className,
         queryId: record.queryId,
         attempt: 1,
       });
@@ -469,7 +474,7 @@ describe('from the record to the starter, through the stream and the pipe', () =
       expect(started).toHaveLength(1);
       expect(started[0].input).toMatchObject({
         queryId: record.queryId,
-        workgroup: record.workgroup,
+        className: record.className,
         attempt: 1,
         startQueryExecution: { QueryString: record.query },
       });

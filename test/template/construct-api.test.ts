@@ -141,7 +141,7 @@ describe('binding a table to a function', () => {
     const ledger = new QueryTables(stack, 'Ledger', { removalPolicy: RemovalPolicy.DESTROY });
     const fn = testFunction(stack);
 
-    const grant = ledger.bindLedger(fn, 'queryByWorkgroup', 'dynamodb:GetItem');
+    const grant = ledger.bindLedger(fn, 'queryByClass', 'dynamodb:GetItem');
     ledger.bindDispatch(fn, 'read');
 
     expect(grant.success).toBe(true);

@@ -99,6 +99,7 @@ describe('lifecycle routes', () => {
 
   it('declares the optional list filters on GET /queries without requiring any', () => {
     expect(methodFor('GET', '/queries').RequestParameters).toEqual({
+      'method.request.querystring.className': false,
       'method.request.querystring.workgroup': false,
       'method.request.querystring.status': false,
       'method.request.querystring.userId': false,

@@ -33,8 +33,8 @@ describe('the route table', () => {
     // Each route of the table, the class route once per class.
     const table = Object.values(ROUTES)
       .flatMap((route) =>
-        route.path.includes('{workgroup}')
-          ? Object.keys(config.classes).map((c) => `${route.method} ${route.path.replace('{workgroup}', c)}`)
+        route.path.includes('{className}')
+          ? Object.keys(config.classes).map((c) => `${route.method} ${route.path.replace('{className}', c)}`)
           : [`${route.method} ${route.path}`],
       )
       .sort();

@@ -19,7 +19,7 @@ const config = parseConfig({
   },
 });
 
-const record = (workgroup: string, submittedBy?: string) => ({ workgroup, submittedBy });
+const record = (className: string, submittedBy?: string) => ({ className, submittedBy });
 
 describe('principalMatches', () => {
   it('matches the same ARN, and any session of a role whatever its path', () => {
@@ -81,9 +81,9 @@ describe('visibilityOf', () => {
     expect(visibilityOf({ principal: ADMIN_SESSION }, config)).toBeUndefined();
     expect(visibilityOf({ principal: ANALYST_SESSION }, config)).toEqual({
       submittedBy: ANALYST_SESSION,
-      sharedWorkgroups: ['etl'],
+      sharedClasses: ['etl'],
     });
-    expect(visibilityOf({ principal: BOB }, config)).toEqual({ submittedBy: BOB, sharedWorkgroups: [] });
-    expect(visibilityOf({ principal: '' }, config)).toEqual({ sharedWorkgroups: [] });
+    expect(visibilityOf({ principal: BOB }, config)).toEqual({ submittedBy: BOB, sharedClasses: [] });
+    expect(visibilityOf({ principal: '' }, config)).toEqual({ sharedClasses: [] });
   });
 });

@@ -18,7 +18,7 @@ function setup(status: QueryStatus, overrides: Partial<QueryRecord> = {}) {
   };
   ledger.records.set('q1', {
     queryId: 'q1',
-    workgroup: 'fast',
+    className: 'fast',
     query: 'SELECT 1',
     database: 'default',
     catalog: 'AwsDataCatalog',
@@ -121,7 +121,7 @@ describe('cancel racing a redrive', () => {
     const ledger = new InMemoryLedger();
     const base = {
       queryId: 'q1',
-      workgroup: 'etl',
+      className: 'etl',
       query: 'SELECT 1',
       database: 'default',
       catalog: 'AwsDataCatalog',

@@ -82,7 +82,7 @@ async function enter(
   const submittedAt = new Date(Date.parse('2026-12-01T09:00:00.000Z') + seq++ * 1000).toISOString();
   const record: QueryRecord = {
     queryId,
-    workgroup: className,
+    className: className,
     query: 'SELECT 1',
     database: 'default',
     catalog: 'AwsDataCatalog',

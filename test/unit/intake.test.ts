@@ -37,7 +37,7 @@ describe('submitQuery', () => {
       query: 'SELECT 1',
     });
     // The message names the stored record, as the AWS intake pipe's does.
-    expect(store.messages).toEqual([{ queryId: 'q1', workgroup: 'adhoc', attempt: 1 }]);
+    expect(store.messages).toEqual([{ queryId: 'q1', className: 'adhoc', attempt: 1 }]);
   });
 
   it('answers a retried POST (same id, SQL, class and submitter) 202 again, queueing nothing more', async () => {

@@ -138,7 +138,7 @@ describe('documented responses match what the API answers', () => {
   const clock = () => now;
   const base: QueryRecord = {
     queryId: 'q-ok',
-    workgroup: 'fast',
+    className: 'fast',
     query: 'SELECT 1',
     database: 'default',
     catalog: 'AwsDataCatalog',

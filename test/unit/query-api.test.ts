@@ -8,7 +8,7 @@ const NOW = new Date('2026-01-01T12:00:00.000Z');
 const ADMIN = { principal: 'admin', admin: true };
 const succeeded: QueryRecord = {
   queryId: 'q1',
-  workgroup: 'fast',
+  className: 'fast',
   query: 'SELECT 1',
   database: 'default',
   catalog: 'AwsDataCatalog',

@@ -4,7 +4,7 @@ import { SUMMARY_QUERY_CHARS, toQuerySummary, toQueryView } from '../../function
 const NOW = new Date('2026-01-01T12:10:00.000Z');
 const base: QueryRecord = {
   queryId: 'q1',
-  workgroup: 'fast',
+  className: 'fast',
   query: 'SELECT 1',
   database: 'default',
   catalog: 'AwsDataCatalog',

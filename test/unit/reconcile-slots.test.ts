@@ -25,7 +25,7 @@ const holder = (queryId: string, className = 'fast', acquiredMinutesAgo = 1): Sl
 function record(queryId: string, status: QueryStatus, overrides: Partial<QueryRecord> = {}): QueryRecord {
   return {
     queryId,
-    workgroup: 'fast',
+    className: 'fast',
     query: 'SELECT 1',
     database: 'default',
     catalog: 'AwsDataCatalog',
@@ -199,7 +199,7 @@ describe('reconcileSlots', () => {
     // Two long queries took their slots before a quick one that is now past its 5-minute limit.
     for (const id of ['long1', 'long2']) {
       await add(
-        record(id, 'RUNNING', { workgroup: 'long', startedAt: minutesAgo(30) }),
+        record(id, 'RUNNING', { className: 'long', startedAt: minutesAgo(30) }),
         holder(id, 'long', 30),
         'RUNNING',
       );
@@ -303,7 +303,7 @@ describe('an execution that could not record its result', () => {
     const ledger = new InMemoryLedger();
     await ledger.create({
       queryId: 'q1',
-      workgroup: 'etl',
+      className: 'etl',
       query: 'SELECT 1',
       database: 'default',
       catalog: 'AwsDataCatalog',

@@ -12,7 +12,7 @@ const config = parseConfig({
 function deferredRecord(queryId: string, attempts: number): QueryRecord {
   return {
     queryId,
-    workgroup: 'etl',
+    className: 'etl',
     query: 'SELECT 1',
     database: 'default',
     catalog: 'AwsDataCatalog',
@@ -37,7 +37,7 @@ function setup() {
 }
 
 const deferredMessage = (queryId: string, attempt: number) =>
-  JSON.stringify({ queryId, workgroup: 'etl', attempt });
+  JSON.stringify({ queryId, className: 'etl', attempt });
 
 describe('redriveDeferred', () => {
   it('moves a deferred query back to the queries queue, QUEUED, counting the redrive', async () => {
@@ -48,13 +48,28 @@ describe('redriveDeferred', () => {
     const summary = await redriveDeferred(deps);
 
     expect(summary).toEqual({ redriven: 1, parked: 0, dropped: 0 });
-    expect(deps.queries.bodies()).toEqual([{ queryId: 'q1', workgroup: 'etl', attempt: 2 }]);
+    expect(deps.queries.bodies()).toEqual([{ queryId: 'q1', className: 'etl', attempt: 2 }]);
     expect(deps.deferred.messages).toHaveLength(0);
     expect(deps.ledger.records.get('q1')).toMatchObject({ status: 'QUEUED', redrives: 1 });
     expect(deps.metrics.counts).toContainEqual({
       name: 'RestartQueryCount',
       value: 1,
-      dimensions: { workgroup: 'etl' },
+      dimensions: { className: 'etl' },
+    });
+  });
+
+  it('redrives a message sent before the class was named className, as it came', async () => {
+    const deps = setup();
+    await deps.ledger.create(deferredRecord('q1', 1));
+    const old = JSON.stringify({ queryId: 'q1', workgroup: 'etl', attempt: 2 });
+    await deps.deferred.send(old);
+
+    expect(await redriveDeferred(deps)).toEqual({ redriven: 1, parked: 0, dropped: 0 });
+    expect(deps.queries.messages.map((m) => m.body)).toEqual([old]);
+    expect(deps.metrics.counts).toContainEqual({
+      name: 'RestartQueryCount',
+      value: 1,
+      dimensions: { className: 'etl' },
     });
   });
 
@@ -92,7 +107,7 @@ describe('redriveDeferred', () => {
     await deps.deferred.send(deferredMessage('q1', 2));
 
     expect((await redriveDeferred(deps)).redriven).toBe(1);
-    expect(deps.queries.bodies()).toEqual([{ queryId: 'q1', workgroup: 'etl', attempt: 2 }]);
+    expect(deps.queries.bodies()).toEqual([{ queryId: 'q1', className: 'etl', attempt: 2 }]);
   });
 
   it('stops after maxMessagesPerRun so one run stays bounded', async () => {
@@ -128,6 +143,6 @@ describe('redriveDeferred races', () => {
 
     expect(await redriveDeferred(deps)).toEqual({ redriven: 1, parked: 0, dropped: 0 });
     expect(deps.ledger.records.get('q1')).toMatchObject({ status: 'QUEUED', redrives: 1 });
-    expect(deps.queries.bodies()).toEqual([{ queryId: 'q1', workgroup: 'etl', attempt: 2 }]);
+    expect(deps.queries.bodies()).toEqual([{ queryId: 'q1', className: 'etl', attempt: 2 }]);
   });
 });

@@ -40,7 +40,7 @@ async function recordOf(queryId: string) {
 
 function submission(queryId: string, overrides: Record<string, unknown> = {}) {
   return JSON.stringify({
-    workgroup: 'etl',
+    className: 'etl',
     queryId,
     submittedAt: SUBMITTED,
     submittedBy: 'arn:aws:iam::123456789012:role/etl',
@@ -58,7 +58,7 @@ describe('startQuery', () => {
     expect(outcome).toMatchObject({ kind: 'started', queryId: 'q1' });
     expect(deps.ledger.records.get('q1')).toMatchObject({
       status: 'QUEUED',
-      workgroup: 'etl',
+      className: 'etl',
       query: 'SELECT 1',
       database: 'default',
       catalog: 'AwsDataCatalog',
@@ -71,7 +71,7 @@ describe('startQuery', () => {
         name: 'q1',
         input: {
           queryId: 'q1',
-          workgroup: 'etl',
+          className: 'etl',
           attempt: 1,
           submittedAt: '2026-11-22T10:00:00.000Z',
           // maxQueueWaitMinutes (180) from submission, 5 s of which have passed.
@@ -152,9 +152,9 @@ describe('startQuery', () => {
 
   it('starts the execution of a query whose class is full: it waits in its line, nothing polls', async () => {
     const deps = setup();
-    await startQuery(submission('a1', { workgroup: 'adhoc' }), 1, deps);
+    await startQuery(submission('a1', { className: 'adhoc' }), 1, deps);
 
-    const second = await startQuery(submission('a2', { workgroup: 'adhoc' }), 1, deps);
+    const second = await startQuery(submission('a2', { className: 'adhoc' }), 1, deps);
 
     expect(second.kind).toBe('started');
     expect(deps.executions.started.map((s) => s.name)).toEqual(['a1', 'a2']);
@@ -170,7 +170,7 @@ describe('startQuery', () => {
       reason: 'the message is not JSON',
     });
     const bad = await startQuery(
-      JSON.stringify({ workgroup: 'etl', queryId: 'q9', submittedAt: 1, body: {} }),
+      JSON.stringify({ className: 'etl', queryId: 'q9', submittedAt: 1, body: {} }),
       1,
       deps,
     );
@@ -182,7 +182,7 @@ describe('startQuery', () => {
   it('parks a query for an unknown class and records it FAILED with the reason', async () => {
     const deps = setup();
 
-    const outcome = await startQuery(submission('q3', { workgroup: 'nope' }), 1, deps);
+    const outcome = await startQuery(submission('q3', { className: 'nope' }), 1, deps);
 
     expect(outcome.kind).toBe('parked');
     expect(deps.ledger.records.get('q3')).toMatchObject({
@@ -193,11 +193,11 @@ describe('startQuery', () => {
 
   it('ends FAILED a query recorded at the edge whose class was removed before its message came', async () => {
     const deps = setup();
-    await startQuery(submission('q4', { workgroup: 'adhoc' }), 1, deps);
-    await deps.ledger.update('q4', { status: 'QUEUED', workgroup: 'gone' });
+    await startQuery(submission('q4', { className: 'adhoc' }), 1, deps);
+    await deps.ledger.update('q4', { status: 'QUEUED', className: 'gone' });
 
     const outcome = await startQuery(
-      JSON.stringify({ workgroup: 'gone', queryId: 'q4', attempt: 1 }),
+      JSON.stringify({ className: 'gone', queryId: 'q4', attempt: 1 }),
       1,
       deps,
     );
@@ -212,10 +212,10 @@ describe('startQuery', () => {
 
   it('drops a message whose query was cancelled meanwhile', async () => {
     const deps = setup();
-    await startQuery(submission('a2', { workgroup: 'adhoc' }), 1, deps);
+    await startQuery(submission('a2', { className: 'adhoc' }), 1, deps);
     await deps.ledger.update('a2', { status: 'CANCELLED' });
 
-    const outcome = await startQuery(submission('a2', { workgroup: 'adhoc' }), 2, deps);
+    const outcome = await startQuery(submission('a2', { className: 'adhoc' }), 2, deps);
 
     expect(outcome).toMatchObject({ kind: 'duplicate', reason: 'the query already ended CANCELLED' });
   });
@@ -226,7 +226,7 @@ describe('startQuery', () => {
     await deps.ledger.update('q1', { status: 'QUEUED', attempts: 1, redrives: 1 });
 
     const outcome = await startQuery(
-      JSON.stringify({ workgroup: 'etl', queryId: 'q1', attempt: 2 }),
+      JSON.stringify({ className: 'etl', queryId: 'q1', attempt: 2 }),
       1,
       deps,
     );
@@ -239,6 +239,29 @@ describe('startQuery', () => {
     expect(second.input.startQueryExecution.ClientRequestToken).not.toBe(clientRequestToken('q1', 1));
     // Its place in line is still its submission: a redriven query is near the front of its line.
     expect(second.input.submittedAt).toBe('2026-11-22T10:00:00.000Z');
+  });
+
+  it('starts a message that names the class by its first name, workgroup (sent before the rename)', async () => {
+    const deps = setup();
+    await startQuery(submission('q1'), 1, deps);
+    await deps.ledger.update('q1', { status: 'QUEUED', attempts: 1, redrives: 1 });
+
+    const outcome = await startQuery(
+      JSON.stringify({ workgroup: 'etl', queryId: 'q1', attempt: 2 }),
+      1,
+      deps,
+    );
+
+    expect(outcome.kind).toBe('started');
+    expect(deps.executions.started[1].input).toMatchObject({ className: 'etl', attempt: 2 });
+  });
+
+  it('reads className when a message names the class both ways', async () => {
+    const deps = setup();
+    const both = submission('q1', { workgroup: 'adhoc' });
+
+    expect((await startQuery(both, 1, deps)).kind).toBe('started');
+    expect(deps.ledger.records.get('q1')?.className).toBe('etl');
   });
 
   it('drops a message whose execution name belongs to an execution that already exists', async () => {
@@ -269,7 +292,7 @@ describe('startQuery', () => {
     const deps = setup();
 
     const outcome = await startQuery(
-      submission('a2', { workgroup: 'adhoc' }),
+      submission('a2', { className: 'adhoc' }),
       config.admission.maxReceives - 1,
       deps,
     );

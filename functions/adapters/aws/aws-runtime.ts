@@ -37,7 +37,7 @@ export function ledgerFromEnv(
 ): DynamoDbLedger {
   return new DynamoDbLedger(client, {
     tableName: requireEnv(ENV.ledgerTable),
-    workgroups: Object.keys(config.classes),
+    classes: Object.keys(config.classes),
   });
 }
 

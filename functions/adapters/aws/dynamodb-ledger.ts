@@ -20,7 +20,7 @@ import {
   type QueryPage,
 } from '../../core/ports';
 import type { QueryRecord } from '../../core/query-record';
-import { ledgerUpdate } from '../ledger-item';
+import { fromLedgerItem, ledgerUpdate, toLedgerItem } from '../ledger-item';
 
 /** A DocumentClient that drops undefined fields (optional record fields are simply absent). */
 export function documentClient(client: DynamoDBClient = new DynamoDBClient({})): DynamoDBDocumentClient {
@@ -35,10 +35,10 @@ export function isConditionalCheckFailed(error: unknown): boolean {
 export interface DynamoDbLedgerProps {
   readonly tableName: string;
   /**
-   * The workload classes: `list` without a workgroup merges their index partitions newest first
+   * The workload classes: `list` without a class merges their index partitions newest first
    * (records of a class removed from the config are then not listed).
    */
-  readonly workgroups: readonly string[];
+  readonly classes: readonly string[];
   /** @default the system clock */
   readonly clock?: Clock;
   /** Most Query calls one `list` or `countByStatus` makes before it returns what it has. @default 20 */
@@ -67,8 +67,9 @@ interface PageToken {
 
 /**
  * The ledger in DynamoDB: one item per query, the QueryRecord fields as plain attributes (`error` a map),
- * the same layout the state machine's native UpdateItem calls write. Listing uses the `byWorkgroup`
- * index (partition workgroup, sort submittedAt), never a scan.
+ * the same layout the state machine's native UpdateItem calls write (the class is stored as
+ * `TABLES.ledgerClassAttribute`). Listing uses the class index (partition class, sort submittedAt),
+ * never a scan.
  */
 export class DynamoDbLedger implements Ledger, LedgerQueries {
   private readonly clock: Clock;
@@ -84,7 +85,7 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
 
   async get(queryId: string): Promise<QueryRecord | undefined> {
     const out = await this.client.send(this.getCommand(queryId));
-    return out.Item as QueryRecord | undefined;
+    return out.Item ? fromLedgerItem(out.Item) : undefined;
   }
 
   async create(record: QueryRecord): Promise<{ readonly created: boolean; readonly record: QueryRecord }> {
@@ -119,7 +120,7 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
   createCommand(record: QueryRecord): PutCommand {
     return new PutCommand({
       TableName: this.props.tableName,
-      Item: record,
+      Item: toLedgerItem(record),
       ConditionExpression: 'attribute_not_exists(#pk)',
       ExpressionAttributeNames: { '#pk': TABLES.ledgerKey },
     });
@@ -144,15 +145,15 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
   }
 
   /**
-   * Newest first from the `byWorkgroup` index: one partition when a workgroup is given, else a merge of
+   * Newest first from the class index: one partition when a class is given, else a merge of
    * every class's partition, resumed from a composite token that holds each partition's position.
    * status and userId are filter expressions, so a page may take several reads; a page stops early
    * (with a token) once `maxQueryCalls` reads are spent.
    */
   async list(filter: ListQueriesFilter): Promise<QueryPage> {
-    const names = filter.workgroup ? [filter.workgroup] : [...this.props.workgroups];
+    const names = filter.className ? [filter.className] : [...this.props.classes];
     const fingerprint = JSON.stringify([
-      filter.workgroup ?? null,
+      filter.className ?? null,
       filter.status ?? null,
       filter.userId ?? null,
       ...(filter.visibleTo ? [filter.visibleTo] : []),
@@ -200,7 +201,7 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
   }
 
   async countByStatus(
-    workgroup: string,
+    className: string,
     statuses: readonly QueryStatus[],
     since: string,
   ): Promise<Readonly<Partial<Record<QueryStatus, number>>>> {
@@ -211,17 +212,17 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
       const out = await this.client.send(
         new QueryCommand({
           TableName: this.props.tableName,
-          IndexName: TABLES.ledgerByWorkgroupIndex,
-          KeyConditionExpression: '#wg = :wg AND #submittedAt >= :since',
+          IndexName: TABLES.ledgerByClassIndex,
+          KeyConditionExpression: '#class = :class AND #submittedAt >= :since',
           FilterExpression: `#status IN (${statuses.map((_, n) => `:s${n}`).join(', ')})`,
           ProjectionExpression: '#status',
           ExpressionAttributeNames: {
-            '#wg': 'workgroup',
-            '#submittedAt': 'submittedAt',
+            '#class': TABLES.ledgerClassAttribute,
+            '#submittedAt': TABLES.ledgerByClassSortKey,
             '#status': 'status',
           },
           ExpressionAttributeValues: {
-            ':wg': workgroup,
+            ':class': className,
             ':since': since,
             ...Object.fromEntries(statuses.map((s, n) => [`:s${n}`, s])),
           },
@@ -239,8 +240,8 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
   }
 
   private async readPage(part: Partition, filter: ListQueriesFilter, pageSize: number): Promise<void> {
-    const names: Record<string, string> = { '#wg': 'workgroup' };
-    const values: Record<string, unknown> = { ':wg': part.name };
+    const names: Record<string, string> = { '#class': TABLES.ledgerClassAttribute };
+    const values: Record<string, unknown> = { ':class': part.name };
     const conditions: string[] = [];
     if (filter.status !== undefined) {
       names['#status'] = 'status';
@@ -260,7 +261,7 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
       // https://aws.amazon.com/about-aws/whats-new/2020/05/amazon-dynamodb-now-supports-empty-values-for-non-key-string-and-binary-attributes-in-dynamodb-tables/).
       names['#submittedBy'] = 'submittedBy';
       values[':noSubmitter'] = '';
-      if (visible.sharedWorkgroups.includes(part.name)) {
+      if (visible.sharedClasses.includes(part.name)) {
         conditions.push('attribute_exists(#submittedBy) AND #submittedBy <> :noSubmitter');
       } else {
         values[':submittedBy'] = visible.submittedBy ?? '';
@@ -269,8 +270,8 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
     }
     const input: QueryCommandInput = {
       TableName: this.props.tableName,
-      IndexName: TABLES.ledgerByWorkgroupIndex,
-      KeyConditionExpression: '#wg = :wg',
+      IndexName: TABLES.ledgerByClassIndex,
+      KeyConditionExpression: '#class = :class',
       ScanIndexForward: false,
       Limit: pageSize,
       ExpressionAttributeNames: names,
@@ -279,7 +280,7 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
       ...(part.next ? { ExclusiveStartKey: part.next } : {}),
     };
     const out = await this.client.send(new QueryCommand(input));
-    part.buffer = (out.Items ?? []) as QueryRecord[];
+    part.buffer = (out.Items ?? []).map(fromLedgerItem);
     part.next = out.LastEvaluatedKey;
     if (part.buffer.length === 0) {
       // Everything read was filtered out: the position moves past it.
@@ -293,9 +294,13 @@ function newer(a: QueryRecord, b: QueryRecord): boolean {
   return a.submittedAt === b.submittedAt ? a.queryId > b.queryId : a.submittedAt > b.submittedAt;
 }
 
-/** The index key of an item, which resumes a `byWorkgroup` query right after it. */
+/** The index key of an item, which resumes a class index query right after it. */
 function indexKey(record: QueryRecord): Key {
-  return { [TABLES.ledgerKey]: record.queryId, workgroup: record.workgroup, submittedAt: record.submittedAt };
+  return {
+    [TABLES.ledgerKey]: record.queryId,
+    [TABLES.ledgerClassAttribute]: record.className,
+    [TABLES.ledgerByClassSortKey]: record.submittedAt,
+  };
 }
 
 function encodeToken(token: PageToken): string {
@@ -312,7 +317,7 @@ function decodeToken(text: string, fingerprint: string): PageToken {
   if (token?.v !== 1 || typeof token.p !== 'object' || token.p === null) throw new InvalidPageTokenError();
   if (token.f !== fingerprint) {
     throw new InvalidPageTokenError(
-      'nextToken was issued for other filters (workgroup, status, userId); repeat the filters it came with',
+      'nextToken was issued for other filters (className, status, userId); repeat the filters it came with',
     );
   }
   for (const [partition, value] of Object.entries(token.p)) {
@@ -323,8 +328,8 @@ function decodeToken(text: string, fingerprint: string): PageToken {
       !Array.isArray(key) &&
       Object.keys(key).length === 3 &&
       typeof key[TABLES.ledgerKey] === 'string' &&
-      key.workgroup === partition &&
-      typeof key.submittedAt === 'string';
+      key[TABLES.ledgerClassAttribute] === partition &&
+      typeof key[TABLES.ledgerByClassSortKey] === 'string';
     if (!valid) throw new InvalidPageTokenError();
   }
   return token;

@@ -394,7 +394,7 @@ function drawQueries(page) {
         h('span', { class: 'muted small block sql-snippet', title: q.query }, truncate(q.query, 70)),
       ),
       h('td', {}, badge(q.status)),
-      h('td', {}, q.workgroup),
+      h('td', {}, q.className),
       h('td', { class: 'num' }, attemptsText(q)),
       h('td', { class: 'num' }, formatDuration(q.queueWaitMs)),
       h('td', { class: 'num' }, formatBytes(q.dataScannedBytes)),
@@ -533,7 +533,7 @@ function drawQueryDetail(data) {
         h(
           'dl',
           { class: 'fields' },
-          field('Class', record.workgroup),
+          field('Class', record.className),
           field('Athena workgroup', record.athenaWorkGroup),
           field('Submitted', timeEl(record.submittedAt, true)),
           field('Started', timeEl(record.startedAt, true)),
@@ -664,7 +664,7 @@ function drawExecutions(list) {
         ),
       ),
       h('td', {}, badge(e.status)),
-      h('td', {}, e.workgroup ?? '—'),
+      h('td', {}, e.className ?? '—'),
       h('td', { class: 'num' }, String(e.attempt)),
       h('td', {}, timeEl(e.startDate)),
       h('td', { class: 'num' }, formatDuration(e.durationMs)),
@@ -835,7 +835,7 @@ function drawExecutionDetail(data) {
     'dl',
     { class: 'summary' },
     pair('Query', h('span', { class: 'mono' }, e.queryId)),
-    pair('Class', e.workgroup),
+    pair('Class', e.className),
     pair('Attempt', String(e.attempt)),
     pair('Started', timeEl(e.startDate, true)),
     pair('Stopped', timeEl(e.stopDate, true)),
@@ -1047,9 +1047,9 @@ async function loadClasses() {
 
 async function loadQueries() {
   const params = new URLSearchParams({ limit: '50' });
-  const workgroup = $('filter-class').value;
+  const className = $('filter-class').value;
   const status = $('filter-status').value;
-  if (workgroup) params.set('workgroup', workgroup);
+  if (className) params.set('className', className);
   if (status) params.set('status', status);
   const page = await api(`/queries?${params}`);
   render($('queries-table').tBodies[0], 'queries', { ...page, selected: state.selectedQuery }, drawQueries);
@@ -1125,14 +1125,14 @@ function schedule() {
 async function submitQuery(event) {
   event.preventDefault();
   const status = $('submit-status');
-  const workgroup = $('submit-class').value;
+  const className = $('submit-class').value;
   const query = $('submit-sql').value;
   const button = event.submitter ?? $('submit-form').querySelector('button[type=submit]');
   button.disabled = true;
   status.className = '';
   status.textContent = 'Submitting…';
   try {
-    const answer = await api(`/workgroups/${encodeURIComponent(workgroup)}/queries`, {
+    const answer = await api(`/workgroups/${encodeURIComponent(className)}/queries`, {
       method: 'POST',
       body: JSON.stringify({ query }),
     });

@@ -70,7 +70,7 @@ export function dispatcherHarness(configInput: WlmConfigInput, quota: number) {
     mocks.ddb.on(QueryCommand).callsFake((input) => local.send(new QueryCommand(input)));
     state.ledger = new DynamoDbLedger(documentClient(), {
       tableName: TEST_ENV.LEDGER_TABLE_NAME,
-      workgroups: Object.keys(config.classes),
+      classes: Object.keys(config.classes),
     });
     state.dispatch = new DynamoDbDispatchStore(documentClient(), TEST_ENV.DISPATCH_TABLE_NAME);
     mocks.serviceQuotas.on(GetServiceQuotaCommand).resolves({ Quota: { Value: quota } });
@@ -97,7 +97,7 @@ export function dispatcherHarness(configInput: WlmConfigInput, quota: number) {
     /** A query waiting in EnterLine: its QUEUED record, and the enter event its execution sent. */
     async entering(queryId: string, className: string, submittedAt: string): Promise<WakeEvent> {
       await state.ledger.create(
-        queryRecord(queryId, { workgroup: className, submittedAt, status: 'QUEUED' }),
+        queryRecord(queryId, { className: className, submittedAt, status: 'QUEUED' }),
       );
       return {
         type: 'enter',

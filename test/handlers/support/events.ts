@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, Context, SQSRecord } from 'aws-lambda';
+import { toLedgerItem } from '../../../functions/adapters/ledger-item';
 import type { QueryRecord } from '../../../functions/core/query-record';
 
 export const CALLER_ARN = 'arn:aws:iam::123456789012:user/alice';
@@ -41,9 +42,9 @@ export function sqsRecord(messageId: string, body: string, receiveCount = 1): SQ
 }
 
 /** A new submission as API Gateway's mapping template puts it on the queue. */
-export function submissionBody(queryId: string, workgroup: string, query = 'SELECT 1'): string {
+export function submissionBody(queryId: string, className: string, query = 'SELECT 1'): string {
   return JSON.stringify({
-    workgroup,
+    className,
     queryId,
     attempt: 1,
     // Recent, so that no query is past its class's maxQueueWaitMinutes when the handler looks at it.
@@ -82,7 +83,7 @@ export function apiEvent(
 export function queryRecord(queryId: string, overrides: Partial<QueryRecord> = {}): QueryRecord {
   return {
     queryId,
-    workgroup: 'fast',
+    className: 'fast',
     query: 'SELECT 1',
     database: 'default',
     catalog: 'AwsDataCatalog',
@@ -94,4 +95,9 @@ export function queryRecord(queryId: string, overrides: Partial<QueryRecord> = {
     submittedBy: CALLER_ARN,
     ...overrides,
   };
+}
+
+/** A record as the ledger table stores it, for a mocked DocumentClient to answer with. */
+export function storedItem(queryId: string, overrides: Partial<QueryRecord> = {}): Record<string, unknown> {
+  return toLedgerItem(queryRecord(queryId, overrides));
 }

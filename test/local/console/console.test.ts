@@ -361,6 +361,7 @@ function fakeDeps(overrides: Partial<ConsoleDeps> = {}) {
       status: 'FAILED',
       startDate: new Date(T0),
       stopDate: new Date(T0 + 400),
+      // Started before the class was named className: its input calls it workgroup.
       input: JSON.stringify({ queryId: 'q-1', workgroup: 'adhoc', attempt: 1 }),
       error: 'Athena.QueryFailed',
       cause: 'bad SQL',
@@ -370,7 +371,7 @@ function fakeDeps(overrides: Partial<ConsoleDeps> = {}) {
       name: 'q-2__r1',
       status: 'RUNNING',
       startDate: new Date(T0 + 60_000),
-      input: { queryId: 'q-2', workgroup: 'predictable', attempt: 2 },
+      input: { queryId: 'q-2', className: 'predictable', attempt: 2 },
     },
   ];
   const histories = new Map<string, ConsoleHistoryEvent[]>([
@@ -427,7 +428,7 @@ async function call(
 const pathOf = (arn: string) => `/console/api/executions/${encodeURIComponent(arn)}`;
 
 describe('console routes', () => {
-  it('lists executions newest first with query id, class and attempt read from the name and input', async () => {
+  it('lists executions newest first with query id, class and attempt read from the name and input (old inputs too)', async () => {
     const router = addConsoleRoutes(new Router(), fakeDeps().deps);
 
     const response = await call(router, 'GET', '/console/api/executions');
@@ -438,7 +439,7 @@ describe('console routes', () => {
         name: 'q-2__r1',
         queryId: 'q-2',
         attempt: 2,
-        workgroup: 'predictable',
+        className: 'predictable',
         status: 'RUNNING',
         durationMs: 60_000,
       }),
@@ -446,7 +447,7 @@ describe('console routes', () => {
         name: 'q-1',
         queryId: 'q-1',
         attempt: 1,
-        workgroup: 'adhoc',
+        className: 'adhoc',
         status: 'FAILED',
         startDate: new Date(T0).toISOString(),
         stopDate: new Date(T0 + 400).toISOString(),
@@ -612,12 +613,12 @@ describe('console on the real local Step Functions', () => {
     runtime = await localRuntime(
       new FakeAthena((call) => (call <= 2 ? { kind: 'throttle' } : { kind: 'succeed' })),
     );
-    const arn = await runtime.submit('q-console-ok', { workgroup: 'fast' });
+    const arn = await runtime.submit('q-console-ok', { className: 'fast' });
     await runtime.finished(arn);
     const router = routerOn(runtime);
 
     const list = (await call(router, 'GET', '/console/api/executions')).body as {
-      items: { name: string; workgroup: string; attempt: number; status: string }[];
+      items: { name: string; className: string; attempt: number; status: string }[];
     };
     const detail = (await call(router, 'GET', pathOf(arn))).body as {
       events: { type: string }[];
@@ -629,7 +630,7 @@ describe('console on the real local Step Functions', () => {
     const quota = (await call(router, 'GET', '/console/api/quota')).body;
 
     expect(list.items).toEqual([
-      expect.objectContaining({ name: 'q-console-ok', workgroup: 'fast', attempt: 1, status: 'SUCCEEDED' }),
+      expect.objectContaining({ name: 'q-console-ok', className: 'fast', attempt: 1, status: 'SUCCEEDED' }),
     ]);
     expect(detail.path.steps.find((s) => s.state === 'StartQuery')).toMatchObject({
       status: 'succeeded',

@@ -197,9 +197,9 @@ describe('the SQL of a Query', () => {
       const listing = compileQuery(
         {
           TableName: LOCAL_TABLES.ledger,
-          KeyConditionExpression: '#wg = :wg AND #at >= :since',
-          ExpressionAttributeNames: { '#wg': 'workgroup', '#at': 'submittedAt' },
-          ExpressionAttributeValues: { ':wg': { S: 'fast' }, ':since': { S: '2026' } },
+          KeyConditionExpression: '#class = :class AND #at >= :since',
+          ExpressionAttributeNames: { '#class': 'workgroup', '#at': 'submittedAt' },
+          ExpressionAttributeValues: { ':class': { S: 'fast' }, ':since': { S: '2026' } },
         },
         byWorkgroup,
       );

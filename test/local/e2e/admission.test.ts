@@ -257,7 +257,7 @@ describe('waiting in line: cancel and the queue-wait limit', () => {
     // minute left (the limit counts from the submission, however long the intake queue held it).
     t.runtime.queues.queries.send(
       JSON.stringify({
-        workgroup: 'solo',
+        className: 'solo',
         queryId: 'wait-late',
         attempt: 1,
         submittedAt: Date.now() - 58_000,
@@ -331,7 +331,7 @@ describe('pre-emption: a preemptible class filling idle capacity', () => {
     // Assess: everything succeeded, etl without waiting for explore to end.
     expect(views.map((v) => v.status)).toEqual(views.map(() => 'SUCCEEDED'));
     const victims = views.filter((v) => (v.preemptions ?? 0) > 0);
-    expect(victims.map((v) => v.workgroup)).toEqual(['explore', 'explore']);
+    expect(victims.map((v) => v.className)).toEqual(['explore', 'explore']);
     for (const victim of victims) {
       // Stopped once, run again as attempt 2, and ended once.
       expect(victim).toMatchObject({ attempts: 2, preemptions: 1 });
@@ -348,7 +348,7 @@ describe('pre-emption: a preemptible class filling idle capacity', () => {
       expect(runs[1].id).toBe(victim.athenaQueryExecutionId);
     }
     // etl started as soon as the stops freed its slots, long before the borrowers would have ended.
-    for (const v of views.filter((x) => x.workgroup === 'etl')) expect(v.queueWaitMs).toBeLessThan(1000);
+    for (const v of views.filter((x) => x.className === 'etl')) expect(v.queueWaitMs).toBeLessThan(1000);
     expect(t.runtime.metrics.total('PreemptedQueryCount', 60)).toBe(2);
     expect(await heldSlots(t.runtime)).toEqual([]);
   }, 60_000);

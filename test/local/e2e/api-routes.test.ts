@@ -33,7 +33,7 @@ describe('the API routes the server serves', () => {
       .list()
       // The router names one template per class-less path; OpenAPI lists one path per class.
       .flatMap(({ method, template }) =>
-        template === '/workgroups/{workgroup}/queries'
+        template === '/workgroups/{className}/queries'
           ? Object.keys(config.classes).map((c) => `${method} /workgroups/${c}/queries`)
           : [`${method} ${template}`],
       )
@@ -92,9 +92,9 @@ describe('GET /queries and GET /workgroups over HTTP', () => {
   });
 
   it('filters by workgroup, status and userId', async () => {
-    const answer = await http<{ items: { queryId: string; workgroup: string; status: string }[] }>(
+    const answer = await http<{ items: { queryId: string; className: string; status: string }[] }>(
       'GET',
-      `${t.url}/queries?workgroup=etl&status=SUCCEEDED&userId=even`,
+      `${t.url}/queries?className=etl&status=SUCCEEDED&userId=even`,
     );
 
     expect(answer.status).toBe(200);
@@ -103,12 +103,12 @@ describe('GET /queries and GET /workgroups over HTTP', () => {
 
   it('answers 400 naming the parameter for a bad limit, class or page token', async () => {
     const limit = await http<{ message: string }>('GET', `${t.url}/queries?limit=0`);
-    const workgroup = await http<{ message: string }>('GET', `${t.url}/queries?workgroup=nope`);
+    const workgroup = await http<{ message: string }>('GET', `${t.url}/queries?className=nope`);
     const token = await http<{ message: string }>('GET', `${t.url}/queries?nextToken=garbage`);
 
     expect([limit.status, workgroup.status, token.status]).toEqual([400, 400, 400]);
     expect(limit.body.message).toMatch(/^limit: /);
-    expect(workgroup.body.message).toMatch(/^workgroup: is not a workload class/);
+    expect(workgroup.body.message).toMatch(/^className: is not a workload class/);
     expect(token.body.message).toMatch(/^nextToken: /);
   });
 

@@ -65,8 +65,8 @@ const enteredStates = (executionArn: string) =>
     .map((e) => ('state' in e ? e.state.name : ''));
 
 /** Sum of a metric over the last hour. */
-const metric = (name: string, workgroup?: string) =>
-  t.runtime.metrics.total(name, 60, workgroup ? { dimensions: { workgroup } } : {});
+const metric = (name: string, className?: string) =>
+  t.runtime.metrics.total(name, 60, className ? { dimensions: { className } } : {});
 
 describe('bad input', () => {
   it('answers 4xx JSON naming the field or problem, and enqueues nothing', async () => {
@@ -227,7 +227,7 @@ describe("the reference sample's request", () => {
     const view = await waitForEnd(t.url, JMETER.queryId);
     expect(view).toMatchObject({
       queryId: JMETER.queryId,
-      workgroup: 'adhoc',
+      className: 'adhoc',
       userId: JMETER.userId,
       query: JMETER.query,
       status: 'SUCCEEDED',
@@ -260,7 +260,7 @@ describe("the reference sample's request", () => {
 
     // LocalAthena exposes no DuckDB connection of its own (and DuckDB locks its file, so a second
     // instance cannot open it), so the engine's answer comes from the same SQL run straight on
-    // runtime.athena in the `primary` workgroup: no queue, no state machine, no ledger, no results API.
+    // runtime.athena in the `primary` className: no queue, no state machine, no ledger, no results API.
     const { QueryExecutionId } = await t.runtime.athena.startQueryExecution({
       QueryString: JMETER.query,
       WorkGroup: 'primary',

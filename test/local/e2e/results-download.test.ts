@@ -26,7 +26,7 @@ function succeeded(queryId: string, outputLocation: string): QueryRecord {
   const now = new Date().toISOString();
   return {
     queryId,
-    workgroup: 'adhoc',
+    className: 'adhoc',
     query: 'SELECT big',
     database: 'default',
     catalog: 'AwsDataCatalog',

@@ -71,7 +71,7 @@ export async function localRuntime(
     const client = new LocalDocumentClient(dynamodb).asDocumentClient();
     const ledger = new DynamoDbLedger(client, {
       tableName: LOCAL_TABLES.ledger,
-      workgroups: Object.keys(config.classes),
+      classes: Object.keys(config.classes),
     });
     const dispatch = new DynamoDbDispatchStore(client, LOCAL_TABLES.dispatch);
     const runner = new RunQueryRunner({
@@ -126,10 +126,10 @@ export async function localRuntime(
     /** Submits a query through the core starter (ledger record, execution); returns its execution ARN. */
     async submit(
       queryId: string,
-      options: { query?: string; workgroup?: string; submittedAt?: number } = {},
+      options: { query?: string; className?: string; submittedAt?: number } = {},
     ): Promise<string> {
       const message = {
-        workgroup: options.workgroup ?? 'fast',
+        className: options.className ?? 'fast',
         queryId,
         attempt: 1,
         submittedAt: options.submittedAt ?? Date.now(),

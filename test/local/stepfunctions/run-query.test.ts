@@ -126,7 +126,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
     });
     const deferred = runtime.parts.queues[LOCAL_QUEUES.deferred].receive(10);
     expect(deferred.map((m) => JSON.parse(m.body))).toEqual([
-      { queryId: 'q-deferred', workgroup: 'fast', attempt: 2 },
+      { queryId: 'q-deferred', className: 'fast', attempt: 2 },
     ]);
     expect(await runtime.holders()).toEqual([]);
     expect(runtime.parts.metrics.total('ThrottlingErrorCount', 5)).toBe(
@@ -196,7 +196,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
     const { ledger, sfn } = runtime.parts;
     await ledger.create({
       queryId: 'q-skip',
-      workgroup: 'fast',
+      className: 'fast',
       query: 'SELECT 1',
       database: 'default',
       catalog: 'AwsDataCatalog',
@@ -209,7 +209,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
     const now = new Date();
     const input = {
       queryId: 'q-skip',
-      workgroup: 'fast',
+      className: 'fast',
       attempt: 1,
       submittedAt: now.toISOString(),
       waitUntil: new Date(now.getTime() + 60_000).toISOString(),
@@ -413,7 +413,7 @@ describe('Step Functions API semantics', () => {
     const athena = new FakeAthena(() => ({ kind: 'hang' }));
     runtime = await localRuntime(athena);
     const { sfn } = runtime.parts;
-    const input = JSON.stringify({ queryId: 'nope', workgroup: 'fast', attempt: 1 });
+    const input = JSON.stringify({ queryId: 'nope', className: 'fast', attempt: 1 });
     const first = sfn.startExecution({ name: 'same', input });
     expect(sfn.startExecution({ name: 'same', input })).toEqual(first);
     expect(() => sfn.startExecution({ name: 'same', input: '{}' })).toThrow(

@@ -43,7 +43,7 @@ describe('the local database across versions', () => {
       const client = new LocalDocumentClient(new LocalDynamoDb(db, LOCAL_TABLE_SCHEMAS));
       const ledger = new DynamoDbLedger(client.asDocumentClient(), {
         tableName: LOCAL_TABLES.ledger,
-        workgroups: ['fast'],
+        classes: ['fast'],
       });
 
       // Assess
@@ -58,8 +58,53 @@ describe('the local database across versions', () => {
       expect(indexes).not.toContain('documents_by_status');
       expect((await ledger.list({ limit: 10 })).items.map((r) => r.queryId)).toEqual(['old-2', 'old-1']);
       expect(await ledger.countByStatus('fast', ['QUEUED'], '')).toEqual({ QUEUED: 1 });
-      expect((await ledger.get('old-1'))?.status).toBe('SUCCEEDED');
+      expect(await ledger.get('old-1')).toMatchObject({ status: 'SUCCEEDED', className: 'fast' });
       expect(new SqliteQueue(db, { name: 'queries' }).depth()).toBe(1);
+      db.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('renames the class of executions left running and of stored metrics to className (version 3 to 4)', () => {
+    const { dir, cleanup } = tempDataDir();
+    try {
+      // Prepare: version 3, with executions and metrics written when the class was called workgroup.
+      const old = openSqliteFile(join(dir, DATABASE_FILE), (db) => {
+        for (const [version, sql] of MIGRATIONS.slice(0, 3).entries()) {
+          db.exec(sql);
+          db.pragma(`user_version = ${version + 1}`);
+        }
+      });
+      const execution = old.prepare<[string, string, string, string]>(
+        "INSERT INTO executions (arn, state_machine_arn, name, input, status, start_date) VALUES (?, 'sm', ?, ?, ?, 0)",
+      );
+      const input = JSON.stringify({ queryId: 'q', workgroup: 'fast', attempt: 1 });
+      execution.run('running', 'q', input, 'RUNNING');
+      execution.run('ended', 'q0', input, 'SUCCEEDED');
+      const metric = old.prepare<[string]>(
+        "INSERT INTO metrics (name, dimensions, minute, sum, count, min, max) VALUES ('QueueWaitTime', ?, 1, 5, 1, 5, 5)",
+      );
+      metric.run('{"workgroup":"fast"}');
+      metric.run('{}');
+      old.close();
+
+      // Act
+      const db = openDatabase(dir);
+
+      // Assess: the running execution will run again from an input the state machine reads.
+      const inputOf = (arn: string) =>
+        JSON.parse(
+          db.prepare<[string], { input: string }>('SELECT input FROM executions WHERE arn = ?').get(arn)!
+            .input,
+        );
+      expect(inputOf('running')).toEqual({ queryId: 'q', className: 'fast', attempt: 1 });
+      expect(inputOf('ended')).toEqual({ queryId: 'q', workgroup: 'fast', attempt: 1 });
+      const dimensions = db
+        .prepare<[], { dimensions: string }>('SELECT dimensions FROM metrics ORDER BY dimensions')
+        .all()
+        .map((row) => row.dimensions);
+      expect(dimensions).toEqual(['{"className":"fast"}', '{}']);
       db.close();
     } finally {
       cleanup();

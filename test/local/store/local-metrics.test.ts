@@ -11,10 +11,10 @@ describe('LocalMetrics', () => {
 
   it('aggregates values per minute and returns a gap-free series, oldest first', () => {
     const metrics = new LocalMetrics(store.db, { clock });
-    metrics.count('StartQueryCount', 1, { workgroup: 'fast' });
-    metrics.count('StartQueryCount', 1, { workgroup: 'long' });
+    metrics.count('StartQueryCount', 1, { className: 'fast' });
+    metrics.count('StartQueryCount', 1, { className: 'long' });
     clock.advance(120_000);
-    metrics.count('StartQueryCount', 2, { workgroup: 'fast' });
+    metrics.count('StartQueryCount', 2, { className: 'fast' });
     metrics.milliseconds('QueueWaitTime', 100);
     metrics.milliseconds('QueueWaitTime', 300);
 
@@ -24,7 +24,7 @@ describe('LocalMetrics', () => {
       { minute: '2026-01-01T10:02:00.000Z', sum: 2, count: 1, min: 2, max: 2 },
     ]);
     expect(
-      metrics.series('StartQueryCount', 3, { dimensions: { workgroup: 'long' } }).map((p) => p.sum),
+      metrics.series('StartQueryCount', 3, { dimensions: { className: 'long' } }).map((p) => p.sum),
     ).toEqual([1, 0, 0]);
     expect(metrics.series('QueueWaitTime', 1)).toEqual([
       { minute: '2026-01-01T10:02:00.000Z', sum: 400, count: 2, min: 100, max: 300 },
