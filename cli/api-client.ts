@@ -112,6 +112,7 @@ export class ApiClient {
 
   list(filter: {
     className?: string;
+    workgroup?: string;
     status?: string;
     userId?: string;
     limit?: number;

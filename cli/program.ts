@@ -85,6 +85,16 @@ function queryStatus(value: string): string {
   return status;
 }
 
+/** The list filter for a class, under both its names: an API of the previous release reads only workgroup. */
+function classFilter(className: string | undefined): { className?: string; workgroup?: string } {
+  return className ? { className, workgroup: className } : {};
+}
+
+/** A query's class, also from an API of the previous release, which answers only workgroup. */
+function classOf(view: { readonly className?: string; readonly workgroup?: string }): string | undefined {
+  return view.className ?? view.workgroup;
+}
+
 /** `--workgroup`, the first name of `--class`: still read, no longer shown. */
 function classAlias(): Option {
   return new Option('-w, --workgroup <class>', 'the first name of --class').hideHelp().conflicts('class');
@@ -157,7 +167,7 @@ export function renderView(view: QueryViewBody): string {
     ['Status', view.reason ? `${view.status} (${view.reason})` : view.status],
     [
       'Class',
-      view.athenaWorkGroup ? `${view.className} (Athena workgroup ${view.athenaWorkGroup})` : view.className,
+      view.athenaWorkGroup ? `${classOf(view)} (Athena workgroup ${view.athenaWorkGroup})` : classOf(view),
     ],
     ['Submitted', `${view.submittedAt}${view.submittedBy ? ` by ${view.submittedBy}` : ''}`],
     ['User', view.userId],
@@ -414,7 +424,7 @@ function buildProgram(io: CliIo, state: { conn?: Connection }): Command {
     .action(async (options, command: Command) => {
       const { conn, asJson } = await connected(command);
       const page = await conn.client.list({
-        className: options.class ?? options.workgroup,
+        ...classFilter(options.class ?? options.workgroup),
         status: options.status,
         userId: options.userId,
         limit: options.limit,
@@ -432,7 +442,7 @@ function buildProgram(io: CliIo, state: { conn?: Connection }): Command {
             ['QUERY ID', 'CLASS', 'STATUS', 'SUBMITTED', 'ELAPSED', 'SQL'],
             page.items.map((q) => [
               q.queryId,
-              q.className,
+              classOf(q) ?? '',
               q.status,
               q.submittedAt,
               formatDuration(q.elapsedMs),

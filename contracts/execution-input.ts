@@ -23,6 +23,13 @@ export interface LinePlace {
 export interface RunQueryInput extends LinePlace {
   readonly queryId: string;
   readonly className: string;
+  /**
+   * The class under its previous name, which the state machine reads: the previous release's starter
+   * writes only this, so a definition that read className would fail the executions such a starter
+   * starts while a deploy updates the state machine before the functions (and this release's inputs
+   * run on the previous definition in a rollback). Drop it once no running execution lacks className.
+   */
+  readonly workgroup: string;
   readonly attempt: number;
   readonly startQueryExecution: StartQueryExecutionRequest;
 }
@@ -52,6 +59,7 @@ export function buildRunQueryInput(
   return {
     queryId: source.queryId,
     className: source.className,
+    workgroup: source.className,
     attempt,
     ...place,
     startQueryExecution: {

@@ -20,7 +20,9 @@ export const queryErrorSchema = z.object({
 export const queryViewSchema = z.object({
   queryId: z.string(),
   className: z.string().describe('The workload class the query was submitted to.'),
-  workgroup: z.string().describe('The first name of className, kept for clients that read it.'),
+  workgroup: z
+    .string()
+    .meta({ description: 'The first name of className, kept for clients that read it.', deprecated: true }),
   query: z.string().describe('The SQL.'),
   database: z.string(),
   catalog: z.string(),

@@ -24,8 +24,10 @@ export const INTAKE_MAX_RECORD_AGE = Duration.hours(24);
  * reads the rest from the record. EventBridge Pipes replaces `<$.path>` with the value at that path of
  * the stream record (quoted here because the values are strings):
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-input-transformation.html
+ * The class goes under both its names: a starter of the previous release, still running while a deploy
+ * updates the pipe first, reads only `workgroup`.
  */
-export const INTAKE_MESSAGE_TEMPLATE = `{"className": "<$.dynamodb.NewImage.${TABLES.ledgerClassAttribute}.S>", "queryId": "<$.dynamodb.Keys.${TABLES.ledgerKey}.S>", "attempt": 1}`;
+export const INTAKE_MESSAGE_TEMPLATE = `{"className": "<$.dynamodb.NewImage.${TABLES.ledgerClassAttribute}.S>", "workgroup": "<$.dynamodb.NewImage.${TABLES.ledgerClassAttribute}.S>", "queryId": "<$.dynamodb.Keys.${TABLES.ledgerKey}.S>", "attempt": 1}`;
 
 /**
  * Only new records are queued: the pipe's filter matches the stream record's eventName

@@ -28,13 +28,15 @@ function queryParameters(schema: z.ZodType, overrides: Record<string, JsonSchema
     required?: string[];
   };
   return Object.entries(object.properties ?? {}).map(([name, property]) => {
-    const { description, ...rest } = property;
+    // `deprecated` belongs to the parameter (OpenAPI 3.0 Parameter Object), not to its schema.
+    const { description, deprecated, ...schema } = { ...property, ...overrides[name] };
     return {
       name,
       in: 'query',
       required: object.required?.includes(name) ?? false,
       ...(typeof description === 'string' ? { description } : {}),
-      schema: { ...rest, ...overrides[name] },
+      ...(deprecated === true ? { deprecated: true } : {}),
+      schema,
     };
   });
 }

@@ -107,11 +107,12 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX documents_by_submitted;
   DROP INDEX documents_by_status;
   `,
-  // 4: the class is `className` in execution inputs and metric dimensions (it was `workgroup`). An
-  // execution left running runs again from its stored input, and the state machine reads `$.className`.
+  // 4: the class is `className` in execution inputs (beside `workgroup`, which the state machine still
+  // reads) and in metric dimensions (it was `workgroup`). An execution left running runs again from its
+  // stored input, and the local runtime reads its class from className.
   `
   UPDATE executions
-    SET input = json_set(json_remove(input, '$.workgroup'), '$.className', json_extract(input, '$.workgroup'))
+    SET input = json_set(input, '$.className', json_extract(input, '$.workgroup'))
     WHERE status = 'RUNNING' AND json_valid(input)
       AND json_type(input, '$.workgroup') = 'text' AND json_type(input, '$.className') IS NULL;
   UPDATE metrics

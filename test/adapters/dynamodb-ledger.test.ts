@@ -339,4 +339,19 @@ describe('DynamoDbLedger.list for a caller who is not an admin', () => {
       store.close();
     }
   });
+
+  it('resumes a page token issued before the class was renamed (its filter written with sharedWorkgroups)', async () => {
+    const store = serveQueries(records);
+    try {
+      const visibleTo = { submittedBy: 'alice', sharedClasses: ['fast'] };
+      const before = JSON.stringify([null, null, null, { submittedBy: 'alice', sharedWorkgroups: ['fast'] }]);
+      const token = Buffer.from(JSON.stringify({ v: 1, f: before, p: { fast: null, long: 0 } })).toString(
+        'base64url',
+      );
+      const page = await ledger().list({ limit: 10, visibleTo, nextToken: token });
+      expect(page.items.map((r) => r.queryId)).toEqual(['bob-fast', 'alice-fast']);
+    } finally {
+      store.close();
+    }
+  });
 });

@@ -91,8 +91,8 @@ describe('athena-wlm against a deployed (https) endpoint', () => {
   it.each([
     [['submit', '--workgroup', 'long', 'SELECT 1'], 'POST', '/workgroups/long/queries'],
     [['submit', '-w', 'long', 'SELECT 1'], 'POST', '/workgroups/long/queries'],
-    [['list', '--workgroup', 'long'], 'GET', '/queries?className=long'],
-    [['list', '--class', 'long'], 'GET', '/queries?className=long'],
+    [['list', '--workgroup', 'long'], 'GET', '/queries?className=long&workgroup=long'],
+    [['list', '--class', 'long'], 'GET', '/queries?className=long&workgroup=long'],
   ])('still takes the class as --workgroup, its first name: %j', async (args, method, path) => {
     const { code, sent } = await run(['--endpoint', api, ...args], {
       status: method === 'POST' ? 202 : 200,
@@ -100,6 +100,16 @@ describe('athena-wlm against a deployed (https) endpoint', () => {
     });
     expect(code).toBe(ExitCode.Ok);
     expect(sent[0]).toMatchObject({ method, url: `${api}${path}` });
+  });
+
+  it('shows the class of an API of the previous release, which answers it only as workgroup', async () => {
+    const { className: _, ...previous } = view;
+    const { code, stdout } = await run(['--endpoint', api, 'status', 'q1'], {
+      status: 200,
+      body: { ...previous, workgroup: 'fast' },
+    });
+    expect(code).toBe(ExitCode.Ok);
+    expect(stdout).toMatch(/^Class\s+fast$/m);
   });
 
   it('refuses --class and --workgroup together', async () => {

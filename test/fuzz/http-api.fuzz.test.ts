@@ -157,7 +157,17 @@ const queryString = fc.oneof(
   fc
     .array(
       fc.tuple(
-        fc.constantFrom('limit', 'maxResults', 'nextToken', 'workgroup', 'status', 'userId', 'x', ''),
+        fc.constantFrom(
+          'limit',
+          'maxResults',
+          'nextToken',
+          'className',
+          'workgroup',
+          'status',
+          'userId',
+          'x',
+          '',
+        ),
         fc.oneof(
           fc.constantFrom('0', '1', '1000', '1001', '-1', '1e3', 'NaN', '%', '%zz', 'RUNNING', 'adhoc'),
           fc.string({ maxLength: 20 }).map(encodeURIComponent),

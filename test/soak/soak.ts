@@ -13,6 +13,7 @@
 import { workgroupNameOf } from '../../contracts/config';
 import { clientRequestToken } from '../../contracts/execution-naming';
 import { SeedMetrics } from '../../contracts/metrics';
+import { fromLedgerItem } from '../../functions/adapters/ledger-item';
 import { LOCAL_TABLES } from '../../local/store/local-names';
 import { athenaExecutions, http, runtimeRows, sleep, startTestRuntime } from '../local/e2e/support';
 
@@ -167,7 +168,8 @@ async function main(): Promise<void> {
       LOCAL_TABLES.ledger,
     ).map(
       (r) =>
-        JSON.parse(r.doc) as {
+        // Through the ledger adapter's mapping: the class is stored under its first name, workgroup.
+        fromLedgerItem(JSON.parse(r.doc)) as {
           queryId: string;
           className: string;
           status: string;

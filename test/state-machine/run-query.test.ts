@@ -238,6 +238,20 @@ describe('run-query.asl.json', () => {
     expect(callsTo('SendToDeferredQueue')).toHaveLength(0);
   });
 
+  it("runs the previous release's input (the class only as workgroup) to the line and the deferred queue", async () => {
+    // A deploy updates the state machine before the functions: the old starter's executions run here.
+    const { className: _, ...previousRelease } = input;
+    const { handlers, callsTo } = recordingHandlers(throwing(THROTTLED()));
+
+    const result = await runRunQuery(previousRelease, handlers);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(callsTo('EnterLine')[0]).toMatchObject({ MessageBody: { className: 'etl' } });
+    expect(callsTo('SendToDeferredQueue')[0]).toMatchObject({
+      MessageBody: { queryId: 'q1', className: 'etl', workgroup: 'etl', attempt: 2 },
+    });
+  });
+
   it('defers a query after throttling outlasts its retries: attempt + 1 on the deferred queue, slot released', async () => {
     const { handlers, calls, callsTo } = recordingHandlers(throwing(THROTTLED()));
 
@@ -248,7 +262,7 @@ describe('run-query.asl.json', () => {
     expect(callsTo('SendToDeferredQueue')).toEqual([
       {
         QueueUrl: TEST_SUBSTITUTIONS.DeferredQueueUrl,
-        MessageBody: { queryId: 'q1', className: 'etl', attempt: 2 },
+        MessageBody: { queryId: 'q1', className: 'etl', workgroup: 'etl', attempt: 2 },
       },
     ]);
     expect(calls.map((c) => c.state).slice(-3)).toEqual([
@@ -295,7 +309,9 @@ describe('run-query.asl.json', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(callsTo('StartQuery')).toHaveLength(1);
     expect(callsTo('SendToDeferredQueue')).toEqual([
-      expect.objectContaining({ MessageBody: { queryId: 'q1', className: 'etl', attempt: 2 } }),
+      expect.objectContaining({
+        MessageBody: { queryId: 'q1', className: 'etl', workgroup: 'etl', attempt: 2 },
+      }),
     ]);
     const reason = values(callsTo('RecordDeferred')[0])[':reason'].S as string;
     expect(reason).toContain('API rate limit');

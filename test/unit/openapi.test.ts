@@ -116,8 +116,17 @@ describe('openApiDocument', () => {
     const names = (path: string) => doc.paths[path].get.parameters?.map((p) => p.name).sort();
     expect(names('/queries/{queryId}/results')).toEqual(Object.keys(resultsParams.shape).sort());
     expect(names('/queries')).toEqual(Object.keys(listParams(config).shape).sort());
-    const workgroup = doc.paths['/queries'].get.parameters?.find((p) => p.name === 'workgroup');
-    expect(workgroup?.schema).toMatchObject({ enum: Object.keys(config.classes) });
+    const parameter = (name: string) => doc.paths['/queries'].get.parameters?.find((p) => p.name === name);
+    expect(parameter('className')?.schema).toMatchObject({ enum: Object.keys(config.classes) });
+    expect(parameter('className')).not.toHaveProperty('deprecated');
+    // The class's first name: still read, marked deprecated on the parameter (not inside its schema).
+    expect(parameter('workgroup')).toMatchObject({
+      deprecated: true,
+      schema: { enum: Object.keys(config.classes) },
+    });
+    expect(parameter('workgroup')?.schema).not.toHaveProperty('deprecated');
+    const view = doc.components.schemas.QueryView as { properties: Record<string, Record<string, unknown>> };
+    expect(view.properties.workgroup).toMatchObject({ deprecated: true, description: expect.any(String) });
   });
 
   it('signs with SigV4 as API Gateway describes it, and names the server when told', () => {

@@ -72,6 +72,7 @@ describe('startQuery', () => {
         input: {
           queryId: 'q1',
           className: 'etl',
+          workgroup: 'etl',
           attempt: 1,
           submittedAt: '2026-11-22T10:00:00.000Z',
           // maxQueueWaitMinutes (180) from submission, 5 s of which have passed.

@@ -152,11 +152,20 @@ export class DynamoDbLedger implements Ledger, LedgerQueries {
    */
   async list(filter: ListQueriesFilter): Promise<QueryPage> {
     const names = filter.className ? [filter.className] : [...this.props.classes];
+    const visible = filter.visibleTo;
     const fingerprint = JSON.stringify([
       filter.className ?? null,
       filter.status ?? null,
       filter.userId ?? null,
-      ...(filter.visibleTo ? [filter.visibleTo] : []),
+      // In the form tokens were issued in before the class was renamed, so those tokens still resume.
+      ...(visible
+        ? [
+            {
+              ...(visible.submittedBy !== undefined ? { submittedBy: visible.submittedBy } : {}),
+              sharedWorkgroups: visible.sharedClasses,
+            },
+          ]
+        : []),
     ]);
     const token = filter.nextToken ? decodeToken(filter.nextToken, fingerprint) : undefined;
     const parts: Partition[] = names.map((name) => {

@@ -125,7 +125,7 @@ describe('run-query with the real LocalAthena (DuckDB)', () => {
     expect((await runtime.finished(refused)).status).toBe('SUCCEEDED');
     expect((await runtime.record('real-refused')).status).toBe('DEFERRED');
     const deferred = runtime.parts.queues[LOCAL_QUEUES.deferred].receive(10).map((m) => JSON.parse(m.body));
-    expect(deferred).toEqual([{ queryId: 'real-refused', className: 'fast', attempt: 2 }]);
+    expect(deferred).toEqual([{ queryId: 'real-refused', className: 'fast', workgroup: 'fast', attempt: 2 }]);
     expect(runtime.parts.metrics.total('ThrottlingErrorCount', 5)).toBe(
       TEST_CONFIG.throttleRetry.maxAttempts + 1,
     );

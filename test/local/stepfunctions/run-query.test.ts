@@ -126,7 +126,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
     });
     const deferred = runtime.parts.queues[LOCAL_QUEUES.deferred].receive(10);
     expect(deferred.map((m) => JSON.parse(m.body))).toEqual([
-      { queryId: 'q-deferred', className: 'fast', attempt: 2 },
+      { queryId: 'q-deferred', className: 'fast', workgroup: 'fast', attempt: 2 },
     ]);
     expect(await runtime.holders()).toEqual([]);
     expect(runtime.parts.metrics.total('ThrottlingErrorCount', 5)).toBe(
@@ -210,6 +210,7 @@ describe('run-query on the real ASL in the local Step Functions', () => {
     const input = {
       queryId: 'q-skip',
       className: 'fast',
+      workgroup: 'fast',
       attempt: 1,
       submittedAt: now.toISOString(),
       waitUntil: new Date(now.getTime() + 60_000).toISOString(),

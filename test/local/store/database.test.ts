@@ -98,7 +98,7 @@ describe('the local database across versions', () => {
           db.prepare<[string], { input: string }>('SELECT input FROM executions WHERE arn = ?').get(arn)!
             .input,
         );
-      expect(inputOf('running')).toEqual({ queryId: 'q', className: 'fast', attempt: 1 });
+      expect(inputOf('running')).toEqual({ queryId: 'q', className: 'fast', workgroup: 'fast', attempt: 1 });
       expect(inputOf('ended')).toEqual({ queryId: 'q', workgroup: 'fast', attempt: 1 });
       const dimensions = db
         .prepare<[], { dimensions: string }>('SELECT dimensions FROM metrics ORDER BY dimensions')
