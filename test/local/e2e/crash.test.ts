@@ -105,14 +105,23 @@ describe('a kill -9 in the middle of a run', () => {
 
     main = spawnMain(args);
     const url = await main.ready;
+    let unfinished: string[] = [];
     const views = await waitFor(
       'every query to end after the restart',
       async () => {
         const all = await Promise.all(ids.map((id) => getQuery(url, id)));
+        unfinished = all
+          .filter((v) => v && !v.finished)
+          .map(
+            (v) =>
+              `${v!.queryId} ${v!.status} (${v!.reason ?? ''}): ${enteredStates(`${v!.executionArn}`).join(' > ')}`,
+          );
         return all.every((v) => v?.finished) ? all.map((v) => v!) : undefined;
       },
-      { timeoutMs: 40_000, everyMs: 100 },
-    );
+      { timeoutMs: 90_000, everyMs: 100 },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; not ended: ${unfinished.join('; ')}`);
+    });
 
     expect(views.map((v) => v.status)).toEqual(ids.map(() => 'SUCCEEDED'));
     expect(views.map((v) => [v.attempts, v.redrives])).toEqual(ids.map(() => [1, 0]));
@@ -150,5 +159,5 @@ describe('a kill -9 in the middle of a run', () => {
     // is gone (every wake event was applied: the wake queue is empty above).
     await killMain(main);
     expect(await dispatchState(dataDir, ['work'])).toEqual({ holders: [], inLine: [], waitStatus: {} });
-  }, 90_000);
+  }, 150_000);
 });
