@@ -797,6 +797,7 @@ class Simulation {
         submittedAt: how.input.submittedAt,
         waitUntil: how.input.waitUntil,
         attempt,
+        sentAt: this.now().toISOString(),
         executionArn: arn,
         taskToken: token,
       });

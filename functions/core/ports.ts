@@ -69,6 +69,17 @@ export interface LineEntry extends LineKey {
   /** ISO time its class's maxQueueWaitMinutes runs out. */
   readonly waitUntil: string;
   readonly enteredAt: string;
+  /** When its run entered EnterLine, as the enter event says (see wakeEventSchema). */
+  readonly sentAt?: string;
+}
+
+/**
+ * Whether an enter may take the place in line of the entry there: a later attempt may, and so may the
+ * same attempt from a run that entered its line no earlier (an older run's enter delivered late may not).
+ */
+export function takesPlaceOf(incoming: LineEntry, stored: LineEntry): boolean {
+  if (incoming.attempt !== stored.attempt) return incoming.attempt > stored.attempt;
+  return incoming.sentAt === undefined || stored.sentAt === undefined || stored.sentAt <= incoming.sentAt;
 }
 
 /** Why a class's line waits, as the dispatcher last saw it. */

@@ -25,6 +25,12 @@ export const wakeEventSchema = z.discriminatedUnion('type', [
     taskToken: z.string().min(1),
     /** When the class's maxQueueWaitMinutes runs out (the execution's own timeout ends it then). */
     waitUntil: isoTime,
+    /**
+     * When the run entered EnterLine ($$.State.EnteredTime). A run of the same attempt that entered later
+     * (the local runtime runs an interrupted execution again from the start, with a new task token)
+     * takes the place of an earlier one, never the other way round. Absent in older messages.
+     */
+    sentAt: isoTime.optional(),
   }),
   /** An execution gave its slot back (every path of run-query, a cancel, a stop, the reconciler). */
   z.object({

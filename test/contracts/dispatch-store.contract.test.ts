@@ -96,6 +96,20 @@ describe.each([
     expect(await store.heads('fast', 10)).toEqual([newer]);
   });
 
+  it("never gives an earlier run's entry of the same attempt the place of a later run (a late delivery)", async () => {
+    // The local runtime runs an interrupted execution again from the start: same attempt, new token.
+    const earlier = entry('q1', at(1), { sentAt: at(10), taskToken: 'token-run-1' });
+    const later = entry('q1', at(1), { sentAt: at(20), taskToken: 'token-run-2' });
+    expect(await store.join(later)).toBe(true);
+    expect(await store.join(earlier)).toBe(false);
+    expect(await store.heads('fast', 10)).toEqual([later]);
+    // The same run's enter again (a redelivery), and one of the previous release without sentAt, may.
+    expect(await store.join(later)).toBe(true);
+    const withoutSentAt = entry('q1', at(1), { taskToken: 'token-previous-release' });
+    expect(await store.join(withoutSentAt)).toBe(true);
+    expect(await store.heads('fast', 10)).toEqual([withoutSentAt]);
+  });
+
   it('takes a query out of its line and says what it was, once', async () => {
     await store.join(entry('q1', at(1)));
     const key = { queryId: 'q1', className: 'fast', submittedAt: at(1) };

@@ -198,6 +198,8 @@ describe('run-query.asl.json', () => {
       submittedAt: SUBMITTED_AT,
       waitUntil: WAIT_UNTIL,
       attempt: 1,
+      // When the run entered EnterLine: a later run of the same attempt takes its place, not an earlier.
+      sentAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
       executionArn: EXECUTION_ARN,
       taskToken: taskTokenOf('q1'),
     });

@@ -46,10 +46,19 @@ export class DynamoDbDispatchStore implements DispatchStore {
             ...entry,
             [TABLES.dispatchTtl]: Math.ceil(Date.parse(entry.waitUntil) / 1000) + LINE_ITEM_GRACE_SECONDS,
           },
-          // Same place (submission time and id): only the same or a later attempt may take it.
-          ConditionExpression: 'attribute_not_exists(#sk) OR #attempt <= :attempt',
-          ExpressionAttributeNames: { '#sk': SK, '#attempt': 'attempt' },
-          ExpressionAttributeValues: { ':attempt': entry.attempt },
+          // Same place (submission time and id): as takesPlaceOf says.
+          ...(entry.sentAt === undefined
+            ? {
+                ConditionExpression: 'attribute_not_exists(#sk) OR #attempt <= :attempt',
+                ExpressionAttributeNames: { '#sk': SK, '#attempt': 'attempt' },
+                ExpressionAttributeValues: { ':attempt': entry.attempt },
+              }
+            : {
+                ConditionExpression:
+                  'attribute_not_exists(#sk) OR #attempt < :attempt OR (#attempt = :attempt AND (attribute_not_exists(#sentAt) OR #sentAt <= :sentAt))',
+                ExpressionAttributeNames: { '#sk': SK, '#attempt': 'attempt', '#sentAt': 'sentAt' },
+                ExpressionAttributeValues: { ':attempt': entry.attempt, ':sentAt': entry.sentAt },
+              }),
         }),
       );
       return true;

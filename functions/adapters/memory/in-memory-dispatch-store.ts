@@ -1,4 +1,4 @@
-import type { ClassWaitStatus, DispatchStore, LineEntry, SlotHolder } from '../../core/ports';
+import { type ClassWaitStatus, type DispatchStore, type LineEntry, type SlotHolder, takesPlaceOf } from '../../core/ports';
 import type { LineKey } from '../../core/wake-event';
 
 const orderOf = (key: Pick<LineKey, 'submittedAt' | 'queryId'>) => `${key.submittedAt}#${key.queryId}`;
@@ -22,7 +22,7 @@ class Line {
     }
     const at = this.insertionPoint(key);
     if (at < this.keys.length && this.keys[at] === key && at >= this.start) {
-      if (this.entries[at].attempt > entry.attempt) return false;
+      if (!takesPlaceOf(entry, this.entries[at])) return false;
       this.entries[at] = entry;
       return true;
     }

@@ -119,8 +119,15 @@ describe('a kill -9 in the middle of a run', () => {
         return all.every((v) => v?.finished) ? all.map((v) => v!) : undefined;
       },
       { timeoutMs: 90_000, everyMs: 100 },
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}; not ended: ${unfinished.join('; ')}`);
+    ).catch(async (error: Error) => {
+      const state = JSON.stringify(await dispatchState(dataDir, ['work']));
+      const events =
+        unfinished.length > 0
+          ? JSON.stringify(runtimeRows(dataDir, 'SELECT arn, name, runs, status FROM executions'))
+          : '';
+      throw new Error(
+        `${error.message}; not ended: ${unfinished.join('; ')}; dispatch: ${state}; executions: ${events}`,
+      );
     });
 
     expect(views.map((v) => v.status)).toEqual(ids.map(() => 'SUCCEEDED'));
