@@ -1,4 +1,10 @@
-import { type ClassWaitStatus, type DispatchStore, type LineEntry, type SlotHolder, takesPlaceOf } from '../../core/ports';
+import {
+  type ClassWaitStatus,
+  type DispatchStore,
+  type LineEntry,
+  type SlotHolder,
+  takesPlaceOf,
+} from '../../core/ports';
 import type { LineKey } from '../../core/wake-event';
 
 const orderOf = (key: Pick<LineKey, 'submittedAt' | 'queryId'>) => `${key.submittedAt}#${key.queryId}`;
