@@ -1,6 +1,7 @@
 import type { WlmConfig } from '../../contracts/config';
 import { executionName } from '../../contracts/execution-naming';
 import { classDimension } from '../../contracts/metrics';
+import { isTerminal } from '../../contracts/query-status';
 import { admissionPolicy } from './admission-policy';
 import { type DispatchPlan, planDispatch, type RunningQuery, type WaitingQuery } from './dispatch-policy';
 import type {
@@ -252,8 +253,8 @@ export async function runDispatcher(
     ...writes,
     ...[...entered.values()]
       .filter((entry) => !started.has(entry.queryId) && !held.has(entry.queryId))
-      .map((entry) =>
-        deps.ledger.update(
+      .map(async (entry) => {
+        const marked = await deps.ledger.update(
           entry.queryId,
           {
             status: 'WAITING_FOR_SLOT',
@@ -261,8 +262,9 @@ export async function runDispatcher(
             executionArn: entry.executionArn,
           },
           ['QUEUED', 'WAITING_FOR_SLOT'],
-        ),
-      ),
+        );
+        if (!marked) await endWaitIfEnded(entry, deps);
+      }),
   ]);
 
   const onlyRate = Object.values(chosen.waiting).some((w) => w.factor === 'rate');
@@ -279,6 +281,23 @@ export async function runDispatcher(
     failedAdmissions,
     ...(nextPassInMs.length > 0 ? { nextPassInMs: Math.min(...nextPassInMs) } : {}),
   };
+}
+
+/**
+ * A newcomer whose record could not be marked waiting may belong to a query that already ended: a cancel
+ * whose leave came before the enter (and found nothing to take out of the line). Its wait ends now,
+ * rather than when a slot comes, and it no longer counts as waiting (nor makes a borrower be pre-empted).
+ */
+async function endWaitIfEnded(entry: LineEntry, deps: DispatcherDeps): Promise<void> {
+  const record = await deps.ledger.get(entry.queryId);
+  if (record && !isTerminal(record.status)) return;
+  const why = record ? `ended ${record.status}` : 'has no record';
+  await deps.tokens.fail(
+    entry.taskToken,
+    LINE_CANCELLED_ERROR,
+    `The query ${why} before it joined its line.`,
+  );
+  await deps.store.leave(entry);
 }
 
 /** Applies one event to the state; returns the line entry of a query that just joined. */

@@ -212,6 +212,38 @@ describe('runDispatcher', () => {
     expect(deps.store.waiting('adhoc')).toBe(0);
   });
 
+  it('ends at once the wait of a query whose cancel came before its enter', async () => {
+    const { deps } = setup();
+    // adhoc's one slot is busy, so the cancelled query would otherwise wait in line for it.
+    await runDispatcher([await enter(deps, 'a1', 'adhoc')], deps);
+    const late = await enter(deps, 'a2', 'adhoc');
+    const { submittedAt } = late as { submittedAt: string };
+    await deps.ledger.update('a2', { status: 'CANCELLED' });
+    // The cancel's leave finds nothing in line; the execution's enter comes after it.
+    await runDispatcher(
+      [{ type: 'leave', why: 'cancelled', queryId: 'a2', className: 'adhoc', submittedAt }],
+      deps,
+    );
+
+    await runDispatcher([late], deps);
+
+    expect(deps.tokens.failed).toEqual([{ token: 'token-a2', error: LINE_CANCELLED_ERROR }]);
+    expect(deps.store.waiting('adhoc')).toBe(0);
+    expect(deps.ledger.records.get('a2')?.status).toBe('CANCELLED');
+  });
+
+  it('keeps in line a newcomer whose record is not ended, even when it cannot be marked waiting', async () => {
+    const { deps } = setup();
+    await runDispatcher([await enter(deps, 'a1', 'adhoc')], deps);
+    const second = await enter(deps, 'a2', 'adhoc');
+    await deps.ledger.update('a2', { status: 'RUNNING' });
+
+    await runDispatcher([second], deps);
+
+    expect(deps.tokens.failed).toEqual([]);
+    expect(deps.store.waiting('adhoc')).toBe(1);
+  });
+
   it("applies each query's events in the order sent, different queries' at once", async () => {
     const { deps } = setup();
     const a1 = await enter(deps, 'a1', 'adhoc');
