@@ -290,12 +290,11 @@ export async function runDispatcher(
  */
 async function endWaitIfEnded(entry: LineEntry, deps: DispatcherDeps): Promise<void> {
   const record = await deps.ledger.get(entry.queryId);
-  if (record && !isTerminal(record.status)) return;
-  const why = record ? `ended ${record.status}` : 'has no record';
+  if (!record || !isTerminal(record.status)) return;
   await deps.tokens.fail(
     entry.taskToken,
     LINE_CANCELLED_ERROR,
-    `The query ${why} before it joined its line.`,
+    `The query ended ${record.status} before it joined its line.`,
   );
   await deps.store.leave(entry);
 }
