@@ -303,8 +303,13 @@ async function endWaitIfEnded(entry: LineEntry, deps: DispatcherDeps): Promise<v
 async function applyEvent(event: WakeEvent, deps: DispatcherDeps): Promise<LineEntry | undefined> {
   switch (event.type) {
     case 'enter': {
-      const { type: _, ...rest } = event;
-      const entry: LineEntry = { ...rest, enteredAt: deps.clock().toISOString() };
+      const { type: _, sentAt, ...rest } = event;
+      const entry: LineEntry = {
+        ...rest,
+        // One format (ISO 8601 allows several), so that the stores may compare sentAt as text.
+        ...(sentAt ? { sentAt: new Date(sentAt).toISOString() } : {}),
+        enteredAt: deps.clock().toISOString(),
+      };
       return (await deps.store.join(entry)) ? entry : undefined;
     }
     case 'release':

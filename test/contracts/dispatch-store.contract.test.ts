@@ -108,6 +108,11 @@ describe.each([
     const withoutSentAt = entry('q1', at(1), { taskToken: 'token-previous-release' });
     expect(await store.join(withoutSentAt)).toBe(true);
     expect(await store.heads('fast', 10)).toEqual([withoutSentAt]);
+    // An entry stored without sentAt gives way to the same attempt with one; an older attempt never.
+    expect(await store.join(later)).toBe(true);
+    const olderAttempt = entry('q1', at(1), { attempt: 0, sentAt: at(30), taskToken: 'token-attempt-0' });
+    expect(await store.join(olderAttempt)).toBe(false);
+    expect(await store.heads('fast', 10)).toEqual([later]);
   });
 
   it('takes a query out of its line and says what it was, once', async () => {
