@@ -8,17 +8,22 @@ import { LOCAL_TABLE_SCHEMAS, LOCAL_TABLES } from '../../../local/store/local-na
 import { SqliteQueue } from '../../../local/store/sqlite-queue';
 import { tempDataDir } from './temp-db';
 
+/** The data dir's database as schema version `version` left it (its first migrations only). */
+function databaseAtVersion(dir: string, version: number) {
+  return openSqliteFile(join(dir, DATABASE_FILE), (db) => {
+    for (const [at, sql] of MIGRATIONS.slice(0, version).entries()) {
+      db.exec(sql);
+      db.pragma(`user_version = ${at + 1}`);
+    }
+  });
+}
+
 describe('the local database across versions', () => {
   it('opens a data dir of schema version 2 (when SQL listed the ledger) and serves its records through the ledger adapter', async () => {
     const { dir, cleanup } = tempDataDir();
     try {
       // Prepare: a database as version 2 left it, with two ledger records and a queued message.
-      const old = openSqliteFile(join(dir, DATABASE_FILE), (db) => {
-        for (const [version, sql] of MIGRATIONS.slice(0, 2).entries()) {
-          db.exec(sql);
-          db.pragma(`user_version = ${version + 1}`);
-        }
-      });
+      const old = databaseAtVersion(dir, 2);
       const doc = (queryId: string, submittedAt: string, status: string) =>
         JSON.stringify({
           queryId,
@@ -70,12 +75,7 @@ describe('the local database across versions', () => {
     const { dir, cleanup } = tempDataDir();
     try {
       // Prepare: version 3, with executions and metrics written when the class was called workgroup.
-      const old = openSqliteFile(join(dir, DATABASE_FILE), (db) => {
-        for (const [version, sql] of MIGRATIONS.slice(0, 3).entries()) {
-          db.exec(sql);
-          db.pragma(`user_version = ${version + 1}`);
-        }
-      });
+      const old = databaseAtVersion(dir, 3);
       const execution = old.prepare<[string, string, string, string]>(
         "INSERT INTO executions (arn, state_machine_arn, name, input, status, start_date) VALUES (?, 'sm', ?, ?, ?, 0)",
       );
