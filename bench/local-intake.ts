@@ -16,8 +16,8 @@ import { DATABASE_FILE } from '../local/store/database';
 import { LOCAL_QUEUES, LOCAL_TABLES } from '../local/store/local-names';
 import { MIX, QUERIES } from './local-pipeline';
 
-export const INTAKE_GOAL = { postsPerSecond: 2000, p99Ms: 50 } as const;
-export const DEFAULT_INTAKE_SECONDS = 10;
+const INTAKE_GOAL = { postsPerSecond: 2000, p99Ms: 50 } as const;
+const DEFAULT_INTAKE_SECONDS = 10;
 const CONNECTIONS = 50;
 const WARMUP_SECONDS = 2;
 /** Queries submitted before the measurement, so that queries run while it lasts. */

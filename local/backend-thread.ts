@@ -13,7 +13,7 @@ import { type LocalRuntime, startLocalRuntime } from './runtime';
 import { TEST_FAULTS_ENV, testFaults } from './test-faults';
 
 /** The back end's nice value (0 is the edge's; 19 the lowest priority). */
-export const BACKEND_NICENESS = 10;
+const BACKEND_NICENESS = 10;
 
 if (!parentPort)
   throw new Error('local/backend-thread.ts runs as a worker thread of local/threaded-runtime.ts');

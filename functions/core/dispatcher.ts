@@ -286,7 +286,8 @@ export async function runDispatcher(
 /**
  * A newcomer whose record could not be marked waiting may belong to a query that already ended: a cancel
  * whose leave came before the enter (and found nothing to take out of the line). Its wait ends now,
- * rather than when a slot comes, and it no longer counts as waiting (nor makes a borrower be pre-empted).
+ * rather than when a slot comes. This pass has already planned with it (it may even have been given a
+ * slot, which MarkRunning then gives back); later passes no longer see it.
  */
 async function endWaitIfEnded(entry: LineEntry, deps: DispatcherDeps): Promise<void> {
   const record = await deps.ledger.get(entry.queryId);

@@ -96,8 +96,8 @@ export interface ClassWaitStatus {
 export interface DispatchStore {
   /**
    * Puts the query in its line (again, with a new token, when its execution entered the line again).
-   * False, and nothing changes, when a later attempt of the query already stands in that place: an old
-   * attempt's event retried late never takes a newer attempt's place.
+   * False, and nothing changes, when the entry there may not be replaced ({@link takesPlaceOf}): an old
+   * attempt's, or an earlier run's, event delivered late never takes a newer one's place.
    */
   join(entry: LineEntry): Promise<boolean>;
   /** Takes the query out of its line; returns what it was, if it was there. */

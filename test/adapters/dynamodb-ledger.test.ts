@@ -9,13 +9,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamoDbLedger, documentClient } from '../../functions/adapters/aws/dynamodb-ledger';
 import { InvalidPageTokenError } from '../../functions/core/ports';
 import type { QueryRecord } from '../../functions/core/query-record';
-import { isConditionalCheckFailed } from '../../local/dynamodb/errors';
-import { LocalDynamoDb } from '../../local/dynamodb/local-dynamodb';
-import { tempDatabase } from '../local/store/temp-db';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const NOW = new Date('2026-01-01T12:00:00.000Z');
@@ -264,94 +260,5 @@ describe('DynamoDbLedger.countByStatus', () => {
       KeyConditionExpression: '#class = :class AND #submittedAt >= :since',
       FilterExpression: '#status IN (:s0, :s1)',
     });
-  });
-});
-
-describe('DynamoDbLedger.list for a caller who is not an admin', () => {
-  /**
-   * DynamoDB's side of Query, enough for these records: the key condition's class, and the filter run by
-   * the local DynamoDB's expression interpreter (as a put's condition on the same item).
-   */
-  function serveQueries(records: readonly QueryRecord[]) {
-    const store = tempDatabase();
-    const local = new LocalDynamoDb(store.db, { ledger: { partitionKey: 'queryId' } });
-    const item = (r: QueryRecord) => marshall(stored(r), { removeUndefinedValues: true });
-    const passes = (r: QueryRecord, input: QueryCommandInput): boolean => {
-      const filter = input.FilterExpression;
-      if (!filter) return true;
-      const used = <T>(map: Record<string, T> | undefined) =>
-        Object.fromEntries(Object.entries(map ?? {}).filter(([k]) => filter.includes(k)));
-      local.putItemSync({ TableName: 'ledger', Item: item(r) });
-      try {
-        local.putItemSync({
-          TableName: 'ledger',
-          Item: item(r),
-          ConditionExpression: filter,
-          ExpressionAttributeNames: used(input.ExpressionAttributeNames),
-          ExpressionAttributeValues: marshall(used(input.ExpressionAttributeValues)),
-        });
-        return true;
-      } catch (error) {
-        if (isConditionalCheckFailed(error)) return false;
-        throw error;
-      }
-    };
-    ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => {
-      const wg = (input.ExpressionAttributeValues as Record<string, string>)[':class'];
-      return {
-        Items: records
-          .filter((r) => r.className === wg && passes(r, input))
-          .sort((a, b) => b.submittedAt.localeCompare(a.submittedAt))
-          .map(stored),
-      };
-    });
-    return store;
-  }
-
-  const at = (n: number) => `2026-01-01T11:00:0${n}.000Z`;
-  const records = [
-    record('alice-fast', { className: 'fast', submittedBy: 'alice', submittedAt: at(1) }),
-    record('bob-fast', { className: 'fast', submittedBy: 'bob', submittedAt: at(2) }),
-    record('nobody-fast', { className: 'fast', submittedAt: at(3) }),
-    record('empty-fast', { className: 'fast', submittedBy: '', submittedAt: at(4) }),
-    record('alice-long', { className: 'long', submittedBy: 'alice', submittedAt: at(5) }),
-    record('bob-long', { className: 'long', submittedBy: 'bob', submittedAt: at(6) }),
-  ];
-
-  it.each([
-    [
-      'its own queries in every class',
-      { submittedBy: 'alice', sharedClasses: [] },
-      ['alice-long', 'alice-fast'],
-    ],
-    [
-      'every query with a submitter in a class it shares, and its own elsewhere',
-      { submittedBy: 'alice', sharedClasses: ['fast'] },
-      ['alice-long', 'bob-fast', 'alice-fast'],
-    ],
-    ['nothing of its own when it has no principal', { sharedClasses: [] }, []],
-  ])('lists %s', async (_what, visibleTo, expected) => {
-    const store = serveQueries(records);
-    try {
-      const page = await ledger().list({ limit: 10, visibleTo });
-      expect(page.items.map((r) => r.queryId)).toEqual(expected);
-    } finally {
-      store.close();
-    }
-  });
-
-  it('resumes a page token issued before the class was renamed (its filter written with sharedWorkgroups)', async () => {
-    const store = serveQueries(records);
-    try {
-      const visibleTo = { submittedBy: 'alice', sharedClasses: ['fast'] };
-      const before = JSON.stringify([null, null, null, { submittedBy: 'alice', sharedWorkgroups: ['fast'] }]);
-      const token = Buffer.from(JSON.stringify({ v: 1, f: before, p: { fast: null, long: 0 } })).toString(
-        'base64url',
-      );
-      const page = await ledger().list({ limit: 10, visibleTo, nextToken: token });
-      expect(page.items.map((r) => r.queryId)).toEqual(['bob-fast', 'alice-fast']);
-    } finally {
-      store.close();
-    }
   });
 });

@@ -225,6 +225,20 @@ describe.each([['the DynamoDB adapter on the local DynamoDB', dynamoDbOnLocal]])
       ).rejects.toThrow(InvalidPageTokenError);
     });
 
+    it('resumes a page token issued before the class was renamed (its filter written with sharedWorkgroups)', async () => {
+      for (const r of [
+        record('alice-fast', { className: 'fast', submittedBy: 'alice' }),
+        record('bob-long', { className: 'long', submittedBy: 'bob' }),
+      ])
+        await queries.create(r);
+      const before = JSON.stringify([null, null, null, { submittedBy: 'alice', sharedWorkgroups: ['long'] }]);
+      const token = Buffer.from(JSON.stringify({ v: 1, f: before, p: { fast: 0, long: null } })).toString(
+        'base64url',
+      );
+      const visibleTo = { submittedBy: 'alice', sharedClasses: ['long'] };
+      expect(ids(await queries.list({ limit: 10, visibleTo, nextToken: token }))).toEqual(['bob-long']);
+    });
+
     it('refuses a token it did not issue, or one issued for other filters', async () => {
       await seven();
       const first = await queries.list({ limit: 1, className: 'fast' });

@@ -50,7 +50,7 @@ export async function localRuntime(
   athenaOrFactory:
     | AthenaForStepFunctions
     | ((dataDir: string, config: WlmConfig) => Promise<AthenaForStepFunctions>),
-  options: { config?: WlmConfig } = {},
+  options: { config?: WlmConfig; injectedFault?: (state: string) => Error | undefined } = {},
 ) {
   const store = tempDatabase();
   const config = options.config ?? TEST_CONFIG;
@@ -76,7 +76,14 @@ export async function localRuntime(
     const dispatch = new DynamoDbDispatchStore(client, LOCAL_TABLES.dispatch);
     const runner = new RunQueryRunner({
       config,
-      services: { athena, dynamodb, queues, metrics, tokens },
+      services: {
+        athena,
+        dynamodb,
+        queues,
+        metrics,
+        tokens,
+        ...(options.injectedFault ? { injectedFault: options.injectedFault } : {}),
+      },
       retryIntervalOverrides: 0,
     });
     const sfn = LocalStepFunctions.open({

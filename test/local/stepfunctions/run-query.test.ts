@@ -8,6 +8,7 @@ import {
   UnsupportedTaskResourceError,
 } from '../../../local/stepfunctions';
 import { LOCAL_QUEUES, LOCAL_RUN_QUERY_SUBSTITUTIONS } from '../../../local/store/local-names';
+import { taskFault } from '../../../local/test-faults';
 import {
   EXECUTION_TIMEOUT_MARGIN_SECONDS,
   RunQueryStates,
@@ -96,6 +97,27 @@ describe('run-query on the real ASL in the local Step Functions', () => {
     expect(events.at(-1)).toMatchObject({ type: 'ExecutionSucceeded' });
     expect(events.every((e, i) => e.id === i + 1 && e.timestamp >= events[0].timestamp)).toBe(true);
     expect(runtime.closedExecutions.map((e) => e.name)).toEqual(['q-ok']);
+  });
+
+  it('throws the fault the harness injects, once, where it says: its Retry runs the state again', async () => {
+    // What `ATHENA_WLM_TEST_FAULTS` asks of npm start in test/faults, here without a child process.
+    const injectedFault = taskFault({
+      taskThrowsOnce: { state: 'MarkRunning', nth: 2, error: 'DynamoDB.InternalServerErrorException' },
+    });
+    const athena = new FakeAthena();
+    runtime = await localRuntime(athena, { injectedFault });
+    const first = await runtime.submit('q-fault-1');
+    expect((await runtime.finished(first)).status).toBe('SUCCEEDED');
+    const second = await runtime.submit('q-fault-2');
+    expect((await runtime.finished(second)).status).toBe('SUCCEEDED');
+    const third = await runtime.submit('q-fault-3');
+    expect((await runtime.finished(third)).status).toBe('SUCCEEDED');
+
+    const retried = [first, second, third].map((arn) =>
+      retriesOf(runtime.parts.sfn.getExecutionHistory(arn).events, 'MarkRunning'),
+    );
+    expect(retried).toEqual([0, 1, 0]);
+    expect(athena.runs).toHaveLength(3);
   });
 
   it('retries TooManyRequestsException and counts each one, then succeeds with one Athena run', async () => {
